@@ -1,0 +1,11 @@
+// trigger cancel: stop triggers for good.
+#include "commands.h"
+#include "common.h"
+
+namespace trigger::cmd {
+
+void options_cancel(Options&) {}
+
+Result<int> cmd_cancel(Context& ctx) { return change_state(ctx, State::kCancelled); }
+
+}  // namespace trigger::cmd

@@ -1,0 +1,103 @@
+// The commands of trigger and what they share.
+//
+// Adding a new command:
+//  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
+//  2. its entry in kCommands (cmd/main.cc): name, what database access it needs, synopsis and
+//     one-line summary, in the order `trigger help` lists them;
+//  3. the file in cmd/meson.build;
+//  4. its man page man/trigger-NAME.1 (SYNOPSIS identical to the synopsis in kCommands, which
+//     test/cli_test.py checks) and the entry in man/meson.build;
+//  5. its cases in test/cli_test.py: normal use, every format, every error and exit status.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trigger/error.h"
+#include "trigger/store.h"
+#include "trigger/time.h"
+
+namespace trigger::cmd {
+
+namespace po = boost::program_options;
+
+enum class Format { kTable, kJson, kTsv };
+
+/// What the dispatcher gives a command.
+struct Context {
+  po::variables_map options;
+  std::vector<std::string> positional;  ///< operands after the command name
+  std::vector<std::string> program;     ///< words after "--"
+  bool has_program = false;             ///< "--" was given
+  Format format = Format::kTable;
+  bool quiet = false;
+  bool verbose = false;
+  std::string db_path;
+  std::unique_ptr<Store> store;  ///< open as the command's entry asks, else null
+  Epoch now = 0;
+
+  /// The value of option `name` if given.
+  std::optional<std::string> get(const std::string& name) const;
+  /// Every value of a repeatable option, in order.
+  std::vector<std::string> get_all(const std::string& name) const;
+  bool flag(const std::string& name) const { return options.count(name) != 0; }
+};
+
+/// A command's own options and operands.
+struct Options {
+  po::options_description named{"options"};
+  po::positional_options_description positional;
+  bool takes_program = false;  ///< accepts "-- PROGRAM [ARG...]"
+};
+
+using CommandFn = Result<int> (*)(Context&);
+using OptionsFn = void (*)(Options&);
+
+enum class DbAccess { kNone, kReadOnly, kReadWrite };
+
+struct Command {
+  const char* name;
+  CommandFn run;
+  OptionsFn options;
+  DbAccess access;
+  const char* synopsis;  ///< identical to the man page's SYNOPSIS (after "trigger NAME")
+  const char* summary;
+};
+
+/// Check the number of operands: kUsage naming the first extra one, or saying `what` is missing.
+Status expect_operands(const Context& ctx, std::size_t min, std::size_t max, const char* what);
+
+/// Open the database of ctx (--db, else $TRIGGER_DB, else Store::default_path()) into
+/// ctx.store. The dispatcher calls it for commands whose entry asks for a database.
+Status open_store(Context& ctx, Store::Mode mode);
+
+/// The overview printed by `trigger help` and `trigger --help`.
+std::string general_usage();
+
+/// The command table (cmd/main.cc), and a lookup by exact name.
+const std::vector<Command>& commands();
+const Command* find_command(const std::string& name);
+/// The known command nearest to `name` by edit distance, if any is close enough.
+std::optional<std::string> suggest_command(const std::string& name);
+/// "usage: trigger NAME ..." and the option list.
+std::string command_help(const Command& command);
+
+#define TRIGGER_COMMAND(name)            \
+  Result<int> cmd_##name(Context& ctx); \
+  void options_##name(Options& options);
+TRIGGER_COMMAND(cancel)
+TRIGGER_COMMAND(create)
+TRIGGER_COMMAND(export)
+TRIGGER_COMMAND(help)
+TRIGGER_COMMAND(import)
+TRIGGER_COMMAND(list)
+TRIGGER_COMMAND(next)
+TRIGGER_COMMAND(pause)
+TRIGGER_COMMAND(resume)
+TRIGGER_COMMAND(show)
+#undef TRIGGER_COMMAND
+
+}  // namespace trigger::cmd

@@ -1,0 +1,75 @@
+#include "common.h"
+
+#include <iostream>
+#include <set>
+
+#include "output.h"
+
+namespace trigger::cmd {
+namespace {
+
+const char* verb(State target) {
+  switch (target) {
+    case State::kCancelled:
+      return "cancel";
+    case State::kPaused:
+      return "pause";
+    case State::kActive:
+      return "resume";
+    case State::kDone:
+      break;
+  }
+  return "finish";
+}
+
+// Whether a trigger in `from` may move to `target`; nullopt means it is already there (or
+// in a state that makes the move a no-op: cancelling a done trigger).
+Result<bool> may_move(const Trigger& trigger, State target) {
+  State from = trigger.state;
+  if (from == target) return false;
+  if (target == State::kCancelled) return from != State::kDone;
+  if (from == State::kCancelled || from == State::kDone) {
+    return data_error("trigger '" + trigger.name.value_or(std::to_string(trigger.id)) + "' is " +
+                      std::string(to_string(from)) + "; it cannot be " + verb(target) + "d");
+  }
+  return true;
+}
+
+}  // namespace
+
+
+Result<int> change_state(Context& ctx, State target) {
+  if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
+  std::vector<Trigger> changed;
+  auto status = ctx.store->transaction([&]() -> Status {
+    std::vector<Trigger> moving;
+    std::set<std::int64_t> seen;
+    for (const auto& ref : ctx.positional) {
+      auto trigger = ctx.store->find_trigger(ref);
+      if (!trigger) return trigger.error();
+      auto move = may_move(*trigger, target);
+      if (!move) return move.error();
+      if (*move && seen.insert(trigger->id).second) moving.push_back(std::move(*trigger));
+    }
+    for (auto& trigger : moving) {
+      if (auto set = ctx.store->set_state(trigger.id, target, ctx.now); !set) return set;
+      auto updated = ctx.store->find_trigger(std::to_string(trigger.id));
+      if (!updated) return updated.error();
+      changed.push_back(std::move(*updated));
+    }
+    return Ok{};
+  });
+  if (!status) return status.error();
+  if (ctx.verbose) {
+    for (const auto& trigger : changed) {
+      std::cerr << "trigger: " << verb(target) << "d " << trigger.id
+                << (trigger.name ? " '" + *trigger.name + "'" : "") << "\n";
+    }
+  }
+  if (ctx.format == Format::kJson) {
+    if (auto printed = print_triggers(ctx, changed); !printed) return printed.error();
+  }
+  return 0;
+}
+
+}  // namespace trigger::cmd

@@ -1,0 +1,14 @@
+// Helpers shared by several commands.
+#pragma once
+
+#include "commands.h"
+#include "trigger/trigger.h"
+
+namespace trigger::cmd {
+
+/// Move the triggers named by the operands to `target` (cancel, pause, resume), all in one
+/// transaction after every name has been checked: kNotFound for a missing one, kData for one
+/// whose state forbids the move. A trigger already in `target` is left alone.
+Result<int> change_state(Context& ctx, State target);
+
+}  // namespace trigger::cmd

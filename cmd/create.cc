@@ -1,0 +1,58 @@
+// trigger create: define a new trigger and print its id.
+#include <iostream>
+
+#include "commands.h"
+#include "options.h"
+#include "output.h"
+
+namespace trigger::cmd {
+
+void options_create(Options& options) {
+  options.named.add_options()("name", po::value<std::string>()->value_name("NAME"),
+                              "a unique name to use instead of the id");
+  add_clock_options(options);
+  add_action_options(options);
+  add_policy_options(options);
+  options.named.add_options()
+      ("paused", "create the trigger paused")
+      ("label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "attach a label (repeatable)");
+}
+
+Result<int> cmd_create(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+  TriggerSpec spec;
+  spec.name = ctx.get("name");
+  auto clock = clock_from(ctx);
+  if (!clock) return clock.error();
+  spec.clock = *clock;
+  auto action = action_from(ctx);
+  if (!action) return action.error();
+  spec.action = *action;
+  spec.tz = ctx.get("tz");
+  spec.policy = policy_from(ctx);
+  spec.labels = ctx.get_all("label");
+  spec.state = ctx.flag("paused") ? State::kPaused : State::kActive;
+  auto trigger = build_trigger(spec, ctx.now);
+  if (!trigger) return trigger.error();
+
+  Trigger stored;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto id = ctx.store->insert_trigger(*trigger);
+    if (!id) return id.error();
+    auto found = ctx.store->find_trigger(std::to_string(*id));
+    if (!found) return found.error();
+    stored = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  if (ctx.format == Format::kJson) {
+    auto json = trigger_json(stored);
+    if (!json) return json.error();
+    std::cout << json->dump(2) << "\n";
+  } else {
+    std::cout << stored.id << "\n";
+  }
+  return 0;
+}
+
+}  // namespace trigger::cmd

@@ -1,0 +1,33 @@
+// trigger export: triggers as JSON Lines, the input of trigger import.
+#include <iostream>
+
+#include "commands.h"
+#include "options.h"
+#include "output.h"
+
+namespace trigger::cmd {
+
+void options_export(Options& options) { add_filter_options(options); }
+
+Result<int> cmd_export(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+  auto filter = filter_from(ctx);
+  if (!filter) return filter.error();
+  filter->include_finished = true;
+  std::vector<Trigger> triggers;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->list_triggers(*filter);
+    if (!found) return found.error();
+    triggers = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  for (const auto& trigger : triggers) {
+    auto json = trigger_json(trigger);
+    if (!json) return json.error();
+    std::cout << json->dump() << "\n";
+  }
+  return 0;
+}
+
+}  // namespace trigger::cmd

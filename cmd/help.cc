@@ -1,0 +1,73 @@
+// trigger help: show a command's manual page (compiled into the binary, so it always matches).
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "embedded.h"
+
+namespace trigger {
+extern const EmbeddedFile kManPages[];
+extern const unsigned long kManPages_count;
+}  // namespace trigger
+
+namespace trigger::cmd {
+namespace {
+
+const char* find_page(const std::string& file_name) {
+  for (unsigned long i = 0; i < kManPages_count; ++i) {
+    if (file_name == kManPages[i].name) return kManPages[i].text;
+  }
+  return nullptr;
+}
+
+// Pipe the page source into a formatter; true if it ran and succeeded.
+bool format_with(const char* command, const char* page) {
+  std::fflush(stdout);
+  FILE* pipe = popen(command, "w");
+  if (pipe == nullptr) return false;
+  auto previous = std::signal(SIGPIPE, SIG_IGN);
+  std::fputs(page, pipe);
+  int status = pclose(pipe);
+  std::signal(SIGPIPE, previous);
+  return status == 0;
+}
+
+}  // namespace
+
+void options_help(Options&) {}
+
+Result<int> cmd_help(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 1, ""); !status) return status.error();
+  if (ctx.positional.empty()) {
+    std::cout << general_usage();
+    return 0;
+  }
+  const std::string& topic = ctx.positional[0];
+  std::string file_name;
+  const Command* command = find_command(topic);
+  if (topic == "trigger") {
+    file_name = "trigger.1";
+  } else if (topic == "clock") {
+    file_name = "trigger-clock.7";
+  } else if (command != nullptr) {
+    file_name = "trigger-" + topic + ".1";
+  } else {
+    auto suggestion = suggest_command(topic);
+    return usage_error("no help for '" + topic + "'" +
+                       (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
+  }
+  const char* page = find_page(file_name);
+  if (page == nullptr) return Error(ErrorKind::kInternal, "manual page " + file_name + " is missing");
+  // man-db where installed (it pages on a terminal), else mandoc, else the short help.
+  if (format_with("man -l - 2>/dev/null", page)) return 0;
+  if (format_with("mandoc -a 2>/dev/null", page)) return 0;
+  if (command != nullptr) {
+    std::cout << command_help(*command);
+    return 0;
+  }
+  return Error(ErrorKind::kInternal, "cannot format manual page " + file_name + ": install man-db or mandoc");
+}
+
+}  // namespace trigger::cmd

@@ -1,0 +1,29 @@
+// trigger list: triggers with their next and last times.
+#include "commands.h"
+#include "options.h"
+#include "output.h"
+
+namespace trigger::cmd {
+
+void options_list(Options& options) {
+  options.named.add_options()("all", "include cancelled and done triggers");
+  add_filter_options(options);
+}
+
+Result<int> cmd_list(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+  auto filter = filter_from(ctx);
+  if (!filter) return filter.error();
+  std::vector<Trigger> triggers;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->list_triggers(*filter);
+    if (!found) return found.error();
+    triggers = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  if (auto printed = print_triggers(ctx, triggers); !printed) return printed.error();
+  return 0;
+}
+
+}  // namespace trigger::cmd

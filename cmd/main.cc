@@ -1,0 +1,292 @@
+// trigger: the dispatcher. One table says what each command needs; everything a command
+// shares (global options, --now, the database, errors to exit statuses) happens here once.
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "exit_codes.h"
+
+namespace trigger::cmd {
+namespace {
+
+// clang-format off
+const std::vector<Command> kCommands = {
+  {"create", cmd_create, options_create, DbAccess::kReadWrite,
+   "trigger create [--name NAME] CLOCK ACTION [POLICY] [--tz ZONE] [--paused] [--label KEY=VALUE ...]",
+   "define a new trigger and print its id"},
+  {"list", cmd_list, options_list, DbAccess::kReadOnly,
+   "trigger list [--all] [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
+   "list triggers with their next and last times"},
+  {"show", cmd_show, options_show, DbAccess::kReadOnly,
+   "trigger show ID|NAME",
+   "show everything about one trigger"},
+  {"cancel", cmd_cancel, options_cancel, DbAccess::kReadWrite,
+   "trigger cancel ID|NAME ...",
+   "stop triggers for good, keeping their history"},
+  {"pause", cmd_pause, options_pause, DbAccess::kReadWrite,
+   "trigger pause ID|NAME ...",
+   "stop triggers from firing until resumed"},
+  {"resume", cmd_resume, options_resume, DbAccess::kReadWrite,
+   "trigger resume ID|NAME ...",
+   "let paused triggers fire again"},
+  {"next", cmd_next, options_next, DbAccess::kNone,  // opens the database only for ID|NAME
+   "trigger next CLOCK [--tz ZONE] [--dst RULE] [--count N]\n"
+   "trigger next ID|NAME [--count N]",
+   "print the next fire times of a clock or a trigger"},
+  {"import", cmd_import, options_import, DbAccess::kReadWrite,
+   "trigger import FILE|-",
+   "create or update triggers from JSON Lines"},
+  {"export", cmd_export, options_export, DbAccess::kReadOnly,
+   "trigger export [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
+   "print triggers as JSON Lines"},
+  {"help", cmd_help, options_help, DbAccess::kNone,
+   "trigger help [COMMAND]",
+   "show the manual page of a command"},
+};
+// clang-format on
+
+// Options every command accepts, before or after its name.
+po::options_description global_options() {
+  po::options_description global("global options");
+  global.add_options()
+      ("db", po::value<std::string>()->value_name("PATH"), "the database (default: $TRIGGER_DB, else the per-user default)")
+      ("now", po::value<std::string>()->value_name("TIME"), "take TIME as the current time (default: $TRIGGER_NOW, else the clock)")
+      ("format", po::value<std::string>()->value_name("FORMAT"), "output as table, json or tsv")
+      ("quiet,q", "print nothing but results and errors")
+      ("verbose,v", "say what is being done, on stderr")
+      ("help", "show this help")
+      ("version", "show the version");
+  return global;
+}
+
+// Global options that take a value, to step over while looking for the command name.
+bool global_takes_value(const std::string& token) {
+  return token == "--db" || token == "--now" || token == "--format";
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string general_usage() {
+  std::ostringstream out;
+  out << "usage: trigger [--db PATH] [--now TIME] [--format FORMAT] [-q] [-v] COMMAND [ARGS]\n\n"
+      << "commands:\n";
+  for (const auto& command : kCommands) {
+    out << "  " << command.name << std::string(10 - std::string(command.name).size(), ' ')
+        << command.summary << "\n";
+  }
+  out << "\n'trigger help COMMAND' shows a command's manual page; see also trigger(1).\n";
+  return out.str();
+}
+
+namespace {
+
+Error usage(const std::string& message) { return usage_error(message); }
+
+Result<Format> parse_format(const std::string& text) {
+  if (text == "table") return Format::kTable;
+  if (text == "json") return Format::kJson;
+  if (text == "tsv") return Format::kTsv;
+  return usage("--format " + std::string("'") + text + "': expected table, json or tsv");
+}
+
+Result<int> run(int argc, char** argv) {
+  std::vector<std::string> tokens(argv + 1, argv + argc);
+  Context ctx;
+  auto dashes = std::find(tokens.begin(), tokens.end(), "--");
+  if (dashes != tokens.end()) {
+    ctx.has_program = true;
+    ctx.program.assign(dashes + 1, tokens.end());
+    tokens.erase(dashes, tokens.end());
+  }
+  const Command* command = nullptr;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (global_takes_value(tokens[i])) {
+      ++i;
+      continue;
+    }
+    if (!tokens[i].empty() && tokens[i][0] == '-') continue;
+    command = find_command(tokens[i]);
+    if (command == nullptr) {
+      auto suggestion = suggest_command(tokens[i]);
+      return usage("'" + tokens[i] + "' is not a trigger command" +
+                   (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
+    }
+    tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i));
+    break;
+  }
+
+  Options options;
+  if (command != nullptr) command->options(options);
+  po::options_description operands;
+  operands.add_options()("operand", po::value<std::vector<std::string>>());
+  options.positional.add("operand", -1);
+  po::options_description all;
+  all.add(global_options()).add(options.named).add(operands);
+  try {
+    auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(tokens).options(all).positional(options.positional).style(style).run(),
+              ctx.options);
+    po::notify(ctx.options);
+  } catch (const po::error& e) {
+    return usage(std::string(e.what()) +
+                 (command ? " (see 'trigger " + std::string(command->name) + " --help')" : ""));
+  }
+
+  if (ctx.flag("version")) {
+    std::cout << "trigger " << TRIGGER_VERSION << " (database schema " << Store::schema_version() << ")\n";
+    return kExitOk;
+  }
+  if (command == nullptr) {
+    if (ctx.flag("help")) {
+      std::cout << general_usage();
+      return kExitOk;
+    }
+    std::cerr << general_usage();
+    return usage("no command given");
+  }
+  if (ctx.flag("help")) {
+    std::cout << command_help(*command);
+    return kExitOk;
+  }
+  if (ctx.has_program && !options.takes_program) {
+    return usage("'--' and a program are not accepted by '" + std::string(command->name) + "'");
+  }
+  ctx.positional = ctx.get_all("operand");
+  ctx.quiet = ctx.flag("quiet");
+  ctx.verbose = ctx.flag("verbose");
+  if (auto format = ctx.get("format")) {
+    auto parsed = parse_format(*format);
+    if (!parsed) return parsed.error();
+    ctx.format = *parsed;
+  }
+
+  std::optional<std::string> now_text = ctx.get("now");
+  const char* now_env = std::getenv("TRIGGER_NOW");
+  if (!now_text && now_env != nullptr && now_env[0] != '\0') now_text = now_env;
+  if (now_text) {
+    auto zone = Zone::system_default();
+    auto fixed = parse_time(*now_text, now(), zone ? *zone : Zone::utc());
+    if (!fixed) {
+      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + " '" + *now_text +
+                   "': " + fixed.error().message());
+    }
+    set_now(*fixed);
+  }
+  ctx.now = now();
+
+  if (command->access != DbAccess::kNone) {
+    auto opened = open_store(ctx, command->access == DbAccess::kReadWrite ? Store::Mode::kReadWrite
+                                                                         : Store::Mode::kReadOnly);
+    if (!opened) return opened.error();
+  }
+  return command->run(ctx);
+}
+
+}  // namespace
+
+std::optional<std::string> Context::get(const std::string& name) const {
+  auto found = options.find(name);
+  if (found == options.end()) return std::nullopt;
+  if (const auto* text = boost::any_cast<std::string>(&found->second.value())) return *text;
+  return std::nullopt;
+}
+
+std::vector<std::string> Context::get_all(const std::string& name) const {
+  auto found = options.find(name);
+  if (found == options.end()) return {};
+  if (const auto* list = boost::any_cast<std::vector<std::string>>(&found->second.value())) return *list;
+  return {};
+}
+
+Status open_store(Context& ctx, Store::Mode mode) {
+  const char* db_env = std::getenv("TRIGGER_DB");
+  ctx.db_path = ctx.get("db").value_or(db_env != nullptr && db_env[0] != '\0' ? db_env
+                                                                             : Store::default_path());
+  auto store = Store::open(ctx.db_path, mode);
+  if (!store) return store.error();
+  ctx.store = std::move(*store);
+  return Ok{};
+}
+
+Status expect_operands(const Context& ctx, std::size_t min, std::size_t max, const char* what) {
+  if (ctx.positional.size() < min) return usage_error(std::string(what) + " missing");
+  if (ctx.positional.size() > max) {
+    return usage_error("unexpected argument '" + ctx.positional[max] + "'");
+  }
+  return Ok{};
+}
+
+const std::vector<Command>& commands() { return kCommands; }
+
+const Command* find_command(const std::string& name) {
+  for (const auto& command : kCommands) {
+    if (name == command.name) return &command;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> suggest_command(const std::string& name) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 3;  // suggest only near misses
+  for (const auto& command : kCommands) {
+    std::size_t distance = edit_distance(name, command.name);
+    if (distance < best_distance && distance < std::string(command.name).size()) {
+      best_distance = distance;
+      best = command.name;
+    }
+  }
+  return best;
+}
+
+std::string command_help(const Command& command) {
+  Options options;
+  command.options(options);
+  std::ostringstream out;
+  std::string synopsis = command.synopsis;
+  for (std::size_t at = synopsis.find('\n'); at != std::string::npos; at = synopsis.find('\n', at + 1)) {
+    synopsis.insert(at + 1, "       ");
+  }
+  out << "usage: " << synopsis << "\n\n" << command.summary << "\n\n";
+  if (!options.named.options().empty()) out << options.named << "\n";
+  out << global_options() << "\nSee 'trigger help " << command.name << "' for the manual page.\n";
+  return out.str();
+}
+
+}  // namespace trigger::cmd
+
+int main(int argc, char** argv) {
+  using namespace trigger::cmd;
+  try {
+    auto result = run(argc, argv);
+    std::cout.flush();
+    if (!result) {
+      std::cerr << "trigger: " << result.error().message() << "\n";
+      return exit_code(result.error().kind());
+    }
+    if (!std::cout) {
+      std::cerr << "trigger: cannot write to standard output\n";
+      return kExitIO;
+    }
+    return *result;
+  } catch (const std::exception& e) {
+    std::cerr << "trigger: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}

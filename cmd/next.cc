@@ -1,0 +1,99 @@
+// trigger next: the next fire times of a clock, or of an existing trigger.
+#include <iostream>
+
+#include "commands.h"
+#include "options.h"
+#include "output.h"
+
+namespace trigger::cmd {
+namespace {
+
+constexpr int kDefaultCount = 5;
+constexpr int kMaxCount = 100000;
+
+Result<std::size_t> count_from(const Context& ctx) {
+  auto text = ctx.get("count");
+  if (!text) return static_cast<std::size_t>(kDefaultCount);
+  bool digits = !text->empty() && text->size() <= 6 && text->find_first_not_of("0123456789") == std::string::npos;
+  int count = digits ? std::stoi(*text) : 0;
+  if (count < 1 || count > kMaxCount) {
+    return usage_error("--count '" + *text + "': expected a whole number from 1 to " + std::to_string(kMaxCount));
+  }
+  return static_cast<std::size_t>(count);
+}
+
+Status print_times(const Context& ctx, const std::vector<Epoch>& times, const std::string& tz) {
+  if (ctx.format == Format::kJson) {
+    nlohmann::ordered_json array = nlohmann::ordered_json::array();
+    for (Epoch epoch : times) array.push_back({{"epoch", epoch}, {"time", time_text(epoch, tz)}});
+    std::cout << array.dump(2) << "\n";
+    return Ok{};
+  }
+  for (Epoch epoch : times) {
+    if (ctx.format == Format::kTsv) std::cout << epoch << "\t";
+    std::cout << time_text(epoch, tz) << "\n";
+  }
+  return Ok{};
+}
+
+// The times of an existing trigger, in its own zone and policy.
+Result<int> next_of_trigger(Context& ctx, std::size_t count) {
+  if (auto opened = open_store(ctx, Store::Mode::kReadOnly); !opened) return opened.error();
+  Trigger trigger;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->find_trigger(ctx.positional[0]);
+    if (!found) return found.error();
+    trigger = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  auto next = next_fire_time(trigger);
+  if (!next) return next.error();
+  std::vector<Epoch> times;
+  if (*next) {
+    auto clock = trigger_clock(trigger);
+    if (!clock) return clock.error();
+    times.push_back(**next);
+    auto more = upcoming_fire_times(**clock, **next, count - 1, trigger.policy);
+    times.insert(times.end(), more.begin(), more.end());
+  }
+  if (auto printed = print_times(ctx, times, trigger.tz); !printed) return printed.error();
+  return 0;
+}
+
+}  // namespace
+
+void options_next(Options& options) {
+  add_clock_options(options);
+  add_policy_options(options);
+  options.named.add_options()("count", po::value<std::string>()->value_name("N"),
+                              "how many times to print (default 5)");
+}
+
+Result<int> cmd_next(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 1, ""); !status) return status.error();
+  auto count = count_from(ctx);
+  if (!count) return count.error();
+  if (ctx.positional.size() == 1) {
+    if (clock_from(ctx)) return usage_error("give either a clock or ID|NAME, not both");
+    return next_of_trigger(ctx, *count);
+  }
+  // Preview the clock exactly as `create` would make it at --now: same validation, same zone.
+  TriggerSpec spec;
+  auto clock = clock_from(ctx);
+  if (!clock) return clock.error();
+  spec.clock = *clock;
+  spec.tz = ctx.get("tz");
+  spec.policy = policy_from(ctx);
+  auto preview_action = make_action(ActionKind::kLog, {"preview"});
+  spec.action = *preview_action;
+  auto trigger = build_trigger(spec, ctx.now);
+  if (!trigger) return trigger.error();
+  auto made = trigger_clock(*trigger);
+  if (!made) return made.error();
+  auto times = upcoming_fire_times(**made, ctx.now, *count, trigger->policy);
+  if (auto printed = print_times(ctx, times, trigger->tz); !printed) return printed.error();
+  return 0;
+}
+
+}  // namespace trigger::cmd

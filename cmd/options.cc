@@ -1,0 +1,123 @@
+#include "options.h"
+
+namespace trigger::cmd {
+namespace {
+
+struct ClockOptionInfo {
+  const char* name;
+  ClockKind kind;
+  const char* value_name;
+  const char* help;
+};
+const ClockOptionInfo kClockOptions[] = {
+    {"at", ClockKind::kAt, "TIME", "fire once at TIME"},
+    {"every", ClockKind::kEvery, "DURATION", "fire every DURATION"},
+    {"cron", ClockKind::kCron, "EXPR", "fire at the minutes matching a cron expression"},
+    {"daily", ClockKind::kDaily, "HH:MM", "fire at this local time every day"},
+    {"monthly", ClockKind::kMonthly, "TIME", "fire monthly on TIME's day and time of day"},
+};
+
+const char* kPolicyHelp[][3] = {
+    {"misfire", "POLICY", "missed occurrences: all, latest or skip (default latest)"},
+    {"grace", "DURATION", "lateness forgiven under --misfire skip (default 5m)"},
+    {"overlap", "POLICY", "while the previous run is busy: skip, queue or allow (default skip)"},
+    {"timeout", "DURATION", "stop a run after DURATION (default 1h)"},
+    {"retries", "N", "retry a failed run N times (default 0)"},
+    {"backoff", "DURATION", "first retry delay, doubling (default 30s)"},
+    {"jitter", "DURATION", "delay each occurrence by up to DURATION (default 0)"},
+    {"dst", "RULE", "daylight-saving rule: auto, once or literal (default auto)"},
+    {"until", "TIME", "the trigger is done after TIME"},
+    {"max-runs", "N", "the trigger is done after N runs"},
+};
+
+}  // namespace
+
+void add_clock_options(Options& options) {
+  auto add = options.named.add_options();
+  for (const auto& clock : kClockOptions) {
+    add(clock.name, po::value<std::string>()->value_name(clock.value_name), clock.help);
+  }
+  add("from", po::value<std::string>()->value_name("TIME"), "with --every: fire at TIME + k x DURATION");
+  add("never", "no fire times (a parked trigger)");
+}
+
+void add_action_options(Options& options) {
+  options.named.add_options()
+      ("log", po::value<std::string>()->value_name("MESSAGE"), "record MESSAGE in the history")
+      ("sh", po::value<std::string>()->value_name("SCRIPT"), "run /bin/sh -c SCRIPT")
+      ("env", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "set a variable for the command (repeatable)")
+      ("cwd", po::value<std::string>()->value_name("DIR"), "run the command in DIR");
+  options.takes_program = true;
+}
+
+void add_policy_options(Options& options) {
+  auto add = options.named.add_options();
+  for (const auto& policy : kPolicyHelp) {
+    add(policy[0], po::value<std::string>()->value_name(policy[1]), policy[2]);
+  }
+  add("tz", po::value<std::string>()->value_name("ZONE"), "IANA time zone (default: TZ, else the system zone)");
+}
+
+Result<ClockSpec> clock_from(const Context& ctx) {
+  std::vector<ClockSpec> given;
+  for (const auto& clock : kClockOptions) {
+    if (auto value = ctx.get(clock.name)) given.push_back(ClockSpec{clock.kind, *value, std::nullopt});
+  }
+  if (ctx.flag("never")) given.push_back(ClockSpec{ClockKind::kNever, "", std::nullopt});
+  if (given.empty()) {
+    return usage_error("no clock given: use one of --at, --every, --cron, --daily, --monthly, --never");
+  }
+  if (given.size() > 1) return usage_error("more than one clock given: use only one");
+  if (auto from = ctx.get("from")) {
+    if (given.front().kind != ClockKind::kEvery) return usage_error("--from '" + *from + "': only --every takes --from");
+    given.front().from = from;
+  }
+  return given.front();
+}
+
+Result<Action> action_from(const Context& ctx) {
+  int count = (ctx.get("log") ? 1 : 0) + (ctx.get("sh") ? 1 : 0) + (ctx.has_program ? 1 : 0);
+  if (count == 0) return usage_error("no action given: use one of --log, --sh, -- PROGRAM");
+  if (count > 1) return usage_error("more than one action given: use only one of --log, --sh, -- PROGRAM");
+  auto env = ctx.get_all("env");
+  auto cwd = ctx.get("cwd");
+  if (auto log = ctx.get("log")) return make_action(ActionKind::kLog, {*log}, env, cwd);
+  if (auto sh = ctx.get("sh")) return make_action(ActionKind::kShell, {*sh}, env, cwd);
+  return make_action(ActionKind::kProgram, ctx.program, env, cwd);
+}
+
+std::vector<std::pair<std::string, std::string>> policy_from(const Context& ctx) {
+  std::vector<std::pair<std::string, std::string>> policy;
+  for (auto option : policy_option_names()) {
+    if (auto value = ctx.get(std::string(option))) policy.emplace_back(option, *value);
+  }
+  return policy;
+}
+
+void add_filter_options(Options& options) {
+  options.named.add_options()
+      ("state", po::value<std::string>()->value_name("STATE"), "only triggers in STATE: active, paused, cancelled or done")
+      ("label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "only triggers with this label (repeatable: all must match)")
+      ("name", po::value<std::string>()->value_name("GLOB"), "only triggers whose name matches GLOB (*, ?, [...])");
+}
+
+Result<TriggerFilter> filter_from(const Context& ctx) {
+  TriggerFilter filter;
+  filter.include_finished = ctx.flag("all");
+  if (auto state = ctx.get("state")) {
+    auto parsed = parse_state(*state);
+    if (!parsed) return usage_error("--state '" + *state + "': expected active, paused, cancelled or done");
+    filter.state = *parsed;
+  }
+  for (const auto& label : ctx.get_all("label")) {
+    auto equals = label.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return usage_error("--label '" + label + "': expected KEY=VALUE");
+    }
+    filter.labels.emplace_back(label.substr(0, equals), label.substr(equals + 1));
+  }
+  filter.name_glob = ctx.get("name");
+  return filter;
+}
+
+}  // namespace trigger::cmd

@@ -1,0 +1,166 @@
+#include "trigger/clock.h"
+
+#include <limits>
+
+#include "text.h"
+#include "trigger/action.h"
+
+namespace trigger {
+namespace {
+
+constexpr Epoch kLastEpoch = 253402300799;  // 9999-12-31T23:59:59Z
+
+// --at TIME: one fire time.
+class AtClock final : public Clock {
+ public:
+  AtClock(Epoch at, Zone zone) : at_(at), zone_(std::move(zone)) {}
+  ClockKind kind() const override { return ClockKind::kAt; }
+  std::optional<Epoch> first_after(Epoch after) const override {
+    if (at_ > after) return at_;
+    return std::nullopt;
+  }
+  std::string text() const override { return "--at " + format_rfc3339(at_, zone_); }
+  std::string describe() const override { return "once at " + format_rfc3339(at_, zone_); }
+
+ private:
+  Epoch at_;
+  Zone zone_;
+};
+
+// --every DURATION [--from TIME]: anchor + k * period for every integer k.
+class EveryClock final : public Clock {
+ public:
+  EveryClock(std::int64_t period, Epoch anchor, Zone zone)
+      : period_(period), anchor_(anchor), zone_(std::move(zone)) {}
+  ClockKind kind() const override { return ClockKind::kEvery; }
+  std::optional<Epoch> first_after(Epoch after) const override {
+    // The smallest anchor + k * period strictly greater than `after` (floor division).
+    std::int64_t delta = after - anchor_;
+    std::int64_t k = delta >= 0 ? delta / period_ + 1 : -((-delta) / period_);
+    if (delta < 0 && (-delta) % period_ == 0) k += 1;
+    Epoch next = anchor_ + k * period_;
+    if (next > kLastEpoch) return std::nullopt;
+    return next;
+  }
+  std::string text() const override {
+    return "--every " + format_duration(period_) + " --from " + format_rfc3339(anchor_, zone_);
+  }
+  std::string describe() const override {
+    return "every " + format_duration(period_) + " from " + format_rfc3339(anchor_, zone_);
+  }
+
+ private:
+  std::int64_t period_;
+  Epoch anchor_;
+  Zone zone_;
+};
+
+// --never: no fire times; a parked trigger.
+class NeverClock final : public Clock {
+ public:
+  ClockKind kind() const override { return ClockKind::kNever; }
+  std::optional<Epoch> first_after(Epoch) const override { return std::nullopt; }
+  std::string text() const override { return "--never"; }
+  std::string describe() const override { return "never"; }
+};
+
+struct ClockOption {
+  ClockKind kind;
+  std::string_view option;
+};
+constexpr ClockOption kClockOptions[] = {
+    {ClockKind::kAt, "--at"},       {ClockKind::kEvery, "--every"},
+    {ClockKind::kCron, "--cron"},   {ClockKind::kDaily, "--daily"},
+    {ClockKind::kMonthly, "--monthly"}, {ClockKind::kNever, "--never"},
+};
+
+std::string_view option_of(ClockKind kind) {
+  for (const auto& entry : kClockOptions) {
+    if (entry.kind == kind) return entry.option;
+  }
+  return "--never";
+}
+
+Error option_error(ClockKind kind, std::string_view value, const Error& cause) {
+  return Error(cause.kind(), std::string(option_of(kind)) + " " + in_quotes(value) + ": " +
+                                 cause.message());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                const Zone& zone) {
+  switch (spec.kind) {
+    case ClockKind::kAt: {
+      auto at = parse_time(spec.value, set_epoch, zone);
+      if (!at) return option_error(spec.kind, spec.value, at.error());
+      return std::unique_ptr<const Clock>(new AtClock(*at, zone));
+    }
+    case ClockKind::kEvery: {
+      auto period = parse_duration(spec.value);
+      if (!period) return option_error(spec.kind, spec.value, period.error());
+      Epoch anchor = set_epoch;
+      if (spec.from) {
+        auto from = parse_time(*spec.from, set_epoch, zone);
+        if (!from) return Error(ErrorKind::kUsage, "--from " + in_quotes(*spec.from) + ": " +
+                                                       from.error().message());
+        anchor = *from;
+      }
+      return std::unique_ptr<const Clock>(new EveryClock(*period, anchor, zone));
+    }
+    case ClockKind::kNever:
+      return std::unique_ptr<const Clock>(new NeverClock());
+    case ClockKind::kCron:
+    case ClockKind::kDaily:
+    case ClockKind::kMonthly:
+      return usage_error(std::string(option_of(spec.kind)) + " " + in_quotes(spec.value) +
+                         ": calendar clocks (--cron, --daily, --monthly) are not available "
+                         "in this version yet");
+  }
+  return Error(ErrorKind::kInternal, "unknown clock kind");
+}
+
+Result<ClockSpec> parse_clock_text(std::string_view text) {
+  auto words = shell_split(text);
+  auto bad = [&] { return usage_error("not a clock: " + in_quotes(text)); };
+  if (!words || words->empty()) return bad();
+  const auto& w = *words;
+  for (const auto& entry : kClockOptions) {
+    if (w[0] != entry.option) continue;
+    ClockSpec spec;
+    spec.kind = entry.kind;
+    if (entry.kind == ClockKind::kNever) {
+      if (w.size() != 1) return bad();
+      return spec;
+    }
+    if (w.size() == 2) {
+      spec.value = w[1];
+      return spec;
+    }
+    if (entry.kind == ClockKind::kEvery && w.size() == 4 && w[2] == "--from") {
+      spec.value = w[1];
+      spec.from = w[3];
+      return spec;
+    }
+    return bad();
+  }
+  return bad();
+}
+
+Result<std::optional<Epoch>> next_event(const Clock& clock, std::optional<Epoch> last_event,
+                                        Epoch clock_set_epoch, bool is_reschedule) {
+  Epoch after = clock_set_epoch;
+  if (last_event && *last_event > after) after = *last_event;
+  std::optional<Epoch> next = clock.first_after(after);
+  if (next && *next <= after) {
+    return Error(ErrorKind::kInternal, "clock " + in_quotes(clock.text()) + " did not move forward from " +
+                                           std::to_string(after));
+  }
+  if (is_reschedule && next && last_event && *next <= *last_event) {
+    return Error(ErrorKind::kInternal, "clock " + in_quotes(clock.text()) +
+                                           " rescheduled to or before its last event");
+  }
+  return next;
+}
+
+}  // namespace trigger

@@ -1,0 +1,67 @@
+// Time: epochs, the input grammar for times and durations (trigger-clock(7)), IANA zones
+// through date/tz, RFC 3339 output, and the one seam through which "now" is read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "trigger/error.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace trigger {
+
+/// Seconds since 1970-01-01T00:00:00Z, leap seconds ignored.
+using Epoch = std::int64_t;
+
+/// The current time. Returns the time set by set_now() if any, else the system clock.
+/// Nothing in trigger reads the real clock except through this function.
+Epoch now();
+
+/// Fix the time now() returns (--now, TRIGGER_NOW, tests); nullopt returns to the real clock.
+void set_now(std::optional<Epoch> fixed);
+
+/// An IANA time zone from the system tz database. Cheap to copy.
+class Zone {
+ public:
+  /// The zone named `name` (e.g. "Europe/Berlin", "UTC"). kUsage naming it if unknown.
+  static Result<Zone> locate(std::string_view name);
+  /// TZ if set, else the system zone (/etc/localtime), else UTC, resolved to a name.
+  /// kUsage if TZ names no known zone.
+  static Result<Zone> system_default();
+  /// UTC, without loading the tz database.
+  static Zone utc();
+
+  const std::string& name() const { return name_; }
+  /// Offset from UTC in seconds at `epoch`.
+  std::int64_t offset_at(Epoch epoch) const;
+  /// The instant of local time `local_seconds` (seconds since the local epoch). A time that
+  /// occurs twice gives the first; a time in a gap gives nullopt.
+  std::optional<Epoch> from_local(std::int64_t local_seconds) const;
+
+ private:
+  Zone(std::string name, const date::time_zone* zone) : name_(std::move(name)), zone_(zone) {}
+  std::string name_;
+  const date::time_zone* zone_;  // nullptr means UTC
+};
+
+/// Parse a duration: an integer number of seconds or units s, m/min, h, d, w combined
+/// ("1h30m"). kUsage naming the text if empty, zero, negative, overflowing or garbage.
+Result<std::int64_t> parse_duration(std::string_view text);
+
+/// The shortest canonical spelling of a positive duration: 5400 -> "1h30m", 86400 -> "1d".
+std::string format_duration(std::int64_t seconds);
+
+/// Parse a time: now, @EPOCH, RFC 3339, a local date-time or date read in `zone`,
+/// +DURATION, -DURATION, now+DURATION, now-DURATION. kUsage naming the text on any fault,
+/// including a local time that does not exist in `zone` (a DST gap).
+Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone);
+
+/// RFC 3339 with the zone's offset at that instant, "Z" for UTC: 2026-12-01T09:00:00+01:00.
+std::string format_rfc3339(Epoch epoch, const Zone& zone);
+
+}  // namespace trigger

@@ -1,0 +1,113 @@
+// A trigger: a clock (when), an action (what) and a policy (what to do when late, overlapping
+// or failing), with a name, a zone, a state and labels (SPEC §1, §6).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trigger/action.h"
+#include "trigger/clock.h"
+#include "trigger/error.h"
+#include "trigger/time.h"
+
+namespace trigger {
+
+enum class State { kActive, kPaused, kCancelled, kDone };
+enum class Misfire { kAll, kLatest, kSkip };
+enum class Overlap { kSkip, kQueue, kAllow };
+enum class DstRule { kAuto, kOnce, kLiteral };
+
+std::string_view to_string(State state);
+std::string_view to_string(Misfire misfire);
+std::string_view to_string(Overlap overlap);
+std::string_view to_string(DstRule rule);
+/// The state named `text`; kUsage naming it if none is.
+Result<State> parse_state(std::string_view text);
+
+/// What to do when late, overlapping or failing. The defaults are SPEC §6's.
+struct Policy {
+  Misfire misfire = Misfire::kLatest;
+  std::int64_t grace_seconds = 300;
+  Overlap overlap = Overlap::kSkip;
+  std::int64_t timeout_seconds = 3600;
+  std::int64_t retries = 0;
+  std::int64_t backoff_seconds = 30;
+  std::int64_t jitter_seconds = 0;
+  DstRule dst = DstRule::kAuto;
+  std::optional<Epoch> until_epoch;
+  std::optional<std::int64_t> max_runs;
+};
+
+/// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
+/// misfire grace overlap timeout retries backoff jitter dst until max-runs.
+const std::vector<std::string_view>& policy_option_names();
+
+/// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
+/// are read against `now` in `zone`. kUsage naming the option and the bad value.
+Status set_policy_option(Policy& policy, std::string_view option, std::string_view value,
+                         Epoch now, const Zone& zone);
+
+/// One policy option as text that set_policy_option() reads back, or nullopt when unset.
+std::optional<std::string> policy_option_text(const Policy& policy, std::string_view option,
+                                              const Zone& zone);
+
+/// A trigger as stored. Fields from the event table (written only by run-once) are
+/// last_event_epoch, next_event_epoch and `scheduled` (whether an event row exists).
+struct Trigger {
+  std::int64_t id = 0;
+  std::optional<std::string> name;
+  State state = State::kActive;
+  std::string clock;             ///< canonical clock text (Clock::text())
+  Epoch clock_set_epoch = 0;     ///< when the clock was set: no fire time at or before it
+  std::string tz;                ///< IANA zone name
+  Action action;
+  Policy policy;
+  std::map<std::string, std::string> labels;
+  std::int64_t version = 0;
+  Epoch created_epoch = 0;
+  Epoch updated_epoch = 0;
+  bool scheduled = false;
+  std::optional<Epoch> last_event_epoch;
+  std::optional<Epoch> next_event_epoch;
+};
+
+/// What a user gives to define a trigger; build_trigger() validates it.
+struct TriggerSpec {
+  std::optional<std::string> name;
+  ClockSpec clock;
+  std::optional<std::string> tz;   ///< nullopt: Zone::system_default()
+  Action action;
+  std::vector<std::pair<std::string, std::string>> policy;  ///< (option, value), in order
+  std::vector<std::string> labels;                          ///< "KEY=VALUE"
+  State state = State::kActive;  ///< cancelled and done are for import; they may never fire
+};
+
+/// Check a trigger name: 1-64 characters of letters, digits, '.', '_', '-', starting with a
+/// letter or digit, not all digits (so ID|NAME is never ambiguous). kUsage naming it.
+Status check_name(std::string_view name);
+
+/// Validate `spec` at time `now` into a trigger ready to insert (id and version unset).
+/// An active or paused trigger whose clock has no fire time after `now` is refused (it could
+/// never fire). kUsage naming the first bad value.
+Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now);
+
+/// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
+/// removed from the system).
+Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger);
+
+/// The next fire time of a stored trigger: from its event row when run-once has scheduled it,
+/// else predicted from its clock (the seed's getNextEventPrediction). nullopt when it has none
+/// or is not active.
+Result<std::optional<Epoch>> next_fire_time(const Trigger& trigger);
+
+/// The next `count` fire times of `clock` after `after`, in order (fewer if it runs out).
+std::vector<Epoch> upcoming_fire_times(const Clock& clock, Epoch after, std::size_t count,
+                                       const Policy& policy);
+
+}  // namespace trigger

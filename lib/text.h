@@ -1,0 +1,24 @@
+// Small string helpers shared inside lib/ (not public).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trigger {
+
+inline bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+inline bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+inline std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+}  // namespace trigger

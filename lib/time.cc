@@ -1,0 +1,302 @@
+#include "trigger/time.h"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <boost/date_time/gregorian/gregorian_types.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+
+#include "text.h"
+
+namespace trigger {
+namespace {
+
+// The range of times trigger accepts: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+constexpr Epoch kMinEpoch = 0;
+constexpr Epoch kMaxEpoch = 253402300799;
+constexpr std::int64_t kSecondsPerDay = 86400;
+
+std::optional<Epoch> g_fixed_now;
+
+struct Unit {
+  std::string_view name;
+  std::int64_t seconds;
+};
+// Longest names first so "min" is not read as "m" followed by "in".
+constexpr Unit kUnits[] = {{"min", 60}, {"s", 1}, {"m", 60}, {"h", 3600},
+                           {"d", kSecondsPerDay}, {"w", 7 * kSecondsPerDay}};
+
+Error bad_duration(std::string_view text, std::string_view why) {
+  return usage_error("invalid duration '" + std::string(text) + "': " + std::string(why));
+}
+
+Error bad_time(std::string_view text, std::string_view why) {
+  return usage_error("invalid time '" + std::string(text) + "': " + std::string(why));
+}
+
+// Read an unsigned decimal number of at most `max_digits` digits at `pos`; advances pos.
+std::optional<std::int64_t> read_number(std::string_view text, std::size_t& pos,
+                                        std::size_t min_digits, std::size_t max_digits) {
+  std::size_t start = pos;
+  std::int64_t value = 0;
+  while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) &&
+         pos - start < max_digits) {
+    value = value * 10 + (text[pos] - '0');
+    ++pos;
+  }
+  if (pos - start < min_digits) return std::nullopt;
+  return value;
+}
+
+// Days since 1970-01-01 of a civil date, or nullopt if it is not a real date.
+std::optional<std::int64_t> civil_days(std::int64_t year, std::int64_t month, std::int64_t day) {
+  if (year < 1400 || year > 9999 || month < 1 || month > 12 || day < 1) return std::nullopt;
+  if (day > boost::gregorian::gregorian_calendar::end_of_month_day(
+                static_cast<unsigned short>(year), static_cast<unsigned short>(month))) {
+    return std::nullopt;
+  }
+  boost::gregorian::date date(static_cast<unsigned short>(year),
+                              static_cast<unsigned short>(month),
+                              static_cast<unsigned short>(day));
+  return (date - boost::gregorian::date(1970, 1, 1)).days();
+}
+
+Result<Epoch> checked_epoch(std::string_view text, std::int64_t value) {
+  if (value < kMinEpoch || value > kMaxEpoch) {
+    return bad_time(text, "out of range 1970-01-01 to 9999-12-31");
+  }
+  return value;
+}
+
+// date-time = date [("T" | "t" | " ") HH ":" MM [":" SS] [offset]]
+// offset    = "Z" | "z" | ("+" | "-") HH ":" MM
+Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
+  std::size_t pos = 0;
+  auto year = read_number(text, pos, 4, 4);
+  if (!year || pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
+  auto month = read_number(text, pos, 2, 2);
+  if (!month || pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
+  auto day = read_number(text, pos, 2, 2);
+  if (!day) return bad_time(text, "expected YYYY-MM-DD");
+  auto days = civil_days(*year, *month, *day);
+  if (!days) return bad_time(text, "no such date");
+  std::int64_t local = *days * kSecondsPerDay;
+  if (pos == text.size()) {
+    auto epoch = zone.from_local(local);
+    if (!epoch) return bad_time(text, "midnight does not exist in " + zone.name());
+    return checked_epoch(text, *epoch);
+  }
+  char separator = text[pos++];
+  if (separator != 'T' && separator != 't' && separator != ' ') {
+    return bad_time(text, "expected 'T' or a space after the date");
+  }
+  auto hour = read_number(text, pos, 2, 2);
+  if (!hour || pos >= text.size() || text[pos++] != ':') return bad_time(text, "expected HH:MM");
+  auto minute = read_number(text, pos, 2, 2);
+  if (!minute) return bad_time(text, "expected HH:MM");
+  std::int64_t second = 0;
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    auto value = read_number(text, pos, 2, 2);
+    if (!value) return bad_time(text, "expected HH:MM:SS");
+    second = *value;
+  }
+  if (*hour > 23 || *minute > 59 || second > 59) return bad_time(text, "no such time of day");
+  local += *hour * 3600 + *minute * 60 + second;
+  if (pos == text.size()) {
+    auto epoch = zone.from_local(local);
+    if (!epoch) {
+      return bad_time(text, "this local time does not exist in " + zone.name() +
+                                " (skipped by a daylight-saving change)");
+    }
+    return checked_epoch(text, *epoch);
+  }
+  char sign = text[pos++];
+  std::int64_t offset = 0;
+  if (sign == 'Z' || sign == 'z') {
+    offset = 0;
+  } else if (sign == '+' || sign == '-') {
+    auto offset_hours = read_number(text, pos, 2, 2);
+    if (!offset_hours || pos >= text.size() || text[pos++] != ':') {
+      return bad_time(text, "expected an offset like +01:00");
+    }
+    auto offset_minutes = read_number(text, pos, 2, 2);
+    if (!offset_minutes || *offset_hours > 23 || *offset_minutes > 59) {
+      return bad_time(text, "expected an offset like +01:00");
+    }
+    offset = (*offset_hours * 3600 + *offset_minutes * 60) * (sign == '-' ? -1 : 1);
+  } else {
+    return bad_time(text, "unexpected text after the time");
+  }
+  if (pos != text.size()) return bad_time(text, "unexpected text after the offset");
+  return checked_epoch(text, local - offset);
+}
+
+}  // namespace
+
+Epoch now() {
+  if (g_fixed_now) return *g_fixed_now;
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void set_now(std::optional<Epoch> fixed) { g_fixed_now = fixed; }
+
+Zone Zone::utc() { return Zone("UTC", nullptr); }
+
+Result<Zone> Zone::locate(std::string_view name) {
+  if (name == "UTC") return utc();
+  if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/') {
+    return usage_error("unknown time zone '" + std::string(name) + "'");
+  }
+  try {
+    const date::time_zone* zone = date::locate_zone(name);
+    return Zone(std::string(name), zone);
+  } catch (const std::exception&) {
+    return usage_error("unknown time zone '" + std::string(name) + "'");
+  }
+}
+
+Result<Zone> Zone::system_default() {
+  if (const char* tz = std::getenv("TZ"); tz != nullptr) {
+    std::string_view name(tz);
+    if (!name.empty() && name.front() == ':') name.remove_prefix(1);
+    if (name.empty()) return utc();
+    // TZ=/usr/share/zoneinfo/Europe/Berlin: take the name after "zoneinfo/".
+    if (name.front() == '/') {
+      auto at = name.rfind("zoneinfo/");
+      if (at == std::string_view::npos) {
+        return usage_error("cannot read time zone name from TZ '" + std::string(tz) + "'");
+      }
+      name.remove_prefix(at + 9);
+    }
+    auto zone = locate(name);
+    if (!zone) return usage_error("TZ names unknown time zone '" + std::string(tz) + "'");
+    return zone;
+  }
+  try {
+    const date::time_zone* zone = date::current_zone();
+    return Zone(std::string(zone->name()), zone);
+  } catch (const std::exception&) {
+    return utc();
+  }
+}
+
+std::int64_t Zone::offset_at(Epoch epoch) const {
+  if (zone_ == nullptr) return 0;
+  auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
+  return info.offset.count();
+}
+
+std::optional<Epoch> Zone::from_local(std::int64_t local_seconds) const {
+  if (zone_ == nullptr) return local_seconds;
+  auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
+  if (info.result == date::local_info::nonexistent) return std::nullopt;
+  return local_seconds - info.first.offset.count();
+}
+
+Result<std::int64_t> parse_duration(std::string_view text) {
+  if (text.empty()) return bad_duration(text, "empty");
+  std::int64_t total = 0;
+  std::size_t pos = 0;
+  bool any_unit = false;
+  while (pos < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      return bad_duration(text, text[pos] == '-' ? "must be positive" : "expected a number");
+    }
+    std::int64_t number = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (__builtin_mul_overflow(number, 10, &number) ||
+          __builtin_add_overflow(number, text[pos] - '0', &number)) {
+        return bad_duration(text, "too large");
+      }
+      ++pos;
+    }
+    std::int64_t unit_seconds = 1;
+    if (pos == text.size()) {
+      if (any_unit) return bad_duration(text, "a number without a unit after units");
+    } else {
+      const Unit* found = nullptr;
+      for (const Unit& unit : kUnits) {
+        if (text.substr(pos, unit.name.size()) == unit.name) {
+          found = &unit;
+          break;
+        }
+      }
+      if (found == nullptr) {
+        return bad_duration(text, "unknown unit '" + std::string(text.substr(pos, 1)) +
+                                      "' (use s, m, min, h, d, w)");
+      }
+      pos += found->name.size();
+      unit_seconds = found->seconds;
+      any_unit = true;
+    }
+    std::int64_t part = 0;
+    if (__builtin_mul_overflow(number, unit_seconds, &part) ||
+        __builtin_add_overflow(total, part, &total) || total > kMaxEpoch) {
+      return bad_duration(text, "too large");
+    }
+  }
+  if (total <= 0) return bad_duration(text, "must be more than zero");
+  return total;
+}
+
+std::string format_duration(std::int64_t seconds) {
+  std::string out;
+  for (auto unit : {Unit{"w", 7 * kSecondsPerDay}, Unit{"d", kSecondsPerDay}, Unit{"h", 3600},
+                    Unit{"m", 60}, Unit{"s", 1}}) {
+    if (seconds >= unit.seconds) {
+      out += std::to_string(seconds / unit.seconds) + std::string(unit.name);
+      seconds %= unit.seconds;
+    }
+  }
+  return out.empty() ? "0s" : out;
+}
+
+Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone) {
+  if (text.empty()) return bad_time(text, "empty");
+  if (text == "now") return now;
+  // relative = ["now"] ("+" | "-") duration
+  std::string_view relative = text;
+  if (starts_with(relative, "now")) relative.remove_prefix(3);
+  if (!relative.empty() && (relative.front() == '+' || relative.front() == '-')) {
+    char sign = relative.front();
+    auto duration = parse_duration(relative.substr(1));
+    if (!duration) return bad_time(text, "expected a duration after '" + std::string(1, sign) + "'");
+    return checked_epoch(text, sign == '+' ? now + *duration : now - *duration);
+  }
+  if (text.front() == '@') {
+    std::size_t pos = 1;
+    auto value = read_number(text, pos, 1, 12);
+    if (!value || pos != text.size()) return bad_time(text, "expected @ and a number of seconds");
+    return checked_epoch(text, *value);
+  }
+  return parse_calendar_time(text, zone);
+}
+
+std::string format_rfc3339(Epoch epoch, const Zone& zone) {
+  std::int64_t offset = zone.offset_at(epoch);
+  std::int64_t local = epoch + offset;
+  std::int64_t days = local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
+  std::int64_t second_of_day = local - days * kSecondsPerDay;
+  date::year_month_day ymd{date::sys_days{date::days{days}}};
+  char buffer[48];
+  int length = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lld",
+                             static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                             static_cast<unsigned>(ymd.day()),
+                             static_cast<long long>(second_of_day / 3600),
+                             static_cast<long long>(second_of_day / 60 % 60),
+                             static_cast<long long>(second_of_day % 60));
+  std::string out(buffer, static_cast<std::size_t>(length));
+  if (offset == 0) return out + "Z";
+  std::int64_t magnitude = offset < 0 ? -offset : offset;
+  std::snprintf(buffer, sizeof buffer, "%c%02lld:%02lld", offset < 0 ? '-' : '+',
+                static_cast<long long>(magnitude / 3600), static_cast<long long>(magnitude / 60 % 60));
+  return out + buffer;
+}
+
+}  // namespace trigger

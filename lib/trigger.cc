@@ -1,0 +1,281 @@
+#include "trigger/trigger.h"
+
+#include <array>
+
+#include "text.h"
+
+namespace trigger {
+namespace {
+
+template <class Enum>
+struct Named {
+  Enum value;
+  std::string_view name;
+};
+
+constexpr Named<State> kStates[] = {{State::kActive, "active"},
+                                    {State::kPaused, "paused"},
+                                    {State::kCancelled, "cancelled"},
+                                    {State::kDone, "done"}};
+constexpr Named<Misfire> kMisfires[] = {
+    {Misfire::kAll, "all"}, {Misfire::kLatest, "latest"}, {Misfire::kSkip, "skip"}};
+constexpr Named<Overlap> kOverlaps[] = {
+    {Overlap::kSkip, "skip"}, {Overlap::kQueue, "queue"}, {Overlap::kAllow, "allow"}};
+constexpr Named<DstRule> kDstRules[] = {
+    {DstRule::kAuto, "auto"}, {DstRule::kOnce, "once"}, {DstRule::kLiteral, "literal"}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const Named<Enum> (&table)[N], Enum value) {
+  for (const auto& entry : table) {
+    if (entry.value == value) return entry.name;
+  }
+  return "?";
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> value_of(const Named<Enum> (&table)[N], std::string_view name) {
+  for (const auto& entry : table) {
+    if (entry.name == name) return entry.value;
+  }
+  return std::nullopt;
+}
+
+template <class Enum, std::size_t N>
+std::string choices(const Named<Enum> (&table)[N]) {
+  std::string out;
+  for (const auto& entry : table) out += (out.empty() ? "" : ", ") + std::string(entry.name);
+  return out;
+}
+
+Error option_error(std::string_view option, std::string_view value, std::string_view why) {
+  return usage_error("--" + std::string(option) + " " + in_quotes(value) + ": " + std::string(why));
+}
+
+template <class Enum, std::size_t N>
+Status set_enum(Enum& field, const Named<Enum> (&table)[N], std::string_view option,
+                std::string_view value) {
+  auto parsed = value_of(table, value);
+  if (!parsed) return option_error(option, value, "expected one of " + choices(table));
+  field = *parsed;
+  return Ok{};
+}
+
+Status set_duration(std::int64_t& field, std::string_view option, std::string_view value,
+                    bool zero_allowed) {
+  if (zero_allowed && value == "0") {
+    field = 0;
+    return Ok{};
+  }
+  auto duration = parse_duration(value);
+  if (!duration) return Error(ErrorKind::kUsage, "--" + std::string(option) + " " + in_quotes(value) +
+                                                     ": " + duration.error().message());
+  field = *duration;
+  return Ok{};
+}
+
+Status set_count(std::int64_t& field, std::string_view option, std::string_view value,
+                 std::int64_t min, std::int64_t max) {
+  if (!all_digits(value) || value.size() > 6 || std::stoll(std::string(value)) < min ||
+      std::stoll(std::string(value)) > max) {
+    return option_error(option, value,
+                        "expected a whole number from " + std::to_string(min) + " to " +
+                            std::to_string(max));
+  }
+  field = std::stoll(std::string(value));
+  return Ok{};
+}
+
+const std::vector<std::string_view> kPolicyOptions = {
+    "misfire", "grace", "overlap", "timeout", "retries", "backoff",
+    "jitter",  "dst",   "until",   "max-runs"};
+
+bool is_label_key(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(State state) { return name_of(kStates, state); }
+std::string_view to_string(Misfire misfire) { return name_of(kMisfires, misfire); }
+std::string_view to_string(Overlap overlap) { return name_of(kOverlaps, overlap); }
+std::string_view to_string(DstRule rule) { return name_of(kDstRules, rule); }
+
+Result<State> parse_state(std::string_view text) {
+  auto state = value_of(kStates, text);
+  if (!state) return usage_error("unknown state " + in_quotes(text) + " (expected " + choices(kStates) + ")");
+  return *state;
+}
+
+const std::vector<std::string_view>& policy_option_names() { return kPolicyOptions; }
+
+Status set_policy_option(Policy& policy, std::string_view option, std::string_view value,
+                         Epoch now, const Zone& zone) {
+  if (option == "misfire") return set_enum(policy.misfire, kMisfires, option, value);
+  if (option == "grace") return set_duration(policy.grace_seconds, option, value, false);
+  if (option == "overlap") return set_enum(policy.overlap, kOverlaps, option, value);
+  if (option == "timeout") return set_duration(policy.timeout_seconds, option, value, false);
+  if (option == "retries") return set_count(policy.retries, option, value, 0, 100);
+  if (option == "backoff") return set_duration(policy.backoff_seconds, option, value, false);
+  if (option == "jitter") return set_duration(policy.jitter_seconds, option, value, true);
+  if (option == "dst") return set_enum(policy.dst, kDstRules, option, value);
+  if (option == "until") {
+    if (value == "none") {
+      policy.until_epoch.reset();
+      return Ok{};
+    }
+    auto until = parse_time(value, now, zone);
+    if (!until) return Error(ErrorKind::kUsage, "--until " + in_quotes(value) + ": " + until.error().message());
+    policy.until_epoch = *until;
+    return Ok{};
+  }
+  if (option == "max-runs") {
+    if (value == "none") {
+      policy.max_runs.reset();
+      return Ok{};
+    }
+    std::int64_t runs = 0;
+    if (auto status = set_count(runs, option, value, 1, 999999); !status) return status;
+    policy.max_runs = runs;
+    return Ok{};
+  }
+  return usage_error("unknown policy option " + in_quotes(option));
+}
+
+std::optional<std::string> policy_option_text(const Policy& policy, std::string_view option,
+                                              const Zone& zone) {
+  if (option == "misfire") return std::string(to_string(policy.misfire));
+  if (option == "grace") return format_duration(policy.grace_seconds);
+  if (option == "overlap") return std::string(to_string(policy.overlap));
+  if (option == "timeout") return format_duration(policy.timeout_seconds);
+  if (option == "retries") return std::to_string(policy.retries);
+  if (option == "backoff") return format_duration(policy.backoff_seconds);
+  if (option == "jitter") {
+    return policy.jitter_seconds == 0 ? std::string("0") : format_duration(policy.jitter_seconds);
+  }
+  if (option == "dst") return std::string(to_string(policy.dst));
+  if (option == "until" && policy.until_epoch) return format_rfc3339(*policy.until_epoch, zone);
+  if (option == "max-runs" && policy.max_runs) return std::to_string(*policy.max_runs);
+  return std::nullopt;
+}
+
+Status check_name(std::string_view name) {
+  auto bad = [&](std::string_view why) {
+    return usage_error("invalid name " + in_quotes(name) + ": " + std::string(why));
+  };
+  if (name.empty()) return bad("empty");
+  if (name.size() > 64) return bad("longer than 64 characters");
+  if (all_digits(name)) return bad("all digits (it would read as an id)");
+  char first = name[0];
+  if (!((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') ||
+        (first >= '0' && first <= '9'))) {
+    return bad("must start with a letter or digit");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return bad("use only letters, digits, '.', '_' and '-'");
+  }
+  return Ok{};
+}
+
+Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
+  Trigger trigger;
+  if (spec.name) {
+    if (auto status = check_name(*spec.name); !status) return status.error();
+    trigger.name = spec.name;
+  }
+  auto zone = spec.tz ? Zone::locate(*spec.tz) : Zone::system_default();
+  if (!zone) {
+    return spec.tz ? Error(ErrorKind::kUsage, "--tz " + in_quotes(*spec.tz) + ": " + zone.error().message())
+                   : zone.error();
+  }
+  trigger.tz = zone->name();
+  auto clock = make_clock(spec.clock, now, *zone);
+  if (!clock) return clock.error();
+  for (const auto& [option, value] : spec.policy) {
+    if (auto status = set_policy_option(trigger.policy, option, value, now, *zone); !status) {
+      return status.error();
+    }
+  }
+  for (const auto& label : spec.labels) {
+    auto equals = label.find('=');
+    std::string key = label.substr(0, equals);
+    if (equals == std::string::npos || !is_label_key(key) || label.find('\0') != std::string::npos) {
+      return usage_error("--label " + in_quotes(label) +
+                         ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
+    }
+    if (trigger.labels.count(key) != 0) {
+      return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(key) + " given twice");
+    }
+    trigger.labels[key] = label.substr(equals + 1);
+  }
+  const Policy& policy = trigger.policy;
+  bool live = spec.state == State::kActive || spec.state == State::kPaused;
+  if (live && policy.until_epoch && *policy.until_epoch <= now) {
+    return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
+                       ": is not after now (the trigger would be done before it starts)");
+  }
+  if (live && (*clock)->kind() != ClockKind::kNever) {
+    auto first = (*clock)->first_after(now);
+    if (!first) {
+      return usage_error("--at " + in_quotes(spec.clock.value) +
+                         ": is not after now (it could never fire; 'trigger fire' runs a trigger now)");
+    }
+    if (policy.until_epoch && *first > *policy.until_epoch) {
+      return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
+                         ": is before the first fire time " + in_quotes(format_rfc3339(*first, *zone)));
+    }
+  }
+  trigger.clock = (*clock)->text();
+  trigger.clock_set_epoch = now;
+  trigger.action = spec.action;
+  trigger.state = spec.state;
+  trigger.created_epoch = now;
+  trigger.updated_epoch = now;
+  return trigger;
+}
+
+Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
+  auto zone = Zone::locate(trigger.tz);
+  if (!zone) {
+    return usage_error("trigger " + std::to_string(trigger.id) + ": its time zone " +
+                       in_quotes(trigger.tz) + " is no longer known to this system");
+  }
+  auto spec = parse_clock_text(trigger.clock);
+  if (!spec) return spec.error();
+  return make_clock(*spec, trigger.clock_set_epoch, *zone);
+}
+
+Result<std::optional<Epoch>> next_fire_time(const Trigger& trigger) {
+  if (trigger.state != State::kActive) return std::optional<Epoch>();
+  if (trigger.scheduled) return trigger.next_event_epoch;
+  auto clock = trigger_clock(trigger);
+  if (!clock) return clock.error();
+  auto next = next_event(**clock, trigger.last_event_epoch, trigger.clock_set_epoch, false);
+  if (!next) return next.error();
+  if (*next && trigger.policy.until_epoch && **next > *trigger.policy.until_epoch) {
+    return std::optional<Epoch>();
+  }
+  return *next;
+}
+
+std::vector<Epoch> upcoming_fire_times(const Clock& clock, Epoch after, std::size_t count,
+                                       const Policy& policy) {
+  std::vector<Epoch> times;
+  while (times.size() < count) {
+    auto next = clock.first_after(after);
+    if (!next || *next <= after) break;
+    if (policy.until_epoch && *next > *policy.until_epoch) break;
+    times.push_back(*next);
+    after = *next;
+  }
+  return times;
+}
+
+}  // namespace trigger
