@@ -184,8 +184,7 @@ Result<int> run(int argc, char** argv) {
     auto zone = Zone::system_default();
     auto fixed = parse_time(*now_text, now(), zone ? *zone : Zone::utc());
     if (!fixed) {
-      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + " '" + *now_text +
-                   "': " + fixed.error().message());
+      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " + fixed.error().message());
     }
     set_now(*fixed);
   }

@@ -81,9 +81,9 @@ std::string_view option_of(ClockKind kind) {
   return "--never";
 }
 
-Error option_error(ClockKind kind, std::string_view value, const Error& cause) {
-  return Error(cause.kind(), std::string(option_of(kind)) + " " + in_quotes(value) + ": " +
-                                 cause.message());
+// "--every: invalid duration '0': must be more than zero"
+Error option_error(ClockKind kind, const Error& cause) {
+  return Error(cause.kind(), std::string(option_of(kind)) + ": " + cause.message());
 }
 
 }  // namespace
@@ -93,17 +93,16 @@ Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set
   switch (spec.kind) {
     case ClockKind::kAt: {
       auto at = parse_time(spec.value, set_epoch, zone);
-      if (!at) return option_error(spec.kind, spec.value, at.error());
+      if (!at) return option_error(spec.kind, at.error());
       return std::unique_ptr<const Clock>(new AtClock(*at, zone));
     }
     case ClockKind::kEvery: {
       auto period = parse_duration(spec.value);
-      if (!period) return option_error(spec.kind, spec.value, period.error());
+      if (!period) return option_error(spec.kind, period.error());
       Epoch anchor = set_epoch;
       if (spec.from) {
         auto from = parse_time(*spec.from, set_epoch, zone);
-        if (!from) return Error(ErrorKind::kUsage, "--from " + in_quotes(*spec.from) + ": " +
-                                                       from.error().message());
+        if (!from) return Error(ErrorKind::kUsage, "--from: " + from.error().message());
         anchor = *from;
       }
       return std::unique_ptr<const Clock>(new EveryClock(*period, anchor, zone));

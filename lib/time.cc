@@ -76,7 +76,10 @@ Result<Epoch> checked_epoch(std::string_view text, std::int64_t value) {
 Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   std::size_t pos = 0;
   auto year = read_number(text, pos, 4, 4);
-  if (!year || pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
+  if (!year) {
+    return bad_time(text, "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION");
+  }
+  if (pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
   auto month = read_number(text, pos, 2, 2);
   if (!month || pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
   auto day = read_number(text, pos, 2, 2);

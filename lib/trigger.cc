@@ -67,8 +67,7 @@ Status set_duration(std::int64_t& field, std::string_view option, std::string_vi
     return Ok{};
   }
   auto duration = parse_duration(value);
-  if (!duration) return Error(ErrorKind::kUsage, "--" + std::string(option) + " " + in_quotes(value) +
-                                                     ": " + duration.error().message());
+  if (!duration) return usage_error("--" + std::string(option) + ": " + duration.error().message());
   field = *duration;
   return Ok{};
 }
@@ -130,7 +129,7 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
       return Ok{};
     }
     auto until = parse_time(value, now, zone);
-    if (!until) return Error(ErrorKind::kUsage, "--until " + in_quotes(value) + ": " + until.error().message());
+    if (!until) return usage_error("--until: " + until.error().message());
     policy.until_epoch = *until;
     return Ok{};
   }
@@ -192,8 +191,7 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   }
   auto zone = spec.tz ? Zone::locate(*spec.tz) : Zone::system_default();
   if (!zone) {
-    return spec.tz ? Error(ErrorKind::kUsage, "--tz " + in_quotes(*spec.tz) + ": " + zone.error().message())
-                   : zone.error();
+    return spec.tz ? usage_error("--tz: " + zone.error().message()) : zone.error();
   }
   trigger.tz = zone->name();
   auto clock = make_clock(spec.clock, now, *zone);

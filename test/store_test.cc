@@ -1,0 +1,304 @@
+#include "trigger/store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "embedded.h"
+
+namespace trigger {
+extern const EmbeddedFile kSchemaFiles[];
+extern const unsigned long kSchemaFiles_count;
+}  // namespace trigger
+
+using trigger::ClockKind;
+using trigger::ErrorKind;
+using trigger::State;
+using trigger::Store;
+using trigger::Trigger;
+
+namespace {
+
+constexpr trigger::Epoch kNow = 1800000000;
+
+// A fresh directory, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/trigger-store-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+unsigned mode_of(const std::string& path) {
+  struct stat info;
+  REQUIRE(stat(path.c_str(), &info) == 0);
+  return info.st_mode & 07777;
+}
+
+std::unique_ptr<Store> open_store(const std::string& path, Store::Mode mode = Store::Mode::kReadWrite) {
+  auto store = Store::open(path, mode);
+  INFO((store.ok() ? "" : store.error().message()));
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+Trigger make_trigger(const char* name, std::vector<std::string> labels = {}) {
+  trigger::TriggerSpec spec;
+  if (name != nullptr) spec.name = name;
+  spec.clock = {ClockKind::kEvery, "1h", std::nullopt};
+  spec.tz = "UTC";
+  spec.action = *trigger::make_action(trigger::ActionKind::kShell, {"echo hi"}, {"A=1"}, std::string("/tmp"));
+  spec.labels = std::move(labels);
+  spec.policy = {{"until", "2030-01-01"}, {"jitter", "10s"}};
+  auto built = trigger::build_trigger(spec, kNow);
+  REQUIRE(built.ok());
+  return *built;
+}
+
+std::int64_t insert(Store& store, const Trigger& trigger) {
+  std::int64_t id = 0;
+  auto status = store.transaction([&]() -> trigger::Status {
+    auto inserted = store.insert_trigger(trigger);
+    if (!inserted) return inserted.error();
+    id = *inserted;
+    return trigger::Ok{};
+  });
+  REQUIRE(status.ok());
+  return id;
+}
+
+void exec_sql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("schema files are numbered 001, 002, ... without gaps", "[store]") {
+  REQUIRE(trigger::kSchemaFiles_count >= 1);
+  CHECK(Store::schema_version() == static_cast<int>(trigger::kSchemaFiles_count));
+  for (unsigned long i = 0; i < trigger::kSchemaFiles_count; ++i) {
+    char prefix[8];
+    std::snprintf(prefix, sizeof prefix, "%03lu_", i + 1);
+    INFO(trigger::kSchemaFiles[i].name);
+    CHECK(std::string(trigger::kSchemaFiles[i].name).rfind(prefix, 0) == 0);
+  }
+}
+
+TEST_CASE("a new database is created 0600 in directories created 0700, at the current level",
+          "[store]") {
+  TempDir dir;
+  mode_t old_umask = umask(0);  // modes must not depend on the caller's umask
+  auto path = dir.file("a/b/trigger.db");
+  {
+    auto store = open_store(path);
+    auto version = store->counter("version");
+    REQUIRE(version.ok());
+    CHECK(*version == 0);
+  }
+  umask(old_umask);
+  CHECK(mode_of(path) == 0600);
+  CHECK(mode_of(dir.file("a/b")) == 0700);
+  CHECK(mode_of(dir.file("a")) == 0700);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(statement, 0) == Store::schema_version());
+  sqlite3_finalize(statement);
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &statement, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0))) == "wal");
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+}
+
+TEST_CASE("migrations apply to an empty file and re-opening changes nothing", "[store]") {
+  TempDir dir;
+  auto path = dir.file("trigger.db");
+  { std::ofstream empty(path); }
+  open_store(path);
+  std::string first = read_bytes(path);
+  open_store(path);
+  open_store(path);
+  CHECK(read_bytes(path) == first);
+}
+
+TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
+  TempDir dir;
+  auto path = dir.file("trigger.db");
+  open_store(path);
+  exec_sql(path, ("PRAGMA user_version = " + std::to_string(Store::schema_version() + 1)).c_str());
+  std::string before = read_bytes(path);
+  for (auto mode : {Store::Mode::kReadWrite, Store::Mode::kReadOnly}) {
+    auto store = Store::open(path, mode);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().kind() == ErrorKind::kTooNew);
+    CHECK(store.error().message() == "database '" + path + "' is from a newer trigger (schema " +
+                                         std::to_string(Store::schema_version() + 1) +
+                                         ", this one knows up to " +
+                                         std::to_string(Store::schema_version()) + "); upgrade trigger");
+  }
+  CHECK(read_bytes(path) == before);
+}
+
+TEST_CASE("a read-only open of a missing database reads as empty and creates nothing", "[store]") {
+  TempDir dir;
+  auto path = dir.file("missing/trigger.db");
+  auto store = open_store(path, Store::Mode::kReadOnly);
+  auto triggers = store->list_triggers({});
+  REQUIRE(triggers.ok());
+  CHECK(triggers->empty());
+  struct stat info;
+  CHECK(stat(dir.file("missing").c_str(), &info) != 0);
+}
+
+TEST_CASE("a file that is not a database is an I/O error naming it", "[store]") {
+  TempDir dir;
+  auto path = dir.file("junk.db");
+  {
+    std::ofstream junk(path);
+    junk << std::string(4096, 'x');
+  }
+  auto store = Store::open(path, Store::Mode::kReadWrite);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().kind() == ErrorKind::kIO);
+  CHECK(store.error().message().rfind("database '" + path + "' is damaged or not a trigger database", 0) == 0);
+  CHECK(read_bytes(path) == std::string(4096, 'x'));
+}
+
+TEST_CASE("a database that cannot be created is kCannotCreate naming the directory", "[store]") {
+  TempDir dir;
+  { std::ofstream file(dir.file("plain")); }
+  auto store = Store::open(dir.file("plain/sub/trigger.db"), Store::Mode::kReadWrite);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().kind() == ErrorKind::kCannotCreate);
+  CHECK(store.error().message() == "cannot create directory '" + dir.file("plain/sub") + "': Not a directory");
+}
+
+TEST_CASE("triggers round-trip through the store with every field", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  Trigger original = make_trigger("backup", {"team=ops", "tier=1"});
+  original.policy.max_runs = 5;
+  auto id = insert(*store, original);
+  auto found = store->find_trigger("backup");
+  REQUIRE(found.ok());
+  CHECK(found->id == id);
+  CHECK(found->name == "backup");
+  CHECK(found->state == State::kActive);
+  CHECK(found->clock == original.clock);
+  CHECK(found->clock_set_epoch == kNow);
+  CHECK(found->tz == "UTC");
+  CHECK(found->action.kind == trigger::ActionKind::kShell);
+  CHECK(found->action.argv == std::vector<std::string>{"echo hi"});
+  CHECK(found->action.env == std::vector<std::string>{"A=1"});
+  CHECK(found->action.cwd == "/tmp");
+  CHECK(found->policy.jitter_seconds == 10);
+  CHECK(found->policy.until_epoch == 1893456000);
+  CHECK(found->policy.max_runs == 5);
+  CHECK(found->labels == original.labels);
+  CHECK(found->version == 1);
+  CHECK_FALSE(found->scheduled);
+  auto by_id = store->find_trigger(std::to_string(id));
+  REQUIRE(by_id.ok());
+  CHECK(by_id->name == "backup");
+}
+
+TEST_CASE("every change bumps the global version and stamps it on the trigger", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto a = insert(*store, make_trigger("a"));
+  auto b = insert(*store, make_trigger(nullptr));
+  insert(*store, make_trigger(nullptr));  // unnamed triggers do not collide
+  REQUIRE(store->set_state(a, State::kPaused, kNow).ok());
+  auto found = store->find_trigger("a");
+  REQUIRE(found.ok());
+  CHECK(found->version == 4);
+  CHECK(found->state == State::kPaused);
+  found->labels = {{"k", "v"}};
+  REQUIRE(store->update_trigger(*found).ok());
+  CHECK(*store->counter("version") == 5);
+  CHECK(*store->counter("cursor") == 0);
+  CHECK(store->find_trigger("a")->version == 5);
+  CHECK(store->find_trigger("a")->labels.at("k") == "v");
+  CHECK(store->find_trigger(std::to_string(b))->version == 2);
+}
+
+TEST_CASE("names are unique and missing triggers are kNotFound", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  insert(*store, make_trigger("a"));
+  auto again = store->insert_trigger(make_trigger("a"));
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().kind() == ErrorKind::kData);
+  CHECK(again.error().message() == "name 'a' is already taken by trigger 1");
+  for (const char* ref : {"b", "99", "0"}) {
+    auto missing = store->find_trigger(ref);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().kind() == ErrorKind::kNotFound);
+    CHECK(missing.error().message() == "no trigger '" + std::string(ref) + "'");
+  }
+  CHECK(store->set_state(99, State::kCancelled, kNow).error().kind() == ErrorKind::kNotFound);
+}
+
+TEST_CASE("a failed transaction writes nothing", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto status = store->transaction([&]() -> trigger::Status {
+    auto id = store->insert_trigger(make_trigger("a"));
+    REQUIRE(id.ok());
+    return trigger::data_error("changed my mind");
+  });
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().message() == "changed my mind");
+  CHECK(store->find_trigger("a").error().kind() == ErrorKind::kNotFound);
+  CHECK(*store->counter("version") == 0);
+}
+
+TEST_CASE("list filters by state, labels and name glob, in id order", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto a = insert(*store, make_trigger("db.nightly", {"team=ops"}));
+  auto b = insert(*store, make_trigger("db.weekly", {"team=ops", "tier=1"}));
+  auto c = insert(*store, make_trigger("web", {"team=web"}));
+  REQUIRE(store->set_state(c, State::kCancelled, kNow).ok());
+  auto ids = [&](trigger::TriggerFilter filter) {
+    auto found = store->list_triggers(filter);
+    REQUIRE(found.ok());
+    std::vector<std::int64_t> out;
+    for (const auto& t : *found) out.push_back(t.id);
+    return out;
+  };
+  using Ids = std::vector<std::int64_t>;
+  CHECK(ids({}) == Ids{a, b});
+  CHECK(ids({true, std::nullopt, {}, std::nullopt}) == Ids{a, b, c});
+  CHECK(ids({false, State::kCancelled, {}, std::nullopt}) == Ids{c});
+  CHECK(ids({false, std::nullopt, {{"team", "ops"}}, std::nullopt}) == Ids{a, b});
+  CHECK(ids({false, std::nullopt, {{"team", "ops"}, {"tier", "1"}}, std::nullopt}) == Ids{b});
+  CHECK(ids({true, std::nullopt, {{"team", "web"}}, std::nullopt}) == Ids{c});
+  CHECK(ids({false, std::nullopt, {}, std::string("db.*")}) == Ids{a, b});
+  CHECK(ids({false, std::nullopt, {}, std::string("*weekly")}) == Ids{b});
+}

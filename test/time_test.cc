@@ -1,0 +1,236 @@
+#include "trigger/time.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+using trigger::Epoch;
+using trigger::Zone;
+
+namespace {
+
+Zone zone(const char* name) {
+  auto found = Zone::locate(name);
+  REQUIRE(found.ok());
+  return *found;
+}
+
+constexpr Epoch kNow = 1800000000;  // 2027-01-15T08:00:00Z
+
+}  // namespace
+
+TEST_CASE("durations in every documented spelling parse to seconds", "[time]") {
+  struct Case {
+    const char* text;
+    std::int64_t seconds;
+  };
+  const Case cases[] = {
+      {"1", 1},          {"90", 90},         {"1s", 1},           {"45s", 45},
+      {"1m", 60},        {"1min", 60},       {"90m", 5400},       {"1h", 3600},
+      {"1h30m", 5400},   {"1h30min", 5400},  {"2d", 172800},      {"1w", 604800},
+      {"1w1d1h1m1s", 694861}, {"1d", 86400},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto parsed = trigger::parse_duration(c.text);
+    REQUIRE(parsed.ok());
+    CHECK(*parsed == c.seconds);
+  }
+}
+
+TEST_CASE("bad durations are usage errors naming the text and the reason", "[time]") {
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"", "invalid duration '': empty"},
+      {"0", "invalid duration '0': must be more than zero"},
+      {"0s", "invalid duration '0s': must be more than zero"},
+      {"-5m", "invalid duration '-5m': must be positive"},
+      {"1x", "invalid duration '1x': unknown unit 'x' (use s, m, min, h, d, w)"},
+      {"h", "invalid duration 'h': expected a number"},
+      {"1h30", "invalid duration '1h30': a number without a unit after units"},
+      {"1.5h", "invalid duration '1.5h': unknown unit '.' (use s, m, min, h, d, w)"},
+      {" 1h", "invalid duration ' 1h': expected a number"},
+      {"99999999999999999999", "invalid duration '99999999999999999999': too large"},
+      {"100000000w", "invalid duration '100000000w': too large"},
+      {"1H", "invalid duration '1H': unknown unit 'H' (use s, m, min, h, d, w)"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto parsed = trigger::parse_duration(c.text);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().kind() == trigger::ErrorKind::kUsage);
+    CHECK(parsed.error().message() == c.message);
+  }
+}
+
+TEST_CASE("format_duration writes the shortest spelling and reads back", "[time]") {
+  struct Case {
+    std::int64_t seconds;
+    const char* text;
+  };
+  const Case cases[] = {{1, "1s"},      {59, "59s"},       {60, "1m"},  {5400, "1h30m"},
+                        {86400, "1d"},  {604800, "1w"},    {694861, "1w1d1h1m1s"},
+                        {90061, "1d1h1m1s"}};
+  for (const auto& c : cases) {
+    INFO(c.seconds);
+    CHECK(trigger::format_duration(c.seconds) == c.text);
+    auto back = trigger::parse_duration(trigger::format_duration(c.seconds));
+    REQUIRE(back.ok());
+    CHECK(*back == c.seconds);
+  }
+}
+
+TEST_CASE("times in every documented form parse to epochs", "[time]") {
+  struct Case {
+    const char* text;
+    const char* zone;
+    Epoch epoch;
+  };
+  const Case cases[] = {
+      {"now", "UTC", kNow},
+      {"@0", "UTC", 0},
+      {"@1800000000", "Europe/Berlin", 1800000000},
+      {"2026-12-01T09:00:00Z", "Europe/Berlin", 1796115600},
+      {"2026-12-01t09:00:00z", "UTC", 1796115600},
+      {"2026-12-01T09:00:00+01:00", "UTC", 1796112000},
+      {"2026-12-01T09:00:00-05:30", "UTC", 1796135400},
+      {"2026-12-01T09:00", "UTC", 1796115600},
+      {"2026-12-01T09:00", "Europe/Berlin", 1796112000},
+      {"2026-12-01 09:00", "UTC", 1796115600},
+      {"2026-12-01 09:00:30", "UTC", 1796115630},
+      {"2026-12-01", "UTC", 1796083200},
+      {"2026-12-01", "America/New_York", 1796101200},
+      {"2026-07-01T12:00", "Europe/Berlin", 1782900000},
+      {"+1h", "UTC", kNow + 3600},
+      {"-1h", "UTC", kNow - 3600},
+      {"now+90m", "UTC", kNow + 5400},
+      {"now-1d", "Europe/Berlin", kNow - 86400},
+      {"2000-02-29", "UTC", 951782400},
+      // A local time that occurs twice (the end of summer time) is its first occurrence.
+      {"2026-10-25T02:30", "Europe/Berlin", 1792888200},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text << " in " << c.zone);
+    auto parsed = trigger::parse_time(c.text, kNow, zone(c.zone));
+    REQUIRE(parsed.ok());
+    CHECK(*parsed == c.epoch);
+  }
+}
+
+TEST_CASE("bad times are usage errors naming the text and the reason", "[time]") {
+  struct Case {
+    const char* text;
+    const char* zone;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"", "UTC", "empty"},
+      {"tomorrow", "UTC", "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"2026-02-30", "UTC", "no such date"},
+      {"2026-13-01", "UTC", "no such date"},
+      {"2100-02-29", "UTC", "no such date"},
+      {"2026-1-01", "UTC", "expected YYYY-MM-DD"},
+      {"2026-12-01T24:00", "UTC", "no such time of day"},
+      {"2026-12-01T09:60", "UTC", "no such time of day"},
+      {"2026-12-01T9:00", "UTC", "expected HH:MM"},
+      {"2026-12-01X09:00", "UTC", "expected 'T' or a space after the date"},
+      {"2026-12-01T09:00:00+1", "UTC", "expected an offset like +01:00"},
+      {"2026-12-01T09:00:00+01:00x", "UTC", "unexpected text after the offset"},
+      {"2026-12-01T09:00:00 UTC", "UTC", "unexpected text after the time"},
+      {"2026-03-29T02:30", "Europe/Berlin",
+       "this local time does not exist in Europe/Berlin (skipped by a daylight-saving change)"},
+      {"@", "UTC", "expected @ and a number of seconds"},
+      {"@12x", "UTC", "expected @ and a number of seconds"},
+      {"@-5", "UTC", "expected @ and a number of seconds"},
+      {"@999999999999", "UTC", "out of range 1970-01-01 to 9999-12-31"},
+      {"1969-12-31T23:59:59Z", "UTC", "out of range 1970-01-01 to 9999-12-31"},
+      {"+0", "UTC", "expected a duration after '+'"},
+      {"now+", "UTC", "expected a duration after '+'"},
+      {"nowish", "UTC", "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"-3000w", "UTC", "out of range 1970-01-01 to 9999-12-31"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text << " in " << c.zone);
+    auto parsed = trigger::parse_time(c.text, kNow, zone(c.zone));
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().kind() == trigger::ErrorKind::kUsage);
+    CHECK(parsed.error().message() == "invalid time '" + std::string(c.text) + "': " + c.reason);
+  }
+}
+
+TEST_CASE("RFC 3339 output carries the zone's offset at that instant", "[time]") {
+  struct Case {
+    Epoch epoch;
+    const char* zone;
+    const char* text;
+  };
+  const Case cases[] = {
+      {0, "UTC", "1970-01-01T00:00:00Z"},
+      {1800000000, "UTC", "2027-01-15T08:00:00Z"},
+      {1796112000, "Europe/Berlin", "2026-12-01T09:00:00+01:00"},
+      {1782900000, "Europe/Berlin", "2026-07-01T12:00:00+02:00"},
+      {1796101200, "America/New_York", "2026-12-01T00:00:00-05:00"},
+      {1796101200, "Asia/Kolkata", "2026-12-01T10:30:00+05:30"},
+      {1792888200, "Europe/Berlin", "2026-10-25T02:30:00+02:00"},
+      {1792891800, "Europe/Berlin", "2026-10-25T02:30:00+01:00"},
+      {253402300799, "UTC", "9999-12-31T23:59:59Z"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.epoch << " in " << c.zone);
+    CHECK(trigger::format_rfc3339(c.epoch, zone(c.zone)) == c.text);
+    auto back = trigger::parse_time(c.text, kNow, Zone::utc());
+    REQUIRE(back.ok());
+    CHECK(*back == c.epoch);
+  }
+}
+
+TEST_CASE("zones are located by IANA name and unknown names are usage errors", "[time]") {
+  CHECK(zone("Europe/Berlin").name() == "Europe/Berlin");
+  CHECK(zone("UTC").offset_at(kNow) == 0);
+  CHECK(zone("Australia/Lord_Howe").offset_at(1782900000) == 10 * 3600 + 1800);
+  for (const char* bad : {"", "Nowhere/Zone", "../etc/passwd", "/etc/localtime", "Europe"}) {
+    INFO(bad);
+    auto found = Zone::locate(bad);
+    REQUIRE_FALSE(found.ok());
+    CHECK(found.error().kind() == trigger::ErrorKind::kUsage);
+    CHECK(found.error().message() == "unknown time zone '" + std::string(bad) + "'");
+  }
+}
+
+TEST_CASE("the default zone comes from TZ, resolved to a name", "[time]") {
+  const char* saved = std::getenv("TZ");
+  std::string saved_value = saved ? saved : "";
+  struct Case {
+    const char* tz;
+    const char* name;
+  };
+  const Case cases[] = {{"Europe/Berlin", "Europe/Berlin"},
+                        {":America/New_York", "America/New_York"},
+                        {"/usr/share/zoneinfo/Asia/Tokyo", "Asia/Tokyo"},
+                        {"", "UTC"}};
+  for (const auto& c : cases) {
+    INFO(c.tz);
+    setenv("TZ", c.tz, 1);
+    auto found = Zone::system_default();
+    REQUIRE(found.ok());
+    CHECK(found->name() == c.name);
+  }
+  setenv("TZ", "Not/AZone", 1);
+  auto bad = Zone::system_default();
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message() == "TZ names unknown time zone 'Not/AZone'");
+  if (saved) {
+    setenv("TZ", saved_value.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+}
+
+TEST_CASE("now() is the fixed time when one is set, else the real clock", "[time]") {
+  trigger::set_now(1234);
+  CHECK(trigger::now() == 1234);
+  trigger::set_now(std::nullopt);
+  CHECK(trigger::now() > 1700000000);
+}
