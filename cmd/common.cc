@@ -8,18 +8,19 @@
 namespace trigger::cmd {
 namespace {
 
-const char* verb(State target) {
+// The past participle of the move to `target`: "cancelled", "paused", "resumed".
+const char* moved(State target) {
   switch (target) {
     case State::kCancelled:
-      return "cancel";
+      return "cancelled";
     case State::kPaused:
-      return "pause";
+      return "paused";
     case State::kActive:
-      return "resume";
+      return "resumed";
     case State::kDone:
       break;
   }
-  return "finish";
+  return "finished";
 }
 
 // Whether a trigger in `from` may move to `target`; nullopt means it is already there (or
@@ -30,7 +31,7 @@ Result<bool> may_move(const Trigger& trigger, State target) {
   if (target == State::kCancelled) return from != State::kDone;
   if (from == State::kCancelled || from == State::kDone) {
     return data_error("trigger '" + trigger.name.value_or(std::to_string(trigger.id)) + "' is " +
-                      std::string(to_string(from)) + "; it cannot be " + verb(target) + "d");
+                      std::string(to_string(from)) + "; it cannot be " + moved(target));
   }
   return true;
 }
@@ -62,7 +63,7 @@ Result<int> change_state(Context& ctx, State target) {
   if (!status) return status.error();
   if (ctx.verbose) {
     for (const auto& trigger : changed) {
-      std::cerr << "trigger: " << verb(target) << "d " << trigger.id
+      std::cerr << "trigger: " << moved(target) << " " << trigger.id
                 << (trigger.name ? " '" + *trigger.name + "'" : "") << "\n";
     }
   }

@@ -13,12 +13,16 @@
 namespace trigger::cmd {
 namespace {
 
-// A field's value as text: strings as they are, numbers written out; nullopt for null/absent.
-Result<std::optional<std::string>> text_field(const nlohmann::json& object, const char* key) {
+// A field's value as text; nullopt for null or absent. Whole numbers are accepted where
+// `numbers_too` (policy values such as "retries": 3) and written out.
+Result<std::optional<std::string>> text_field(const nlohmann::json& object, const char* key,
+                                              bool numbers_too = false) {
   auto found = object.find(key);
   if (found == object.end() || found->is_null()) return std::optional<std::string>();
   if (found->is_string()) return std::optional<std::string>(found->get<std::string>());
-  if (found->is_number_integer()) return std::optional<std::string>(std::to_string(found->get<std::int64_t>()));
+  if (numbers_too && found->is_number_integer()) {
+    return std::optional<std::string>(std::to_string(found->get<std::int64_t>()));
+  }
   return usage_error(std::string("field '") + key + "' must be a string");
 }
 
@@ -75,7 +79,7 @@ Result<TriggerSpec> spec_from_line(const std::string& line) {
       bool known = false;
       for (auto name : policy_option_names()) known = known || name == option;
       if (!known) return usage_error("unknown policy option '" + option + "'");
-      auto text = text_field(*found, option.c_str());
+      auto text = text_field(*found, option.c_str(), true);
       if (!text) return text.error();
       if (*text) spec.policy.emplace_back(option, **text);
     }

@@ -1,0 +1,610 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the built trigger against temporary databases.
+
+Run by `meson test` with TRIGGER_BIN set to the binary. Every test runs trigger with a fixed
+--now (TRIGGER_NOW=2026-12-01T08:00:00Z), TZ=UTC and its own database.
+"""
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import tempfile
+import threading
+import unittest
+
+BIN = os.environ.get('TRIGGER_BIN', 'build/cmd/trigger')
+NOW = 1796112000  # 2026-12-01T08:00:00Z
+
+
+class TriggerTestCase(unittest.TestCase):
+    def setUp(self):
+        self._dir = tempfile.TemporaryDirectory(prefix='trigger-cli-')
+        self.dir = self._dir.name
+        self.db = os.path.join(self.dir, 't.db')
+        self.env = {
+            'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+            'HOME': self.dir,
+            'TZ': 'UTC',
+            'TRIGGER_NOW': '2026-12-01T08:00:00Z',
+            'TRIGGER_DB': self.db,
+        }
+
+    def tearDown(self):
+        self._dir.cleanup()
+
+    def run_trigger(self, *args, env=None, stdin=None, umask=None):
+        full_env = dict(self.env)
+        full_env.update(env or {})
+        full_env = {k: v for k, v in full_env.items() if v is not None}
+        process = subprocess.run(
+            [BIN, *args], env=full_env, input=stdin, capture_output=True, text=True, timeout=60,
+            preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+        return process.returncode, process.stdout, process.stderr
+
+    def ok(self, *args, **kwargs):
+        """Run trigger, require exit 0 and a silent stderr, return stdout."""
+        code, out, err = self.run_trigger(*args, **kwargs)
+        self.assertEqual((code, err), (0, ''), f'trigger {" ".join(args)}')
+        return out
+
+    def fails(self, code, message, *args, **kwargs):
+        """Run trigger, require exit `code` with exactly one stderr line `trigger: message`."""
+        got_code, out, err = self.run_trigger(*args, **kwargs)
+        self.assertEqual((got_code, err), (code, f'trigger: {message}\n'), f'trigger {" ".join(args)}')
+        self.assertEqual(out, '')
+
+    def snapshot(self):
+        """The bytes of the database and its WAL: what "unchanged" is checked against."""
+        contents = {}
+        for suffix in ('', '-wal'):  # an absent WAL and an empty one hold the same: nothing
+            path = self.db + suffix
+            if os.path.exists(path):
+                with open(path, 'rb') as f:
+                    contents[suffix] = f.read()
+        if not contents.get('-wal', b'x'):
+            del contents['-wal']
+        return contents
+
+    def create(self, *args, **kwargs):
+        return int(self.ok('create', *args, **kwargs).strip())
+
+    def listed(self, *args):
+        return json.loads(self.ok('list', '--format', 'json', *args))
+
+
+class DoneWhenTest(TriggerTestCase):
+    def test_issue_acceptance_scenario(self):
+        code, out, err = self.run_trigger('--db', self.db, 'create', '--name', 'hello', '--every', '1h',
+                                          '--log', 'hi', env={'TRIGGER_DB': None})
+        self.assertEqual((code, out, err), (0, '1\n', ''))
+        [hello] = json.loads(self.ok('--db', self.db, 'list', '--format', 'json'))
+        self.assertEqual((hello['name'], hello['next_epoch'], hello['next'], hello['next_scheduled']),
+                         ('hello', NOW + 3600, '2026-12-01T09:00:00Z', False))
+        self.assertEqual(self.ok('--db', self.db, 'cancel', 'hello'), '')
+        shown = self.ok('--db', self.db, 'show', 'hello')
+        self.assertIn('state:        cancelled\n', shown)
+        self.assertEqual(
+            self.ok('--now', '@1800000000', 'next', '--every', '90m', '--count', '3', '--format', 'tsv'),
+            '1800005400\t2027-01-15T09:30:00Z\n'
+            '1800010800\t2027-01-15T11:00:00Z\n'
+            '1800016200\t2027-01-15T12:30:00Z\n')
+
+
+class CreateTest(TriggerTestCase):
+    def test_prints_the_new_id_alone(self):
+        self.assertEqual(self.ok('create', '--every', '1h', '--log', 'a'), '1\n')
+        self.assertEqual(self.ok('create', '--every', '1h', '--log', 'b', '--format', 'tsv'), '2\n')
+
+    def test_json_prints_the_object(self):
+        created = json.loads(self.ok('create', '--name', 'j', '--at', '+2h', '--sh', 'echo hi', '--format', 'json'))
+        self.assertEqual(created['id'], 1)
+        self.assertEqual(created['clock'], '--at 2026-12-01T10:00:00Z')
+        self.assertEqual(created['action'], "--sh 'echo hi'")
+        self.assertEqual(created['next_epoch'], NOW + 7200)
+
+    def test_every_field_is_stored(self):
+        self.create('--name', 'full', '--every', '15m', '--from', '2026-12-01T08:05:00Z',
+                    '--misfire', 'all', '--grace', '10m', '--overlap', 'queue', '--timeout', '30m',
+                    '--retries', '3', '--backoff', '1m', '--jitter', '20s', '--dst', 'once',
+                    '--until', '2027-01-01', '--max-runs', '100', '--tz', 'Europe/Berlin',
+                    '--label', 'team=ops', '--label', 'tier=1', '--env', 'A=1', '--cwd', '/tmp',
+                    '--paused', '--', '/usr/bin/env', 'x y')
+        [t] = self.listed()
+        self.assertEqual(t['state'], 'paused')
+        self.assertEqual(t['tz'], 'Europe/Berlin')
+        self.assertEqual(t['clock'], '--every 15m --from 2026-12-01T09:05:00+01:00')
+        self.assertEqual(t['action'], "-- /usr/bin/env 'x y'")
+        self.assertEqual(t['env'], ['A=1'])
+        self.assertEqual(t['cwd'], '/tmp')
+        self.assertEqual(t['labels'], {'team': 'ops', 'tier': '1'})
+        self.assertEqual(t['policy'], {
+            'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
+            'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
+            'max-runs': '100'})
+        self.assertIsNone(t['next_epoch'])  # paused
+
+    def test_zone_defaults_to_tz_resolved_to_a_name(self):
+        self.create('--every', '1h', '--log', 'x', env={'TZ': 'America/New_York'})
+        self.assertEqual(self.listed()[0]['tz'], 'America/New_York')
+
+    def test_global_options_are_accepted_after_the_command(self):
+        other = os.path.join(self.dir, 'other.db')
+        self.assertEqual(self.ok('create', '--every', '1h', '--log', 'x', '--db', other), '1\n')
+        self.assertEqual(len(json.loads(self.ok('list', '--format', 'json', '--db', other))), 1)
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_db_option_beats_the_environment(self):
+        other = os.path.join(self.dir, 'other.db')
+        self.ok('--db', other, 'create', '--every', '1h', '--log', 'x')
+        self.assertTrue(os.path.exists(other))
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_now_option_beats_the_environment(self):
+        self.create('--now', '@1800000000', '--every', '1h', '--log', 'x')
+        self.assertEqual(self.listed()[0]['next_epoch'], 1800003600)
+
+
+class ModesTest(TriggerTestCase):
+    def test_database_0600_and_directories_0700_whatever_the_umask(self):
+        db = os.path.join(self.dir, 'state', 'trigger', 'trigger.db')
+        self.ok('--db', db, 'create', '--every', '1h', '--log', 'x', umask=0)
+        self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(db)).st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.dir, 'state')).st_mode), 0o700)
+
+    def test_default_path_follows_xdg_state_home(self):
+        if os.geteuid() == 0:
+            self.skipTest('root uses /var/lib/trigger/trigger.db')
+        self.ok('create', '--every', '1h', '--log', 'x', env={'TRIGGER_DB': None, 'XDG_STATE_HOME': self.dir})
+        self.assertTrue(os.path.exists(os.path.join(self.dir, 'trigger', 'trigger.db')))
+
+    def test_read_only_commands_create_nothing(self):
+        for args in (['list'], ['export'], ['show', 'x'], ['next', 'x']):
+            self.run_trigger(*args)
+        self.assertFalse(os.path.exists(self.db))
+        self.assertEqual(self.ok('list', '--format', 'json'), '[]\n')
+
+
+class ListTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'db.nightly', '--every', '1d', '--log', 'n', '--label', 'team=ops')
+        self.create('--name', 'db.weekly', '--every', '1w', '--log', 'w', '--label', 'team=ops', '--label', 'tier=1')
+        self.create('--name', 'web', '--every', '5m', '--sh', 'curl -s localhost', '--label', 'team=web')
+        self.create('--every', '1h', '--log', 'anonymous')
+        self.ok('cancel', 'web')
+
+    def names(self, *args):
+        return [t['name'] for t in self.listed(*args)]
+
+    def test_table_marks_predicted_times(self):
+        self.assertEqual(self.ok('list'), (
+            'ID  NAME        STATE   CLOCK                                   NEXT                   LAST  OUTCOME  ACTION\n'
+            '1   db.nightly  active  --every 1d --from 2026-12-01T08:00:00Z  2026-12-02T08:00:00Z*  -     -        --log n\n'
+            '2   db.weekly   active  --every 1w --from 2026-12-01T08:00:00Z  2026-12-08T08:00:00Z*  -     -        --log w\n'
+            '4   -           active  --every 1h --from 2026-12-01T08:00:00Z  2026-12-01T09:00:00Z*  -     -        --log anonymous\n'
+            "* predicted: not yet scheduled by 'trigger run-once'\n"))
+
+    def test_tsv_has_the_documented_columns(self):
+        lines = self.ok('list', '--format', 'tsv', '--all').splitlines()
+        self.assertEqual(lines[0].split('\t'), [
+            '1', 'db.nightly', 'active', '--every 1d --from 2026-12-01T08:00:00Z', str(NOW + 86400),
+            '2026-12-02T08:00:00Z', '', '', '', '--log n'])
+        self.assertEqual(lines[2].split('\t')[:5], ['3', 'web', 'cancelled', '--every 5m --from 2026-12-01T08:00:00Z', ''])
+        self.assertEqual(lines[3].split('\t')[1], '')
+
+    def test_json_has_the_stable_fields(self):
+        for t in self.listed():
+            for field in ('id', 'name', 'state', 'clock', 'tz', 'action', 'policy', 'labels',
+                          'next_epoch', 'next', 'last_epoch', 'last', 'last_outcome'):
+                self.assertIn(field, t)
+
+    def test_filters(self):
+        self.assertEqual(self.names(), ['db.nightly', 'db.weekly', None])
+        self.assertEqual(self.names('--all'), ['db.nightly', 'db.weekly', 'web', None])
+        self.assertEqual(self.names('--state', 'cancelled'), ['web'])
+        self.assertEqual(self.names('--label', 'team=ops'), ['db.nightly', 'db.weekly'])
+        self.assertEqual(self.names('--label', 'team=ops', '--label', 'tier=1'), ['db.weekly'])
+        self.assertEqual(self.names('--name', 'db.*'), ['db.nightly', 'db.weekly'])
+        self.assertEqual(self.names('--name', '*ly', '--state', 'active'), ['db.nightly', 'db.weekly'])
+
+    def test_empty_list_in_every_format(self):
+        os.unlink(self.db)
+        self.assertEqual(self.ok('list'), 'ID  NAME  STATE  CLOCK  NEXT  LAST  OUTCOME  ACTION\n')
+        self.assertEqual(self.ok('list', '--format', 'json'), '[]\n')
+        self.assertEqual(self.ok('list', '--format', 'tsv'), '')
+
+
+class ShowTest(TriggerTestCase):
+    def test_table_shows_everything_and_five_upcoming_times(self):
+        self.create('--name', 'b', '--every', '6h', '--sh', 'backup --all', '--env', 'K=V', '--cwd', '/srv',
+                    '--label', 'team=ops', '--retries', '2')
+        self.assertEqual(self.ok('show', 'b'), (
+            'id:           1\n'
+            'name:         b\n'
+            'state:        active\n'
+            'clock:        --every 6h --from 2026-12-01T08:00:00Z\n'
+            'description:  every 6h from 2026-12-01T08:00:00Z\n'
+            'tz:           UTC\n'
+            "action:       --sh 'backup --all'\n"
+            'env:          K=V\n'
+            'cwd:          /srv\n'
+            'misfire:      latest\n'
+            'grace:        5m\n'
+            'overlap:      skip\n'
+            'timeout:      1h\n'
+            'retries:      2\n'
+            'backoff:      30s\n'
+            'jitter:       0\n'
+            'dst:          auto\n'
+            'label:        team=ops\n'
+            'next:         2026-12-01T14:00:00Z (predicted: not yet scheduled)\n'
+            'last:         -\n'
+            'created:      2026-12-01T08:00:00Z\n'
+            'updated:      2026-12-01T08:00:00Z\n'
+            'upcoming:     2026-12-01T14:00:00Z\n'
+            'upcoming:     2026-12-01T20:00:00Z\n'
+            'upcoming:     2026-12-02T02:00:00Z\n'
+            'upcoming:     2026-12-02T08:00:00Z\n'
+            'upcoming:     2026-12-02T14:00:00Z\n'))
+
+    def test_json_and_tsv(self):
+        self.create('--name', 'b', '--every', '1h', '--log', 'tab\there', '--tz', 'Europe/Berlin')
+        shown = json.loads(self.ok('show', '1', '--format', 'json'))
+        self.assertEqual(shown['name'], 'b')
+        self.assertEqual([u['epoch'] for u in shown['upcoming']], [NOW + 3600 * k for k in range(1, 6)])
+        self.assertEqual(shown['upcoming'][0]['time'], '2026-12-01T10:00:00+01:00')
+        tsv = self.ok('show', 'b', '--format', 'tsv').splitlines()
+        self.assertIn("action\t--log 'tab\\there'", tsv)
+        self.assertIn(f'upcoming\t{NOW + 3600}\t2026-12-01T10:00:00+01:00', tsv)
+
+    def test_paused_and_cancelled_have_no_upcoming_times(self):
+        self.create('--name', 'p', '--every', '1h', '--log', 'x', '--paused')
+        shown = json.loads(self.ok('show', 'p', '--format', 'json'))
+        self.assertEqual((shown['state'], shown['next'], shown['upcoming']), ('paused', None, []))
+
+
+class StateChangeTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'a', '--every', '1h', '--log', 'a')
+        self.create('--name', 'b', '--every', '1h', '--log', 'b')
+
+    def states(self):
+        return {t['name']: t['state'] for t in self.listed('--all')}
+
+    def test_cancel_checks_every_name_before_changing_any(self):
+        before = self.snapshot()
+        self.fails(66, "no trigger 'nosuch'", 'cancel', 'a', 'nosuch', 'b')
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.states(), {'a': 'active', 'b': 'active'})
+        self.ok('cancel', 'a', '2')
+        self.assertEqual(self.states(), {'a': 'cancelled', 'b': 'cancelled'})
+
+    def test_cancel_twice_is_harmless(self):
+        self.ok('cancel', 'a')
+        before = self.snapshot()
+        self.ok('cancel', 'a', 'a')
+        self.assertEqual(self.snapshot(), before)
+
+    def test_pause_and_resume(self):
+        self.ok('pause', 'a')
+        self.assertEqual(self.states(), {'a': 'paused', 'b': 'active'})
+        self.assertIsNone(self.listed('--name', 'a')[0]['next'])
+        self.ok('pause', 'a')  # already paused: left alone
+        self.ok('resume', 'a', 'b')
+        self.assertEqual(self.states(), {'a': 'active', 'b': 'active'})
+
+    def test_finished_triggers_cannot_be_paused_or_resumed(self):
+        self.ok('cancel', 'b')
+        before = self.snapshot()
+        self.fails(65, "trigger 'b' is cancelled; it cannot be paused", 'pause', 'a', 'b')
+        self.fails(65, "trigger 'b' is cancelled; it cannot be resumed", 'resume', 'b')
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.states(), {'a': 'active', 'b': 'cancelled'})
+
+    def test_json_prints_the_changed_triggers_and_verbose_says_what_changed(self):
+        changed = json.loads(self.ok('pause', 'a', 'b', '--format', 'json'))
+        self.assertEqual([(t['name'], t['state']) for t in changed], [('a', 'paused'), ('b', 'paused')])
+        code, out, err = self.run_trigger('-v', 'cancel', 'a')
+        self.assertEqual((code, out, err), (0, '', "trigger: cancelled 1 'a'\n"))
+
+    def test_every_change_bumps_the_version(self):
+        versions = [self.listed('--all', '--name', 'a')[0]['version']]
+        for command in ('pause', 'resume', 'cancel'):
+            self.ok(command, 'a')
+            versions.append(self.listed('--all', '--name', 'a')[0]['version'])
+        self.assertEqual(versions, [1, 3, 4, 5])
+
+
+class NextTest(TriggerTestCase):
+    def test_formats(self):
+        self.assertEqual(self.ok('next', '--every', '1d', '--count', '2'),
+                         '2026-12-02T08:00:00Z\n2026-12-03T08:00:00Z\n')
+        self.assertEqual(json.loads(self.ok('next', '--at', '2026-12-24T18:00', '--tz', 'Europe/Berlin', '--format', 'json')),
+                         [{'epoch': 1798131600, 'time': '2026-12-24T18:00:00+01:00'}])
+        self.assertEqual(len(self.ok('next', '--every', '1m').splitlines()), 5)
+
+    def test_from_sets_the_phase(self):
+        self.assertEqual(self.ok('next', '--every', '1h', '--from', '2026-12-01T07:30:00Z', '--count', '2', '--format', 'tsv'),
+                         f'{NOW + 1800}\t2026-12-01T08:30:00Z\n{NOW + 5400}\t2026-12-01T09:30:00Z\n')
+
+    def test_until_ends_the_list(self):
+        self.assertEqual(self.ok('next', '--every', '1h', '--until', '+2h', '--count', '10', '--format', 'tsv'),
+                         f'{NOW + 3600}\t2026-12-01T09:00:00Z\n{NOW + 7200}\t2026-12-01T10:00:00Z\n')
+
+    def test_next_of_an_existing_trigger_uses_its_zone(self):
+        self.create('--name', 'n', '--every', '12h', '--log', 'x', '--tz', 'Asia/Tokyo')
+        self.assertEqual(self.ok('next', 'n', '--count', '2'),
+                         '2026-12-01T symbolic\n'.replace(' symbolic', '') and
+                         '2026-12-02T05:00:00+09:00\n2026-12-02T17:00:00+09:00\n')
+
+    def test_never_has_no_times(self):
+        self.assertEqual(self.ok('next', '--never'), '')
+
+    def test_next_needs_no_database(self):
+        self.ok('next', '--every', '1h', env={'TRIGGER_DB': '/nonexistent/dir/x.db'})
+
+
+class ImportExportTest(TriggerTestCase):
+    def populate(self):
+        self.create('--name', 'billing', '--every', '1d', '--from', '2026-12-01T02:00', '--tz', 'Europe/Berlin',
+                    '--misfire', 'all', '--retries', '3', '--label', 'team=finance', '--', '/usr/bin/bill', '--run', 'a b')
+        self.create('--every', '5m', '--sh', "echo 'quoted' \"twice\"", '--env', 'X=1', '--cwd', '/tmp', '--jitter', '30s')
+        self.create('--name', 'once', '--at', '2027-01-01T00:00:00Z', '--log', 'happy new year', '--until', '2027-06-01')
+        self.create('--name', 'parked', '--never', '--log', 'p', '--paused')
+        self.create('--name', 'old', '--every', '1h', '--log', 'o', '--max-runs', '7')
+        self.ok('cancel', 'old')
+
+    @staticmethod
+    def comparable(lines):
+        objects = [json.loads(line) for line in lines.splitlines()]
+        for o in objects:
+            del o['id'], o['version']
+        return objects
+
+    def test_export_then_import_reproduces_the_triggers(self):
+        self.populate()
+        exported = self.ok('export')
+        self.assertEqual(len(exported.splitlines()), 5)
+        other = os.path.join(self.dir, 'copy.db')
+        self.ok('--db', other, 'import', '-', stdin=exported)
+        self.assertEqual(self.comparable(self.ok('--db', other, 'export')), self.comparable(exported))
+        # And from a file, into a third database.
+        path = os.path.join(self.dir, 'triggers.jsonl')
+        with open(path, 'w') as f:
+            f.write(exported)
+        third = os.path.join(self.dir, 'third.db')
+        self.ok('--db', third, 'import', path)
+        self.assertEqual(self.comparable(self.ok('--db', third, 'export')), self.comparable(exported))
+
+    def test_import_updates_by_name_and_keeps_the_next_time_when_the_clock_is_unchanged(self):
+        self.create('--name', 'x', '--every', '1h', '--log', 'old')
+        [line] = self.ok('export').splitlines()
+        changed = json.loads(line)
+        changed['action'] = '--log new'
+        changed['labels'] = {'k': 'v'}
+        self.ok('import', '-', stdin=json.dumps(changed) + '\n', env={'TRIGGER_NOW': '2026-12-01T08:30:00Z'})
+        [t] = self.listed()
+        self.assertEqual((t['id'], t['action'], t['labels'], t['next_epoch']), (1, '--log new', {'k': 'v'}, NOW + 3600))
+
+    def test_a_bad_line_anywhere_writes_nothing(self):
+        self.create('--name', 'existing', '--every', '1h', '--log', 'e')
+        good = [json.dumps({'name': f'g{i}', 'clock': '--every 1h', 'action': '--log g'}) for i in range(3)]
+        bad_lines = {
+            '{"name": "b", "clock": "--every 0", "action": "--log x"}':
+                "--every: invalid duration '0': must be more than zero",
+            'not json': 'not valid JSON (byte 2)',
+            '[1, 2]': 'expected a JSON object',
+            '{"name": "b", "action": "--log x"}': "field 'clock' is missing",
+            '{"name": "b", "clock": "--every 1h"}': "field 'action' is missing",
+            '{"name": "b", "clock": "--cron x", "action": "--log x"}':
+                "--cron 'x': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
+            '{"name": "b", "clock": "sometimes", "action": "--log x"}': "not a clock: 'sometimes'",
+            '{"name": "b", "clock": "--every 1h", "action": "--run x"}': "not an action: '--run x'",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "tz": "Mars/Base"}':
+                "--tz: unknown time zone 'Mars/Base'",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "policy": {"speed": "fast"}}':
+                "unknown policy option 'speed'",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "policy": {"retries": "lots"}}':
+                "--retries 'lots': expected a whole number from 0 to 100",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "state": "sleeping"}':
+                "unknown state 'sleeping' (expected active, paused, cancelled, done)",
+            '{"name": "1", "clock": "--every 1h", "action": "--log x"}':
+                "invalid name '1': all digits (it would read as an id)",
+            '{"name": "b", "clock": "--at 2020-01-01T00:00:00Z", "action": "--log x"}':
+                "--at '2020-01-01T00:00:00Z': is not after now (it could never fire; 'trigger fire' runs a trigger now)",
+            '{"name": 5, "clock": "--every 1h", "action": "--log x"}': "field 'name' must be a string",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "policy": {"retries": 3.5}}':
+                "field 'retries' must be a string",
+            '{"name": "b", "clock": "--every 1h", "action": "--log x", "env": ["A=1"]}':
+                '--env applies only to --sh and program actions, not --log',
+        }
+        path = os.path.join(self.dir, 'in.jsonl')
+        before = self.snapshot()
+        for position in (0, 3):
+            for bad, reason in bad_lines.items():
+                lines = good[:position] + [bad] + good[position:]
+                with open(path, 'w') as f:
+                    f.write('\n'.join(lines) + '\n')
+                self.fails(65, f"'{path}', line {position + 1}: {reason}", 'import', path)
+                self.assertEqual(self.snapshot(), before, bad)
+
+    def test_a_name_twice_in_the_file_is_refused_at_its_second_line(self):
+        lines = [json.dumps({'name': n, 'clock': '--every 1h', 'action': '--log x'}) for n in ('a', 'b', 'a')]
+        self.fails(65, "standard input, line 3: name 'a' appears twice in the file", 'import', '-',
+                   stdin='\n'.join(lines))
+        self.assertFalse(os.path.exists(self.db) and self.listed())
+
+    def test_blank_lines_are_skipped_and_line_numbers_count_them(self):
+        self.fails(65, "standard input, line 3: not valid JSON (byte 1)", 'import', '-', stdin='\n\n}\n')
+
+    def test_missing_file(self):
+        self.fails(66, f"cannot open '{self.dir}/none.jsonl': No such file or directory",
+                   'import', os.path.join(self.dir, 'none.jsonl'))
+
+    def test_export_filters(self):
+        self.populate()
+        self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--state', 'cancelled').splitlines()], ['old'])
+        self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--label', 'team=finance').splitlines()], ['billing'])
+
+
+class BadInputTest(TriggerTestCase):
+    """Every bad value gets one line naming it, the documented exit status, and changes nothing."""
+
+    CASES = [
+        (64, "--every: invalid duration '0': must be more than zero", ['create', '--every', '0', '--log', 'x']),
+        (64, "--every: invalid duration '1x': unknown unit 'x' (use s, m, min, h, d, w)", ['create', '--every', '1x', '--log', 'x']),
+        (64, "--every: invalid duration '-5m': must be positive", ['create', '--every=-5m', '--log', 'x']),
+        (64, "--every: invalid duration '99999999999999999999': too large", ['create', '--every', '99999999999999999999', '--log', 'x']),
+        (64, "--at: invalid time '2026-02-30': no such date", ['create', '--at', '2026-02-30', '--log', 'x']),
+        (64, "--at: invalid time 'soon': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
+         ['create', '--at', 'soon', '--log', 'x']),
+        (64, "--at: invalid time '2027-03-28T02:30': this local time does not exist in Europe/Berlin (skipped by a daylight-saving change)",
+         ['create', '--at', '2027-03-28T02:30', '--tz', 'Europe/Berlin', '--log', 'x']),
+        (64, "--at '2026-01-01': is not after now (it could never fire; 'trigger fire' runs a trigger now)",
+         ['create', '--at', '2026-01-01', '--log', 'x']),
+        (64, "--from: invalid time 'x': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
+         ['create', '--every', '1h', '--from', 'x', '--log', 'x']),
+        (64, "--from '2026-12-01': only --every takes --from", ['create', '--at', '+1h', '--from', '2026-12-01', '--log', 'x']),
+        (64, "--tz: unknown time zone 'Europe/Atlantis'", ['create', '--every', '1h', '--log', 'x', '--tz', 'Europe/Atlantis']),
+        (64, "TZ names unknown time zone 'Nowhere/Land'", ['create', '--every', '1h', '--log', 'x'], {'TZ': 'Nowhere/Land'}),
+        (64, "invalid name '42': all digits (it would read as an id)", ['create', '--name', '42', '--every', '1h', '--log', 'x']),
+        (64, "invalid name 'a b': use only letters, digits, '.', '_' and '-'", ['create', '--name', 'a b', '--every', '1h', '--log', 'x']),
+        (64, "no clock given: use one of --at, --every, --cron, --daily, --monthly, --never", ['create', '--log', 'x']),
+        (64, "more than one clock given: use only one", ['create', '--every', '1h', '--never', '--log', 'x']),
+        (64, "no action given: use one of --log, --sh, -- PROGRAM", ['create', '--every', '1h']),
+        (64, "more than one action given: use only one of --log, --sh, -- PROGRAM", ['create', '--every', '1h', '--log', 'x', '--sh', 'y']),
+        (64, "--: no program given", ['create', '--every', '1h', '--']),
+        (64, "--log: must not be empty", ['create', '--every', '1h', '--log', '']),
+        (64, "--env 'X': expected NAME=VALUE", ['create', '--every', '1h', '--sh', 'true', '--env', 'X']),
+        (64, "--cwd 'tmp': must be an absolute path", ['create', '--every', '1h', '--sh', 'true', '--cwd', 'tmp']),
+        (64, "--misfire 'never': expected one of all, latest, skip", ['create', '--every', '1h', '--log', 'x', '--misfire', 'never']),
+        (64, "--overlap 'x': expected one of skip, queue, allow", ['create', '--every', '1h', '--log', 'x', '--overlap', 'x']),
+        (64, "--grace: invalid duration '0': must be more than zero", ['create', '--every', '1h', '--log', 'x', '--grace', '0']),
+        (64, "--timeout: invalid duration 'long': expected a number", ['create', '--every', '1h', '--log', 'x', '--timeout', 'long']),
+        (64, "--retries '-1': expected a whole number from 0 to 100", ['create', '--every', '1h', '--log', 'x', '--retries=-1']),
+        (64, "--backoff: invalid duration '1y': unknown unit 'y' (use s, m, min, h, d, w)", ['create', '--every', '1h', '--log', 'x', '--backoff', '1y']),
+        (64, "--jitter: invalid duration '1.5s': unknown unit '.' (use s, m, min, h, d, w)", ['create', '--every', '1h', '--log', 'x', '--jitter', '1.5s']),
+        (64, "--dst 'summer': expected one of auto, once, literal", ['create', '--every', '1h', '--log', 'x', '--dst', 'summer']),
+        (64, "--until '2026-12-01T07:00:00Z': is not after now (the trigger would be done before it starts)",
+         ['create', '--every', '1h', '--log', 'x', '--until', '-1h']),
+        (64, "--max-runs '0': expected a whole number from 1 to 999999", ['create', '--every', '1h', '--log', 'x', '--max-runs', '0']),
+        (64, "--label 'x': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'", ['create', '--every', '1h', '--log', 'x', '--label', 'x']),
+        (64, "--cron '0 9 * * *': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
+         ['create', '--cron', '0 9 * * *', '--log', 'x']),
+        (64, "--daily '09:00': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
+         ['create', '--daily', '09:00', '--log', 'x']),
+        (64, "--monthly '2026-12-31': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
+         ['create', '--monthly', '2026-12-31', '--log', 'x']),
+        (64, "unrecognised option '--colour' (see 'trigger create --help')", ['create', '--every', '1h', '--log', 'x', '--colour']),
+        (64, "unexpected argument 'extra'", ['create', '--every', '1h', '--log', 'x', 'extra']),
+        (64, "--format 'xml': expected table, json or tsv", ['--format', 'xml', 'list']),
+        (64, "--now: invalid time 'yesterday': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
+         ['--now', 'yesterday', 'create', '--every', '1h', '--log', 'x']),
+        (64, "TRIGGER_NOW: invalid time '@x': expected @ and a number of seconds", ['list'], {'TRIGGER_NOW': '@x'}),
+        (64, "'cancle' is not a trigger command; did you mean 'cancel'?", ['cancle', 'a']),
+        (64, "'frobnicate' is not a trigger command; see 'trigger help'", ['frobnicate']),
+        (64, "'--' and a program are not accepted by 'list'", ['list', '--', 'x']),
+        (64, "--state 'gone': expected active, paused, cancelled or done", ['list', '--state', 'gone']),
+        (64, "--label 'k': expected KEY=VALUE", ['list', '--label', 'k']),
+        (64, "ID|NAME missing", ['cancel']),
+        (64, "ID|NAME missing", ['show']),
+        (64, "unexpected argument 'b'", ['show', 'a', 'b']),
+        (64, "--count '0': expected a whole number from 1 to 100000", ['next', '--every', '1h', '--count', '0']),
+        (64, "give either a clock or ID|NAME, not both", ['next', 'a', '--every', '1h']),
+        (64, "FILE|- missing", ['import']),
+        (64, "no help for 'cancle'; did you mean 'cancel'?", ['help', 'cancle']),
+        (65, "name 'a' is already taken by trigger 1", ['create', '--name', 'a', '--every', '1h', '--log', 'x']),
+        (66, "no trigger 'nosuch'", ['show', 'nosuch']),
+        (66, "no trigger '99'", ['pause', '99']),
+        (66, "no trigger 'nosuch'", ['resume', 'a', 'nosuch']),
+        (66, "no trigger 'nosuch'", ['next', 'nosuch']),
+    ]
+
+    def test_each_bad_input(self):
+        self.create('--name', 'a', '--every', '1h', '--log', 'a')
+        before = self.snapshot()
+        for case in self.CASES:
+            code, message, args = case[:3]
+            env = case[3] if len(case) > 3 else None
+            with self.subTest(args=args):
+                self.fails(code, message, *args, env=env)
+                self.assertEqual(self.snapshot(), before)
+
+
+class DatabaseErrorTest(TriggerTestCase):
+    def test_cannot_create(self):
+        with open(os.path.join(self.dir, 'file'), 'w'):
+            pass
+        self.fails(73, f"cannot create directory '{self.dir}/file/sub': Not a directory",
+                   '--db', os.path.join(self.dir, 'file', 'sub', 't.db'), 'create', '--every', '1h', '--log', 'x')
+
+    def test_not_a_database(self):
+        with open(self.db, 'w') as f:
+            f.write('this is not sqlite' * 300)
+        before = self.snapshot()
+        for args in (['list'], ['create', '--every', '1h', '--log', 'x']):
+            self.fails(74, f"database '{self.db}' is damaged or not a trigger database (file is not a database)", *args)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_newer_database_is_refused_untouched(self):
+        self.create('--every', '1h', '--log', 'x')
+        with sqlite3.connect(self.db) as db:
+            db.execute('PRAGMA user_version = 999')
+        db.close()
+        before = self.snapshot()
+        for args in (['list'], ['show', '1'], ['create', '--every', '1h', '--log', 'x'], ['cancel', '1'], ['export']):
+            code, out, err = self.run_trigger(*args)
+            self.assertEqual(code, 78)
+            self.assertRegex(err, r"^trigger: database '.*' is from a newer trigger \(schema 999, this one knows up to \d+\); upgrade trigger\n$")
+        self.assertEqual(self.snapshot(), before)
+
+    def test_busy_beyond_the_timeout(self):
+        self.create('--every', '1h', '--log', 'x')
+        holder = sqlite3.connect(self.db, isolation_level=None)
+        holder.execute('BEGIN EXCLUSIVE')
+        try:
+            self.fails(75, f"database '{self.db}' is busy (locked by another trigger); try again",
+                       'create', '--every', '1h', '--log', 'y')
+        finally:
+            holder.execute('ROLLBACK')
+            holder.close()
+        self.assertEqual(len(self.listed()), 1)
+
+
+class HelpTest(TriggerTestCase):
+    COMMANDS = ['create', 'list', 'show', 'cancel', 'pause', 'resume', 'next', 'import', 'export', 'help']
+
+    def test_every_command_has_help(self):
+        for command in self.COMMANDS:
+            with self.subTest(command=command):
+                out = self.ok(command, '--help')
+                self.assertTrue(out.startswith(f'usage: trigger {command}'), out)
+                self.assertIn('global options:', out)
+
+    def test_help_lists_the_commands(self):
+        for out in (self.ok('help'), self.ok('--help')):
+            for command in self.COMMANDS:
+                self.assertIn(f'\n  {command} ', out)
+
+    def test_help_command_shows_the_manual_page(self):
+        for topic, title in [('create', 'TRIGGER-CREATE'), ('trigger', 'TRIGGER'), ('clock', 'TRIGGER-CLOCK')]:
+            with self.subTest(topic=topic):
+                out = self.ok('help', topic)
+                self.assertIn(title, out)
+                self.assertIn('DESCRIPTION', out)
+
+    def test_version(self):
+        self.assertRegex(self.ok('--version'), r'^trigger \d+\.\d+\.\d+ \(database schema \d+\)\n$')
+
+    def test_no_command_is_a_usage_error(self):
+        code, out, err = self.run_trigger()
+        self.assertEqual((code, out), (64, ''))
+        self.assertTrue(err.startswith('usage: trigger'))
+        self.assertTrue(err.endswith('trigger: no command given\n'))
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=1)

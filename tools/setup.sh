@@ -1,0 +1,78 @@
+#!/bin/sh
+# Set up trigger on a fresh Debian 12 machine, as root (or with sudo).
+#
+#   tools/setup.sh demo   install the dependencies, build, install, and run a short demo
+#                         on the default database
+#   tools/setup.sh test   install the dependencies, build, and run the whole test suite
+#   tools/setup.sh deps   install the dependencies only
+#
+# BUILD_DIR (default: build) is the meson build directory.
+set -eu
+
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+
+# Every dependency, from Debian's packages (SPEC §11; nlohmann-json3-dev for JSON).
+PACKAGES="meson ninja-build g++ pkg-config python3 \
+  libboost-program-options-dev libboost-date-time-dev \
+  libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev nlohmann-json3-dev \
+  tzdata mandoc"
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+deps() {
+  missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
+  [ -z "$missing" ] && return 0
+  echo "installing: $missing" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
+
+build() {
+  [ -f "$BUILD_DIR/build.ninja" ] || meson setup "$BUILD_DIR" --buildtype=debugoptimized
+  ninja -C "$BUILD_DIR"
+}
+
+run_tests() {
+  status=0
+  meson test -C "$BUILD_DIR" --print-errorlogs || status=$?
+  # One closing line a CI reader understands, from meson's own log.
+  python3 - "$BUILD_DIR/meson-logs/testlog.json" <<'PY'
+import json, sys
+results = [json.loads(line)['result'] for line in open(sys.argv[1])]
+print(f"{results.count('OK')} passed, {len(results) - results.count('OK') - results.count('SKIP')} failed, {results.count('SKIP')} skipped")
+PY
+  return $status
+}
+
+demo() {
+  as_root meson install -C "$BUILD_DIR" --quiet
+  echo "== trigger is installed: $(trigger --version)"
+  echo "== defining three triggers on the default database (import updates them by name on a rerun)"
+  trigger import - <<'JSONL'
+{"name": "demo-heartbeat", "clock": "--every 5m", "action": "--log 'still alive'", "labels": {"demo": "yes"}}
+{"name": "demo-backup", "clock": "--every 1d --from 2026-01-01T02:30:00", "tz": "Europe/Berlin", "action": "-- /bin/echo backup done", "policy": {"timeout": "2h", "retries": 2}, "labels": {"demo": "yes"}}
+{"name": "demo-reminder", "clock": "--at 2099-12-31T23:59:00Z", "action": "--sh 'echo happy new century'", "labels": {"demo": "yes"}}
+JSONL
+  echo "== trigger list --label demo=yes"
+  trigger list --label demo=yes
+  echo "== trigger show demo-backup"
+  trigger show demo-backup
+  echo "== trigger next --every 90m --count 3 --format tsv   (a preview, nothing created)"
+  trigger next --every 90m --count 3 --format tsv
+  echo "== trigger pause demo-heartbeat; trigger list --state paused --format json"
+  trigger pause demo-heartbeat
+  trigger list --state paused --format json
+  trigger resume demo-heartbeat
+  echo "== done: the triggers are in the default database (see FILES in 'man trigger')"
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  demo) deps; build; demo ;;
+  test) deps; build; run_tests ;;
+  *) echo "usage: tools/setup.sh demo|test|deps" >&2; exit 64 ;;
+esac
