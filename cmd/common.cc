@@ -39,6 +39,30 @@ Result<bool> may_move(const Trigger& trigger, State target) {
 }  // namespace
 
 
+Result<Trigger> load_trigger(Context& ctx, const std::string& ref) {
+  Trigger trigger;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->find_trigger(ref);
+    if (!found) return found.error();
+    trigger = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  return trigger;
+}
+
+Result<std::vector<Trigger>> load_triggers(Context& ctx, const TriggerFilter& filter) {
+  std::vector<Trigger> triggers;
+  auto status = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->list_triggers(filter);
+    if (!found) return found.error();
+    triggers = std::move(*found);
+    return Ok{};
+  });
+  if (!status) return status.error();
+  return triggers;
+}
+
 Result<int> change_state(Context& ctx, State target) {
   if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
   std::vector<Trigger> changed;

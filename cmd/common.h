@@ -11,4 +11,10 @@ namespace trigger::cmd {
 /// whose state forbids the move. A trigger already in `target` is left alone.
 Result<int> change_state(Context& ctx, State target);
 
+/// The trigger named by `ref` (ID|NAME), read in one transaction.
+Result<Trigger> load_trigger(Context& ctx, const std::string& ref);
+
+/// The triggers matching `filter`, read in one transaction.
+Result<std::vector<Trigger>> load_triggers(Context& ctx, const TriggerFilter& filter);
+
 }  // namespace trigger::cmd

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 #include "options.h"
 #include "output.h"
 
@@ -14,15 +15,9 @@ Result<int> cmd_export(Context& ctx) {
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
   filter->include_finished = true;
-  std::vector<Trigger> triggers;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto found = ctx.store->list_triggers(*filter);
-    if (!found) return found.error();
-    triggers = std::move(*found);
-    return Ok{};
-  });
-  if (!status) return status.error();
-  for (const auto& trigger : triggers) {
+  auto triggers = load_triggers(ctx, *filter);
+  if (!triggers) return triggers.error();
+  for (const auto& trigger : *triggers) {
     auto json = trigger_json(trigger);
     if (!json) return json.error();
     std::cout << json->dump() << "\n";

@@ -1,5 +1,6 @@
 // trigger list: triggers with their next and last times.
 #include "commands.h"
+#include "common.h"
 #include "options.h"
 #include "output.h"
 
@@ -14,15 +15,9 @@ Result<int> cmd_list(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
-  std::vector<Trigger> triggers;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto found = ctx.store->list_triggers(*filter);
-    if (!found) return found.error();
-    triggers = std::move(*found);
-    return Ok{};
-  });
-  if (!status) return status.error();
-  if (auto printed = print_triggers(ctx, triggers); !printed) return printed.error();
+  auto triggers = load_triggers(ctx, *filter);
+  if (!triggers) return triggers.error();
+  if (auto printed = print_triggers(ctx, *triggers); !printed) return printed.error();
   return 0;
 }
 

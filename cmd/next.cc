@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 #include "options.h"
 #include "output.h"
 
@@ -39,25 +40,11 @@ Status print_times(const Context& ctx, const std::vector<Epoch>& times, const st
 // The times of an existing trigger, in its own zone and policy.
 Result<int> next_of_trigger(Context& ctx, std::size_t count) {
   if (auto opened = open_store(ctx, Store::Mode::kReadOnly); !opened) return opened.error();
-  Trigger trigger;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto found = ctx.store->find_trigger(ctx.positional[0]);
-    if (!found) return found.error();
-    trigger = std::move(*found);
-    return Ok{};
-  });
-  if (!status) return status.error();
-  auto next = next_fire_time(trigger);
-  if (!next) return next.error();
-  std::vector<Epoch> times;
-  if (*next) {
-    auto clock = trigger_clock(trigger);
-    if (!clock) return clock.error();
-    times.push_back(**next);
-    auto more = upcoming_fire_times(**clock, **next, count - 1, trigger.policy);
-    times.insert(times.end(), more.begin(), more.end());
-  }
-  if (auto printed = print_times(ctx, times, trigger.tz); !printed) return printed.error();
+  auto trigger = load_trigger(ctx, ctx.positional[0]);
+  if (!trigger) return trigger.error();
+  auto times = trigger_fire_times(*trigger, count);
+  if (!times) return times.error();
+  if (auto printed = print_times(ctx, *times, trigger->tz); !printed) return printed.error();
   return 0;
 }
 

@@ -2,43 +2,22 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 #include "output.h"
 
 namespace trigger::cmd {
-namespace {
-
 constexpr std::size_t kUpcomingCount = 5;
-
-// The next kUpcomingCount fire times of an active trigger, starting with its next one.
-Result<std::vector<Epoch>> upcoming(const Trigger& trigger) {
-  auto next = next_fire_time(trigger);
-  if (!next) return next.error();
-  if (!*next) return std::vector<Epoch>();
-  auto clock = trigger_clock(trigger);
-  if (!clock) return clock.error();
-  std::vector<Epoch> times{**next};
-  auto more = upcoming_fire_times(**clock, **next, kUpcomingCount - 1, trigger.policy);
-  times.insert(times.end(), more.begin(), more.end());
-  return times;
-}
-
-}  // namespace
 
 void options_show(Options&) {}
 
 Result<int> cmd_show(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
-  Trigger trigger;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto found = ctx.store->find_trigger(ctx.positional[0]);
-    if (!found) return found.error();
-    trigger = std::move(*found);
-    return Ok{};
-  });
-  if (!status) return status.error();
+  auto loaded = load_trigger(ctx, ctx.positional[0]);
+  if (!loaded) return loaded.error();
+  const Trigger& trigger = *loaded;
   auto json = trigger_json(trigger);
   if (!json) return json.error();
-  auto times = upcoming(trigger);
+  auto times = trigger_fire_times(trigger, kUpcomingCount);
   if (!times) return times.error();
   auto clock = trigger_clock(trigger);
   std::string description = clock ? (*clock)->describe() : clock.error().message();

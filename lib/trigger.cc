@@ -263,6 +263,18 @@ Result<std::optional<Epoch>> next_fire_time(const Trigger& trigger) {
   return *next;
 }
 
+Result<std::vector<Epoch>> trigger_fire_times(const Trigger& trigger, std::size_t count) {
+  auto next = next_fire_time(trigger);
+  if (!next) return next.error();
+  if (!*next || count == 0) return std::vector<Epoch>();
+  auto clock = trigger_clock(trigger);
+  if (!clock) return clock.error();
+  std::vector<Epoch> times{**next};
+  auto more = upcoming_fire_times(**clock, **next, count - 1, trigger.policy);
+  times.insert(times.end(), more.begin(), more.end());
+  return times;
+}
+
 std::vector<Epoch> upcoming_fire_times(const Clock& clock, Epoch after, std::size_t count,
                                        const Policy& policy) {
   std::vector<Epoch> times;

@@ -106,6 +106,10 @@ Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger);
 /// or is not active.
 Result<std::optional<Epoch>> next_fire_time(const Trigger& trigger);
 
+/// The next `count` fire times of a stored trigger, starting with next_fire_time(); empty
+/// when it has none.
+Result<std::vector<Epoch>> trigger_fire_times(const Trigger& trigger, std::size_t count);
+
 /// The next `count` fire times of `clock` after `after`, in order (fewer if it runs out).
 std::vector<Epoch> upcoming_fire_times(const Clock& clock, Epoch after, std::size_t count,
                                        const Policy& policy);
