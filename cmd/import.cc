@@ -27,7 +27,8 @@ Result<std::optional<std::string>> text_field(const nlohmann::json& object, cons
 }
 
 // One line of the file as a trigger spec.
-Result<TriggerSpec> spec_from_line(const std::string& line) {
+// `has_state` tells whether the line gave a state (an update without one keeps the trigger's).
+Result<TriggerSpec> spec_from_line(const std::string& line, bool& has_state) {
   nlohmann::json object;
   try {
     object = nlohmann::json::parse(line);
@@ -50,6 +51,7 @@ Result<TriggerSpec> spec_from_line(const std::string& line) {
   spec.tz = *tz;
   auto state = text_field(object, "state");
   if (!state) return state.error();
+  has_state = state->has_value();
   if (*state) {
     auto parsed = parse_state(**state);
     if (!parsed) return parsed.error();
@@ -97,6 +99,7 @@ Result<TriggerSpec> spec_from_line(const std::string& line) {
 struct Incoming {
   std::size_t line_number;
   Trigger trigger;
+  bool has_state;  ///< the line gave a state; without one an update keeps the trigger's
 };
 
 // Read and validate every line; nothing is written here.
@@ -111,14 +114,15 @@ Result<std::vector<Incoming>> read_file(std::istream& in, Epoch now) {
     auto fail = [&](const Error& error) {
       return data_error("line " + std::to_string(line_number) + ": " + error.message());
     };
-    auto spec = spec_from_line(line);
+    bool has_state = false;
+    auto spec = spec_from_line(line, has_state);
     if (!spec) return fail(spec.error());
     auto trigger = build_trigger(*spec, now);
     if (!trigger) return fail(trigger.error());
     if (trigger->name && !names.insert(*trigger->name).second) {
       return fail(data_error("name '" + *trigger->name + "' appears twice in the file"));
     }
-    incoming.push_back({line_number, std::move(*trigger)});
+    incoming.push_back({line_number, std::move(*trigger), has_state});
   }
   if (in.bad()) return Error(ErrorKind::kIO, "read error");
   return incoming;
@@ -145,13 +149,14 @@ Result<int> cmd_import(Context& ctx) {
   std::size_t created = 0;
   std::size_t updated = 0;
   auto status = ctx.store->transaction([&]() -> Status {
-    for (auto& [line_number, trigger] : *incoming) {
+    for (auto& [line_number, trigger, has_state] : *incoming) {
       auto existing = trigger.name ? ctx.store->find_trigger(*trigger.name)
                                    : Result<Trigger>(Error(ErrorKind::kNotFound, ""));
       Status written = Ok{};
       if (existing) {
         trigger.id = existing->id;
         trigger.created_epoch = existing->created_epoch;
+        if (!has_state) trigger.state = existing->state;
         // An edit that leaves the clock alone leaves the next time alone.
         if (existing->clock == trigger.clock && existing->tz == trigger.tz) {
           trigger.clock_set_epoch = existing->clock_set_epoch;
@@ -174,7 +179,8 @@ Result<int> cmd_import(Context& ctx) {
   });
   if (!status) return status.error();
   if (ctx.verbose) {
-    std::cerr << "trigger: imported " << created + updated << " triggers (" << created
+    std::size_t total = created + updated;
+    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (") << created
               << " created, " << updated << " updated)\n";
   }
   return 0;

@@ -31,39 +31,46 @@ Result<int> cmd_show(Context& ctx) {
     return 0;
   }
 
-  std::vector<std::pair<std::string, std::string>> fields = {
-      {"id", std::to_string(trigger.id)},
-      {"name", trigger.name.value_or("-")},
-      {"state", std::string(to_string(trigger.state))},
-      {"clock", trigger.clock},
-      {"description", description},
-      {"tz", trigger.tz},
-      {"action", trigger.action.text()},
-  };
-  for (const auto& variable : trigger.action.env) fields.emplace_back("env", variable);
-  if (trigger.action.cwd) fields.emplace_back("cwd", *trigger.action.cwd);
-  for (const auto& [option, value] : (*json)["policy"].items()) {
-    if (!value.is_null()) fields.emplace_back(option, value.get<std::string>());
-  }
-  for (const auto& [key, value] : trigger.labels) fields.emplace_back("label", key + "=" + value);
-  std::string next = (*json)["next"].is_null() ? "-" : (*json)["next"].get<std::string>();
-  if (!(*json)["next"].is_null() && !trigger.scheduled) next += " (predicted: not yet scheduled)";
-  fields.emplace_back("next", next);
-  fields.emplace_back("last", time_text(trigger.last_event_epoch, trigger.tz));
-  fields.emplace_back("created", time_text(trigger.created_epoch, trigger.tz));
-  fields.emplace_back("updated", time_text(trigger.updated_epoch, trigger.tz));
-  for (Epoch epoch : *times) {
-    fields.emplace_back("upcoming", ctx.format == Format::kTsv
-                                        ? std::to_string(epoch) + "\t" + time_text(epoch, trigger.tz)
-                                        : time_text(epoch, trigger.tz));
-  }
-  for (const auto& [key, value] : fields) {
-    if (ctx.format == Format::kTsv) {
-      std::cout << key << "\t" << (key == "upcoming" ? value : tsv_field(value)) << "\n";
+  // One line per field: "key:  value" for people; for TSV "key<TAB>value", where a time is
+  // "EPOCH<TAB>RFC3339" (both empty when there is none) and a missing value is empty.
+  bool tsv = ctx.format == Format::kTsv;
+  auto print = [&](const std::string& key, const std::string& value) {
+    if (tsv) {
+      std::cout << key << "\t" << tsv_field(value) << "\n";
     } else {
-      std::cout << key << ":" << std::string(key.size() < 12 ? 13 - key.size() : 1, ' ') << value << "\n";
+      std::cout << key << ":" << std::string(key.size() < 12 ? 13 - key.size() : 1, ' ')
+                << (value.empty() ? "-" : value) << "\n";
     }
+  };
+  auto print_time = [&](const std::string& key, std::optional<Epoch> epoch, const char* note) {
+    if (tsv) {
+      std::cout << key << "\t" << (epoch ? std::to_string(*epoch) : "") << "\t"
+                << (epoch ? time_text(epoch, trigger.tz) : "") << "\n";
+    } else {
+      print(key, epoch ? time_text(epoch, trigger.tz) + note : "");
+    }
+  };
+  print("id", std::to_string(trigger.id));
+  print("name", trigger.name.value_or(""));
+  print("state", std::string(to_string(trigger.state)));
+  print("clock", trigger.clock);
+  print("description", description);
+  print("tz", trigger.tz);
+  print("action", trigger.action.text());
+  for (const auto& variable : trigger.action.env) print("env", variable);
+  if (trigger.action.cwd) print("cwd", *trigger.action.cwd);
+  for (const auto& [option, value] : (*json)["policy"].items()) {
+    if (!value.is_null()) print(option, value.get<std::string>());
   }
+  for (const auto& [key, value] : trigger.labels) print("label", key + "=" + value);
+  auto next = (*json)["next_epoch"].is_null() ? std::nullopt
+                                              : std::optional<Epoch>((*json)["next_epoch"].get<Epoch>());
+  print_time("next", next, trigger.scheduled ? "" : " (predicted: not yet scheduled)");
+  if (tsv) print("next_scheduled", trigger.scheduled ? "true" : "false");
+  print_time("last", trigger.last_event_epoch, "");
+  print_time("created", trigger.created_epoch, "");
+  print_time("updated", trigger.updated_epoch, "");
+  for (Epoch epoch : *times) print_time("upcoming", epoch, "");
   return 0;
 }
 

@@ -221,10 +221,10 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   }
   if (live && (*clock)->kind() != ClockKind::kNever) {
     auto first = (*clock)->first_after(now);
-    if (!first) {
-      return usage_error("--at " + in_quotes(spec.clock.value) +
-                         ": is not after now (it could never fire; 'trigger fire' runs a trigger now)");
+    if (!first && spec.clock.kind == ClockKind::kAt) {
+      return usage_error("--at " + in_quotes(spec.clock.value) + ": is not after now (it could never fire)");
     }
+    if (!first) return usage_error("clock " + in_quotes((*clock)->text()) + " has no fire time after now");
     if (policy.until_epoch && *first > *policy.until_epoch) {
       return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
                          ": is before the first fire time " + in_quotes(format_rfc3339(*first, *zone)));

@@ -257,6 +257,9 @@ class ShowTest(TriggerTestCase):
         self.assertEqual(shown['upcoming'][0]['time'], '2026-12-01T10:00:00+01:00')
         tsv = self.ok('show', 'b', '--format', 'tsv').splitlines()
         self.assertIn("action\t--log 'tab\\there'", tsv)
+        self.assertIn(f'next\t{NOW + 3600}\t2026-12-01T10:00:00+01:00', tsv)
+        self.assertIn('next_scheduled\tfalse', tsv)
+        self.assertIn('last\t\t', tsv)
         self.assertIn(f'upcoming\t{NOW + 3600}\t2026-12-01T10:00:00+01:00', tsv)
 
     def test_paused_and_cancelled_have_no_upcoming_times(self):
@@ -389,6 +392,19 @@ class ImportExportTest(TriggerTestCase):
         [t] = self.listed()
         self.assertEqual((t['id'], t['action'], t['labels'], t['next_epoch']), (1, '--log new', {'k': 'v'}, NOW + 3600))
 
+    def test_an_update_without_a_state_keeps_the_triggers_state(self):
+        self.create('--name', 'p', '--every', '1h', '--log', 'x', '--paused')
+        self.create('--name', 'c', '--every', '1h', '--log', 'x')
+        self.ok('cancel', 'c')
+        lines = [json.dumps({'name': n, 'clock': '--every 2h', 'action': '--log y', 'policy': {'retries': 3}})
+                 for n in ('p', 'c', 'new')]
+        self.ok('import', '-', stdin='\n'.join(lines))
+        got = {t['name']: (t['state'], t['clock'].split(' --from')[0], t['policy']['retries']) for t in self.listed('--all')}
+        self.assertEqual(got, {'p': ('paused', '--every 2h', '3'), 'c': ('cancelled', '--every 2h', '3'),
+                               'new': ('active', '--every 2h', '3')})
+        self.ok('import', '-', stdin=json.dumps({'name': 'c', 'clock': '--every 2h', 'action': '--log y', 'state': 'active'}))
+        self.assertEqual(self.listed('--name', 'c')[0]['state'], 'active')
+
     def test_a_bad_line_anywhere_writes_nothing(self):
         self.create('--name', 'existing', '--every', '1h', '--log', 'e')
         good = [json.dumps({'name': f'g{i}', 'clock': '--every 1h', 'action': '--log g'}) for i in range(3)]
@@ -414,7 +430,7 @@ class ImportExportTest(TriggerTestCase):
             '{"name": "1", "clock": "--every 1h", "action": "--log x"}':
                 "invalid name '1': all digits (it would read as an id)",
             '{"name": "b", "clock": "--at 2020-01-01T00:00:00Z", "action": "--log x"}':
-                "--at '2020-01-01T00:00:00Z': is not after now (it could never fire; 'trigger fire' runs a trigger now)",
+                "--at '2020-01-01T00:00:00Z': is not after now (it could never fire)",
             '{"name": 5, "clock": "--every 1h", "action": "--log x"}': "field 'name' must be a string",
             '{"name": "b", "clock": "--every 1h", "action": "--log x", "policy": {"retries": 3.5}}':
                 "field 'retries' must be a string",
@@ -463,7 +479,7 @@ class BadInputTest(TriggerTestCase):
          ['create', '--at', 'soon', '--log', 'x']),
         (64, "--at: invalid time '2027-03-28T02:30': this local time does not exist in Europe/Berlin (skipped by a daylight-saving change)",
          ['create', '--at', '2027-03-28T02:30', '--tz', 'Europe/Berlin', '--log', 'x']),
-        (64, "--at '2026-01-01': is not after now (it could never fire; 'trigger fire' runs a trigger now)",
+        (64, "--at '2026-01-01': is not after now (it could never fire)",
          ['create', '--at', '2026-01-01', '--log', 'x']),
         (64, "--from: invalid time 'x': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
          ['create', '--every', '1h', '--from', 'x', '--log', 'x']),
@@ -515,6 +531,9 @@ class BadInputTest(TriggerTestCase):
         (64, "--count '0': expected a whole number from 1 to 100000", ['next', '--every', '1h', '--count', '0']),
         (64, "give either a clock or ID|NAME, not both", ['next', 'a', '--every', '1h']),
         (64, "FILE|- missing", ['import']),
+        (64, "--tz and policy options apply to a clock, not to ID|NAME (it has its own)", ['next', 'a', '--tz', 'UTC']),
+        (64, "--tz and policy options apply to a clock, not to ID|NAME (it has its own)", ['next', 'a', '--jitter', '1m']),
+        (64, "clock '--every 418000w --from 2026-12-01T08:00:00Z' has no fire time after now", ['create', '--every', '418000w', '--log', 'x']),
         (64, "no help for 'cancle'; did you mean 'cancel'?", ['help', 'cancle']),
         (65, "name 'a' is already taken by trigger 1", ['create', '--name', 'a', '--every', '1h', '--log', 'x']),
         (66, "no trigger 'nosuch'", ['show', 'nosuch']),

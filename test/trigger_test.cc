@@ -151,13 +151,15 @@ TEST_CASE("build_trigger refuses what could never fire or is malformed", "[trigg
   };
   const Case cases[] = {
       {[](TriggerSpec& s) { s.clock = {ClockKind::kAt, "2027-01-15T07:59:59Z", std::nullopt}; },
-       "--at '2027-01-15T07:59:59Z': is not after now (it could never fire; 'trigger fire' runs a trigger now)"},
+       "--at '2027-01-15T07:59:59Z': is not after now (it could never fire)"},
       {[](TriggerSpec& s) { s.clock = {ClockKind::kAt, "now", std::nullopt}; },
-       "--at 'now': is not after now (it could never fire; 'trigger fire' runs a trigger now)"},
+       "--at 'now': is not after now (it could never fire)"},
       {[](TriggerSpec& s) { s.policy = {{"until", "-1m"}}; },
        "--until '2027-01-15T07:59:00Z': is not after now (the trigger would be done before it starts)"},
       {[](TriggerSpec& s) { s.policy = {{"until", "+30m"}}; },
        "--until '2027-01-15T08:30:00Z': is before the first fire time '2027-01-15T09:00:00Z'"},
+      {[](TriggerSpec& s) { s.clock = {ClockKind::kEvery, "418000w", std::nullopt}; },
+       "clock '--every 418000w --from 2027-01-15T08:00:00Z' has no fire time after now"},
       {[](TriggerSpec& s) { s.name = "12"; }, "invalid name '12': all digits (it would read as an id)"},
       {[](TriggerSpec& s) { s.tz = "Mars/Olympus"; }, "--tz: unknown time zone 'Mars/Olympus'"},
       {[](TriggerSpec& s) { s.labels = {"novalue"}; },
