@@ -85,7 +85,7 @@ std::optional<std::string> suggest_command(const std::string& name);
 /// "usage: trigger NAME ..." and the option list.
 std::string command_help(const Command& command);
 
-#define TRIGGER_COMMAND(name)            \
+#define TRIGGER_COMMAND(name)           \
   Result<int> cmd_##name(Context& ctx); \
   void options_##name(Options& options);
 TRIGGER_COMMAND(cancel)

@@ -38,7 +38,6 @@ Result<bool> may_move(const Trigger& trigger, State target) {
 
 }  // namespace
 
-
 Result<Trigger> load_trigger(Context& ctx, const std::string& ref) {
   Trigger trigger;
   auto status = ctx.store->transaction([&]() -> Status {

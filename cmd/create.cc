@@ -13,9 +13,9 @@ void options_create(Options& options) {
   add_clock_options(options);
   add_action_options(options);
   add_policy_options(options);
-  options.named.add_options()
-      ("paused", "create the trigger paused")
-      ("label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "attach a label (repeatable)");
+  options.named.add_options()("paused", "create the trigger paused")(
+      "label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "attach a label (repeatable)");
 }
 
 Result<int> cmd_create(Context& ctx) {

@@ -55,11 +55,13 @@ Result<int> cmd_help(Context& ctx) {
     file_name = "trigger-" + topic + ".1";
   } else {
     auto suggestion = suggest_command(topic);
-    return usage_error("no help for '" + topic + "'" +
-                       (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
+    return usage_error(
+        "no help for '" + topic + "'" +
+        (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
   }
   const char* page = find_page(file_name);
-  if (page == nullptr) return Error(ErrorKind::kInternal, "manual page " + file_name + " is missing");
+  if (page == nullptr)
+    return Error(ErrorKind::kInternal, "manual page " + file_name + " is missing");
   // man-db where installed (it pages on a terminal), else mandoc, else the short help.
   if (format_with("man -l - 2>/dev/null", page)) return 0;
   if (format_with("mandoc -a 2>/dev/null", page)) return 0;
@@ -67,7 +69,8 @@ Result<int> cmd_help(Context& ctx) {
     std::cout << command_help(*command);
     return 0;
   }
-  return Error(ErrorKind::kInternal, "cannot format manual page " + file_name + ": install man-db or mandoc");
+  return Error(ErrorKind::kInternal,
+               "cannot format manual page " + file_name + ": install man-db or mandoc");
 }
 
 }  // namespace trigger::cmd

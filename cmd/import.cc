@@ -138,7 +138,8 @@ Result<int> cmd_import(Context& ctx) {
   std::ifstream file;
   if (path != "-") {
     file.open(path);
-    if (!file) return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
+    if (!file)
+      return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
   }
   std::istream& in = path == "-" ? std::cin : file;
   auto incoming = read_file(in, ctx.now);
@@ -171,8 +172,8 @@ Result<int> cmd_import(Context& ctx) {
         written = existing.error();
       }
       if (!written) {
-        return Error(written.error().kind(), "line " + std::to_string(line_number) + ": " +
-                                                 written.error().message());
+        return Error(written.error().kind(),
+                     "line " + std::to_string(line_number) + ": " + written.error().message());
       }
     }
     return Ok{};
@@ -180,8 +181,8 @@ Result<int> cmd_import(Context& ctx) {
   if (!status) return status.error();
   if (ctx.verbose) {
     std::size_t total = created + updated;
-    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (") << created
-              << " created, " << updated << " updated)\n";
+    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (")
+              << created << " created, " << updated << " updated)\n";
   }
   return 0;
 }

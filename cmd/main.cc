@@ -50,14 +50,14 @@ const std::vector<Command> kCommands = {
 // Options every command accepts, before or after its name.
 po::options_description global_options() {
   po::options_description global("global options");
-  global.add_options()
-      ("db", po::value<std::string>()->value_name("PATH"), "the database (default: $TRIGGER_DB, else the per-user default)")
-      ("now", po::value<std::string>()->value_name("TIME"), "take TIME as the current time (default: $TRIGGER_NOW, else the clock)")
-      ("format", po::value<std::string>()->value_name("FORMAT"), "output as table, json or tsv")
-      ("quiet,q", "print nothing but results and errors")
-      ("verbose,v", "say what is being done, on stderr")
-      ("help", "show this help")
-      ("version", "show the version");
+  global.add_options()("db", po::value<std::string>()->value_name("PATH"),
+                       "the database (default: $TRIGGER_DB, else the per-user default)")(
+      "now", po::value<std::string>()->value_name("TIME"),
+      "take TIME as the current time (default: $TRIGGER_NOW, else the clock)")(
+      "format", po::value<std::string>()->value_name("FORMAT"), "output as table, json or tsv")(
+      "quiet,q", "print nothing but results and errors")(
+      "verbose,v", "say what is being done, on stderr")("help", "show this help")(
+      "version", "show the version");
   return global;
 }
 
@@ -141,7 +141,11 @@ Result<int> run(int argc, char** argv) {
   all.add(global_options()).add(options.named).add(operands);
   try {
     auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(tokens).options(all).positional(options.positional).style(style).run(),
+    po::store(po::command_line_parser(tokens)
+                  .options(all)
+                  .positional(options.positional)
+                  .style(style)
+                  .run(),
               ctx.options);
     po::notify(ctx.options);
   } catch (const po::error& e) {
@@ -150,7 +154,8 @@ Result<int> run(int argc, char** argv) {
   }
 
   if (ctx.flag("version")) {
-    std::cout << "trigger " << TRIGGER_VERSION << " (database schema " << Store::schema_version() << ")\n";
+    std::cout << "trigger " << TRIGGER_VERSION << " (database schema " << Store::schema_version()
+              << ")\n";
     return kExitOk;
   }
   if (command == nullptr) {
@@ -184,7 +189,8 @@ Result<int> run(int argc, char** argv) {
     auto zone = Zone::system_default();
     auto fixed = parse_time(*now_text, now(), zone ? *zone : Zone::utc());
     if (!fixed) {
-      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " + fixed.error().message());
+      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " +
+                   fixed.error().message());
     }
     set_now(*fixed);
   }
@@ -192,7 +198,7 @@ Result<int> run(int argc, char** argv) {
 
   if (command->access != DbAccess::kNone) {
     auto opened = open_store(ctx, command->access == DbAccess::kReadWrite ? Store::Mode::kReadWrite
-                                                                         : Store::Mode::kReadOnly);
+                                                                          : Store::Mode::kReadOnly);
     if (!opened) return opened.error();
   }
   return command->run(ctx);
@@ -210,14 +216,15 @@ std::optional<std::string> Context::get(const std::string& name) const {
 std::vector<std::string> Context::get_all(const std::string& name) const {
   auto found = options.find(name);
   if (found == options.end()) return {};
-  if (const auto* list = boost::any_cast<std::vector<std::string>>(&found->second.value())) return *list;
+  if (const auto* list = boost::any_cast<std::vector<std::string>>(&found->second.value()))
+    return *list;
   return {};
 }
 
 Status open_store(Context& ctx, Store::Mode mode) {
   const char* db_env = std::getenv("TRIGGER_DB");
-  ctx.db_path = ctx.get("db").value_or(db_env != nullptr && db_env[0] != '\0' ? db_env
-                                                                             : Store::default_path());
+  ctx.db_path = ctx.get("db").value_or(
+      db_env != nullptr && db_env[0] != '\0' ? db_env : Store::default_path());
   auto store = Store::open(ctx.db_path, mode);
   if (!store) return store.error();
   ctx.store = std::move(*store);
@@ -259,7 +266,8 @@ std::string command_help(const Command& command) {
   command.options(options);
   std::ostringstream out;
   std::string synopsis = command.synopsis;
-  for (std::size_t at = synopsis.find('\n'); at != std::string::npos; at = synopsis.find('\n', at + 1)) {
+  for (std::size_t at = synopsis.find('\n'); at != std::string::npos;
+       at = synopsis.find('\n', at + 1)) {
     synopsis.insert(at + 1, "       ");
   }
   out << "usage: " << synopsis << "\n\n" << command.summary << "\n\n";

@@ -15,10 +15,12 @@ constexpr int kMaxCount = 100000;
 Result<std::size_t> count_from(const Context& ctx) {
   auto text = ctx.get("count");
   if (!text) return static_cast<std::size_t>(kDefaultCount);
-  bool digits = !text->empty() && text->size() <= 6 && text->find_first_not_of("0123456789") == std::string::npos;
+  bool digits = !text->empty() && text->size() <= 6 &&
+                text->find_first_not_of("0123456789") == std::string::npos;
   int count = digits ? std::stoi(*text) : 0;
   if (count < 1 || count > kMaxCount) {
-    return usage_error("--count '" + *text + "': expected a whole number from 1 to " + std::to_string(kMaxCount));
+    return usage_error("--count '" + *text + "': expected a whole number from 1 to " +
+                       std::to_string(kMaxCount));
   }
   return static_cast<std::size_t>(count);
 }
@@ -64,7 +66,8 @@ Result<int> cmd_next(Context& ctx) {
   if (ctx.positional.size() == 1) {
     if (clock_from(ctx)) return usage_error("give either a clock or ID|NAME, not both");
     if (ctx.get("tz") || !policy_from(ctx).empty()) {
-      return usage_error("--tz and policy options apply to a clock, not to ID|NAME (it has its own)");
+      return usage_error(
+          "--tz and policy options apply to a clock, not to ID|NAME (it has its own)");
     }
     return next_of_trigger(ctx, *count);
   }

@@ -37,16 +37,18 @@ void add_clock_options(Options& options) {
   for (const auto& clock : kClockOptions) {
     add(clock.name, po::value<std::string>()->value_name(clock.value_name), clock.help);
   }
-  add("from", po::value<std::string>()->value_name("TIME"), "with --every: fire at TIME + k x DURATION");
+  add("from", po::value<std::string>()->value_name("TIME"),
+      "with --every: fire at TIME + k x DURATION");
   add("never", "no fire times (a parked trigger)");
 }
 
 void add_action_options(Options& options) {
-  options.named.add_options()
-      ("log", po::value<std::string>()->value_name("MESSAGE"), "record MESSAGE in the history")
-      ("sh", po::value<std::string>()->value_name("SCRIPT"), "run /bin/sh -c SCRIPT")
-      ("env", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "set a variable for the command (repeatable)")
-      ("cwd", po::value<std::string>()->value_name("DIR"), "run the command in DIR");
+  options.named.add_options()("log", po::value<std::string>()->value_name("MESSAGE"),
+                              "record MESSAGE in the history")(
+      "sh", po::value<std::string>()->value_name("SCRIPT"), "run /bin/sh -c SCRIPT")(
+      "env", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "set a variable for the command (repeatable)")(
+      "cwd", po::value<std::string>()->value_name("DIR"), "run the command in DIR");
   options.takes_program = true;
 }
 
@@ -55,21 +57,25 @@ void add_policy_options(Options& options) {
   for (const auto& policy : kPolicyHelp) {
     add(policy[0], po::value<std::string>()->value_name(policy[1]), policy[2]);
   }
-  add("tz", po::value<std::string>()->value_name("ZONE"), "IANA time zone (default: TZ, else the system zone)");
+  add("tz", po::value<std::string>()->value_name("ZONE"),
+      "IANA time zone (default: TZ, else the system zone)");
 }
 
 Result<ClockSpec> clock_from(const Context& ctx) {
   std::vector<ClockSpec> given;
   for (const auto& clock : kClockOptions) {
-    if (auto value = ctx.get(clock.name)) given.push_back(ClockSpec{clock.kind, *value, std::nullopt});
+    if (auto value = ctx.get(clock.name))
+      given.push_back(ClockSpec{clock.kind, *value, std::nullopt});
   }
   if (ctx.flag("never")) given.push_back(ClockSpec{ClockKind::kNever, "", std::nullopt});
   if (given.empty()) {
-    return usage_error("no clock given: use one of --at, --every, --cron, --daily, --monthly, --never");
+    return usage_error(
+        "no clock given: use one of --at, --every, --cron, --daily, --monthly, --never");
   }
   if (given.size() > 1) return usage_error("more than one clock given: use only one");
   if (auto from = ctx.get("from")) {
-    if (given.front().kind != ClockKind::kEvery) return usage_error("--from '" + *from + "': only --every takes --from");
+    if (given.front().kind != ClockKind::kEvery)
+      return usage_error("--from '" + *from + "': only --every takes --from");
     given.front().from = from;
   }
   return given.front();
@@ -78,7 +84,8 @@ Result<ClockSpec> clock_from(const Context& ctx) {
 Result<Action> action_from(const Context& ctx) {
   int count = (ctx.get("log") ? 1 : 0) + (ctx.get("sh") ? 1 : 0) + (ctx.has_program ? 1 : 0);
   if (count == 0) return usage_error("no action given: use one of --log, --sh, -- PROGRAM");
-  if (count > 1) return usage_error("more than one action given: use only one of --log, --sh, -- PROGRAM");
+  if (count > 1)
+    return usage_error("more than one action given: use only one of --log, --sh, -- PROGRAM");
   auto env = ctx.get_all("env");
   auto cwd = ctx.get("cwd");
   if (auto log = ctx.get("log")) return make_action(ActionKind::kLog, {*log}, env, cwd);
@@ -95,10 +102,12 @@ std::vector<std::pair<std::string, std::string>> policy_from(const Context& ctx)
 }
 
 void add_filter_options(Options& options) {
-  options.named.add_options()
-      ("state", po::value<std::string>()->value_name("STATE"), "only triggers in STATE: active, paused, cancelled or done")
-      ("label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"), "only triggers with this label (repeatable: all must match)")
-      ("name", po::value<std::string>()->value_name("GLOB"), "only triggers whose name matches GLOB (*, ?, [...])");
+  options.named.add_options()("state", po::value<std::string>()->value_name("STATE"),
+                              "only triggers in STATE: active, paused, cancelled or done")(
+      "label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "only triggers with this label (repeatable: all must match)")(
+      "name", po::value<std::string>()->value_name("GLOB"),
+      "only triggers whose name matches GLOB (*, ?, [...])");
 }
 
 Result<TriggerFilter> filter_from(const Context& ctx) {
@@ -106,7 +115,8 @@ Result<TriggerFilter> filter_from(const Context& ctx) {
   filter.include_finished = ctx.flag("all");
   if (auto state = ctx.get("state")) {
     auto parsed = parse_state(*state);
-    if (!parsed) return usage_error("--state '" + *state + "': expected active, paused, cancelled or done");
+    if (!parsed)
+      return usage_error("--state '" + *state + "': expected active, paused, cancelled or done");
     filter.state = *parsed;
   }
   for (const auto& label : ctx.get_all("label")) {

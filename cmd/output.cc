@@ -35,19 +35,22 @@ Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
   nlohmann::ordered_json policy = nlohmann::ordered_json::object();
   for (auto option : policy_option_names()) {
     auto text = policy_option_text(trigger.policy, option, zone);
-    policy[std::string(option)] = text ? nlohmann::ordered_json(*text) : nlohmann::ordered_json(nullptr);
+    policy[std::string(option)] =
+        text ? nlohmann::ordered_json(*text) : nlohmann::ordered_json(nullptr);
   }
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (const auto& [key, value] : trigger.labels) labels[key] = value;
   return nlohmann::ordered_json{
       {"id", trigger.id},
-      {"name", trigger.name ? nlohmann::ordered_json(*trigger.name) : nlohmann::ordered_json(nullptr)},
+      {"name",
+       trigger.name ? nlohmann::ordered_json(*trigger.name) : nlohmann::ordered_json(nullptr)},
       {"state", to_string(trigger.state)},
       {"clock", trigger.clock},
       {"tz", trigger.tz},
       {"action", trigger.action.text()},
       {"env", trigger.action.env},
-      {"cwd", trigger.action.cwd ? nlohmann::ordered_json(*trigger.action.cwd) : nlohmann::ordered_json(nullptr)},
+      {"cwd", trigger.action.cwd ? nlohmann::ordered_json(*trigger.action.cwd)
+                                 : nlohmann::ordered_json(nullptr)},
       {"policy", policy},
       {"labels", labels},
       {"next_epoch", epoch_or_null(*next)},
@@ -67,11 +70,20 @@ std::string tsv_field(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -80,8 +92,12 @@ std::string tsv_field(std::string_view text) {
 Result<std::string> trigger_tsv(const Trigger& trigger) {
   auto next = next_fire_time(trigger);
   if (!next) return next.error();
-  auto epoch = [](std::optional<Epoch> value) { return value ? std::to_string(*value) : std::string(); };
-  auto time = [&](std::optional<Epoch> value) { return value ? time_text(value, trigger.tz) : std::string(); };
+  auto epoch = [](std::optional<Epoch> value) {
+    return value ? std::to_string(*value) : std::string();
+  };
+  auto time = [&](std::optional<Epoch> value) {
+    return value ? time_text(value, trigger.tz) : std::string();
+  };
   std::vector<std::string> fields = {std::to_string(trigger.id),
                                      trigger.name.value_or(""),
                                      std::string(to_string(trigger.state)),
@@ -151,7 +167,8 @@ Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) 
                     std::string(to_string(trigger.state)), trigger.clock, next_text,
                     time_text(trigger.last_event_epoch, trigger.tz), "-", trigger.action.text()});
   }
-  print_table(std::cout, {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION"}, rows);
+  print_table(std::cout, {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION"},
+              rows);
   if (any_predicted && !ctx.quiet) {
     std::cout << "* predicted: not yet scheduled by 'trigger run-once'\n";
   }

@@ -24,7 +24,8 @@ Result<int> cmd_show(Context& ctx) {
 
   if (ctx.format == Format::kJson) {
     nlohmann::ordered_json upcoming_json = nlohmann::ordered_json::array();
-    for (Epoch epoch : *times) upcoming_json.push_back({{"epoch", epoch}, {"time", time_text(epoch, trigger.tz)}});
+    for (Epoch epoch : *times)
+      upcoming_json.push_back({{"epoch", epoch}, {"time", time_text(epoch, trigger.tz)}});
     (*json)["description"] = description;
     (*json)["upcoming"] = upcoming_json;
     std::cout << json->dump(2) << "\n";
@@ -63,8 +64,9 @@ Result<int> cmd_show(Context& ctx) {
     if (!value.is_null()) print(option, value.get<std::string>());
   }
   for (const auto& [key, value] : trigger.labels) print("label", key + "=" + value);
-  auto next = (*json)["next_epoch"].is_null() ? std::nullopt
-                                              : std::optional<Epoch>((*json)["next_epoch"].get<Epoch>());
+  auto next = (*json)["next_epoch"].is_null()
+                  ? std::nullopt
+                  : std::optional<Epoch>((*json)["next_epoch"].get<Epoch>());
   print_time("next", next, trigger.scheduled ? "" : " (predicted: not yet scheduled)");
   if (tsv) print("next_scheduled", trigger.scheduled ? "true" : "false");
   print_time("last", trigger.last_event_epoch, "");

@@ -8,7 +8,8 @@ namespace {
 bool is_env_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -50,7 +51,8 @@ std::string shell_quote(std::string_view word) {
 }
 
 // words  = { blank } [ word { blank { blank } word } ] { blank }
-// word   = { plain | "\" char | "'" { char } "'" | '"' { char | "\" ( '"' | "\" | "$" | "`" ) } '"' }
+// word   = { plain | "\" char | "'" { char } "'" | '"' { char | "\" ( '"' | "\" | "$" | "`" ) } '"'
+// }
 Result<std::vector<std::string>> shell_split(std::string_view line) {
   std::vector<std::string> words;
   std::string word;
@@ -131,7 +133,8 @@ Result<Action> make_action(ActionKind kind, std::vector<std::string> argv,
       return usage_error("--env " + in_quotes(assignment) + ": expected NAME=VALUE");
     }
     if (starts_with(name, "TRIGGER_")) {
-      return usage_error("--env " + in_quotes(assignment) + ": TRIGGER_ variables are set by trigger");
+      return usage_error("--env " + in_quotes(assignment) +
+                         ": TRIGGER_ variables are set by trigger");
     }
   }
   if (cwd && (cwd->empty() || (*cwd)[0] != '/' || has_nul(*cwd))) {

@@ -69,8 +69,8 @@ struct ClockOption {
   std::string_view option;
 };
 constexpr ClockOption kClockOptions[] = {
-    {ClockKind::kAt, "--at"},       {ClockKind::kEvery, "--every"},
-    {ClockKind::kCron, "--cron"},   {ClockKind::kDaily, "--daily"},
+    {ClockKind::kAt, "--at"},           {ClockKind::kEvery, "--every"},
+    {ClockKind::kCron, "--cron"},       {ClockKind::kDaily, "--daily"},
     {ClockKind::kMonthly, "--monthly"}, {ClockKind::kNever, "--never"},
 };
 
@@ -152,12 +152,12 @@ Result<std::optional<Epoch>> next_event(const Clock& clock, std::optional<Epoch>
   if (last_event && *last_event > after) after = *last_event;
   std::optional<Epoch> next = clock.first_after(after);
   if (next && *next <= after) {
-    return Error(ErrorKind::kInternal, "clock " + in_quotes(clock.text()) + " did not move forward from " +
-                                           std::to_string(after));
+    return Error(ErrorKind::kInternal, "clock " + in_quotes(clock.text()) +
+                                           " did not move forward from " + std::to_string(after));
   }
   if (is_reschedule && next && last_event && *next <= *last_event) {
-    return Error(ErrorKind::kInternal, "clock " + in_quotes(clock.text()) +
-                                           " rescheduled to or before its last event");
+    return Error(ErrorKind::kInternal,
+                 "clock " + in_quotes(clock.text()) + " rescheduled to or before its last event");
   }
   return next;
 }

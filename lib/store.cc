@@ -102,7 +102,8 @@ auto guarded(const std::string& path, Body&& body) -> decltype(body()) {
   } catch (const SQLite::Exception& e) {
     return sqlite_error(path, e.getErrorCode(), e.getErrorStr());
   } catch (const nlohmann::json::exception& e) {
-    return Error(ErrorKind::kIO, "database " + in_quotes(path) + " holds a damaged value: " + e.what());
+    return Error(ErrorKind::kIO,
+                 "database " + in_quotes(path) + " holds a damaged value: " + e.what());
   }
 }
 
@@ -171,8 +172,10 @@ Trigger read_trigger(SQLite::Statement& s) {
     if (entry.name == kind) action_kind = entry.kind;
   }
   t.action.kind = parse_stored(action_kind, kind);
-  t.action.argv = nlohmann::json::parse(s.getColumn(i++).getString()).get<std::vector<std::string>>();
-  t.action.env = nlohmann::json::parse(s.getColumn(i++).getString()).get<std::vector<std::string>>();
+  t.action.argv =
+      nlohmann::json::parse(s.getColumn(i++).getString()).get<std::vector<std::string>>();
+  t.action.env =
+      nlohmann::json::parse(s.getColumn(i++).getString()).get<std::vector<std::string>>();
   if (auto cwd = s.getColumn(i++); !cwd.isNull()) t.action.cwd = cwd.getString();
   Zone utc = Zone::utc();
   auto set = [&](std::string_view option, const std::string& value) {
@@ -249,7 +252,8 @@ Error too_new(const std::string& path, int version) {
 void migrate(SQLite::Database& db, const std::string& path) {
   SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
   int version = db.execAndGet(kUserVersionSql).getInt();
-  if (version > Store::schema_version()) throw SQLite::Exception(too_new(path, version).message(), SQLITE_CANTOPEN);
+  if (version > Store::schema_version())
+    throw SQLite::Exception(too_new(path, version).message(), SQLITE_CANTOPEN);
   for (int level = version; level < Store::schema_version(); ++level) {
     db.exec(kSchemaFiles[level].text);
   }
@@ -355,7 +359,8 @@ Result<std::int64_t> Store::counter(std::string_view name) {
   return guarded(db_->getFilename(), [&]() -> Result<std::int64_t> {
     SQLite::Statement statement(*db_, kCounterSql);
     statement.bind(1, std::string(name));
-    if (!statement.executeStep()) return Error(ErrorKind::kInternal, "no counter " + in_quotes(name));
+    if (!statement.executeStep())
+      return Error(ErrorKind::kInternal, "no counter " + in_quotes(name));
     ++rows_visited_;
     return statement.getColumn(0).getInt64();
   });
@@ -426,7 +431,8 @@ Status Store::update_trigger(const Trigger& trigger) {
     SQLite::Statement update(*db_, kUpdateTriggerSql);
     bind_definition(update, trigger, *version);
     update.bind(23, static_cast<std::int64_t>(trigger.id));
-    if (update.exec() == 0) return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
+    if (update.exec() == 0)
+      return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
     return write_labels(trigger);
   });
 }
@@ -448,7 +454,8 @@ Status Store::set_state(std::int64_t id, State state, Epoch now) {
 Result<Trigger> Store::find_trigger(std::string_view ref) {
   return guarded(db_->getFilename(), [&]() -> Result<Trigger> {
     bool by_id = all_digits(ref) && ref.size() < 19;
-    SQLite::Statement select(*db_, select_triggers(by_id ? " WHERE t.id = ?" : " WHERE t.name = ?"));
+    SQLite::Statement select(*db_,
+                             select_triggers(by_id ? " WHERE t.id = ?" : " WHERE t.name = ?"));
     if (by_id) {
       select.bind(1, static_cast<std::int64_t>(std::stoll(std::string(ref))));
     } else {
@@ -465,7 +472,10 @@ Result<Trigger> Store::find_trigger(std::string_view ref) {
 Result<std::vector<Trigger>> Store::list_triggers(const TriggerFilter& filter) {
   return guarded(db_->getFilename(), [&]() -> Result<std::vector<Trigger>> {
     std::string where;
-    auto add = [&](const char* condition) { where += where.empty() ? " WHERE " : " AND "; where += condition; };
+    auto add = [&](const char* condition) {
+      where += where.empty() ? " WHERE " : " AND ";
+      where += condition;
+    };
     if (filter.state) {
       add("t.state = ?");
     } else if (!filter.include_finished) {
@@ -473,7 +483,8 @@ Result<std::vector<Trigger>> Store::list_triggers(const TriggerFilter& filter) {
     }
     if (filter.name_glob) add("t.name GLOB ?");
     for (std::size_t i = 0; i < filter.labels.size(); ++i) {
-      add("EXISTS (SELECT 1 FROM trigger_label l WHERE l.trigger_id = t.id AND l.key = ? AND l.value = ?)");
+      add("EXISTS (SELECT 1 FROM trigger_label l WHERE l.trigger_id = t.id AND l.key = ? AND "
+          "l.value = ?)");
     }
     SQLite::Statement select(*db_, select_triggers(where));
     int index = 1;

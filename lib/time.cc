@@ -26,8 +26,12 @@ struct Unit {
   std::int64_t seconds;
 };
 // Longest names first so "min" is not read as "m" followed by "in".
-constexpr Unit kUnits[] = {{"min", 60}, {"s", 1}, {"m", 60}, {"h", 3600},
-                           {"d", kSecondsPerDay}, {"w", 7 * kSecondsPerDay}};
+constexpr Unit kUnits[] = {{"min", 60},
+                           {"s", 1},
+                           {"m", 60},
+                           {"h", 3600},
+                           {"d", kSecondsPerDay},
+                           {"w", 7 * kSecondsPerDay}};
 
 Error bad_duration(std::string_view text, std::string_view why) {
   return usage_error("invalid duration '" + std::string(text) + "': " + std::string(why));
@@ -58,8 +62,7 @@ std::optional<std::int64_t> civil_days(std::int64_t year, std::int64_t month, st
                 static_cast<unsigned short>(year), static_cast<unsigned short>(month))) {
     return std::nullopt;
   }
-  boost::gregorian::date date(static_cast<unsigned short>(year),
-                              static_cast<unsigned short>(month),
+  boost::gregorian::date date(static_cast<unsigned short>(year), static_cast<unsigned short>(month),
                               static_cast<unsigned short>(day));
   return (date - boost::gregorian::date(1970, 1, 1)).days();
 }
@@ -77,11 +80,13 @@ Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   std::size_t pos = 0;
   auto year = read_number(text, pos, 4, 4);
   if (!year) {
-    return bad_time(text, "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION");
+    return bad_time(
+        text, "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION");
   }
   if (pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
   auto month = read_number(text, pos, 2, 2);
-  if (!month || pos >= text.size() || text[pos++] != '-') return bad_time(text, "expected YYYY-MM-DD");
+  if (!month || pos >= text.size() || text[pos++] != '-')
+    return bad_time(text, "expected YYYY-MM-DD");
   auto day = read_number(text, pos, 2, 2);
   if (!day) return bad_time(text, "expected YYYY-MM-DD");
   auto days = civil_days(*year, *month, *day);
@@ -269,7 +274,8 @@ Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone) {
   if (!relative.empty() && (relative.front() == '+' || relative.front() == '-')) {
     char sign = relative.front();
     auto duration = parse_duration(relative.substr(1));
-    if (!duration) return bad_time(text, "expected a duration after '" + std::string(1, sign) + "'");
+    if (!duration)
+      return bad_time(text, "expected a duration after '" + std::string(1, sign) + "'");
     return checked_epoch(text, sign == '+' ? now + *duration : now - *duration);
   }
   if (text.front() == '@') {
@@ -284,21 +290,22 @@ Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone) {
 std::string format_rfc3339(Epoch epoch, const Zone& zone) {
   std::int64_t offset = zone.offset_at(epoch);
   std::int64_t local = epoch + offset;
-  std::int64_t days = local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
+  std::int64_t days =
+      local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
   std::int64_t second_of_day = local - days * kSecondsPerDay;
   date::year_month_day ymd{date::sys_days{date::days{days}}};
   char buffer[48];
-  int length = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lld",
-                             static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                             static_cast<unsigned>(ymd.day()),
-                             static_cast<long long>(second_of_day / 3600),
-                             static_cast<long long>(second_of_day / 60 % 60),
-                             static_cast<long long>(second_of_day % 60));
+  int length = std::snprintf(
+      buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lld", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<long long>(second_of_day / 3600), static_cast<long long>(second_of_day / 60 % 60),
+      static_cast<long long>(second_of_day % 60));
   std::string out(buffer, static_cast<std::size_t>(length));
   if (offset == 0) return out + "Z";
   std::int64_t magnitude = offset < 0 ? -offset : offset;
   std::snprintf(buffer, sizeof buffer, "%c%02lld:%02lld", offset < 0 ? '-' : '+',
-                static_cast<long long>(magnitude / 3600), static_cast<long long>(magnitude / 60 % 60));
+                static_cast<long long>(magnitude / 3600),
+                static_cast<long long>(magnitude / 60 % 60));
   return out + buffer;
 }
 

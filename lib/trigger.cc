@@ -76,17 +76,17 @@ Status set_count(std::int64_t& field, std::string_view option, std::string_view 
                  std::int64_t min, std::int64_t max) {
   if (!all_digits(value) || value.size() > 6 || std::stoll(std::string(value)) < min ||
       std::stoll(std::string(value)) > max) {
-    return option_error(option, value,
-                        "expected a whole number from " + std::to_string(min) + " to " +
-                            std::to_string(max));
+    return option_error(
+        option, value,
+        "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
   }
   field = std::stoll(std::string(value));
   return Ok{};
 }
 
-const std::vector<std::string_view> kPolicyOptions = {
-    "misfire", "grace", "overlap", "timeout", "retries", "backoff",
-    "jitter",  "dst",   "until",   "max-runs"};
+const std::vector<std::string_view> kPolicyOptions = {"misfire", "grace",   "overlap", "timeout",
+                                                      "retries", "backoff", "jitter",  "dst",
+                                                      "until",   "max-runs"};
 
 bool is_label_key(std::string_view key) {
   if (key.empty() || key.size() > 64) return false;
@@ -107,14 +107,15 @@ std::string_view to_string(DstRule rule) { return name_of(kDstRules, rule); }
 
 Result<State> parse_state(std::string_view text) {
   auto state = value_of(kStates, text);
-  if (!state) return usage_error("unknown state " + in_quotes(text) + " (expected " + choices(kStates) + ")");
+  if (!state)
+    return usage_error("unknown state " + in_quotes(text) + " (expected " + choices(kStates) + ")");
   return *state;
 }
 
 const std::vector<std::string_view>& policy_option_names() { return kPolicyOptions; }
 
-Status set_policy_option(Policy& policy, std::string_view option, std::string_view value,
-                         Epoch now, const Zone& zone) {
+Status set_policy_option(Policy& policy, std::string_view option, std::string_view value, Epoch now,
+                         const Zone& zone) {
   if (option == "misfire") return set_enum(policy.misfire, kMisfires, option, value);
   if (option == "grace") return set_duration(policy.grace_seconds, option, value, false);
   if (option == "overlap") return set_enum(policy.overlap, kOverlaps, option, value);
@@ -204,12 +205,14 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   for (const auto& label : spec.labels) {
     auto equals = label.find('=');
     std::string key = label.substr(0, equals);
-    if (equals == std::string::npos || !is_label_key(key) || label.find('\0') != std::string::npos) {
+    if (equals == std::string::npos || !is_label_key(key) ||
+        label.find('\0') != std::string::npos) {
       return usage_error("--label " + in_quotes(label) +
                          ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
     }
     if (trigger.labels.count(key) != 0) {
-      return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(key) + " given twice");
+      return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(key) +
+                         " given twice");
     }
     trigger.labels[key] = label.substr(equals + 1);
   }
@@ -222,12 +225,15 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   if (live && (*clock)->kind() != ClockKind::kNever) {
     auto first = (*clock)->first_after(now);
     if (!first && spec.clock.kind == ClockKind::kAt) {
-      return usage_error("--at " + in_quotes(spec.clock.value) + ": is not after now (it could never fire)");
+      return usage_error("--at " + in_quotes(spec.clock.value) +
+                         ": is not after now (it could never fire)");
     }
-    if (!first) return usage_error("clock " + in_quotes((*clock)->text()) + " has no fire time after now");
+    if (!first)
+      return usage_error("clock " + in_quotes((*clock)->text()) + " has no fire time after now");
     if (policy.until_epoch && *first > *policy.until_epoch) {
       return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
-                         ": is before the first fire time " + in_quotes(format_rfc3339(*first, *zone)));
+                         ": is before the first fire time " +
+                         in_quotes(format_rfc3339(*first, *zone)));
     }
   }
   trigger.clock = (*clock)->text();

@@ -9,7 +9,8 @@ using trigger::Zone;
 
 namespace {
 
-std::unique_ptr<const trigger::Clock> clock(ClockSpec spec, Epoch set_epoch, const char* zone = "UTC") {
+std::unique_ptr<const trigger::Clock> clock(ClockSpec spec, Epoch set_epoch,
+                                            const char* zone = "UTC") {
   auto located = Zone::locate(zone);
   REQUIRE(located.ok());
   auto made = trigger::make_clock(spec, set_epoch, *located);
@@ -109,11 +110,13 @@ TEST_CASE("bad clock values are usage errors naming the option and the value", "
     const char* message;
   };
   const Case cases[] = {
-      {{ClockKind::kEvery, "0", std::nullopt}, "--every: invalid duration '0': must be more than zero"},
+      {{ClockKind::kEvery, "0", std::nullopt},
+       "--every: invalid duration '0': must be more than zero"},
       {{ClockKind::kEvery, "1h", std::string("soon")},
        "--from: invalid time 'soon': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], "
        "+DURATION or -DURATION"},
-      {{ClockKind::kAt, "2026-02-30", std::nullopt}, "--at: invalid time '2026-02-30': no such date"},
+      {{ClockKind::kAt, "2026-02-30", std::nullopt},
+       "--at: invalid time '2026-02-30': no such date"},
       {{ClockKind::kCron, "0 9 * * *", std::nullopt},
        "--cron '0 9 * * *': calendar clocks (--cron, --daily, --monthly) are not available in this "
        "version yet"},

@@ -54,7 +54,8 @@ unsigned mode_of(const std::string& path) {
   return info.st_mode & 07777;
 }
 
-std::unique_ptr<Store> open_store(const std::string& path, Store::Mode mode = Store::Mode::kReadWrite) {
+std::unique_ptr<Store> open_store(const std::string& path,
+                                  Store::Mode mode = Store::Mode::kReadWrite) {
   auto store = Store::open(path, mode);
   INFO((store.ok() ? "" : store.error().message()));
   REQUIRE(store.ok());
@@ -66,7 +67,8 @@ Trigger make_trigger(const char* name, std::vector<std::string> labels = {}) {
   if (name != nullptr) spec.name = name;
   spec.clock = {ClockKind::kEvery, "1h", std::nullopt};
   spec.tz = "UTC";
-  spec.action = *trigger::make_action(trigger::ActionKind::kShell, {"echo hi"}, {"A=1"}, std::string("/tmp"));
+  spec.action =
+      *trigger::make_action(trigger::ActionKind::kShell, {"echo hi"}, {"A=1"}, std::string("/tmp"));
   spec.labels = std::move(labels);
   spec.policy = {{"until", "2030-01-01"}, {"jitter", "10s"}};
   auto built = trigger::build_trigger(spec, kNow);
@@ -99,7 +101,7 @@ TEST_CASE("schema files are numbered 001, 002, ... without gaps", "[store]") {
   REQUIRE(trigger::kSchemaFiles_count >= 1);
   CHECK(Store::schema_version() == static_cast<int>(trigger::kSchemaFiles_count));
   for (unsigned long i = 0; i < trigger::kSchemaFiles_count; ++i) {
-    char prefix[8];
+    char prefix[32];
     std::snprintf(prefix, sizeof prefix, "%03lu_", i + 1);
     INFO(trigger::kSchemaFiles[i].name);
     CHECK(std::string(trigger::kSchemaFiles[i].name).rfind(prefix, 0) == 0);
@@ -156,10 +158,10 @@ TEST_CASE("a database from a newer trigger is refused and left untouched", "[sto
     auto store = Store::open(path, mode);
     REQUIRE_FALSE(store.ok());
     CHECK(store.error().kind() == ErrorKind::kTooNew);
-    CHECK(store.error().message() == "database '" + path + "' is from a newer trigger (schema " +
-                                         std::to_string(Store::schema_version() + 1) +
-                                         ", this one knows up to " +
-                                         std::to_string(Store::schema_version()) + "); upgrade trigger");
+    CHECK(store.error().message() ==
+          "database '" + path + "' is from a newer trigger (schema " +
+              std::to_string(Store::schema_version() + 1) + ", this one knows up to " +
+              std::to_string(Store::schema_version()) + "); upgrade trigger");
   }
   CHECK(read_bytes(path) == before);
 }
@@ -185,7 +187,8 @@ TEST_CASE("a file that is not a database is an I/O error naming it", "[store]") 
   auto store = Store::open(path, Store::Mode::kReadWrite);
   REQUIRE_FALSE(store.ok());
   CHECK(store.error().kind() == ErrorKind::kIO);
-  CHECK(store.error().message().rfind("database '" + path + "' is damaged or not a trigger database", 0) == 0);
+  CHECK(store.error().message().rfind(
+            "database '" + path + "' is damaged or not a trigger database", 0) == 0);
   CHECK(read_bytes(path) == std::string(4096, 'x'));
 }
 
@@ -195,7 +198,8 @@ TEST_CASE("a database that cannot be created is kCannotCreate naming the directo
   auto store = Store::open(dir.file("plain/sub/trigger.db"), Store::Mode::kReadWrite);
   REQUIRE_FALSE(store.ok());
   CHECK(store.error().kind() == ErrorKind::kCannotCreate);
-  CHECK(store.error().message() == "cannot create directory '" + dir.file("plain/sub") + "': Not a directory");
+  CHECK(store.error().message() ==
+        "cannot create directory '" + dir.file("plain/sub") + "': Not a directory");
 }
 
 TEST_CASE("triggers round-trip through the store with every field", "[store]") {

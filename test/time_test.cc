@@ -24,10 +24,20 @@ TEST_CASE("durations in every documented spelling parse to seconds", "[time]") {
     std::int64_t seconds;
   };
   const Case cases[] = {
-      {"1", 1},          {"90", 90},         {"1s", 1},           {"45s", 45},
-      {"1m", 60},        {"1min", 60},       {"90m", 5400},       {"1h", 3600},
-      {"1h30m", 5400},   {"1h30min", 5400},  {"2d", 172800},      {"1w", 604800},
-      {"1w1d1h1m1s", 694861}, {"1d", 86400},
+      {"1", 1},
+      {"90", 90},
+      {"1s", 1},
+      {"45s", 45},
+      {"1m", 60},
+      {"1min", 60},
+      {"90m", 5400},
+      {"1h", 3600},
+      {"1h30m", 5400},
+      {"1h30min", 5400},
+      {"2d", 172800},
+      {"1w", 604800},
+      {"1w1d1h1m1s", 694861},
+      {"1d", 86400},
   };
   for (const auto& c : cases) {
     INFO(c.text);
@@ -70,8 +80,13 @@ TEST_CASE("format_duration writes the shortest spelling and reads back", "[time]
     std::int64_t seconds;
     const char* text;
   };
-  const Case cases[] = {{1, "1s"},      {59, "59s"},       {60, "1m"},  {5400, "1h30m"},
-                        {86400, "1d"},  {604800, "1w"},    {694861, "1w1d1h1m1s"},
+  const Case cases[] = {{1, "1s"},
+                        {59, "59s"},
+                        {60, "1m"},
+                        {5400, "1h30m"},
+                        {86400, "1d"},
+                        {604800, "1w"},
+                        {694861, "1w1d1h1m1s"},
                         {90061, "1d1h1m1s"}};
   for (const auto& c : cases) {
     INFO(c.seconds);
@@ -127,7 +142,8 @@ TEST_CASE("bad times are usage errors naming the text and the reason", "[time]")
   };
   const Case cases[] = {
       {"", "UTC", "empty"},
-      {"tomorrow", "UTC", "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"tomorrow", "UTC",
+       "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
       {"2026-02-30", "UTC", "no such date"},
       {"2026-13-01", "UTC", "no such date"},
       {"2100-02-29", "UTC", "no such date"},
@@ -148,7 +164,8 @@ TEST_CASE("bad times are usage errors naming the text and the reason", "[time]")
       {"1969-12-31T23:59:59Z", "UTC", "out of range 1970-01-01 to 9999-12-31"},
       {"+0", "UTC", "expected a duration after '+'"},
       {"now+", "UTC", "expected a duration after '+'"},
-      {"nowish", "UTC", "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"nowish", "UTC",
+       "expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
       {"-3000w", "UTC", "out of range 1970-01-01 to 9999-12-31"},
   };
   for (const auto& c : cases) {

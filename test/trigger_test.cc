@@ -26,8 +26,9 @@ TriggerSpec every_hour() {
 }  // namespace
 
 TEST_CASE("names are letters, digits, '.', '_' and '-', never all digits", "[trigger]") {
-  for (const std::string& good : {std::string("a"), std::string("backup"), std::string("db.nightly"),
-                                  std::string("A_1-b"), std::string("9lives"), std::string(64, 'x')}) {
+  for (const std::string& good :
+       {std::string("a"), std::string("backup"), std::string("db.nightly"), std::string("A_1-b"),
+        std::string("9lives"), std::string(64, 'x')}) {
     INFO(good);
     CHECK(trigger::check_name(good).ok());
   }
@@ -60,13 +61,13 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
     const char* text;  // as policy_option_text prints it
   };
   const Case cases[] = {
-      {"misfire", "all", "all"},        {"misfire", "skip", "skip"},
-      {"grace", "90", "1m30s"},         {"overlap", "queue", "queue"},
-      {"overlap", "allow", "allow"},    {"timeout", "2h", "2h"},
-      {"retries", "3", "3"},            {"retries", "0", "0"},
-      {"backoff", "1m", "1m"},          {"jitter", "0", "0"},
-      {"jitter", "5m", "5m"},           {"dst", "once", "once"},
-      {"dst", "literal", "literal"},    {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
+      {"misfire", "all", "all"},     {"misfire", "skip", "skip"},
+      {"grace", "90", "1m30s"},      {"overlap", "queue", "queue"},
+      {"overlap", "allow", "allow"}, {"timeout", "2h", "2h"},
+      {"retries", "3", "3"},         {"retries", "0", "0"},
+      {"backoff", "1m", "1m"},       {"jitter", "0", "0"},
+      {"jitter", "5m", "5m"},        {"dst", "once", "once"},
+      {"dst", "literal", "literal"}, {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
       {"max-runs", "10", "10"},
   };
   for (const auto& c : cases) {
@@ -110,8 +111,9 @@ TEST_CASE("bad policy values are usage errors naming the option and value", "[tr
       {"retries", "101", "--retries '101': expected a whole number from 0 to 100"},
       {"retries", "1e3", "--retries '1e3': expected a whole number from 0 to 100"},
       {"max-runs", "0", "--max-runs '0': expected a whole number from 1 to 999999"},
-      {"until", "later", "--until: invalid time 'later': expected now, @EPOCH, "
-                         "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"until", "later",
+       "--until: invalid time 'later': expected now, @EPOCH, "
+       "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
       {"colour", "red", "unknown policy option 'colour'"},
   };
   for (const auto& c : cases) {
@@ -150,24 +152,41 @@ TEST_CASE("build_trigger refuses what could never fire or is malformed", "[trigg
     const char* message;
   };
   const Case cases[] = {
-      {[](TriggerSpec& s) { s.clock = {ClockKind::kAt, "2027-01-15T07:59:59Z", std::nullopt}; },
+      {[](TriggerSpec& s) {
+         s.clock = {ClockKind::kAt, "2027-01-15T07:59:59Z", std::nullopt};
+       },
        "--at '2027-01-15T07:59:59Z': is not after now (it could never fire)"},
-      {[](TriggerSpec& s) { s.clock = {ClockKind::kAt, "now", std::nullopt}; },
+      {[](TriggerSpec& s) {
+         s.clock = {ClockKind::kAt, "now", std::nullopt};
+       },
        "--at 'now': is not after now (it could never fire)"},
-      {[](TriggerSpec& s) { s.policy = {{"until", "-1m"}}; },
-       "--until '2027-01-15T07:59:00Z': is not after now (the trigger would be done before it starts)"},
-      {[](TriggerSpec& s) { s.policy = {{"until", "+30m"}}; },
+      {[](TriggerSpec& s) {
+         s.policy = {{"until", "-1m"}};
+       },
+       "--until '2027-01-15T07:59:00Z': is not after now (the trigger would be done before it "
+       "starts)"},
+      {[](TriggerSpec& s) {
+         s.policy = {{"until", "+30m"}};
+       },
        "--until '2027-01-15T08:30:00Z': is before the first fire time '2027-01-15T09:00:00Z'"},
-      {[](TriggerSpec& s) { s.clock = {ClockKind::kEvery, "418000w", std::nullopt}; },
+      {[](TriggerSpec& s) {
+         s.clock = {ClockKind::kEvery, "418000w", std::nullopt};
+       },
        "clock '--every 418000w --from 2027-01-15T08:00:00Z' has no fire time after now"},
-      {[](TriggerSpec& s) { s.name = "12"; }, "invalid name '12': all digits (it would read as an id)"},
+      {[](TriggerSpec& s) { s.name = "12"; },
+       "invalid name '12': all digits (it would read as an id)"},
       {[](TriggerSpec& s) { s.tz = "Mars/Olympus"; }, "--tz: unknown time zone 'Mars/Olympus'"},
       {[](TriggerSpec& s) { s.labels = {"novalue"}; },
        "--label 'novalue': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'"},
       {[](TriggerSpec& s) { s.labels = {"a b=c"}; },
        "--label 'a b=c': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'"},
-      {[](TriggerSpec& s) { s.labels = {"k=1", "k=2"}; }, "--label 'k=2': label 'k' given twice"},
-      {[](TriggerSpec& s) { s.policy = {{"retries", "many"}}; },
+      {[](TriggerSpec& s) {
+         s.labels = {"k=1", "k=2"};
+       },
+       "--label 'k=2': label 'k' given twice"},
+      {[](TriggerSpec& s) {
+         s.policy = {{"retries", "many"}};
+       },
        "--retries 'many': expected a whole number from 0 to 100"},
   };
   for (const auto& c : cases) {
@@ -181,7 +200,8 @@ TEST_CASE("build_trigger refuses what could never fire or is malformed", "[trigg
   }
 }
 
-TEST_CASE("finished triggers may be rebuilt with clocks that no longer fire (import)", "[trigger]") {
+TEST_CASE("finished triggers may be rebuilt with clocks that no longer fire (import)",
+          "[trigger]") {
   auto spec = every_hour();
   spec.clock = {ClockKind::kAt, "2020-01-01T00:00:00Z", std::nullopt};
   spec.state = State::kDone;

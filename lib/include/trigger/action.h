@@ -21,7 +21,7 @@ enum class ActionKind {
 struct Action {
   ActionKind kind = ActionKind::kLog;
   std::vector<std::string> argv;
-  std::vector<std::string> env;   ///< "KEY=VALUE", in the order given
+  std::vector<std::string> env;  ///< "KEY=VALUE", in the order given
   std::optional<std::string> cwd;
 
   /// The action as command-line options, shell-quoted: "--log 'hi'", "-- /bin/backup --full".

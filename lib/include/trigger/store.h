@@ -21,10 +21,10 @@ namespace trigger {
 
 /// Which triggers list_triggers() returns.
 struct TriggerFilter {
-  bool include_finished = false;                    ///< add cancelled and done
-  std::optional<State> state;                       ///< only this state (overrides the above)
+  bool include_finished = false;  ///< add cancelled and done
+  std::optional<State> state;     ///< only this state (overrides the above)
   std::vector<std::pair<std::string, std::string>> labels;  ///< all must match
-  std::optional<std::string> name_glob;             ///< SQLite GLOB on the name
+  std::optional<std::string> name_glob;                     ///< SQLite GLOB on the name
 };
 
 class Store {

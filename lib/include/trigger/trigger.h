@@ -50,8 +50,8 @@ const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
 /// are read against `now` in `zone`. kUsage naming the option and the bad value.
-Status set_policy_option(Policy& policy, std::string_view option, std::string_view value,
-                         Epoch now, const Zone& zone);
+Status set_policy_option(Policy& policy, std::string_view option, std::string_view value, Epoch now,
+                         const Zone& zone);
 
 /// One policy option as text that set_policy_option() reads back, or nullopt when unset.
 std::optional<std::string> policy_option_text(const Policy& policy, std::string_view option,
@@ -63,9 +63,9 @@ struct Trigger {
   std::int64_t id = 0;
   std::optional<std::string> name;
   State state = State::kActive;
-  std::string clock;             ///< canonical clock text (Clock::text())
-  Epoch clock_set_epoch = 0;     ///< when the clock was set: no fire time at or before it
-  std::string tz;                ///< IANA zone name
+  std::string clock;          ///< canonical clock text (Clock::text())
+  Epoch clock_set_epoch = 0;  ///< when the clock was set: no fire time at or before it
+  std::string tz;             ///< IANA zone name
   Action action;
   Policy policy;
   std::map<std::string, std::string> labels;
@@ -81,7 +81,7 @@ struct Trigger {
 struct TriggerSpec {
   std::optional<std::string> name;
   ClockSpec clock;
-  std::optional<std::string> tz;   ///< nullopt: Zone::system_default()
+  std::optional<std::string> tz;  ///< nullopt: Zone::system_default()
   Action action;
   std::vector<std::pair<std::string, std::string>> policy;  ///< (option, value), in order
   std::vector<std::string> labels;                          ///< "KEY=VALUE"
