@@ -91,13 +91,19 @@ std::string command_help(const Command& command);
 TRIGGER_COMMAND(cancel)
 TRIGGER_COMMAND(create)
 TRIGGER_COMMAND(export)
+TRIGGER_COMMAND(fire)
+TRIGGER_COMMAND(gc)
 TRIGGER_COMMAND(help)
+TRIGGER_COMMAND(history)
 TRIGGER_COMMAND(import)
 TRIGGER_COMMAND(list)
 TRIGGER_COMMAND(next)
 TRIGGER_COMMAND(pause)
 TRIGGER_COMMAND(resume)
+TRIGGER_COMMAND(run_once)
+TRIGGER_COMMAND(schedule)
 TRIGGER_COMMAND(show)
+TRIGGER_COMMAND(status)
 #undef TRIGGER_COMMAND
 
 }  // namespace trigger::cmd

@@ -38,6 +38,34 @@ Result<bool> may_move(const Trigger& trigger, State target) {
 
 }  // namespace
 
+namespace {
+
+// The next time as the trigger's definition gives it, whatever the event row still says.
+std::string predicted_next(const Trigger& trigger) {
+  Trigger unscheduled = trigger;
+  unscheduled.scheduled = false;
+  auto next = next_fire_time(unscheduled);
+  return next && *next ? time_text(*next, trigger.tz) : "-";
+}
+
+}  // namespace
+
+Status record_edit(Context& ctx, const Trigger* before, const Trigger& after, const std::string& what) {
+  HistoryRecord record;
+  record.trigger_id = after.id;
+  record.outcome = Outcome::kEdit;
+  std::string next_before = "-";
+  if (before != nullptr) {
+    auto next = next_fire_time(*before);
+    next_before = next && *next ? time_text(*next, before->tz) : "-";
+  }
+  record.reason = what + "; next " + next_before + " -> " + predicted_next(after);
+  record.recorded_epoch = ctx.now;
+  auto appended = ctx.store->append_history(record);
+  if (!appended) return appended.error();
+  return Ok{};
+}
+
 Result<Trigger> load_trigger(Context& ctx, const std::string& ref) {
   Trigger trigger;
   auto status = ctx.store->transaction([&]() -> Status {
@@ -77,8 +105,15 @@ Result<int> change_state(Context& ctx, State target) {
     }
     for (auto& trigger : moving) {
       if (auto set = ctx.store->set_state(trigger.id, target, ctx.now); !set) return set;
+      std::string what = moved(target);
+      if (target == State::kCancelled) {
+        auto cancelled = ctx.store->cancel_tasks(trigger.id, ctx.now);
+        if (!cancelled) return cancelled.error();
+        if (*cancelled > 0) what += " (" + std::to_string(*cancelled) + " queued runs cancelled)";
+      }
       auto updated = ctx.store->find_trigger(std::to_string(trigger.id));
       if (!updated) return updated.error();
+      if (auto recorded = record_edit(ctx, &trigger, *updated, what); !recorded) return recorded;
       changed.push_back(std::move(*updated));
     }
     return Ok{};

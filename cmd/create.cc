@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 #include "options.h"
 #include "output.h"
 
@@ -42,7 +43,7 @@ Result<int> cmd_create(Context& ctx) {
     auto found = ctx.store->find_trigger(std::to_string(*id));
     if (!found) return found.error();
     stored = std::move(*found);
-    return Ok{};
+    return record_edit(ctx, nullptr, stored, "created");
   });
   if (!status) return status.error();
   if (ctx.format == Format::kJson) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "commands.h"
+#include "common.h"
 #include "output.h"
 
 namespace trigger::cmd {
@@ -163,10 +164,18 @@ Result<int> cmd_import(Context& ctx) {
           trigger.clock_set_epoch = existing->clock_set_epoch;
         }
         written = ctx.store->update_trigger(trigger);
+        if (written) {
+          auto after = ctx.store->find_trigger(std::to_string(trigger.id));
+          written = after ? record_edit(ctx, &*existing, *after, "updated by import") : Status(after.error());
+        }
         ++updated;
       } else if (existing.error().kind() == ErrorKind::kNotFound) {
         auto id = ctx.store->insert_trigger(trigger);
         written = id ? Status(Ok{}) : Status(id.error());
+        if (written) {
+          auto after = ctx.store->find_trigger(std::to_string(*id));
+          written = after ? record_edit(ctx, nullptr, *after, "created by import") : Status(after.error());
+        }
         ++created;
       } else {
         written = existing.error();

@@ -64,7 +64,7 @@ Result<int> cmd_next(Context& ctx) {
   auto count = count_from(ctx);
   if (!count) return count.error();
   if (ctx.positional.size() == 1) {
-    if (clock_from(ctx)) return usage_error("give either a clock or ID|NAME, not both");
+    if (clock_given(ctx)) return usage_error("give either a clock or ID|NAME, not both");
     if (ctx.get("tz") || !policy_from(ctx).empty()) {
       return usage_error(
           "--tz and policy options apply to a clock, not to ID|NAME (it has its own)");

@@ -61,6 +61,13 @@ void add_policy_options(Options& options) {
       "IANA time zone (default: TZ, else the system zone)");
 }
 
+bool clock_given(const Context& ctx) {
+  for (const auto& clock : kClockOptions) {
+    if (ctx.get(clock.name)) return true;
+  }
+  return ctx.flag("never") || ctx.get("from").has_value();
+}
+
 Result<ClockSpec> clock_from(const Context& ctx) {
   std::vector<ClockSpec> given;
   for (const auto& clock : kClockOptions) {

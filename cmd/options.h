@@ -17,6 +17,9 @@ void add_action_options(Options& options);
 /// Add the policy options of policy_option_names() and --tz.
 void add_policy_options(Options& options);
 
+/// Whether any clock option (or --from) was given.
+bool clock_given(const Context& ctx);
+
 /// The clock given on the command line: exactly one; kUsage if none or several.
 Result<ClockSpec> clock_from(const Context& ctx);
 /// The action given on the command line: exactly one; kUsage if none or several.

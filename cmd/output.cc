@@ -58,7 +58,8 @@ Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
       {"next_scheduled", trigger.scheduled},
       {"last_epoch", epoch_or_null(trigger.last_event_epoch)},
       {"last", time_or_null(trigger.last_event_epoch, trigger.tz)},
-      {"last_outcome", nullptr},
+      {"last_outcome", trigger.last_outcome.empty() ? nlohmann::ordered_json(nullptr)
+                                                    : nlohmann::ordered_json(trigger.last_outcome)},
       {"version", trigger.version},
       {"created_epoch", trigger.created_epoch},
       {"created", time_text(trigger.created_epoch, trigger.tz)},
@@ -106,7 +107,7 @@ Result<std::string> trigger_tsv(const Trigger& trigger) {
                                      time(*next),
                                      epoch(trigger.last_event_epoch),
                                      time(trigger.last_event_epoch),
-                                     "",
+                                     trigger.last_outcome,
                                      trigger.action.text()};
   std::string line;
   for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "\t" : "") + tsv_field(fields[i]);
@@ -165,7 +166,8 @@ Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) 
     }
     rows.push_back({std::to_string(trigger.id), cell(trigger.name.value_or("")),
                     std::string(to_string(trigger.state)), trigger.clock, next_text,
-                    time_text(trigger.last_event_epoch, trigger.tz), "-", trigger.action.text()});
+                    time_text(trigger.last_event_epoch, trigger.tz), cell(trigger.last_outcome),
+                    trigger.action.text()});
   }
   print_table(std::cout, {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION"},
               rows);
@@ -173,6 +175,39 @@ Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) 
     std::cout << "* predicted: not yet scheduled by 'trigger run-once'\n";
   }
   return Ok{};
+}
+
+nlohmann::ordered_json history_json(const HistoryRecord& r) {
+  auto maybe = [](std::optional<std::int64_t> value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+  };
+  return {
+      {"id", r.id},
+      {"trigger_id", r.trigger_id},
+      {"trigger_name", r.trigger_name ? nlohmann::ordered_json(*r.trigger_name) : nlohmann::ordered_json(nullptr)},
+      {"event_id", r.event_id ? nlohmann::ordered_json(*r.event_id) : nlohmann::ordered_json(nullptr)},
+      {"scheduled_epoch", maybe(r.scheduled_epoch)},
+      {"count", r.count},
+      {"outcome", to_string(r.outcome)},
+      {"reason", r.reason},
+      {"manual", r.manual},
+      {"attempts", r.attempts},
+      {"exit_status", maybe(r.exit_status)},
+      {"started_epoch", maybe(r.started_epoch)},
+      {"finished_epoch", maybe(r.finished_epoch)},
+      {"recorded_epoch", r.recorded_epoch},
+      {"output", r.output},
+  };
+}
+
+
+std::string history_line(const HistoryRecord& r, const std::string& tz) {
+  std::string line = time_text(r.recorded_epoch, tz) + " " + std::string(to_string(r.outcome));
+  if (r.manual) line += " (manual)";
+  if (r.event_id) line += " " + *r.event_id;
+  if (r.count != 1 && r.outcome != Outcome::kEdit) line += " x" + std::to_string(r.count);
+  if (!r.reason.empty()) line += ": " + r.reason;
+  return line;
 }
 
 }  // namespace trigger::cmd

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "trigger/store.h"
 #include "trigger/trigger.h"
 
 namespace trigger::cmd {
@@ -24,6 +25,12 @@ Result<std::string> trigger_tsv(const Trigger& trigger);
 
 /// Escape a TSV field: backslash, tab, newline and carriage return as \\ \t \n \r.
 std::string tsv_field(std::string_view text);
+
+/// The stable JSON object of a history record (trigger-history(1)).
+nlohmann::ordered_json history_json(const HistoryRecord& record);
+
+/// A history record on one line for people: "TIME OUTCOME [EVENT] [xCOUNT][: REASON]".
+std::string history_line(const HistoryRecord& record, const std::string& tz);
 
 /// Print rows as aligned columns under a header.
 void print_table(std::ostream& out, const std::vector<std::string>& header,

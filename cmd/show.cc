@@ -2,19 +2,31 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "output.h"
 
 namespace trigger::cmd {
 constexpr std::size_t kUpcomingCount = 5;
+constexpr std::size_t kRecentCount = 5;  // history records shown
 
 void options_show(Options&) {}
 
 Result<int> cmd_show(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
-  auto loaded = load_trigger(ctx, ctx.positional[0]);
+  Trigger trigger;
+  std::vector<HistoryRecord> recent;
+  auto loaded = ctx.store->transaction([&]() -> Status {
+    auto found = ctx.store->find_trigger(ctx.positional[0]);
+    if (!found) return found.error();
+    trigger = std::move(*found);
+    HistoryFilter filter;
+    filter.trigger_id = trigger.id;
+    filter.limit = kRecentCount;
+    auto history = ctx.store->history(filter);
+    if (!history) return history.error();
+    recent = std::move(*history);
+    return Ok{};
+  });
   if (!loaded) return loaded.error();
-  const Trigger& trigger = *loaded;
   auto json = trigger_json(trigger);
   if (!json) return json.error();
   auto times = trigger_fire_times(trigger, kUpcomingCount);
@@ -28,6 +40,9 @@ Result<int> cmd_show(Context& ctx) {
       upcoming_json.push_back({{"epoch", epoch}, {"time", time_text(epoch, trigger.tz)}});
     (*json)["description"] = description;
     (*json)["upcoming"] = upcoming_json;
+    nlohmann::ordered_json history_array = nlohmann::ordered_json::array();
+    for (const auto& record : recent) history_array.push_back(history_json(record));
+    (*json)["history"] = history_array;
     std::cout << json->dump(2) << "\n";
     return 0;
   }
@@ -73,6 +88,7 @@ Result<int> cmd_show(Context& ctx) {
   print_time("created", trigger.created_epoch, "");
   print_time("updated", trigger.updated_epoch, "");
   for (Epoch epoch : *times) print_time("upcoming", epoch, "");
+  for (const auto& record : recent) print("history", history_line(record, trigger.tz));
   return 0;
 }
 

@@ -29,6 +29,9 @@ constexpr const char* kTriggerColumns =
     "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "
     "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "
     "t.version, t.created_epoch, t.updated_epoch, e.id, e.last_event_epoch, e.next_event_epoch";
+constexpr const char* kLastOutcomeColumn =
+    "(SELECT h.outcome FROM history h WHERE h.trigger_id = t.id AND h.outcome != 'edit' "
+    "ORDER BY h.id DESC LIMIT 1)";
 constexpr const char* kSelectTriggersSql =
     "SELECT %s FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id";
 constexpr const char* kInsertTriggerSql =
@@ -200,13 +203,21 @@ Trigger read_trigger(SQLite::Statement& s) {
   t.scheduled = !s.getColumn(i++).isNull();
   t.last_event_epoch = optional_int(s.getColumn(i++));
   t.next_event_epoch = optional_int(s.getColumn(i++));
+  if (i < s.getColumnCount() && !s.getColumn(i).isNull()) t.last_outcome = s.getColumn(i).getString();
   return t;
 }
 
-std::string select_triggers(const std::string& where) {
+// The trigger select with `where` (which may carry its own ORDER BY and LIMIT).
+std::string select_triggers_unordered(const std::string& where) {
   char buffer[1024];
   std::snprintf(buffer, sizeof buffer, kSelectTriggersSql, kTriggerColumns);
-  return std::string(buffer) + where + " ORDER BY t.id";
+  return std::string(buffer) + where;
+}
+
+// For display: the trigger select with its newest outcome as an extra last column.
+std::string select_triggers(const std::string& where) {
+  std::string select = select_triggers_unordered(where + " ORDER BY t.id");
+  return select.replace(select.find(" FROM trigger t"), 0, std::string(", ") + kLastOutcomeColumn);
 }
 
 // Create the missing directories of `path`'s parent with mode 0700.
@@ -325,24 +336,32 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
 }
 
 Status Store::transaction(const std::function<Status()>& body) {
-  const std::string path = db_->getFilename();
-  return guarded(path, [&]() -> Status {
-    db_->exec(writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
+  return run_transaction(body, false);
+}
+
+Status Store::rehearse(const std::function<Status()>& body) { return run_transaction(body, true); }
+
+Status Store::run_transaction(const std::function<Status()>& body, bool roll_back) {
+  return guarded(path(), [&]() -> Status {
+    // Inside a transaction already (a rehearsal, or a caller's), nest with a savepoint.
+    bool nested = sqlite3_get_autocommit(db_->getHandle()) == 0;
+    db_->exec(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
+    const char* rollback = nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
     Status result = Error(ErrorKind::kInternal, "transaction body threw");
     try {
       result = body();
     } catch (...) {
-      db_->exec("ROLLBACK");
+      db_->exec(rollback);
       throw;
     }
-    if (!result) {
-      db_->exec("ROLLBACK");
+    if (!result || roll_back) {
+      db_->exec(rollback);
       return result;
     }
     try {
-      db_->exec("COMMIT");
+      db_->exec(nested ? "RELEASE nested" : "COMMIT");
     } catch (...) {
-      if (sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
+      if (!nested && sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
       throw;
     }
     return result;
@@ -356,7 +375,7 @@ Result<std::int64_t> Store::bump_version() {
 }
 
 Result<std::int64_t> Store::counter(std::string_view name) {
-  return guarded(db_->getFilename(), [&]() -> Result<std::int64_t> {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
     SQLite::Statement statement(*db_, kCounterSql);
     statement.bind(1, std::string(name));
     if (!statement.executeStep())
@@ -409,7 +428,7 @@ Status check_name_free(SQLite::Database& db, const Trigger& trigger) {
 }  // namespace
 
 Result<std::int64_t> Store::insert_trigger(const Trigger& trigger) {
-  return guarded(db_->getFilename(), [&]() -> Result<std::int64_t> {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
     if (auto status = check_name_free(*db_, trigger); !status) return status.error();
     auto version = bump_version();
     if (!version) return version.error();
@@ -424,7 +443,7 @@ Result<std::int64_t> Store::insert_trigger(const Trigger& trigger) {
 }
 
 Status Store::update_trigger(const Trigger& trigger) {
-  return guarded(db_->getFilename(), [&]() -> Status {
+  return guarded(path(), [&]() -> Status {
     if (auto status = check_name_free(*db_, trigger); !status) return status;
     auto version = bump_version();
     if (!version) return version.error();
@@ -438,7 +457,7 @@ Status Store::update_trigger(const Trigger& trigger) {
 }
 
 Status Store::set_state(std::int64_t id, State state, Epoch now) {
-  return guarded(db_->getFilename(), [&]() -> Status {
+  return guarded(path(), [&]() -> Status {
     auto version = bump_version();
     if (!version) return version.error();
     SQLite::Statement update(*db_, kSetStateSql);
@@ -452,7 +471,7 @@ Status Store::set_state(std::int64_t id, State state, Epoch now) {
 }
 
 Result<Trigger> Store::find_trigger(std::string_view ref) {
-  return guarded(db_->getFilename(), [&]() -> Result<Trigger> {
+  return guarded(path(), [&]() -> Result<Trigger> {
     bool by_id = all_digits(ref) && ref.size() < 19;
     SQLite::Statement select(*db_,
                              select_triggers(by_id ? " WHERE t.id = ?" : " WHERE t.name = ?"));
@@ -470,7 +489,7 @@ Result<Trigger> Store::find_trigger(std::string_view ref) {
 }
 
 Result<std::vector<Trigger>> Store::list_triggers(const TriggerFilter& filter) {
-  return guarded(db_->getFilename(), [&]() -> Result<std::vector<Trigger>> {
+  return guarded(path(), [&]() -> Result<std::vector<Trigger>> {
     std::string where;
     auto add = [&](const char* condition) {
       where += where.empty() ? " WHERE " : " AND ";
@@ -501,6 +520,509 @@ Result<std::vector<Trigger>> Store::list_triggers(const TriggerFilter& filter) {
     }
     if (auto status = load_labels(triggers); !status) return status.error();
     return triggers;
+  });
+}
+
+}  // namespace trigger
+
+// --- run-once's tables ---------------------------------------------------------------------
+
+namespace trigger {
+namespace {
+
+constexpr const char* kSetCounterSql = "UPDATE counter SET value = ? WHERE name = ?";
+constexpr const char* kChangedSinceWhere = " WHERE t.version > ? ORDER BY t.version LIMIT ?";
+constexpr const char* kSelectEventSql =
+    "SELECT last_event_epoch, next_event_epoch, runs, error FROM trigger_event "
+    "WHERE trigger_id = ?";
+constexpr const char* kUpsertEventSql =
+    "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, error) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
+    "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
+    "runs = excluded.runs, error = excluded.error";
+constexpr const char* kFinishTriggerSql =
+    "UPDATE trigger SET state = 'done', updated_epoch = ? WHERE id = ? AND state = 'active'";
+constexpr const char* kDueTriggersSql =
+    "SELECT trigger_id FROM trigger_event WHERE next_event_epoch <= ? "
+    "ORDER BY next_event_epoch, trigger_id LIMIT ?";
+constexpr const char* kOpenTasksSql = "SELECT COUNT(*) FROM task WHERE trigger_id = ?";
+constexpr const char* kInsertTaskSql =
+    "INSERT OR IGNORE INTO task (trigger_id, scheduled_epoch, manual, serial, last_epoch, "
+    "due_epoch, attempt, created_epoch) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
+constexpr const char* kTaskColumns =
+    "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, "
+    "t.attempt, t.lease_owner, t.lease_expires_epoch, t.created_epoch";
+// Runnable: due, not leased or its lease expired, and a serial task only once every earlier
+// task of its trigger is gone.
+constexpr const char* kRunnableTasksWhere =
+    " FROM task t WHERE t.due_epoch <= ? "
+    "AND (t.lease_expires_epoch IS NULL OR t.lease_expires_epoch <= ?) "
+    "AND NOT (t.serial = 1 AND EXISTS (SELECT 1 FROM task p WHERE p.trigger_id = t.trigger_id "
+    "AND p.id < t.id)) ORDER BY t.due_epoch, t.id LIMIT ?";
+constexpr const char* kLeaseTaskSql =
+    "UPDATE task SET lease_owner = ?, attempt = attempt + 1, lease_expires_epoch = ? + ? + "
+    "(SELECT timeout_seconds FROM trigger WHERE trigger.id = task.trigger_id) "
+    "WHERE id = ? RETURNING lease_expires_epoch";
+constexpr const char* kDeleteLeasedTaskSql =
+    "DELETE FROM task WHERE id = ? AND lease_owner = ? AND attempt = ?";
+constexpr const char* kRetryTaskSql =
+    "UPDATE task SET due_epoch = ?, lease_owner = NULL, lease_expires_epoch = NULL "
+    "WHERE id = ? AND lease_owner = ? AND attempt = ?";
+constexpr const char* kIdleTasksOfTriggerSql =
+    "SELECT t.id, t.scheduled_epoch, t.manual, t.attempt FROM task t WHERE t.trigger_id = ? "
+    "AND (t.lease_expires_epoch IS NULL OR t.lease_expires_epoch <= ?) ORDER BY t.id";
+constexpr const char* kDeleteTaskSql = "DELETE FROM task WHERE id = ?";
+constexpr const char* kInsertHistorySql =
+    "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
+    "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kSelectHistorySql =
+    "SELECT h.id, h.trigger_id, t.name, h.event_id, h.scheduled_epoch, h.count, h.outcome, "
+    "h.reason, h.manual, h.attempts, h.exit_status, h.started_epoch, h.finished_epoch, h.output, "
+    "h.recorded_epoch FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id";
+constexpr const char* kPruneHistorySql =
+    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE recorded_epoch < ? "
+    "ORDER BY recorded_epoch LIMIT ?)";
+constexpr const char* kPrunePassesSql =
+    "DELETE FROM pass WHERE id IN (SELECT id FROM pass WHERE started_epoch < ? "
+    "ORDER BY id LIMIT ?)";
+constexpr const char* kBeginPassSql =
+    "INSERT INTO pass (owner, started_epoch, clock_jump_seconds) VALUES (?, ?, ?)";
+constexpr const char* kEndPassSql =
+    "UPDATE pass SET finished_epoch = ?, duration_ms = ?, scheduled = ?, fired = ?, ran = ?, "
+    "failed = ?, note = ? WHERE id = ?";
+constexpr const char* kLastPassSql =
+    "SELECT id, owner, started_epoch, finished_epoch, duration_ms, scheduled, fired, ran, failed, "
+    "clock_jump_seconds, note FROM pass ORDER BY id DESC LIMIT 1";
+constexpr const char* kDueFiguresSql =
+    "SELECT COUNT(*), MIN(next_event_epoch) FROM trigger_event WHERE next_event_epoch <= ?";
+constexpr const char* kTaskFiguresSql =
+    "SELECT COALESCE(SUM(lease_expires_epoch IS NULL), 0), "
+    "COALESCE(SUM(lease_expires_epoch > ?), 0), COALESCE(SUM(lease_expires_epoch <= ?), 0) "
+    "FROM task";
+constexpr const char* kFailedSinceSql =
+    "SELECT COUNT(*) FROM history WHERE outcome IN ('failed', 'timed_out') AND finished_epoch >= ?";
+constexpr const char* kSetAsideSql = "SELECT COUNT(*) FROM trigger_event WHERE error IS NOT NULL";
+constexpr const char* kStatesSql = "SELECT state, COUNT(*) FROM trigger GROUP BY state ORDER BY state";
+
+template <class Enum>
+struct Named {
+  Enum value;
+  std::string_view name;
+};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const Named<Enum> (&table)[N], Enum value) {
+  for (const auto& entry : table) {
+    if (entry.value == value) return entry.name;
+  }
+  return "?";
+}
+
+constexpr Named<Outcome> kOutcomes[] = {
+    {Outcome::kSucceeded, "succeeded"}, {Outcome::kFailed, "failed"},
+    {Outcome::kTimedOut, "timed_out"},  {Outcome::kSkipped, "skipped"},
+    {Outcome::kCoalesced, "coalesced"}, {Outcome::kCancelled, "cancelled"},
+    {Outcome::kEdit, "edit"}};
+
+Outcome parse_outcome(const std::string& text) {
+  for (const auto& entry : kOutcomes) {
+    if (entry.name == text) return entry.value;
+  }
+  throw SQLite::Exception("unexpected stored outcome '" + text + "'", SQLITE_CORRUPT);
+}
+
+Task read_task(SQLite::Statement& s) {
+  Task t;
+  int i = 0;
+  t.id = s.getColumn(i++).getInt64();
+  t.trigger_id = s.getColumn(i++).getInt64();
+  t.scheduled_epoch = s.getColumn(i++).getInt64();
+  t.manual = s.getColumn(i++).getInt() != 0;
+  t.serial = s.getColumn(i++).getInt() != 0;
+  t.last_epoch = optional_int(s.getColumn(i++));
+  t.due_epoch = s.getColumn(i++).getInt64();
+  t.attempt = s.getColumn(i++).getInt64();
+  if (auto owner = s.getColumn(i++); !owner.isNull()) t.lease_owner = owner.getString();
+  t.lease_expires_epoch = optional_int(s.getColumn(i++));
+  t.created_epoch = s.getColumn(i++).getInt64();
+  return t;
+}
+
+PassRecord read_pass(SQLite::Statement& s) {
+  PassRecord p;
+  int i = 0;
+  p.id = s.getColumn(i++).getInt64();
+  p.owner = s.getColumn(i++).getString();
+  p.started_epoch = s.getColumn(i++).getInt64();
+  p.finished_epoch = optional_int(s.getColumn(i++));
+  p.duration_ms = optional_int(s.getColumn(i++));
+  p.scheduled = s.getColumn(i++).getInt64();
+  p.fired = s.getColumn(i++).getInt64();
+  p.ran = s.getColumn(i++).getInt64();
+  p.failed = s.getColumn(i++).getInt64();
+  p.clock_jump_seconds = s.getColumn(i++).getInt64();
+  p.note = s.getColumn(i++).getString();
+  return p;
+}
+
+std::int64_t count_of(SQLite::Database& db, const char* sql, std::optional<std::int64_t> value) {
+  SQLite::Statement select(db, sql);
+  if (value) select.bind(1, *value);
+  select.executeStep();
+  return select.getColumn(0).getInt64();
+}
+
+}  // namespace
+
+std::string event_id(std::int64_t trigger_id, Epoch scheduled_epoch, bool manual) {
+  return std::to_string(trigger_id) + (manual ? "-m" : "-") + std::to_string(scheduled_epoch);
+}
+
+std::string_view to_string(Outcome outcome) { return name_of(kOutcomes, outcome); }
+
+std::string Store::path() const { return db_->getFilename(); }
+
+std::int64_t Store::pages_read() const {
+  int hits = 0;
+  int misses = 0;
+  int unused = 0;
+  sqlite3_db_status(db_->getHandle(), SQLITE_DBSTATUS_CACHE_HIT, &hits, &unused, 0);
+  sqlite3_db_status(db_->getHandle(), SQLITE_DBSTATUS_CACHE_MISS, &misses, &unused, 0);
+  return static_cast<std::int64_t>(hits) + misses;
+}
+
+Status Store::set_counter(std::string_view name, std::int64_t value) {
+  return guarded(path(), [&]() -> Status {
+    SQLite::Statement update(*db_, kSetCounterSql);
+    update.bind(1, static_cast<std::int64_t>(value));
+    update.bind(2, std::string(name));
+    if (update.exec() != 1) return Error(ErrorKind::kInternal, "no counter " + in_quotes(name));
+    return Ok{};
+  });
+}
+
+Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version, std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::vector<Trigger>> {
+    SQLite::Statement select(*db_, select_triggers_unordered(kChangedSinceWhere));
+    select.bind(1, static_cast<std::int64_t>(version));
+    select.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<Trigger> triggers;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      triggers.push_back(read_trigger(select));
+    }
+    return triggers;
+  });
+}
+
+Result<EventRow> Store::event(std::int64_t trigger_id) {
+  return guarded(path(), [&]() -> Result<EventRow> {
+    SQLite::Statement select(*db_, kSelectEventSql);
+    select.bind(1, static_cast<std::int64_t>(trigger_id));
+    EventRow row;
+    row.trigger_id = trigger_id;
+    if (select.executeStep()) {
+      ++rows_visited_;
+      row.exists = true;
+      row.last_event_epoch = optional_int(select.getColumn(0));
+      row.next_event_epoch = optional_int(select.getColumn(1));
+      row.runs = select.getColumn(2).getInt64();
+      if (auto error = select.getColumn(3); !error.isNull()) row.error = error.getString();
+    }
+    return row;
+  });
+}
+
+Status Store::write_event(const EventRow& row) {
+  return guarded(path(), [&]() -> Status {
+    SQLite::Statement upsert(*db_, kUpsertEventSql);
+    upsert.bind(1, static_cast<std::int64_t>(row.trigger_id));
+    bind_optional(upsert, 2, row.last_event_epoch);
+    bind_optional(upsert, 3, row.next_event_epoch);
+    upsert.bind(4, static_cast<std::int64_t>(row.runs));
+    bind_optional(upsert, 5, row.error);
+    upsert.exec();
+    return Ok{};
+  });
+}
+
+Status Store::finish_trigger(std::int64_t id, Epoch now) {
+  return guarded(path(), [&]() -> Status {
+    SQLite::Statement update(*db_, kFinishTriggerSql);
+    update.bind(1, static_cast<std::int64_t>(now));
+    update.bind(2, static_cast<std::int64_t>(id));
+    update.exec();
+    return Ok{};
+  });
+}
+
+Result<std::vector<std::int64_t>> Store::due_triggers(Epoch now, std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::vector<std::int64_t>> {
+    SQLite::Statement select(*db_, kDueTriggersSql);
+    select.bind(1, static_cast<std::int64_t>(now));
+    select.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> ids;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      ids.push_back(select.getColumn(0).getInt64());
+    }
+    return ids;
+  });
+}
+
+Result<std::int64_t> Store::open_tasks(std::int64_t trigger_id) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    ++rows_visited_;
+    return count_of(*db_, kOpenTasksSql, trigger_id);
+  });
+}
+
+Result<bool> Store::insert_task(const Task& task) {
+  return guarded(path(), [&]() -> Result<bool> {
+    SQLite::Statement insert(*db_, kInsertTaskSql);
+    insert.bind(1, static_cast<std::int64_t>(task.trigger_id));
+    insert.bind(2, static_cast<std::int64_t>(task.scheduled_epoch));
+    insert.bind(3, task.manual ? 1 : 0);
+    insert.bind(4, task.serial ? 1 : 0);
+    bind_optional(insert, 5, task.last_epoch);
+    insert.bind(6, static_cast<std::int64_t>(task.due_epoch));
+    insert.bind(7, static_cast<std::int64_t>(task.created_epoch));
+    return insert.exec() == 1;
+  });
+}
+
+Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now,
+                                             std::int64_t grace_seconds, std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::vector<Task>> {
+    SQLite::Statement select(*db_, std::string("SELECT ") + kTaskColumns + kRunnableTasksWhere);
+    select.bind(1, static_cast<std::int64_t>(now));
+    select.bind(2, static_cast<std::int64_t>(now));
+    select.bind(3, static_cast<std::int64_t>(limit));
+    std::vector<Task> tasks;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      tasks.push_back(read_task(select));
+    }
+    SQLite::Statement lease(*db_, kLeaseTaskSql);
+    for (auto& task : tasks) {
+      lease.bind(1, owner);
+      lease.bind(2, static_cast<std::int64_t>(now));
+      lease.bind(3, static_cast<std::int64_t>(grace_seconds));
+      lease.bind(4, static_cast<std::int64_t>(task.id));
+      if (!lease.executeStep()) return Error(ErrorKind::kInternal, "task vanished while leased");
+      task.lease_expires_epoch = lease.getColumn(0).getInt64();
+      lease.reset();
+      task.lease_owner = owner;
+      task.attempt += 1;
+    }
+    return tasks;
+  });
+}
+
+Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome) {
+  return guarded(path(), [&]() -> Result<bool> {
+    SQLite::Statement remove(*db_, kDeleteLeasedTaskSql);
+    remove.bind(1, static_cast<std::int64_t>(task.id));
+    remove.bind(2, task.lease_owner.value_or(""));
+    remove.bind(3, static_cast<std::int64_t>(task.attempt));
+    if (remove.exec() != 1) return false;
+    auto appended = append_history(outcome);
+    if (!appended) return appended.error();
+    return true;
+  });
+}
+
+Result<bool> Store::retry_task(const Task& task, Epoch due) {
+  return guarded(path(), [&]() -> Result<bool> {
+    SQLite::Statement update(*db_, kRetryTaskSql);
+    update.bind(1, static_cast<std::int64_t>(due));
+    update.bind(2, static_cast<std::int64_t>(task.id));
+    update.bind(3, task.lease_owner.value_or(""));
+    update.bind(4, static_cast<std::int64_t>(task.attempt));
+    return update.exec() == 1;
+  });
+}
+
+Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    SQLite::Statement select(*db_, kIdleTasksOfTriggerSql);
+    select.bind(1, static_cast<std::int64_t>(trigger_id));
+    select.bind(2, static_cast<std::int64_t>(now));
+    std::vector<HistoryRecord> records;
+    std::vector<std::int64_t> ids;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      HistoryRecord record;
+      record.trigger_id = trigger_id;
+      record.scheduled_epoch = select.getColumn(1).getInt64();
+      record.manual = select.getColumn(2).getInt() != 0;
+      record.event_id = event_id(trigger_id, *record.scheduled_epoch, record.manual);
+      record.attempts = select.getColumn(3).getInt64();
+      record.outcome = Outcome::kCancelled;
+      record.reason = "the trigger was cancelled before this run started";
+      record.finished_epoch = now;
+      record.recorded_epoch = now;
+      records.push_back(record);
+      ids.push_back(select.getColumn(0).getInt64());
+    }
+    SQLite::Statement remove(*db_, kDeleteTaskSql);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      remove.bind(1, static_cast<std::int64_t>(ids[i]));
+      remove.exec();
+      remove.reset();
+      auto appended = append_history(records[i]);
+      if (!appended) return appended.error();
+    }
+    return static_cast<std::int64_t>(ids.size());
+  });
+}
+
+Result<std::int64_t> Store::append_history(const HistoryRecord& r) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    SQLite::Statement insert(*db_, kInsertHistorySql);
+    int i = 1;
+    insert.bind(i++, static_cast<std::int64_t>(r.trigger_id));
+    bind_optional(insert, i++, r.event_id);
+    bind_optional(insert, i++, r.scheduled_epoch);
+    insert.bind(i++, static_cast<std::int64_t>(r.count));
+    insert.bind(i++, std::string(to_string(r.outcome)));
+    insert.bind(i++, r.reason);
+    insert.bind(i++, r.manual ? 1 : 0);
+    insert.bind(i++, static_cast<std::int64_t>(r.attempts));
+    bind_optional(insert, i++, r.exit_status);
+    bind_optional(insert, i++, r.started_epoch);
+    bind_optional(insert, i++, r.finished_epoch);
+    insert.bind(i++, r.output);
+    insert.bind(i++, static_cast<std::int64_t>(r.recorded_epoch));
+    insert.exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  });
+}
+
+Result<std::vector<HistoryRecord>> Store::history(const HistoryFilter& filter) {
+  return guarded(path(), [&]() -> Result<std::vector<HistoryRecord>> {
+    std::string where;
+    auto add = [&](const char* condition) {
+      where += where.empty() ? " WHERE " : " AND ";
+      where += condition;
+    };
+    if (filter.trigger_id) add("h.trigger_id = ?");
+    if (filter.failed_only) add("h.outcome IN ('failed', 'timed_out')");
+    if (filter.since) add("h.recorded_epoch >= ?");
+    SQLite::Statement select(*db_, std::string(kSelectHistorySql) + where + " ORDER BY h.id DESC LIMIT ?");
+    int index = 1;
+    if (filter.trigger_id) select.bind(index++, static_cast<std::int64_t>(*filter.trigger_id));
+    if (filter.since) select.bind(index++, static_cast<std::int64_t>(*filter.since));
+    select.bind(index++, static_cast<std::int64_t>(filter.limit));
+    std::vector<HistoryRecord> records;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      HistoryRecord r;
+      int i = 0;
+      r.id = select.getColumn(i++).getInt64();
+      r.trigger_id = select.getColumn(i++).getInt64();
+      if (auto name = select.getColumn(i++); !name.isNull()) r.trigger_name = name.getString();
+      if (auto id = select.getColumn(i++); !id.isNull()) r.event_id = id.getString();
+      r.scheduled_epoch = optional_int(select.getColumn(i++));
+      r.count = select.getColumn(i++).getInt64();
+      r.outcome = parse_outcome(select.getColumn(i++).getString());
+      r.reason = select.getColumn(i++).getString();
+      r.manual = select.getColumn(i++).getInt() != 0;
+      r.attempts = select.getColumn(i++).getInt64();
+      r.exit_status = optional_int(select.getColumn(i++));
+      r.started_epoch = optional_int(select.getColumn(i++));
+      r.finished_epoch = optional_int(select.getColumn(i++));
+      r.output = select.getColumn(i++).getString();
+      r.recorded_epoch = select.getColumn(i++).getInt64();
+      records.push_back(std::move(r));
+    }
+    return records;
+  });
+}
+
+Result<std::int64_t> Store::prune_history(Epoch before, std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    SQLite::Statement prune(*db_, kPruneHistorySql);
+    prune.bind(1, static_cast<std::int64_t>(before));
+    prune.bind(2, static_cast<std::int64_t>(limit));
+    std::int64_t deleted = prune.exec();
+    SQLite::Statement passes(*db_, kPrunePassesSql);
+    passes.bind(1, static_cast<std::int64_t>(before));
+    passes.bind(2, static_cast<std::int64_t>(limit));
+    passes.exec();
+    return deleted;
+  });
+}
+
+Result<std::int64_t> Store::begin_pass(const PassRecord& pass) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    SQLite::Statement insert(*db_, kBeginPassSql);
+    insert.bind(1, pass.owner);
+    insert.bind(2, static_cast<std::int64_t>(pass.started_epoch));
+    insert.bind(3, static_cast<std::int64_t>(pass.clock_jump_seconds));
+    insert.exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  });
+}
+
+Status Store::end_pass(const PassRecord& pass) {
+  return guarded(path(), [&]() -> Status {
+    SQLite::Statement update(*db_, kEndPassSql);
+    int i = 1;
+    bind_optional(update, i++, pass.finished_epoch);
+    bind_optional(update, i++, pass.duration_ms);
+    update.bind(i++, static_cast<std::int64_t>(pass.scheduled));
+    update.bind(i++, static_cast<std::int64_t>(pass.fired));
+    update.bind(i++, static_cast<std::int64_t>(pass.ran));
+    update.bind(i++, static_cast<std::int64_t>(pass.failed));
+    update.bind(i++, pass.note);
+    update.bind(i++, static_cast<std::int64_t>(pass.id));
+    update.exec();
+    return Ok{};
+  });
+}
+
+Result<std::optional<PassRecord>> Store::last_pass() {
+  return guarded(path(), [&]() -> Result<std::optional<PassRecord>> {
+    SQLite::Statement select(*db_, kLastPassSql);
+    if (!select.executeStep()) return std::optional<PassRecord>();
+    ++rows_visited_;
+    return std::optional<PassRecord>(read_pass(select));
+  });
+}
+
+Result<QueueFigures> Store::queue_figures(Epoch now) {
+  return guarded(path(), [&]() -> Result<QueueFigures> {
+    QueueFigures figures;
+    figures.pending_changes = count_of(*db_, "SELECT (SELECT value FROM counter WHERE name = 'version') - "
+                                             "(SELECT value FROM counter WHERE name = 'cursor')",
+                                       std::nullopt);
+    SQLite::Statement due(*db_, kDueFiguresSql);
+    due.bind(1, static_cast<std::int64_t>(now));
+    due.executeStep();
+    figures.due = due.getColumn(0).getInt64();
+    figures.oldest_due_epoch = optional_int(due.getColumn(1));
+    SQLite::Statement tasks(*db_, kTaskFiguresSql);
+    tasks.bind(1, static_cast<std::int64_t>(now));
+    tasks.bind(2, static_cast<std::int64_t>(now));
+    tasks.executeStep();
+    figures.stuck = tasks.getColumn(2).getInt64();
+    figures.queued = tasks.getColumn(0).getInt64();
+    figures.running = tasks.getColumn(1).getInt64();
+    figures.failed_last_hour = count_of(*db_, kFailedSinceSql, now - 3600);
+    figures.set_aside = count_of(*db_, kSetAsideSql, std::nullopt);
+    auto last = last_pass();
+    if (!last) return last.error();
+    figures.last_pass = *last;
+    SQLite::Statement states(*db_, kStatesSql);
+    for (State state : {State::kActive, State::kPaused, State::kCancelled, State::kDone}) {
+      figures.triggers_by_state[std::string(to_string(state))] = 0;
+    }
+    while (states.executeStep()) {
+      figures.triggers_by_state[states.getColumn(0).getString()] = states.getColumn(1).getInt64();
+    }
+    return figures;
   });
 }
 

@@ -154,6 +154,8 @@ Epoch now() {
 
 void set_now(std::optional<Epoch> fixed) { g_fixed_now = fixed; }
 
+bool now_is_fixed() { return g_fixed_now.has_value(); }
+
 Zone Zone::utc() { return Zone("UTC", nullptr); }
 
 Result<Zone> Zone::locate(std::string_view name) {

@@ -98,6 +98,28 @@ bool is_label_key(std::string_view key) {
   return true;
 }
 
+// An active or paused trigger must have a fire time after now, before its --until.
+Status check_fire_times(const Policy& policy, const Clock& clock, State state,
+                        const ClockSpec& spec, Epoch now, const Zone& zone) {
+  bool live = state == State::kActive || state == State::kPaused;
+  if (live && policy.until_epoch && *policy.until_epoch <= now) {
+    return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, zone)) +
+                       ": is not after now (the trigger would be done before it starts)");
+  }
+  if (live && clock.kind() != ClockKind::kNever) {
+    auto first = clock.first_after(now);
+    if (!first && spec.kind == ClockKind::kAt) {
+      return usage_error("--at " + in_quotes(spec.value) + ": is not after now (it could never fire)");
+    }
+    if (!first) return usage_error("clock " + in_quotes(clock.text()) + " has no fire time after now");
+    if (policy.until_epoch && *first > *policy.until_epoch) {
+      return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, zone)) +
+                         ": is before the first fire time " + in_quotes(format_rfc3339(*first, zone)));
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string_view to_string(State state) { return name_of(kStates, state); }
@@ -216,25 +238,8 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
     }
     trigger.labels[key] = label.substr(equals + 1);
   }
-  const Policy& policy = trigger.policy;
-  bool live = spec.state == State::kActive || spec.state == State::kPaused;
-  if (live && policy.until_epoch && *policy.until_epoch <= now) {
-    return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
-                       ": is not after now (the trigger would be done before it starts)");
-  }
-  if (live && (*clock)->kind() != ClockKind::kNever) {
-    auto first = (*clock)->first_after(now);
-    if (!first && spec.clock.kind == ClockKind::kAt) {
-      return usage_error("--at " + in_quotes(spec.clock.value) +
-                         ": is not after now (it could never fire)");
-    }
-    if (!first)
-      return usage_error("clock " + in_quotes((*clock)->text()) + " has no fire time after now");
-    if (policy.until_epoch && *first > *policy.until_epoch) {
-      return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, *zone)) +
-                         ": is before the first fire time " +
-                         in_quotes(format_rfc3339(*first, *zone)));
-    }
+  if (auto valid = check_fire_times(trigger.policy, **clock, spec.state, spec.clock, now, *zone); !valid) {
+    return valid.error();
   }
   trigger.clock = (*clock)->text();
   trigger.clock_set_epoch = now;
@@ -243,6 +248,48 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   trigger.created_epoch = now;
   trigger.updated_epoch = now;
   return trigger;
+}
+
+Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now) {
+  if (!change.clock && !change.tz && change.policy.empty()) {
+    return usage_error("nothing to change: give a clock, a policy option or --tz");
+  }
+  std::string who = current.name ? in_quotes(*current.name) : std::to_string(current.id);
+  if (current.state == State::kCancelled) {
+    return data_error("trigger " + who + " is cancelled; create a new one instead");
+  }
+  auto zone = Zone::locate(change.tz.value_or(current.tz));
+  if (!zone) return change.tz ? usage_error("--tz: " + zone.error().message()) : zone.error();
+  Trigger moved = current;
+  moved.tz = zone->name();
+  ClockSpec spec;
+  std::unique_ptr<const Clock> clock;
+  if (change.clock) {
+    spec = *change.clock;
+    auto made = make_clock(spec, now, *zone);
+    if (!made) return made.error();
+    clock = std::move(*made);
+    moved.clock_set_epoch = now;
+    if (moved.state == State::kDone) moved.state = State::kActive;
+  } else {
+    auto parsed = parse_clock_text(current.clock);
+    if (!parsed) return parsed.error();
+    spec = *parsed;
+    auto made = make_clock(spec, current.clock_set_epoch, *zone);  // same instants, new zone
+    if (!made) return made.error();
+    clock = std::move(*made);
+  }
+  moved.clock = clock->text();
+  for (const auto& [option, value] : change.policy) {
+    if (auto status = set_policy_option(moved.policy, option, value, now, *zone); !status) {
+      return status.error();
+    }
+  }
+  if (auto valid = check_fire_times(moved.policy, *clock, moved.state, spec, now, *zone); !valid) {
+    return valid.error();
+  }
+  moved.updated_epoch = now;
+  return moved;
 }
 
 Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,97 @@ struct TriggerFilter {
   std::optional<State> state;     ///< only this state (overrides the above)
   std::vector<std::pair<std::string, std::string>> labels;  ///< all must match
   std::optional<std::string> name_glob;                     ///< SQLite GLOB on the name
+};
+
+/// What run-once knows of a trigger's schedule: the seed's trigger_event row, plus the number
+/// of occurrences fired (for --max-runs) and why the clock was set aside, if it was.
+struct EventRow {
+  std::int64_t trigger_id = 0;
+  bool exists = false;
+  std::optional<Epoch> last_event_epoch;
+  std::optional<Epoch> next_event_epoch;
+  std::int64_t runs = 0;
+  std::optional<std::string> error;
+};
+
+/// A queued or leased run of a trigger: one occurrence (or one manual run) until its final
+/// outcome is recorded.
+struct Task {
+  std::int64_t id = 0;
+  std::int64_t trigger_id = 0;
+  Epoch scheduled_epoch = 0;  ///< the occurrence; for a manual run, when it was asked
+  bool manual = false;
+  bool serial = true;  ///< waits until the earlier tasks of its trigger are done
+  std::optional<Epoch> last_epoch;  ///< the occurrence before it
+  Epoch due_epoch = 0;              ///< not before (jitter, retry backoff)
+  std::int64_t attempt = 0;         ///< attempts started
+  std::optional<std::string> lease_owner;
+  std::optional<Epoch> lease_expires_epoch;
+  Epoch created_epoch = 0;
+};
+
+/// TRIGGER_EVENT_ID of an occurrence: "ID-EPOCH", or "ID-mEPOCH" for a manual run. Stable
+/// across retries.
+std::string event_id(std::int64_t trigger_id, Epoch scheduled_epoch, bool manual);
+
+enum class Outcome { kSucceeded, kFailed, kTimedOut, kSkipped, kCoalesced, kCancelled, kEdit };
+std::string_view to_string(Outcome outcome);
+
+/// One line of the history: an occurrence's final outcome, a run of skipped or coalesced
+/// occurrences (`count` of them, the last at `scheduled_epoch`), or an edit.
+struct HistoryRecord {
+  std::int64_t id = 0;
+  std::int64_t trigger_id = 0;
+  std::optional<std::string> trigger_name;  ///< filled in when read
+  std::optional<std::string> event_id;
+  std::optional<Epoch> scheduled_epoch;
+  std::int64_t count = 1;
+  Outcome outcome = Outcome::kSucceeded;
+  std::string reason;
+  bool manual = false;
+  std::int64_t attempts = 0;
+  std::optional<std::int64_t> exit_status;
+  std::optional<Epoch> started_epoch;
+  std::optional<Epoch> finished_epoch;
+  std::string output;
+  Epoch recorded_epoch = 0;
+};
+
+/// Which history records history() returns, newest first.
+struct HistoryFilter {
+  std::optional<std::int64_t> trigger_id;
+  bool failed_only = false;  ///< failed and timed_out
+  std::optional<Epoch> since;
+  std::size_t limit = 20;
+};
+
+/// One run-once pass.
+struct PassRecord {
+  std::int64_t id = 0;
+  std::string owner;
+  Epoch started_epoch = 0;
+  std::optional<Epoch> finished_epoch;
+  std::optional<std::int64_t> duration_ms;
+  std::int64_t scheduled = 0;
+  std::int64_t fired = 0;
+  std::int64_t ran = 0;
+  std::int64_t failed = 0;
+  std::int64_t clock_jump_seconds = 0;
+  std::string note;
+};
+
+/// The figures behind `trigger status`.
+struct QueueFigures {
+  std::int64_t pending_changes = 0;  ///< version - cursor
+  std::int64_t due = 0;              ///< events due at now
+  std::optional<Epoch> oldest_due_epoch;
+  std::int64_t queued = 0;   ///< tasks waiting (or whose lease expired)
+  std::int64_t running = 0;  ///< tasks leased, lease not expired
+  std::int64_t stuck = 0;    ///< tasks whose lease expired: their runner died
+  std::int64_t failed_last_hour = 0;
+  std::int64_t set_aside = 0;  ///< triggers whose clock failed
+  std::optional<PassRecord> last_pass;
+  std::map<std::string, std::int64_t> triggers_by_state;
 };
 
 class Store {
@@ -53,6 +145,10 @@ class Store {
   /// back otherwise or if it throws. Returns the body's error, or the commit's.
   Status transaction(const std::function<Status()>& body);
 
+  /// Run `body` in a transaction that is always rolled back: what it would do, undone
+  /// (run-once --dry-run). Transactions inside it nest as savepoints.
+  Status rehearse(const std::function<Status()>& body);
+
   /// Insert a new trigger; assigns and returns its id, bumps the version. kData if the name is
   /// taken.
   Result<std::int64_t> insert_trigger(const Trigger& trigger);
@@ -73,11 +169,83 @@ class Store {
   /// The global version counter (bumped on every change) and the run-once cursor.
   Result<std::int64_t> counter(std::string_view name);
 
+  /// Set a counter (the pass moves `cursor`).
+  Status set_counter(std::string_view name, std::int64_t value);
+
+  // --- run-once's tables ---------------------------------------------------------------
+
+  /// Up to `limit` triggers whose version is above `version`, in version order.
+  Result<std::vector<Trigger>> triggers_changed_since(std::int64_t version, std::size_t limit);
+
+  /// The event row of a trigger (exists = false if there is none yet).
+  Result<EventRow> event(std::int64_t trigger_id);
+
+  /// Insert or replace the event row of `row.trigger_id`.
+  Status write_event(const EventRow& row);
+
+  /// Mark a trigger done (its clock has no more fire times, or --until / --max-runs passed).
+  /// A state the pass derives: the version is not bumped.
+  Status finish_trigger(std::int64_t id, Epoch now);
+
+  /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
+  Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit);
+
+  /// How many tasks of the trigger are queued or running.
+  Result<std::int64_t> open_tasks(std::int64_t trigger_id);
+
+  /// Queue a task; false (and nothing written) if that occurrence is already queued.
+  Result<bool> insert_task(const Task& task);
+
+  /// Lease up to `limit` runnable tasks to `owner`: due, not leased (or lease expired), and
+  /// for serial tasks no earlier task of the same trigger left. Each lease lasts until now +
+  /// the trigger's timeout + `grace_seconds`; each leased task's attempt is increased.
+  /// Returned in due order.
+  Result<std::vector<Task>> lease_tasks(const std::string& owner, Epoch now,
+                                        std::int64_t grace_seconds, std::size_t limit);
+
+  /// Record the final outcome of a leased task and remove it, if `task`'s lease (owner and
+  /// attempt) still holds; false if it does not (another runner took it over).
+  Result<bool> complete_task(const Task& task, const HistoryRecord& outcome);
+
+  /// Put a leased task back to run again at `due`, if its lease still holds.
+  Result<bool> retry_task(const Task& task, Epoch due);
+
+  /// Remove the tasks of a trigger that are not running, recording each as cancelled.
+  /// Returns how many.
+  Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now);
+
+  /// Append a history record; returns its id.
+  Result<std::int64_t> append_history(const HistoryRecord& record);
+
+  /// History records matching `filter`, newest first.
+  Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter);
+
+  /// Delete up to `limit` history records (and pass records) recorded before `before`;
+  /// returns how many history records went.
+  Result<std::int64_t> prune_history(Epoch before, std::size_t limit);
+
+  /// Start a pass record; returns its id.
+  Result<std::int64_t> begin_pass(const PassRecord& pass);
+  /// Complete the pass record `pass.id`.
+  Status end_pass(const PassRecord& pass);
+  /// The most recent pass, if any.
+  Result<std::optional<PassRecord>> last_pass();
+
+  /// The queue's figures at `now`.
+  Result<QueueFigures> queue_figures(Epoch now);
+
+  /// The file name of the database ("" for an in-memory one).
+  std::string path() const;
+
   /// Rows read by queries since open, for cost assertions in tests and benchmarks.
   std::int64_t rows_visited() const { return rows_visited_; }
+  /// Database pages looked up (page-cache hits and misses) since open: the work SQLite did,
+  /// whatever the query plan. For cost assertions.
+  std::int64_t pages_read() const;
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db, bool writable);
+  Status run_transaction(const std::function<Status()>& body, bool roll_back);
   Result<std::int64_t> bump_version();
   Status write_labels(const Trigger& trigger);
   Status load_labels(std::vector<Trigger>& triggers);

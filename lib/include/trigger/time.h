@@ -25,6 +25,9 @@ Epoch now();
 /// Fix the time now() returns (--now, TRIGGER_NOW, tests); nullopt returns to the real clock.
 void set_now(std::optional<Epoch> fixed);
 
+/// Whether now() is fixed by set_now() (then it never advances).
+bool now_is_fixed();
+
 /// An IANA time zone from the system tz database. Cheap to copy.
 class Zone {
  public:

@@ -75,6 +75,7 @@ struct Trigger {
   bool scheduled = false;
   std::optional<Epoch> last_event_epoch;
   std::optional<Epoch> next_event_epoch;
+  std::string last_outcome;  ///< the newest outcome in the history ("" if none), for display
 };
 
 /// What a user gives to define a trigger; build_trigger() validates it.
@@ -96,6 +97,19 @@ Status check_name(std::string_view name);
 /// An active or paused trigger whose clock has no fire time after `now` is refused (it could
 /// never fire). kUsage naming the first bad value.
 Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now);
+
+/// What `trigger schedule` changes: any of the clock, the zone and policy options.
+struct ScheduleChange {
+  std::optional<ClockSpec> clock;
+  std::optional<std::string> tz;
+  std::vector<std::pair<std::string, std::string>> policy;  ///< (option, value), in order
+};
+
+/// `current` moved by `change` at `now`: a new clock is set at `now`; a new zone alone keeps
+/// the clock's instants; policy options apply over the current policy. A done trigger given a
+/// new clock is active again. Validated as build_trigger() validates. kUsage naming the bad
+/// value, or saying that nothing was given to change; kData for a cancelled trigger.
+Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
 /// removed from the system).

@@ -1,0 +1,47 @@
+// trigger gc: prune history (and pass records) older than --keep.
+#include <iostream>
+
+#include "commands.h"
+
+namespace trigger::cmd {
+namespace {
+constexpr std::size_t kSlice = 10000;  // rows per transaction, so writers are not held up
+}
+
+void options_gc(Options& options) {
+  options.named.add_options()("keep", po::value<std::string>()->value_name("DURATION"),
+                              "keep history younger than DURATION (default 30d)");
+}
+
+Result<int> cmd_gc(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+  std::int64_t keep = 30 * 86400;
+  if (auto text = ctx.get("keep")) {
+    auto parsed = parse_duration(*text);
+    if (!parsed) return usage_error("--keep: " + parsed.error().message());
+    keep = *parsed;
+  }
+  std::int64_t deleted = 0;
+  while (true) {
+    std::int64_t slice = 0;
+    auto status = ctx.store->transaction([&]() -> Status {
+      auto pruned = ctx.store->prune_history(ctx.now - keep, kSlice);
+      if (!pruned) return pruned.error();
+      slice = *pruned;
+      return Ok{};
+    });
+    if (!status) return status.error();
+    deleted += slice;
+    if (slice < static_cast<std::int64_t>(kSlice)) break;
+  }
+  if (ctx.format == Format::kJson) {
+    std::cout << "{\"deleted\": " << deleted << "}\n";
+  } else if (ctx.format == Format::kTsv) {
+    std::cout << deleted << "\n";
+  } else if (ctx.verbose) {
+    std::cerr << "trigger: deleted " << deleted << " history records\n";
+  }
+  return 0;
+}
+
+}  // namespace trigger::cmd

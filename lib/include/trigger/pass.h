@@ -1,0 +1,67 @@
+// The run-once pass (SPEC §1, §5-§9; trigger-run-once(1)): schedule what changed, fire what is
+// due, execute what is queued. Each phase works in bounded batches, each batch one transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "trigger/error.h"
+#include "trigger/store.h"
+#include "trigger/time.h"
+
+namespace trigger {
+
+struct PassOptions {
+  std::size_t jobs = 4;                ///< commands run at once
+  std::int64_t max_time_seconds = 50;  ///< stop leasing new work after this long
+  bool dry_run = false;  ///< schedule and fire in a transaction that is rolled back; run nothing
+  bool linger = false;   ///< keep firing events due within max_time at their second
+  std::size_t batch = 1000;            ///< rows per transaction in the schedule and fire phases
+  std::string owner;                   ///< the lease owner; default "HOST:PID:RANDOM"
+  /// Called with one line per thing done, for -v (and the plan under dry_run).
+  std::function<void(const std::string&)> narrate;
+};
+
+/// What a pass did.
+struct PassReport {
+  std::int64_t scheduled = 0;  ///< triggers (re)scheduled
+  std::int64_t fired = 0;      ///< occurrences turned into tasks
+  std::int64_t skipped = 0;    ///< occurrences recorded skipped
+  std::int64_t coalesced = 0;  ///< occurrences recorded coalesced
+  std::int64_t set_aside = 0;  ///< triggers whose clock failed
+  std::int64_t ran = 0;        ///< runs finished (each attempt)
+  std::int64_t failed = 0;     ///< final outcomes failed or timed out
+  std::int64_t retried = 0;    ///< failed attempts put back to retry
+  std::int64_t clock_jump_seconds = 0;  ///< negative when the clock moved back
+  std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
+};
+
+/// Run one pass at now(). kUnsafe if commands would be run from a database others can write;
+/// store errors as they come (kBusy when it stays locked). Failed runs are not errors: they
+/// are in the report.
+Result<PassReport> run_pass(Store& store, const PassOptions& options);
+
+/// The schedule phase alone: give every trigger changed since the cursor its next time and
+/// move the cursor, in batches. Returns how many triggers it scheduled.
+Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
+                                    PassReport& report);
+
+/// The fire phase alone: turn every occurrence due at `now` into a task (or a skipped or
+/// coalesced record), per the trigger's policy, advancing its event in the same transaction.
+Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report);
+
+/// The execute phase alone: lease runnable tasks and run them, `jobs` at once, recording
+/// each outcome; returns when nothing runnable is left or max_time has passed.
+Status execute_phase(Store& store, const PassOptions& options, PassReport& report);
+
+/// The jitter of an occurrence: a pseudo-random offset in [0, jitter), the same for a given
+/// trigger and occurrence every time.
+std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::int64_t jitter);
+
+/// Whether commands may be run from the database at `path`: kUnsafe naming the file or
+/// directory and its mode when anyone but the invoking user (or root) can write it.
+Status check_database_safety(const std::string& path);
+
+}  // namespace trigger

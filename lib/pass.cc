@@ -1,0 +1,568 @@
+#include "trigger/pass.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "runner.h"
+#include "text.h"
+
+extern char** environ;
+
+namespace trigger {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::int64_t kKillGraceSeconds = 10;   // SIGTERM, then SIGKILL this much later
+constexpr std::int64_t kLeaseMarginSeconds = 60;  // beyond the timeout and the kill grace
+constexpr std::int64_t kMaxBackoffSeconds = 3600;
+constexpr std::size_t kMaxCatchUp = 100000;       // occurrences examined per trigger per batch
+constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
+constexpr std::size_t kPruneSlice = 1000;         // history rows pruned per pass
+
+void say(const PassOptions& options, const std::string& line) {
+  if (options.narrate) options.narrate(line);
+}
+
+std::string label(const Trigger& trigger) {
+  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
+}
+
+std::string when(Epoch epoch, const Trigger& trigger) {
+  auto zone = Zone::locate(trigger.tz);
+  return format_rfc3339(epoch, zone ? *zone : Zone::utc());
+}
+
+std::string default_owner() {
+  char host[256] = "host";
+  gethostname(host, sizeof host - 1);
+  std::random_device random;
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
+}
+
+// Whether a trigger with this next time (and runs so far) has finished.
+bool finished(const Trigger& trigger, const Clock& clock, const EventRow& event,
+              std::optional<Epoch> next) {
+  if (trigger.policy.max_runs && event.runs >= *trigger.policy.max_runs) return true;
+  if (!next) return clock.kind() != ClockKind::kNever;
+  return trigger.policy.until_epoch && *next > *trigger.policy.until_epoch;
+}
+
+// Record that a trigger's clock failed and set it aside: no next time until it is edited.
+Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const std::string& why,
+                 Epoch now, PassReport& report, const PassOptions& options) {
+  event.next_event_epoch.reset();
+  event.error = why;
+  if (auto written = store.write_event(event); !written) return written;
+  HistoryRecord record;
+  record.trigger_id = trigger.id;
+  record.count = 0;  // no occurrence: the trigger's clock itself failed
+  record.outcome = Outcome::kFailed;
+  record.reason = "clock set aside: " + why;
+  record.recorded_epoch = now;
+  if (auto appended = store.append_history(record); !appended) return appended.error();
+  report.set_aside += 1;
+  report.failures.push_back(label(trigger) + ": clock set aside: " + why);
+  say(options, label(trigger) + ": clock set aside: " + why);
+  return Ok{};
+}
+
+// Give one changed trigger its next time.
+Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport& report,
+                    const PassOptions& options) {
+  auto event = store.event(trigger.id);
+  if (!event) return event.error();
+  event->trigger_id = trigger.id;
+  event->error.reset();
+  std::optional<Epoch> next;
+  if (trigger.state == State::kActive) {
+    auto clock = trigger_clock(trigger);
+    if (!clock) return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
+    auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
+    if (!computed) return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
+    next = *computed;
+    if (finished(trigger, **clock, *event, next)) {
+      if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
+      say(options, label(trigger) + ": done (no more fire times)");
+      next.reset();
+    }
+  }
+  event->next_event_epoch = next;
+  if (auto written = store.write_event(*event); !written) return written;
+  report.scheduled += 1;
+  say(options, label(trigger) + ": scheduled, next " + (next ? when(*next, trigger) : "none"));
+  return Ok{};
+}
+
+// The occurrences of one due trigger, classified by its policy.
+struct Firing {
+  std::vector<Epoch> fire;
+  std::vector<Epoch> coalesced;
+  std::vector<Epoch> late;     // skipped: older than --grace under --misfire skip
+  std::vector<Epoch> overlap;  // skipped: the previous run still queued or running
+  std::vector<Epoch> capped;   // skipped: --max-runs reached
+};
+
+HistoryRecord skip_record(const Trigger& trigger, const std::vector<Epoch>& occurrences,
+                          Outcome outcome, std::string reason, Epoch now) {
+  HistoryRecord record;
+  record.trigger_id = trigger.id;
+  record.scheduled_epoch = occurrences.back();
+  record.count = static_cast<std::int64_t>(occurrences.size());
+  record.outcome = outcome;
+  record.reason = std::move(reason);
+  record.recorded_epoch = now;
+  if (occurrences.size() == 1) record.event_id = event_id(trigger.id, occurrences.back(), false);
+  return record;
+}
+
+std::string span(const std::vector<Epoch>& occurrences, const Trigger& trigger) {
+  std::string count = std::to_string(occurrences.size());
+  if (occurrences.size() == 1) return "1 occurrence at " + when(occurrences.front(), trigger);
+  return count + " occurrences from " + when(occurrences.front(), trigger) + " to " +
+         when(occurrences.back(), trigger);
+}
+
+// Fire one trigger whose next event is due: its tasks, skip records and advanced event are
+// written in the caller's one transaction.
+Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
+                const PassOptions& options) {
+  auto event = store.event(trigger_id);
+  if (!event) return event.error();
+  if (!event->next_event_epoch || *event->next_event_epoch > now) return Ok{};  // another pass did it
+  auto found = store.find_trigger(std::to_string(trigger_id));
+  if (!found) return found.error();
+  const Trigger& trigger = *found;
+  if (trigger.state != State::kActive) {  // paused or cancelled since it was scheduled
+    event->next_event_epoch.reset();
+    return store.write_event(*event);
+  }
+  auto clock = trigger_clock(trigger);
+  if (!clock) return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
+
+  // Every occurrence due by now (bounded; the rest wait for the next batch).
+  std::vector<Epoch> due{*event->next_event_epoch};
+  std::optional<Epoch> after_due;
+  while (true) {
+    auto next = next_event(**clock, due.back(), trigger.clock_set_epoch, true);
+    if (!next) return set_aside(store, trigger, *event, next.error().message(), now, report, options);
+    after_due = *next;
+    if (!*next || **next > now || due.size() >= kMaxCatchUp) break;
+    due.push_back(**next);
+  }
+  const Policy& policy = trigger.policy;
+  while (policy.until_epoch && !due.empty() && due.back() > *policy.until_epoch) due.pop_back();
+
+  Firing firing;
+  switch (policy.misfire) {
+    case Misfire::kAll:
+      firing.fire = due;
+      break;
+    case Misfire::kLatest:
+      firing.fire = {due.back()};
+      firing.coalesced.assign(due.begin(), due.end() - 1);
+      break;
+    case Misfire::kSkip:
+      for (Epoch epoch : due) (now - epoch > policy.grace_seconds ? firing.late : firing.fire).push_back(epoch);
+      break;
+  }
+  if (policy.max_runs) {
+    auto remaining = static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event->runs));
+    if (firing.fire.size() > remaining) {
+      firing.capped.assign(firing.fire.begin() + static_cast<std::ptrdiff_t>(remaining), firing.fire.end());
+      firing.fire.resize(remaining);
+    }
+  }
+  auto open = store.open_tasks(trigger.id);
+  if (!open) return open.error();
+  if (policy.overlap == Overlap::kSkip && *open > 0 && !firing.fire.empty()) {
+    firing.overlap = std::move(firing.fire);
+    firing.fire.clear();
+  }
+
+  // Catch-up occurrences fired together always queue behind each other, in order.
+  bool serial = policy.overlap != Overlap::kAllow || firing.fire.size() > 1;
+  std::optional<Epoch> previous = event->last_event_epoch;
+  for (Epoch epoch : due) {
+    if (std::find(firing.fire.begin(), firing.fire.end(), epoch) != firing.fire.end()) {
+      Task task;
+      task.trigger_id = trigger.id;
+      task.scheduled_epoch = epoch;
+      task.serial = serial;
+      task.last_epoch = previous;
+      task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
+      task.created_epoch = now;
+      auto inserted = store.insert_task(task);
+      if (!inserted) return inserted.error();
+      if (*inserted) {
+        report.fired += 1;
+        event->runs += 1;
+        say(options, label(trigger) + ": fired " + when(epoch, trigger) +
+                         (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")" : ""));
+      }
+    }
+    previous = epoch;
+  }
+  std::vector<HistoryRecord> records;
+  if (!firing.coalesced.empty()) {
+    records.push_back(skip_record(trigger, firing.coalesced, Outcome::kCoalesced,
+                                  "missed " + span(firing.coalesced, trigger) +
+                                      "; fired the latest instead (--misfire latest)", now));
+    report.coalesced += static_cast<std::int64_t>(firing.coalesced.size());
+  }
+  if (!firing.late.empty()) {
+    records.push_back(skip_record(trigger, firing.late, Outcome::kSkipped,
+                                  span(firing.late, trigger) + " more than " +
+                                      format_duration(policy.grace_seconds) + " late (--misfire skip)", now));
+  }
+  if (!firing.overlap.empty()) {
+    records.push_back(skip_record(trigger, firing.overlap, Outcome::kSkipped,
+                                  span(firing.overlap, trigger) +
+                                      ": the previous run was still queued or running (--overlap skip)", now));
+  }
+  if (!firing.capped.empty()) {
+    records.push_back(skip_record(trigger, firing.capped, Outcome::kSkipped,
+                                  span(firing.capped, trigger) + ": --max-runs " +
+                                      std::to_string(*policy.max_runs) + " reached", now));
+  }
+  for (const auto& record : records) {
+    if (record.outcome == Outcome::kSkipped) report.skipped += record.count;
+    say(options, label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason);
+    if (auto appended = store.append_history(record); !appended) return appended.error();
+  }
+
+  if (!due.empty()) event->last_event_epoch = due.back();
+  std::optional<Epoch> next = after_due;
+  if (finished(trigger, **clock, *event, next)) {
+    if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
+    say(options, label(trigger) + ": done");
+    next.reset();
+  }
+  event->next_event_epoch = next;
+  event->error.reset();
+  return store.write_event(*event);
+}
+
+// The environment of a command: run-once's, plus the trigger's and TRIGGER_*.
+std::vector<std::string> command_environment(const Trigger& trigger, const Task& task) {
+  std::map<std::string, std::string> variables;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string text(*entry);
+    auto equals = text.find('=');
+    if (equals != std::string::npos) variables[text.substr(0, equals)] = text.substr(equals + 1);
+  }
+  for (const auto& assignment : trigger.action.env) {
+    auto equals = assignment.find('=');
+    variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+  }
+  variables["TRIGGER_ID"] = std::to_string(trigger.id);
+  variables["TRIGGER_NAME"] = trigger.name.value_or("");
+  variables["TRIGGER_EVENT_ID"] = event_id(trigger.id, task.scheduled_epoch, task.manual);
+  variables["TRIGGER_SCHEDULED_EPOCH"] = std::to_string(task.scheduled_epoch);
+  variables["TRIGGER_LAST_EPOCH"] = task.last_epoch ? std::to_string(*task.last_epoch) : "";
+  variables["TRIGGER_ATTEMPT"] = std::to_string(task.attempt);
+  std::vector<std::string> env;
+  for (const auto& [key, value] : variables) env.push_back(key + "=" + value);
+  return env;
+}
+
+RunRequest command_request(const Trigger& trigger, const Task& task) {
+  RunRequest request;
+  if (trigger.action.kind == ActionKind::kShell) {
+    request.argv = {"/bin/sh", "-c", trigger.action.argv.front()};
+  } else {
+    request.argv = trigger.action.argv;
+  }
+  request.env = command_environment(trigger, task);
+  request.cwd = trigger.action.cwd;
+  request.timeout_seconds = trigger.policy.timeout_seconds;
+  request.kill_grace_seconds = kKillGraceSeconds;
+  return request;
+}
+
+struct Running {
+  Task task;
+  Trigger trigger;
+  Epoch started_epoch = 0;
+};
+
+// Record the end of one run: a retry, or the final outcome.
+Status finish_run(Store& store, const Running& run, const RunResult& result,
+                  PassReport& report, const PassOptions& options) {
+  Epoch finished_epoch = now();
+  const Policy& policy = run.trigger.policy;
+  Outcome outcome = result.succeeded() ? Outcome::kSucceeded
+                    : result.timed_out ? Outcome::kTimedOut
+                                       : Outcome::kFailed;
+  std::string id = event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual);
+  std::string what = result.describe(policy.timeout_seconds);
+  report.ran += 1;
+  bool retry = outcome != Outcome::kSucceeded && run.task.attempt <= policy.retries;
+  Status status = store.transaction([&]() -> Status {
+    if (retry) {
+      std::int64_t shift = std::min<std::int64_t>(run.task.attempt - 1, 20);
+      std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
+      auto retried = store.retry_task(run.task, finished_epoch + delay);
+      if (!retried) return retried.error();
+      if (*retried) {
+        report.retried += 1;
+        say(options, label(run.trigger) + ": event " + id + " attempt " + std::to_string(run.task.attempt) +
+                         " " + what + "; retry in " + format_duration(delay));
+      }
+      return Ok{};
+    }
+    HistoryRecord record;
+    record.trigger_id = run.trigger.id;
+    record.event_id = id;
+    record.scheduled_epoch = run.task.scheduled_epoch;
+    record.outcome = outcome;
+    record.reason = outcome == Outcome::kSucceeded ? "" : what;
+    record.manual = run.task.manual;
+    record.attempts = run.task.attempt;
+    if (result.exit_status) record.exit_status = *result.exit_status;
+    record.started_epoch = run.started_epoch;
+    record.finished_epoch = finished_epoch;
+    record.output = result.output;
+    record.recorded_epoch = finished_epoch;
+    auto completed = store.complete_task(run.task, record);
+    if (!completed) return completed.error();
+    if (!*completed) {
+      say(options, label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded");
+      return Ok{};
+    }
+    if (outcome != Outcome::kSucceeded) {
+      report.failed += 1;
+      report.failures.push_back(label(run.trigger) + " (event " + id + "): " + what);
+    }
+    say(options, label(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
+                     (outcome == Outcome::kSucceeded ? "" : " (" + what + ")"));
+    return Ok{};
+  });
+  return status;
+}
+
+}  // namespace
+
+std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::int64_t jitter) {
+  if (jitter <= 0) return 0;
+  // splitmix64 of the pair: stable across runs, machines and versions.
+  std::uint64_t x = static_cast<std::uint64_t>(trigger_id) * 0x9E3779B97F4A7C15ULL ^
+                    static_cast<std::uint64_t>(scheduled_epoch);
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return static_cast<std::int64_t>(x % static_cast<std::uint64_t>(jitter));
+}
+
+Status check_database_safety(const std::string& path) {
+  auto check = [](const std::string& file, const char* what) -> Status {
+    struct stat info;
+    if (stat(file.c_str(), &info) != 0) return Ok{};
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
+    if (info.st_mode & (S_IWGRP | S_IWOTH)) {
+      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
+                                           in_quotes(file) + ": mode " + mode + " lets others write it");
+    }
+    if (info.st_uid != geteuid() && info.st_uid != 0) {
+      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
+                                           in_quotes(file) + ": owned by uid " +
+                                           std::to_string(info.st_uid) + ", not by you or root");
+    }
+    return Ok{};
+  };
+  if (path.empty()) return Ok{};
+  if (auto file = check(path, "database"); !file) return file;
+  auto slash = path.rfind('/');
+  return check(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash),
+               "database directory");
+}
+
+Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
+                                    PassReport& report) {
+  std::int64_t total = 0;
+  while (true) {
+    std::size_t count = 0;
+    auto status = store.transaction([&]() -> Status {
+      auto cursor = store.counter("cursor");
+      if (!cursor) return cursor.error();
+      auto changed = store.triggers_changed_since(*cursor, options.batch);
+      if (!changed) return changed.error();
+      for (const auto& trigger : *changed) {
+        if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled) return scheduled;
+      }
+      count = changed->size();
+      if (count > 0) return store.set_counter("cursor", changed->back().version);
+      return Ok{};
+    });
+    if (!status) return status.error();
+    total += static_cast<std::int64_t>(count);
+    if (count < options.batch) return total;
+  }
+}
+
+Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report) {
+  while (true) {
+    auto due = store.due_triggers(now, options.batch);
+    if (!due) return due.error();
+    for (std::int64_t id : *due) {
+      auto fired = store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
+      if (fired) continue;
+      if (fired.error().kind() == ErrorKind::kBusy) return fired;
+      // A trigger that cannot be fired is set aside; the queue goes on.
+      auto recorded = store.transaction([&]() -> Status {
+        auto found = store.find_trigger(std::to_string(id));
+        auto event = store.event(id);
+        if (!found || !event) return found ? event.error() : found.error();
+        return set_aside(store, *found, *event, fired.error().message(), now, report, options);
+      });
+      if (!recorded) return recorded;
+    }
+    if (due->size() < options.batch) return Ok{};
+  }
+}
+
+Status execute_phase(Store& store, const PassOptions& options, PassReport& report) {
+  std::string owner = options.owner.empty() ? default_owner() : options.owner;
+  auto deadline = SteadyClock::now() + std::chrono::seconds(options.max_time_seconds);
+  ProcessPool pool;
+  std::map<int, Running> running;
+  bool leasing = true;
+  while (true) {
+    std::size_t jobs = std::max<std::size_t>(options.jobs, 1);
+    if (leasing && SteadyClock::now() < deadline && running.size() < jobs) {
+      std::vector<Running> leased;
+      auto status = store.transaction([&]() -> Status {
+        Epoch at = now();
+        // A lease lasts the run's timeout, the kill grace and a margin: past that, its runner
+        // died and another pass may take the task over.
+        auto tasks = store.lease_tasks(owner, at, kKillGraceSeconds + kLeaseMarginSeconds,
+                                       jobs - running.size());
+        if (!tasks) return tasks.error();
+        for (auto& task : *tasks) {
+          auto trigger = store.find_trigger(std::to_string(task.trigger_id));
+          if (!trigger) return trigger.error();
+          leased.push_back({task, std::move(*trigger), at});
+        }
+        return Ok{};
+      });
+      if (!status) return status;
+      leasing = !leased.empty();
+      for (auto& run : leased) {
+        if (run.trigger.action.kind == ActionKind::kLog) {
+          RunResult logged;
+          logged.exit_status = 0;
+          logged.output = run.trigger.action.argv.front();
+          say(options, label(run.trigger) + ": log: " + logged.output);
+          if (auto finished = finish_run(store, run, logged, report, options); !finished) return finished;
+          leasing = true;
+          continue;
+        }
+        say(options, label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
+                         event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+                         ", attempt " + std::to_string(run.task.attempt) + ")");
+        int handle = pool.start(command_request(run.trigger, run.task));
+        running.emplace(handle, std::move(run));
+      }
+      if (leasing) continue;
+    }
+    if (running.empty()) return Ok{};
+    for (auto& [handle, result] : pool.wait(std::chrono::seconds(1))) {
+      auto found = running.find(handle);
+      if (auto finished = finish_run(store, found->second, result, report, options); !finished) return finished;
+      running.erase(found);
+      leasing = true;  // a serial task may have become runnable
+    }
+  }
+}
+
+Result<PassReport> run_pass(Store& store, const PassOptions& options) {
+  PassReport report;
+  if (!options.dry_run) {
+    if (auto safe = check_database_safety(store.path()); !safe) return safe.error();
+  }
+  auto started = SteadyClock::now();
+  Epoch at = now();
+  auto last = store.last_pass();
+  if (!last) return last.error();
+  if (*last && at < (*last)->started_epoch) {
+    // The clock moved back: nothing fires twice (each event fires only after its last), and
+    // the jump is on record.
+    report.clock_jump_seconds = at - (*last)->started_epoch;
+    say(options, "the clock moved back " + format_duration(-report.clock_jump_seconds) + " since the last pass");
+  }
+
+  if (options.dry_run) {
+    auto rehearsed = store.rehearse([&]() -> Status {
+      auto scheduled = schedule_phase(store, at, options, report);
+      if (!scheduled) return scheduled.error();
+      if (auto fired = fire_phase(store, at, options, report); !fired) return fired;
+      auto runnable = store.lease_tasks("dry-run", at, 0, std::numeric_limits<int>::max());
+      if (!runnable) return runnable.error();
+      for (const auto& task : *runnable) {
+        auto trigger = store.find_trigger(std::to_string(task.trigger_id));
+        if (!trigger) return trigger.error();
+        say(options, label(*trigger) + ": would run " + trigger->action.text() + " (event " +
+                         event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")");
+      }
+      return Ok{};
+    });
+    if (!rehearsed) return rehearsed.error();
+    return report;
+  }
+
+  PassRecord pass;
+  pass.owner = options.owner.empty() ? default_owner() : options.owner;
+  pass.started_epoch = at;
+  pass.clock_jump_seconds = report.clock_jump_seconds;
+  auto begun = store.transaction([&]() -> Status {
+    auto id = store.begin_pass(pass);
+    if (!id) return id.error();
+    pass.id = *id;
+    return Ok{};
+  });
+  if (!begun) return begun.error();
+
+  PassOptions execute_options = options;
+  execute_options.owner = pass.owner;
+  auto deadline = started + std::chrono::seconds(options.max_time_seconds);
+  auto phases = [&](Epoch current) -> Status {
+    auto scheduled = schedule_phase(store, current, options, report);
+    if (!scheduled) return scheduled.error();
+    if (auto fired = fire_phase(store, current, options, report); !fired) return fired;
+    execute_options.max_time_seconds = std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(deadline - SteadyClock::now()).count());
+    return execute_phase(store, execute_options, report);
+  };
+  if (auto done = phases(at); !done) return done.error();
+  // --linger: stay within the budget and fire what falls due at its second.
+  while (options.linger && !now_is_fixed() && SteadyClock::now() + std::chrono::seconds(1) < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (auto done = phases(now()); !done) return done.error();
+  }
+
+  auto closed = store.transaction([&]() -> Status {
+    auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
+    if (!pruned) return pruned.error();
+    pass.finished_epoch = now();
+    pass.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+    pass.scheduled = report.scheduled;
+    pass.fired = report.fired;
+    pass.ran = report.ran;
+    pass.failed = report.failed;
+    return store.end_pass(pass);
+  });
+  if (!closed) return closed.error();
+  return report;
+}
+
+}  // namespace trigger

@@ -1,0 +1,71 @@
+// Running commands for the pass: each in its own process group, stdin from /dev/null, no
+// descriptors beyond 0-2, stdout and stderr captured (the last `output_limit` bytes kept),
+// SIGTERM to the whole group at the timeout and SIGKILL `kill_grace` later (not public).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace trigger {
+
+struct RunRequest {
+  std::vector<std::string> argv;  ///< argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::string> env;   ///< the whole environment, "K=V" each
+  std::optional<std::string> cwd;
+  std::int64_t timeout_seconds = 3600;
+  std::int64_t kill_grace_seconds = 10;
+};
+
+struct RunResult {
+  bool timed_out = false;
+  std::optional<int> exit_status;  ///< set when it exited
+  std::optional<int> signal;       ///< set when a signal ended it
+  std::string output;              ///< stdout and stderr, interleaved, the last bytes kept
+  bool succeeded() const { return !timed_out && exit_status == 0; }
+  /// "exit status 3", "killed by signal 9", "timed out after 1h".
+  std::string describe(std::int64_t timeout_seconds) const;
+};
+
+/// Runs processes concurrently. Not thread-safe; one per pass.
+class ProcessPool {
+ public:
+  explicit ProcessPool(std::size_t output_limit = 64 * 1024) : output_limit_(output_limit) {}
+  ~ProcessPool();
+  ProcessPool(const ProcessPool&) = delete;
+  ProcessPool& operator=(const ProcessPool&) = delete;
+
+  /// Start `request`; returns a handle. A program that cannot be started still gets a handle:
+  /// it ends with exit status 127 and the reason in its output.
+  int start(const RunRequest& request);
+  std::size_t running() const { return children_.size(); }
+  /// Wait until at least one process ends or `max_wait` passes; returns those that ended.
+  std::vector<std::pair<int, RunResult>> wait(std::chrono::milliseconds max_wait);
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    int output_fd = -1;
+    int pid_fd = -1;
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point kill_at;
+    bool terminated = false;  ///< SIGTERM sent at the timeout
+    bool killed = false;      ///< SIGKILL sent
+    std::int64_t kill_grace_seconds = 10;
+    RunResult result;
+  };
+  void read_output(Child& child);
+  void keep_tail(std::string& output) const;
+
+  std::size_t output_limit_;
+  int next_handle_ = 1;
+  std::map<int, Child> children_;
+};
+
+}  // namespace trigger
