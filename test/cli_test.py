@@ -247,7 +247,8 @@ class ShowTest(TriggerTestCase):
             'upcoming:     2026-12-01T20:00:00Z\n'
             'upcoming:     2026-12-02T02:00:00Z\n'
             'upcoming:     2026-12-02T08:00:00Z\n'
-            'upcoming:     2026-12-02T14:00:00Z\n'))
+            'upcoming:     2026-12-02T14:00:00Z\n'
+            'history:      2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z\n'))
 
     def test_json_and_tsv(self):
         self.create('--name', 'b', '--every', '1h', '--log', 'tab\there', '--tz', 'Europe/Berlin')
@@ -594,7 +595,8 @@ class DatabaseErrorTest(TriggerTestCase):
 
 
 class HelpTest(TriggerTestCase):
-    COMMANDS = ['create', 'list', 'show', 'cancel', 'pause', 'resume', 'next', 'import', 'export', 'help']
+    COMMANDS = ['create', 'list', 'show', 'schedule', 'cancel', 'pause', 'resume', 'fire', 'next',
+                'run-once', 'status', 'history', 'import', 'export', 'gc', 'help']
 
     def test_every_command_has_help(self):
         for command in self.COMMANDS:

@@ -1,0 +1,582 @@
+#include "trigger/pass.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+using trigger::ClockKind;
+using trigger::Epoch;
+using trigger::HistoryRecord;
+using trigger::Outcome;
+using trigger::PassOptions;
+using trigger::PassReport;
+using trigger::State;
+using trigger::Store;
+using trigger::Trigger;
+
+namespace {
+
+constexpr Epoch kStart = 1796112000;  // 2026-12-01T08:00:00Z
+constexpr Epoch kMinute = 60;
+constexpr Epoch kHour = 3600;
+constexpr Epoch kDay = 86400;
+
+// A private directory (mode 0700, as run-once requires) with a database in it.
+class Fixture {
+ public:
+  Fixture() {
+    // tmpfs where there is one: fsync is free there, and a simulated week is 10,000 passes.
+    std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    std::string pattern = base + "/trigger-pass-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    dir_ = pattern;
+    trigger::set_now(kStart);
+    auto opened = Store::open(dir_ + "/t.db", Store::Mode::kReadWrite);
+    REQUIRE(opened.ok());
+    store_ = std::move(*opened);
+  }
+  ~Fixture() {
+    trigger::set_now(std::nullopt);
+    store_.reset();
+    std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+  Store& store() { return *store_; }
+  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+
+  // Create a trigger as `trigger create` does at now(); returns its id.
+  std::int64_t create(const std::string& name, trigger::ClockSpec clock, trigger::Action action,
+                      std::vector<std::pair<std::string, std::string>> policy = {}) {
+    trigger::TriggerSpec spec;
+    spec.name = name;
+    spec.clock = std::move(clock);
+    spec.tz = "UTC";
+    spec.action = std::move(action);
+    spec.policy = std::move(policy);
+    auto built = trigger::build_trigger(spec, trigger::now());
+    INFO((built.ok() ? "" : built.error().message()));
+    REQUIRE(built.ok());
+    std::int64_t id = 0;
+    REQUIRE(store_->transaction([&]() -> trigger::Status {
+                    auto inserted = store_->insert_trigger(*built);
+                    if (!inserted) return inserted.error();
+                    id = *inserted;
+                    return trigger::Ok{};
+                  })
+                .ok());
+    return id;
+  }
+
+  PassReport pass_at(Epoch at, PassOptions options = {}) {
+    trigger::set_now(at);
+    options.max_time_seconds = 600;
+    auto report = trigger::run_pass(*store_, options);
+    INFO((report.ok() ? "" : report.error().message()));
+    REQUIRE(report.ok());
+    return *report;
+  }
+
+  Trigger find(std::int64_t id) {
+    auto found = store_->find_trigger(std::to_string(id));
+    REQUIRE(found.ok());
+    return *found;
+  }
+
+  std::vector<HistoryRecord> history(std::int64_t id) {
+    trigger::HistoryFilter filter;
+    filter.trigger_id = id;
+    filter.limit = 10000000;
+    auto records = store_->history(filter);
+    REQUIRE(records.ok());
+    std::vector<HistoryRecord> oldest_first(records->rbegin(), records->rend());
+    return oldest_first;
+  }
+
+  // Change a trigger as `trigger schedule` does.
+  void reschedule(std::int64_t id, trigger::ScheduleChange change) {
+    REQUIRE(store_->transaction([&]() -> trigger::Status {
+                    auto current = store_->find_trigger(std::to_string(id));
+                    if (!current) return current.error();
+                    auto moved = trigger::reschedule_trigger(*current, change, trigger::now());
+                    if (!moved) return moved.error();
+                    return store_->update_trigger(*moved);
+                  })
+                .ok());
+  }
+
+  void set_state(std::int64_t id, State state) {
+    REQUIRE(store_->transaction([&]() -> trigger::Status {
+                    if (state == State::kCancelled) {
+                      auto cancelled = store_->cancel_tasks(id, trigger::now());
+                      if (!cancelled) return cancelled.error();
+                    }
+                    return store_->set_state(id, state, trigger::now());
+                  })
+                .ok());
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+trigger::Action log_action(const std::string& message) {
+  auto action = trigger::make_action(trigger::ActionKind::kLog, {message});
+  REQUIRE(action.ok());
+  return *action;
+}
+
+trigger::Action shell_action(const std::string& script) {
+  auto action = trigger::make_action(trigger::ActionKind::kShell, {script});
+  REQUIRE(action.ok());
+  return *action;
+}
+
+trigger::ClockSpec every(const std::string& period, std::optional<std::string> from = std::nullopt) {
+  return {ClockKind::kEvery, period, from};
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// How a trigger's history accounts for its occurrences: every fired occurrence once (by its
+// scheduled epoch), plus the counts of skipped and coalesced ones.
+struct Accounting {
+  std::multiset<Epoch> fired;  // scheduled epochs of final outcomes (succeeded, failed, ...)
+  std::int64_t skipped = 0;
+  std::int64_t coalesced = 0;
+  std::int64_t total() const { return static_cast<std::int64_t>(fired.size()) + skipped + coalesced; }
+};
+
+Accounting account(const std::vector<HistoryRecord>& records) {
+  Accounting accounting;
+  for (const auto& record : records) {
+    if (record.manual || record.outcome == Outcome::kEdit || record.count == 0) continue;
+    if (record.outcome == Outcome::kSkipped) {
+      accounting.skipped += record.count;
+    } else if (record.outcome == Outcome::kCoalesced) {
+      accounting.coalesced += record.count;
+    } else {
+      accounting.fired.insert(*record.scheduled_epoch);
+    }
+  }
+  return accounting;
+}
+
+// The fire times of a trigger's clock in (after, until].
+std::vector<Epoch> fire_times(const Trigger& trigger, Epoch after, Epoch until) {
+  auto clock = trigger::trigger_clock(trigger);
+  REQUIRE(clock.ok());
+  std::vector<Epoch> times;
+  for (auto next = (*clock)->first_after(after); next && *next <= until; next = (*clock)->first_after(*next)) {
+    times.push_back(*next);
+  }
+  return times;
+}
+
+}  // namespace
+
+TEST_CASE("a pass fires each due occurrence once and records its outcome", "[pass]") {
+  Fixture f;
+  auto id = f.create("a", every("1m"), log_action("tick"));
+  auto first = f.pass_at(kStart);
+  CHECK(first.scheduled == 1);
+  CHECK(first.fired == 0);
+  auto second = f.pass_at(kStart + kMinute);
+  CHECK(second.fired == 1);
+  CHECK(second.ran == 1);
+  auto again = f.pass_at(kStart + kMinute);  // the same minute again: nothing new
+  CHECK(again.fired == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == Outcome::kSucceeded);
+  CHECK(records[0].event_id == std::to_string(id) + "-" + std::to_string(kStart + kMinute));
+  CHECK(records[0].output == "tick");
+  auto trigger = f.find(id);
+  CHECK(trigger.last_event_epoch == kStart + kMinute);
+  CHECK(trigger.next_event_epoch == kStart + 2 * kMinute);
+  CHECK(trigger.scheduled);
+}
+
+TEST_CASE("misfire policies after a three-day outage", "[pass]") {
+  Fixture f;
+  auto all = f.create("all", every("1h"), log_action("a"), {{"misfire", "all"}});
+  auto latest = f.create("latest", every("1h"), log_action("l"), {{"misfire", "latest"}});
+  auto skip = f.create("skip", every("1h"), log_action("s"), {{"misfire", "skip"}, {"grace", "90m"}});
+  f.pass_at(kStart);
+  Epoch back = kStart + 3 * kDay + 31 * kMinute;  // 72 occurrences missed, the last 31 min ago
+  auto report = f.pass_at(back);
+  CHECK(report.fired == 72 + 1 + 1);
+
+  auto all_records = f.history(all);
+  auto all_accounting = account(all_records);
+  CHECK(all_accounting.fired.size() == 72);
+  CHECK(all_accounting.total() == 72);
+  // Catch-up runs queue behind each other and run in order.
+  std::vector<Epoch> order;
+  for (const auto& r : all_records) order.push_back(*r.scheduled_epoch);
+  CHECK(std::is_sorted(order.begin(), order.end()));
+
+  auto latest_records = f.history(latest);
+  REQUIRE(latest_records.size() == 2);
+  CHECK(latest_records[0].outcome == Outcome::kCoalesced);
+  CHECK(latest_records[0].count == 71);
+  CHECK(latest_records[0].scheduled_epoch == kStart + 71 * kHour);
+  CHECK(latest_records[1].outcome == Outcome::kSucceeded);
+  CHECK(latest_records[1].scheduled_epoch == kStart + 72 * kHour);
+
+  // Under skip, only what is within --grace (90m) still fires: the last occurrence (31 min
+  // late), not the one before it (91 min late).
+  auto skip_accounting = account(f.history(skip));
+  CHECK(skip_accounting.fired == std::multiset<Epoch>{kStart + 72 * kHour});
+  CHECK(skip_accounting.skipped == 71);
+  CHECK(skip_accounting.total() == 72);
+}
+
+TEST_CASE("a simulated week of passes every minute accounts for every occurrence once", "[pass][week]") {
+  Fixture f;
+  std::vector<std::int64_t> ids = {
+      f.create("minutely", every("1m"), log_action("m")),
+      f.create("half-minute-all", every("30s"), log_action("h"), {{"misfire", "all"}}),
+      f.create("half-minute-latest", every("30s"), log_action("h"), {{"misfire", "latest"}}),
+      f.create("half-minute-skip", every("30s"), log_action("h"), {{"misfire", "skip"}, {"grace", "40s"}}),
+      f.create("seven-minutes", every("7m", std::string("2026-12-01T08:03:00Z")), log_action("s")),
+      f.create("hourly-jitter", every("1h"), log_action("j"), {{"jitter", "20m"}}),
+      f.create("queue", every("5m"), log_action("q"), {{"overlap", "queue"}}),
+      f.create("allow", every("5m"), log_action("w"), {{"overlap", "allow"}}),
+      f.create("daily-until", every("1d"), log_action("u"), {{"until", "2026-12-04T09:00:00Z"}}),
+      f.create("max-runs", every("2h"), log_action("x"), {{"max-runs", "10"}}),
+      f.create("once", {ClockKind::kAt, "2026-12-03T12:34:56Z", std::nullopt}, log_action("o")),
+      f.create("never", {ClockKind::kNever, "", std::nullopt}, log_action("n")),
+  };
+  Epoch end = kStart + 7 * kDay;
+  for (Epoch at = kStart; at <= end; at += kMinute) f.pass_at(at);
+
+  std::map<std::string, Accounting> by_name;
+  for (auto id : ids) {
+    Trigger trigger = f.find(id);
+    INFO(*trigger.name);
+    auto expected = fire_times(trigger, kStart, end);
+    if (trigger.policy.until_epoch) {
+      expected.erase(std::remove_if(expected.begin(), expected.end(),
+                                    [&](Epoch e) { return e > *trigger.policy.until_epoch; }),
+                     expected.end());
+    }
+    if (trigger.policy.max_runs && expected.size() > static_cast<std::size_t>(*trigger.policy.max_runs)) {
+      expected.resize(*trigger.policy.max_runs);
+    }
+    auto accounting = account(f.history(id));
+    // Jittered occurrences of the last hour may not have run yet: they are still queued.
+    if (*trigger.name == "hourly-jitter") expected.pop_back();
+    CHECK(accounting.total() == static_cast<std::int64_t>(expected.size()));
+    for (Epoch fired : accounting.fired) {
+      CHECK(accounting.fired.count(fired) == 1);  // never twice
+      CHECK(std::find(expected.begin(), expected.end(), fired) != expected.end());
+    }
+    by_name[*trigger.name] = accounting;
+  }
+  CHECK(by_name["minutely"].fired.size() == 7 * 24 * 60);
+  CHECK(by_name["half-minute-all"].fired.size() == 2 * 7 * 24 * 60);
+  CHECK(by_name["half-minute-latest"].coalesced == 7 * 24 * 60);
+  CHECK(by_name["half-minute-skip"].fired.size() == 2 * 7 * 24 * 60);
+  CHECK(by_name["daily-until"].fired.size() == 3);
+  CHECK(by_name["max-runs"].fired.size() == 10);
+  CHECK(by_name["once"].fired.size() == 1);
+  CHECK(by_name["never"].total() == 0);
+  CHECK(f.find(ids[8]).state == State::kDone);
+  CHECK(f.find(ids[9]).state == State::kDone);
+  CHECK(f.find(ids[10]).state == State::kDone);
+  CHECK(f.find(ids[11]).state == State::kActive);
+}
+
+TEST_CASE("edits between and during passes never fire twice nor lose an occurrence", "[pass][race]") {
+  Fixture f;
+  auto id = f.create("edited", every("10m"), log_action("e"));
+  Epoch end = kStart + 6 * kHour;
+  PassOptions options;
+  std::int64_t step = 0;
+  for (Epoch at = kStart; at <= end; at += kMinute, ++step) {
+    trigger::set_now(at);
+    // Every so often, an edit lands between the phases of a pass (the seed's race).
+    PassReport report;
+    REQUIRE(trigger::schedule_phase(f.store(), at, options, report).ok());
+    switch (step % 47) {
+      case 5:  // a policy edit: the clock is unchanged, so is the next time
+        f.reschedule(id, {std::nullopt, std::nullopt, {{"retries", std::to_string(step % 3)}}});
+        break;
+      case 11:
+        f.set_state(id, State::kPaused);
+        break;
+      case 40:
+        f.set_state(id, State::kActive);
+        break;
+      default:
+        break;
+    }
+    REQUIRE(trigger::fire_phase(f.store(), at, options, report).ok());
+    REQUIRE(trigger::execute_phase(f.store(), options, report).ok());
+  }
+  if (f.find(id).state == State::kPaused) f.set_state(id, State::kActive);
+  f.pass_at(end);
+  auto accounting = account(f.history(id));
+  auto expected = fire_times(f.find(id), kStart, end);
+  // Occurrences while paused are handled by the misfire policy (latest) on resume: each
+  // occurrence is still accounted for exactly once.
+  CHECK(accounting.total() == static_cast<std::int64_t>(expected.size()));
+  for (Epoch fired : accounting.fired) CHECK(accounting.fired.count(fired) == 1);
+  CHECK(accounting.coalesced > 0);
+}
+
+TEST_CASE("moving a trigger keeps its last event: the next time is after it", "[pass][race]") {
+  Fixture f;
+  auto id = f.create("moved", every("1h"), log_action("m"));
+  f.pass_at(kStart);
+  f.pass_at(kStart + kHour);  // fires 09:00
+  trigger::set_now(kStart + kHour + 10 * kMinute);
+  // Move it to every 30 minutes from 08:00: 09:00 fired already, so the next is 09:30.
+  f.reschedule(id, {trigger::ClockSpec{ClockKind::kEvery, "30m", std::string("2026-12-01T08:00:00Z")},
+                    std::nullopt, {}});
+  f.pass_at(kStart + kHour + 10 * kMinute);
+  CHECK(f.find(id).next_event_epoch == kStart + kHour + 30 * kMinute);
+  // Cancelled: its queued runs are cancelled and recorded; nothing fires after.
+  trigger::set_now(kStart + kHour + 30 * kMinute);
+  PassOptions no_time;
+  no_time.max_time_seconds = 0;  // fires, but leases nothing to run
+  REQUIRE(trigger::run_pass(f.store(), no_time).ok());
+  f.set_state(id, State::kCancelled);
+  f.pass_at(kStart + 3 * kHour);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].outcome == Outcome::kSucceeded);
+  CHECK(records[1].outcome == Outcome::kCancelled);
+  CHECK(records[1].scheduled_epoch == kStart + kHour + 30 * kMinute);
+  CHECK_FALSE(f.find(id).next_event_epoch.has_value());
+}
+
+TEST_CASE("overlap: skip, queue or allow while the previous run is still running", "[pass]") {
+  Fixture f;
+  auto skip = f.create("skip", every("1m"), log_action("s"), {{"overlap", "skip"}});
+  auto queue = f.create("queue", every("1m"), log_action("q"), {{"overlap", "queue"}});
+  auto allow = f.create("allow", every("1m"), log_action("a"), {{"overlap", "allow"}});
+  f.pass_at(kStart);
+  // The 08:01 occurrences fire, but another runner holds them (it is still running).
+  PassReport report;
+  trigger::set_now(kStart + kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), kStart + kMinute, {}, report).ok());
+  std::vector<trigger::Task> held;
+  REQUIRE(f.store().transaction([&]() -> trigger::Status {
+                     auto leased = f.store().lease_tasks("other-runner", kStart + kMinute, 3600, 10);
+                     if (!leased) return leased.error();
+                     held = *leased;
+                     return trigger::Ok{};
+                   })
+              .ok());
+  REQUIRE(held.size() == 3);
+  // 08:02: skip records a skipped occurrence; queue queues it behind; allow runs it now.
+  f.pass_at(kStart + 2 * kMinute);
+  CHECK(account(f.history(skip)).skipped == 1);
+  CHECK(f.history(queue).empty());
+  CHECK(account(f.history(allow)).fired == std::multiset<Epoch>{kStart + 2 * kMinute});
+  // The other runner finishes; the queued run follows.
+  for (const auto& task : held) {
+    HistoryRecord done;
+    done.trigger_id = task.trigger_id;
+    done.event_id = trigger::event_id(task.trigger_id, task.scheduled_epoch, false);
+    done.scheduled_epoch = task.scheduled_epoch;
+    done.outcome = Outcome::kSucceeded;
+    done.attempts = task.attempt;
+    done.recorded_epoch = kStart + 2 * kMinute;
+    REQUIRE(f.store().transaction([&]() -> trigger::Status {
+                       auto completed = f.store().complete_task(task, done);
+                       if (!completed) return completed.error();
+                       return *completed ? trigger::Status(trigger::Ok{}) : trigger::data_error("lease lost");
+                     })
+                .ok());
+  }
+  f.pass_at(kStart + 2 * kMinute + 30);
+  CHECK(account(f.history(queue)).fired ==
+        std::multiset<Epoch>{kStart + kMinute, kStart + 2 * kMinute});
+  CHECK(account(f.history(skip)).total() == 2);
+}
+
+TEST_CASE("failed runs are retried with doubling backoff, then recorded once", "[pass]") {
+  Fixture f;
+  std::string log = f.file("attempts");
+  auto id = f.create("flaky", every("1h"), shell_action("echo \"$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT\" >> " + log + "; exit 3"),
+                     {{"retries", "2"}, {"backoff", "10s"}});
+  f.pass_at(kStart);
+  auto first = f.pass_at(kStart + kHour);
+  CHECK(first.retried == 1);
+  CHECK(f.pass_at(kStart + kHour + 9).ran == 0);   // backoff: not before 10 s
+  CHECK(f.pass_at(kStart + kHour + 10).retried == 1);
+  CHECK(f.pass_at(kStart + kHour + 29).ran == 0);  // then 20 s
+  auto last = f.pass_at(kStart + kHour + 30);
+  CHECK(last.failed == 1);
+  REQUIRE(last.failures.size() == 1);
+  std::string event = std::to_string(id) + "-" + std::to_string(kStart + kHour);
+  CHECK(last.failures[0] == "'flaky' (event " + event + "): exit status 3");
+  CHECK(lines_of(log) == std::vector<std::string>{event + " 1", event + " 2", event + " 3"});
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == Outcome::kFailed);
+  CHECK(records[0].attempts == 3);
+  CHECK(records[0].exit_status == 3);
+  CHECK(records[0].reason == "exit status 3");
+}
+
+TEST_CASE("commands get the documented environment and run in their directory", "[pass]") {
+  Fixture f;
+  std::string out = f.file("env");
+  auto action = trigger::make_action(
+      trigger::ActionKind::kProgram,
+      {"/bin/sh", "-c", "echo $TRIGGER_ID $TRIGGER_NAME $TRIGGER_EVENT_ID $TRIGGER_SCHEDULED_EPOCH "
+                        "x${TRIGGER_LAST_EPOCH}x $TRIGGER_ATTEMPT $GREETING $(pwd) $(ls /proc/self/fd | wc -l) > " + out},
+      {"GREETING=hello"}, std::string("/usr"));
+  REQUIRE(action.ok());
+  auto id = f.create("env", every("1h"), *action);
+  f.pass_at(kStart);
+  f.pass_at(kStart + kHour);
+  std::string event = std::to_string(id) + "-" + std::to_string(kStart + kHour);
+  // Descriptors: 0, 1, 2 and the one ls opens to list them.
+  CHECK(lines_of(out) == std::vector<std::string>{std::to_string(id) + " env " + event + " " +
+                                                  std::to_string(kStart + kHour) + " xx 1 hello /usr 4"});
+  f.pass_at(kStart + 2 * kHour);
+  CHECK(lines_of(out)[0].find(" x" + std::to_string(kStart + kHour) + "x ") != std::string::npos);
+}
+
+TEST_CASE("a timeout kills the whole process group", "[pass][slow]") {
+  Fixture f;
+  std::string pid_file = f.file("grandchild");
+  auto id = f.create("slow", every("1h"), shell_action("sleep 300 & echo $! > " + pid_file + "; wait"),
+                     {{"timeout", "1s"}});
+  f.pass_at(kStart);
+  auto report = f.pass_at(kStart + kHour);
+  CHECK(report.failed == 1);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == Outcome::kTimedOut);
+  CHECK(records[0].reason == "timed out after 1s");
+  // The grandchild is gone too (dead, or a zombie waiting for whoever reaps orphans).
+  auto pid = lines_of(pid_file).at(0);
+  usleep(100 * 1000);
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string fields;
+  std::getline(stat, fields);
+  auto state = fields.empty() ? 'X' : fields.at(fields.rfind(')') + 2);
+  CHECK((state == 'X' || state == 'Z'));
+}
+
+TEST_CASE("the clock moving back fires nothing twice and is recorded", "[pass]") {
+  Fixture f;
+  auto id = f.create("tick", every("1m"), log_action("t"));
+  for (Epoch at = kStart; at <= kStart + 10 * kMinute; at += kMinute) f.pass_at(at);
+  auto back = f.pass_at(kStart + 5 * kMinute);
+  CHECK(back.clock_jump_seconds == -5 * kMinute);
+  CHECK(back.fired == 0);
+  auto last = f.store().last_pass();
+  REQUIRE(last.ok());
+  CHECK((*last)->clock_jump_seconds == -5 * kMinute);
+  for (Epoch at = kStart + 6 * kMinute; at <= kStart + 12 * kMinute; at += kMinute) f.pass_at(at);
+  auto accounting = account(f.history(id));
+  CHECK(accounting.fired.size() == 12);
+  for (Epoch fired : accounting.fired) CHECK(accounting.fired.count(fired) == 1);
+}
+
+TEST_CASE("a trigger whose clock fails is set aside; the others still fire", "[pass]") {
+  Fixture f;
+  auto broken = f.create("broken", every("1m"), log_action("b"));
+  auto fine = f.create("fine", every("1m"), log_action("f"));
+  f.pass_at(kStart);
+  // Its zone vanishes from the system (simulated by renaming it in the database).
+  {
+    auto found = f.find(broken);
+    found.tz = "Gone/Zone";
+    REQUIRE(f.store().transaction([&] { return f.store().update_trigger(found); }).ok());
+  }
+  auto report = f.pass_at(kStart + kMinute);
+  CHECK(report.set_aside == 1);
+  REQUIRE(report.failures.size() == 1);
+  CHECK(report.failures[0] == "'broken': clock set aside: trigger " + std::to_string(broken) +
+                                  ": its time zone 'Gone/Zone' is no longer known to this system");
+  CHECK(account(f.history(fine)).fired.size() == 1);
+  auto figures = f.store().queue_figures(kStart + kMinute);
+  REQUIRE(figures.ok());
+  CHECK(figures->set_aside == 1);
+}
+
+TEST_CASE("a dry run changes nothing", "[pass]") {
+  Fixture f;
+  f.create("a", every("1m"), shell_action("exit 0"));
+  f.pass_at(kStart);
+  std::vector<std::string> plan;
+  PassOptions options;
+  options.dry_run = true;
+  options.narrate = [&](const std::string& line) { plan.push_back(line); };
+  auto before = f.store().counter("cursor");
+  auto report = f.pass_at(kStart + 2 * kMinute, options);
+  CHECK(report.fired == 1);
+  CHECK(report.ran == 0);
+  CHECK(std::find(plan.begin(), plan.end(), "'a': would run --sh 'exit 0' (event 1-" +
+                                                std::to_string(kStart + 2 * kMinute) + ")") != plan.end());
+  auto figures = f.store().queue_figures(kStart + 2 * kMinute);
+  REQUIRE(figures.ok());
+  CHECK(figures->due == 1);  // still due: nothing was fired for real
+  CHECK(figures->queued == 0);
+  CHECK(*f.store().counter("cursor") == *before);
+}
+
+TEST_CASE("jitter is stable per trigger and occurrence and within bounds", "[pass]") {
+  std::set<std::int64_t> seen;
+  for (Epoch e = kStart; e < kStart + 1000 * kMinute; e += kMinute) {
+    auto offset = trigger::jitter_offset(7, e, 300);
+    CHECK(offset >= 0);
+    CHECK(offset < 300);
+    CHECK(offset == trigger::jitter_offset(7, e, 300));
+    seen.insert(offset);
+  }
+  CHECK(seen.size() > 200);  // spread, not constant
+  CHECK(trigger::jitter_offset(7, kStart, 0) == 0);
+}
+
+TEST_CASE("an idle pass visits a constant number of rows however many triggers there are",
+          "[pass][cost]") {
+  auto idle_cost = [](int triggers) {
+    Fixture f;
+    trigger::TriggerSpec spec;
+    spec.clock = every("1d");
+    spec.tz = "UTC";
+    spec.action = log_action("x");
+    auto built = trigger::build_trigger(spec, kStart);
+    REQUIRE(built.ok());
+    REQUIRE(f.store().transaction([&]() -> trigger::Status {
+                       for (int i = 0; i < triggers; ++i) {
+                         auto inserted = f.store().insert_trigger(*built);
+                         if (!inserted) return inserted.error();
+                       }
+                       return trigger::Ok{};
+                     })
+                .ok());
+    f.pass_at(kStart);  // schedules them all
+    auto rows = f.store().rows_visited();
+    auto pages = f.store().pages_read();
+    auto report = f.pass_at(kStart + kMinute);  // nothing changed, nothing due
+    CHECK(report.scheduled == 0);
+    CHECK(report.fired == 0);
+    return std::make_pair(f.store().rows_visited() - rows, f.store().pages_read() - pages);
+  };
+  auto small = idle_cost(1000);
+  auto large = idle_cost(100000);
+  CHECK(large.first == small.first);        // rows: the same few
+  CHECK(large.first <= 4);
+  CHECK(large.second <= small.second + 8);  // pages: one more b-tree level at most per lookup
+}
