@@ -35,7 +35,9 @@ Result<int> cmd_run_once(Context& ctx) {
   auto jobs = jobs_from(ctx);
   if (!jobs) return jobs.error();
   options.jobs = *jobs;
-  if (auto max_time = ctx.get("max-time")) {
+  if (auto max_time = ctx.get("max-time"); max_time && *max_time == "0") {
+    options.max_time_seconds = 0;  // schedule and fire only
+  } else if (max_time) {
     auto seconds = parse_duration(*max_time);
     if (!seconds) return usage_error("--max-time: " + seconds.error().message());
     options.max_time_seconds = *seconds;

@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the pass and the commands around it: run-once, schedule, fire, status,
+history, gc — including concurrent passes and a pass killed with SIGKILL.
+
+Time is driven with --now; real time passes only where a process has to be running.
+"""
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+import unittest
+
+from cli_test import BIN, NOW, TriggerTestCase
+
+MINUTE = 60
+HOUR = 3600
+
+
+def at(seconds):
+    """--now for NOW + seconds."""
+    return f'@{NOW + seconds}'
+
+
+class PassTestCase(TriggerTestCase):
+    """Helpers for the tests below (no tests of its own)."""
+
+    def read(self, name):
+        path = os.path.join(self.dir, name)
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().splitlines()
+
+    def history(self, *args):
+        limit = [] if '--limit' in args else ['--limit', '100000']
+        return json.loads(self.ok('history', '--format', 'json', *limit, *args))
+
+
+class RunOnceTest(PassTestCase):
+    def test_silent_on_success_and_the_command_really_runs(self):
+        out = os.path.join(self.dir, 'out')
+        self.create('--name', 'hello', '--every', '1m', '--sh', f'echo "hello $TRIGGER_NAME" | tee -a {out}')
+        self.assertEqual(self.run_trigger('run-once'), (0, '', ''))
+        self.assertEqual(self.run_trigger('--now', at(MINUTE), 'run-once'), (0, '', ''))
+        self.assertEqual(self.read('out'), ['hello hello'])
+        [run] = [r for r in self.history() if r['outcome'] != 'edit']
+        self.assertEqual((run['outcome'], run['output'], run['attempts'], run['exit_status'], run['event_id']),
+                         ('succeeded', 'hello hello\n', 1, 0, f'1-{NOW + MINUTE}'))
+
+    def test_failures_are_summarised_on_stderr_with_exit_1(self):
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3')
+        self.create('--name', 'missing', '--every', '1m', '--', '/nonexistent/program', 'x')
+        self.ok('run-once')
+        code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual((code, out), (1, ''))
+        self.assertEqual(sorted(err.splitlines()), [
+            f"trigger: 'bad' (event 1-{NOW + MINUTE}): exit status 3",
+            f"trigger: 'missing' (event 2-{NOW + MINUTE}): exit status 127"])
+        [missing] = self.history('missing', '--failed')
+        self.assertEqual(missing['output'], "trigger: cannot run '/nonexistent/program': No such file or directory\n")
+
+    def test_json_report(self):
+        self.create('--every', '1m', '--log', 'x')
+        self.ok('run-once')
+        report = json.loads(self.ok('--now', at(3 * MINUTE), 'run-once', '--format', 'json'))
+        self.assertEqual((report['fired'], report['coalesced'], report['ran'], report['failed']), (1, 2, 1, 0))
+
+    def test_dry_run_prints_the_plan_and_changes_nothing(self):
+        self.create('--name', 'a', '--every', '1m', '--sh', 'touch ran')
+        self.ok('run-once')
+        before = self.snapshot()
+        out = self.ok('--now', at(MINUTE), 'run-once', '--dry-run')
+        self.assertIn(f"'a': fired 2026-12-01T08:01:00Z\n", out)
+        self.assertIn(f"'a': would run --sh 'touch ran' (event 1-{NOW + MINUTE})\n", out)
+        self.assertEqual(self.snapshot(), before)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, 'ran')))
+
+    def test_verbose_narrates_on_stderr(self):
+        self.create('--name', 'n', '--every', '1m', '--log', 'hello there')
+        code, out, err = self.run_trigger('-v', 'run-once')
+        self.assertEqual((code, out), (0, ''))
+        self.assertIn("trigger: 'n': scheduled, next 2026-12-01T08:01:00Z\n", err)
+        code, out, err = self.run_trigger('-v', '--now', at(MINUTE), 'run-once')
+        self.assertIn("trigger: 'n': log: hello there\n", err)
+
+    def test_refuses_a_database_others_can_write(self):
+        self.create('--every', '1m', '--sh', 'touch ran')
+        os.chmod(self.db, 0o666)
+        before = self.snapshot()
+        self.fails(77, f"refusing to run commands from database '{self.db}': mode 0666 lets others write it",
+                   '--now', at(MINUTE), 'run-once')
+        os.chmod(self.db, 0o600)
+        os.chmod(self.dir, 0o777)
+        try:
+            self.fails(77, f"refusing to run commands from database directory '{self.dir}': mode 0777 lets others write it",
+                       '--now', at(MINUTE), 'run-once')
+        finally:
+            os.chmod(self.dir, 0o700)
+        self.assertEqual(self.snapshot(), before)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, 'ran')))
+
+    def test_bad_options(self):
+        self.create('--every', '1m', '--log', 'x')
+        before = self.snapshot()
+        for code, message, args in [
+            (64, "--jobs '0': expected a whole number from 1 to 256", ['run-once', '--jobs', '0']),
+            (64, "--max-time: invalid duration 'long': expected a number", ['run-once', '--max-time', 'long']),
+            (64, "unexpected argument 'now'", ['run-once', 'now']),
+        ]:
+            self.fails(code, message, *args)
+        self.assertEqual(self.snapshot(), before)
+
+
+class ConcurrencyTest(PassTestCase):
+    def concurrent_passes(self, processes, triggers=30, minutes=10):
+        out = os.path.join(self.dir, 'events')
+        for i in range(triggers):
+            self.create('--name', f't{i}', '--every', '1m', '--sh', f'echo "$TRIGGER_EVENT_ID" >> {out}',
+                        '--overlap', 'allow')
+        self.ok('run-once')
+        env = dict(self.env)
+        for minute in range(1, minutes + 1):
+            env['TRIGGER_NOW'] = at(minute * MINUTE)
+            running = [subprocess.Popen([BIN, 'run-once', '--jobs', '3'], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+            for process in running:
+                stdout, stderr = process.communicate(timeout=120)
+                self.assertEqual((process.returncode, stdout, stderr), (0, '', ''))
+        events = self.read('events')
+        expected = {f'{t + 1}-{NOW + m * MINUTE}' for t in range(triggers) for m in range(1, minutes + 1)}
+        self.assertEqual(len(events), len(expected), 'an occurrence ran twice or not at all')
+        self.assertEqual(set(events), expected)
+        runs = [r for r in self.history() if r['outcome'] != 'edit']
+        self.assertEqual(sorted(r['event_id'] for r in runs), sorted(expected))
+        self.assertTrue(all(r['outcome'] == 'succeeded' and r['attempts'] == 1 for r in runs))
+
+    def test_two_concurrent_passes(self):
+        self.concurrent_passes(2)
+
+    def test_four_concurrent_passes(self):
+        self.concurrent_passes(4)
+
+    def test_an_overlapping_pass_does_not_wait_for_a_long_command(self):
+        self.create('--name', 'long', '--every', '1h', '--sh', 'sleep 3')
+        self.create('--name', 'quick', '--every', '1m', '--log', 'q')
+        self.ok('run-once')
+        env = dict(self.env, TRIGGER_NOW=at(HOUR))
+        long_pass = subprocess.Popen([BIN, 'run-once'], env=env)
+        time.sleep(0.5)
+        started = time.monotonic()
+        self.ok('--now', at(HOUR + MINUTE), 'run-once')
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertEqual(long_pass.wait(timeout=30), 0)
+        self.assertEqual([r['outcome'] for r in self.history('long') if r['outcome'] != 'edit'], ['succeeded'])
+
+
+class CrashTest(PassTestCase):
+    def test_a_pass_killed_mid_run_has_its_task_run_again_after_the_lease(self):
+        out = os.path.join(self.dir, 'attempts')
+        self.create('--name', 'victim', '--every', '1h', '--timeout', '1m',
+                    '--sh', f'echo "$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT $$" >> {out}; sleep 30')
+        self.create('--name', 'bystander', '--every', '1h', '--log', 'b')
+        self.ok('run-once')
+        env = dict(self.env, TRIGGER_NOW=at(HOUR))
+        runner = subprocess.Popen([BIN, 'run-once'], env=env, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.read('attempts'):
+                break
+            time.sleep(0.05)
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+        # The machine "crashed": the command dies with its runner.
+        command_pid = int(self.read('attempts')[0].split()[2])
+        os.killpg(command_pid, signal.SIGKILL)
+        event = f'1-{NOW + HOUR}'
+        self.assertEqual([line.split()[:2] for line in self.read('attempts')], [[event, '1']])
+
+        # Within the lease (timeout 1m + 10s + 60s), nobody takes the task over.
+        self.ok('--now', at(HOUR + 100), 'run-once')
+        self.assertEqual(len(self.read('attempts')), 1)
+        status = json.loads(self.ok('--now', at(HOUR + 100), 'status', '--format', 'json'))
+        self.assertEqual((status['running'], status['stuck']), (1, 0))
+        # Past it, status says so, and the next pass runs it again as attempt 2.
+        code, out, err = self.run_trigger('--now', at(HOUR + 131), 'status', '--format', 'json')
+        self.assertEqual((code, json.loads(out)['stuck']), (1, 1))
+        self.assertIn('1 task is stuck past their lease: the pass running them died (the next pass runs them again)',
+                      json.loads(out)['problems'])
+        env = dict(self.env, TRIGGER_NOW=at(HOUR + 131))
+        subprocess.run([BIN, 'run-once'], env=env, check=True, timeout=60)
+        self.assertEqual([line.split()[:2] for line in self.read('attempts')], [[event, '1'], [event, '2']])
+        [final] = [r for r in self.history('victim') if r['outcome'] != 'edit']
+        self.assertEqual((final['event_id'], final['outcome'], final['attempts']), (event, 'succeeded', 2))
+        # Nothing else was duplicated.
+        self.assertEqual(len([r for r in self.history('bystander') if r['outcome'] != 'edit']), 1)
+        self.assertEqual(self.ok('--now', at(HOUR + 131), 'status'), self.ok('--now', at(HOUR + 131), 'status'))
+
+
+class ScheduleTest(PassTestCase):
+    def test_schedule_moves_the_clock_and_keeps_the_last_event(self):
+        self.create('--name', 's', '--every', '1h', '--log', 'x')
+        self.ok('run-once')
+        self.ok('--now', at(HOUR), 'run-once')
+        self.ok('--now', at(HOUR + 10 * MINUTE), 'schedule', 's', '--every', '30m', '--from', '2026-12-01T08:00:00Z')
+        [t] = self.listed()
+        self.assertEqual((t['clock'], t['next_epoch'], t['next_scheduled']),
+                         ('--every 30m --from 2026-12-01T08:00:00Z', NOW + 2 * HOUR, True))  # no pass yet
+        self.ok('--now', at(HOUR + 10 * MINUTE), 'run-once')
+        self.assertEqual(self.listed()[0]['next_epoch'], NOW + HOUR + 30 * MINUTE)
+        [edit] = [r for r in self.history('s') if r['reason'].startswith('scheduled')]
+        self.assertEqual(edit['reason'], 'scheduled: clock --every 1h --from 2026-12-01T08:00:00Z -> '
+                                         '--every 30m --from 2026-12-01T08:00:00Z; next 2026-12-01T10:00:00Z -> '
+                                         '2026-12-01T09:30:00Z')
+
+    def test_schedule_policy_and_zone(self):
+        self.create('--name', 's', '--every', '1h', '--log', 'x')
+        out = json.loads(self.ok('schedule', 's', '--retries', '5', '--tz', 'Asia/Tokyo', '--format', 'json'))
+        self.assertEqual((out['policy']['retries'], out['tz'], out['clock']),
+                         ('5', 'Asia/Tokyo', '--every 1h --from 2026-12-01T17:00:00+09:00'))
+        self.assertEqual(out['next_epoch'], NOW + HOUR)
+
+    def test_a_done_trigger_fires_again_when_moved(self):
+        self.create('--name', 'once', '--at', '+1m', '--log', 'x')
+        self.ok('run-once')
+        self.ok('--now', at(MINUTE), 'run-once')
+        self.assertEqual(self.listed('--all')[0]['state'], 'done')
+        self.ok('--now', at(2 * MINUTE), 'schedule', 'once', '--at', '+1h')
+        self.ok('--now', at(2 * MINUTE + HOUR), 'run-once')
+        self.assertEqual(len([r for r in self.history('once') if r['outcome'] == 'succeeded']), 2)
+
+    def test_bad_schedules_change_nothing(self):
+        self.create('--name', 's', '--every', '1h', '--log', 'x')
+        self.create('--name', 'gone', '--every', '1h', '--log', 'x')
+        self.ok('cancel', 'gone')
+        before = self.snapshot()
+        for code, message, args in [
+            (64, 'nothing to change: give a clock, a policy option or --tz', ['schedule', 's']),
+            (64, "--every: invalid duration 'x': expected a number", ['schedule', 's', '--every', 'x']),
+            (64, "--at '2020-01-01': is not after now (it could never fire)", ['schedule', 's', '--at', '2020-01-01']),
+            (64, "--tz: unknown time zone 'Nowhere'", ['schedule', 's', '--tz', 'Nowhere']),
+            (64, "more than one clock given: use only one", ['schedule', 's', '--never', '--every', '1h']),
+            (64, "--misfire 'x': expected one of all, latest, skip", ['schedule', 's', '--misfire', 'x']),
+            (65, "trigger 'gone' is cancelled; create a new one instead", ['schedule', 'gone', '--every', '2h']),
+            (66, "no trigger 'nope'", ['schedule', 'nope', '--every', '2h']),
+            (64, "ID|NAME missing", ['schedule']),
+        ]:
+            self.fails(code, message, *args)
+        self.assertEqual(self.snapshot(), before)
+
+
+class FireTest(PassTestCase):
+    def test_fire_queues_a_manual_run_and_leaves_the_schedule(self):
+        out = os.path.join(self.dir, 'out')
+        self.create('--name', 'f', '--every', '1d', '--sh', f'echo "$TRIGGER_EVENT_ID" >> {out}')
+        self.ok('run-once')
+        next_before = self.listed()[0]['next_epoch']
+        self.assertEqual(self.ok('--now', at(5), 'fire', 'f'), f'1-m{NOW + 5}\n')
+        self.fails(65, "a manual run of 'f' is already queued for this second", '--now', at(5), 'fire', 'f')
+        self.ok('--now', at(6), 'run-once')
+        self.assertEqual(self.read('out'), [f'1-m{NOW + 5}'])
+        [run] = [r for r in self.history('f') if r['outcome'] != 'edit']
+        self.assertEqual((run['manual'], run['outcome']), (True, 'succeeded'))
+        self.assertEqual(self.listed()[0]['next_epoch'], next_before)
+
+    def test_fire_refuses_finished_triggers(self):
+        self.create('--name', 'c', '--every', '1d', '--log', 'x')
+        self.ok('cancel', 'c')
+        self.fails(65, "trigger 'c' is cancelled; it cannot be fired", 'fire', 'c')
+        self.fails(66, "no trigger 'nope'", 'fire', 'nope')
+
+    def test_cancel_cancels_queued_runs(self):
+        self.create('--name', 'c', '--every', '1d', '--log', 'x')
+        self.ok('fire', 'c')
+        self.ok('cancel', 'c')
+        outcomes = [(r['outcome'], r['manual']) for r in self.history('c')]
+        self.assertEqual(outcomes[0], ('edit', False))
+        self.assertEqual(outcomes[1], ('cancelled', True))
+        self.assertIn('cancelled (1 queued runs cancelled)', self.history('c')[0]['reason'])
+
+
+class StatusTest(PassTestCase):
+    def test_healthy_queue(self):
+        self.create('--every', '1h', '--log', 'x')
+        self.ok('run-once')
+        status = json.loads(self.ok('status', '--format', 'json'))
+        self.assertEqual((status['healthy'], status['problems'], status['due'], status['pending_changes'],
+                          status['last_pass_epoch'], status['triggers']),
+                         (True, [], 0, 0, NOW, {'active': 1, 'cancelled': 0, 'done': 0, 'paused': 0}))
+        self.assertIn('healthy:                 true\n', self.ok('status'))
+
+    def test_no_pass_while_events_are_due(self):
+        self.create('--every', '1m', '--log', 'x')
+        self.ok('run-once')
+        code, out, err = self.run_trigger('--now', at(10 * MINUTE), 'status', '--format', 'json')
+        status = json.loads(out)
+        self.assertEqual((code, status['healthy'], status['due'], status['oldest_due_lag_seconds']),
+                         (1, False, 1, 9 * MINUTE))
+        self.assertEqual(status['problems'], [
+            "no pass for 10m while 1 event is due (is cron running 'trigger run-once'?)"])
+        code, out, err = self.run_trigger('--now', at(10 * MINUTE), 'status')
+        self.assertEqual(code, 1)
+        self.assertIn("problem:                 no pass for 10m while 1 event is due (is cron running 'trigger run-once'?)\n", out)
+
+    def test_recent_failures(self):
+        self.create('--every', '1m', '--sh', 'exit 1')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        code, out, _ = self.run_trigger('--now', at(2 * MINUTE), 'status', '--format', 'tsv')
+        self.assertEqual(code, 1)
+        self.assertIn('failed_last_hour\t1\n', out)
+        self.assertIn("problem\t1 run failed in the last hour (see 'trigger history --failed')\n", out)
+        self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 1)  # still due: no pass since
+        self.ok('--now', at(2 * HOUR), 'run-once', '--max-time', '0')
+        self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 0)
+
+
+class HistoryTest(PassTestCase):
+    def test_formats_and_filters(self):
+        self.create('--name', 'ok', '--every', '1m', '--log', 'fine')
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'exit 2')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        everything = self.history()
+        self.assertEqual([r['outcome'] for r in everything], ['failed', 'succeeded', 'edit', 'edit'])
+        self.assertEqual([r['trigger_name'] for r in self.history('--failed')], ['bad'])
+        self.assertEqual([r['outcome'] for r in self.history('ok')], ['succeeded', 'edit'])
+        self.assertEqual(len(self.history('--limit', '1')), 1)
+        self.assertEqual([r['outcome'] for r in self.history('--since', at(30))], ['failed', 'succeeded'])
+        table = self.ok('history', 'bad').splitlines()
+        self.assertEqual(table[0].split(), ['RECORDED', 'TRIGGER', 'EVENT', 'OUTCOME', 'COUNT', 'ATTEMPTS', 'EXIT', 'REASON'])
+        tsv = self.ok('history', '--format', 'tsv', '--failed').splitlines()
+        self.assertEqual(tsv, [f'{NOW + MINUTE}\t2\tbad\t2-{NOW + MINUTE}\t{NOW + MINUTE}\tfailed\t1\t1\t2\t\texit status 2'])
+        for field in ('trigger_id', 'trigger_name', 'event_id', 'scheduled_epoch', 'count', 'outcome', 'reason',
+                      'manual', 'attempts', 'exit_status', 'started_epoch', 'finished_epoch', 'output'):
+            self.assertIn(field, everything[0])
+
+    def test_bad_options(self):
+        for code, message, args in [
+            (64, "--limit '0': expected a whole number from 1 to 9999999", ['history', '--limit', '0']),
+            (64, "--since: invalid time 'then': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
+             ['history', '--since', 'then']),
+            (66, "no trigger 'nope'", ['history', 'nope']),
+        ]:
+            self.fails(code, message, *args)
+
+
+class GcTest(PassTestCase):
+    def test_gc_prunes_old_history(self):
+        self.create('--name', 'g', '--every', '1d', '--log', 'x')
+        self.ok('run-once')
+        self.ok('--now', at(24 * HOUR), 'run-once')
+        self.assertEqual(len(self.history()), 2)
+        self.assertEqual(self.ok('--now', at(3 * 24 * HOUR), 'gc', '--keep', '2d', '--format', 'json'), '{"deleted": 1}\n')
+        self.assertEqual([r['outcome'] for r in self.history()], ['succeeded'])
+        self.assertEqual(self.ok('--now', at(3 * 24 * HOUR), 'gc'), '')
+        self.fails(64, "--keep: invalid duration '0': must be more than zero", 'gc', '--keep', '0')
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=1)
