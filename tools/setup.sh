@@ -57,17 +57,23 @@ demo() {
 {"name": "demo-backup", "clock": "--every 1d --from 2026-01-01T02:30:00", "tz": "Europe/Berlin", "action": "-- /bin/echo backup done", "policy": {"timeout": "2h", "retries": 2}, "labels": {"demo": "yes"}}
 {"name": "demo-reminder", "clock": "--at 2099-12-31T23:59:00Z", "action": "--sh 'echo happy new century'", "labels": {"demo": "yes"}}
 JSONL
+  echo "== trigger run-once   (what cron runs every minute: schedules the triggers)"
+  trigger run-once
+  echo "== trigger fire demo-backup; trigger run-once   (a manual run, executed by the next pass)"
+  trigger fire demo-backup
+  trigger run-once
+  echo "== trigger history demo-backup --limit 3"
+  trigger history demo-backup --limit 3
   echo "== trigger list --label demo=yes"
   trigger list --label demo=yes
   echo "== trigger show demo-backup"
   trigger show demo-backup
   echo "== trigger next --every 90m --count 3 --format tsv   (a preview, nothing created)"
   trigger next --every 90m --count 3 --format tsv
-  echo "== trigger pause demo-heartbeat; trigger list --state paused --format json"
-  trigger pause demo-heartbeat
-  trigger list --state paused --format json
-  trigger resume demo-heartbeat
-  echo "== done: the triggers are in the default database (see FILES in 'man trigger')"
+  echo "== trigger status"
+  trigger status || true
+  echo "== done: the triggers are in the default database (see FILES in 'man trigger')."
+  echo "   To run them for real, add to root's crontab:  * * * * * $(command -v trigger) run-once"
 }
 
 case "${1:-}" in
