@@ -148,6 +148,32 @@ TEST_CASE("migrations apply to an empty file and re-opening changes nothing", "[
   CHECK(read_bytes(path) == first);
 }
 
+TEST_CASE("a frozen level-1 database migrates forward with its triggers intact", "[store]") {
+  TempDir dir;
+  auto path = dir.file("old.db");
+  std::ifstream dump(std::string(TRIGGER_TEST_DATA) + "/schema-1.sql");
+  REQUIRE(dump.good());
+  std::stringstream sql;
+  sql << dump.rdbuf();
+  exec_sql(path, sql.str().c_str());
+  auto store = open_store(path);
+  auto triggers = store->list_triggers({});
+  REQUIRE(triggers.ok());
+  REQUIRE(triggers->size() == 2);
+  CHECK((*triggers)[0].name == "level1");
+  CHECK((*triggers)[0].action.argv == std::vector<std::string>{"echo hi"});
+  CHECK((*triggers)[0].labels.at("k") == "v");
+  CHECK((*triggers)[1].state == State::kPaused);
+  CHECK(*store->counter("version") == 2);
+  // The level-2 tables are there and usable.
+  auto figures = store->queue_figures(kNow);
+  REQUIRE(figures.ok());
+  CHECK(figures->triggers_by_state.at("active") == 1);
+  auto history = store->history({});
+  REQUIRE(history.ok());
+  CHECK(history->empty());
+}
+
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
   TempDir dir;
   auto path = dir.file("trigger.db");
