@@ -70,6 +70,9 @@ struct Command {
 /// Check the number of operands: kUsage naming the first extra one, or saying `what` is missing.
 Status expect_operands(const Context& ctx, std::size_t min, std::size_t max, const char* what);
 
+/// The database path: --db, else $TRIGGER_DB, else Store::default_path().
+std::string database_path(const Context& ctx);
+
 /// Open the database of ctx (--db, else $TRIGGER_DB, else Store::default_path()) into
 /// ctx.store. The dispatcher calls it for commands whose entry asks for a database.
 Status open_store(Context& ctx, Store::Mode mode);

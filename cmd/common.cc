@@ -109,7 +109,9 @@ Result<int> change_state(Context& ctx, State target) {
       if (target == State::kCancelled) {
         auto cancelled = ctx.store->cancel_tasks(trigger.id, ctx.now);
         if (!cancelled) return cancelled.error();
-        if (*cancelled > 0) what += " (" + std::to_string(*cancelled) + " queued runs cancelled)";
+        if (*cancelled > 0) {
+          what += " (" + std::to_string(*cancelled) + (*cancelled == 1 ? " queued run" : " queued runs") + " cancelled)";
+        }
       }
       auto updated = ctx.store->find_trigger(std::to_string(trigger.id));
       if (!updated) return updated.error();

@@ -26,16 +26,27 @@ Result<int> cmd_fire(Context& ctx) {
     task.last_epoch = trigger->last_event_epoch;
     task.due_epoch = ctx.now;
     task.created_epoch = ctx.now;
+    id = event_id(trigger->id, ctx.now, true);
+    // One manual run a second: its event id must stay unique in the history too.
+    HistoryFilter done;
+    done.trigger_id = trigger->id;
+    done.event_id = id;
+    done.limit = 1;
+    auto earlier = ctx.store->history(done);
+    if (!earlier) return earlier.error();
     auto inserted = ctx.store->insert_task(task);
     if (!inserted) return inserted.error();
-    if (!*inserted) {
-      return data_error("a manual run of '" + ctx.positional[0] + "' is already queued for this second");
+    if (!*inserted || !earlier->empty()) {
+      return data_error("a manual run of '" + ctx.positional[0] + "' was already queued this second");
     }
-    id = event_id(trigger->id, ctx.now, true);
     return Ok{};
   });
   if (!status) return status.error();
-  std::cout << id << "\n";
+  if (ctx.format == Format::kJson) {
+    std::cout << "{\"event_id\": \"" << id << "\"}\n";
+  } else {
+    std::cout << id << "\n";
+  }
   return 0;
 }
 

@@ -38,13 +38,11 @@ Result<int> cmd_history(Context& ctx) {
     filter.since = *parsed;
   }
   std::vector<HistoryRecord> records;
-  std::string tz = "UTC";
   auto status = ctx.store->transaction([&]() -> Status {
     if (!ctx.positional.empty()) {
       auto trigger = ctx.store->find_trigger(ctx.positional[0]);
       if (!trigger) return trigger.error();
       filter.trigger_id = trigger->id;
-      tz = trigger->tz;
     }
     auto found = ctx.store->history(filter);
     if (!found) return found.error();
@@ -77,7 +75,7 @@ Result<int> cmd_history(Context& ctx) {
   for (const auto& r : records) {
     std::string outcome(to_string(r.outcome));
     if (r.manual) outcome += " (manual)";
-    rows.push_back({time_text(r.recorded_epoch, tz), r.trigger_name.value_or(std::to_string(r.trigger_id)),
+    rows.push_back({time_text(r.recorded_epoch, r.trigger_tz), r.trigger_name.value_or(std::to_string(r.trigger_id)),
                     r.event_id.value_or("-"), outcome, std::to_string(r.count),
                     r.attempts ? std::to_string(r.attempts) : "-", r.exit_status ? std::to_string(*r.exit_status) : "-",
                     r.reason.empty() ? "-" : r.reason});

@@ -41,7 +41,7 @@ const std::vector<Command> kCommands = {
    "trigger next CLOCK [--tz ZONE] [--dst RULE] [--count N]\n"
    "trigger next ID|NAME [--count N]",
    "print the next fire times of a clock or a trigger"},
-  {"run-once", cmd_run_once, options_run_once, DbAccess::kReadWrite,
+  {"run-once", cmd_run_once, options_run_once, DbAccess::kNone,  // opens it itself (--dry-run)
    "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run]",
    "one pass: schedule, fire and run what is due (from cron)"},
   {"status", cmd_status, options_status, DbAccess::kReadOnly,
@@ -239,10 +239,14 @@ std::vector<std::string> Context::get_all(const std::string& name) const {
   return {};
 }
 
-Status open_store(Context& ctx, Store::Mode mode) {
+std::string database_path(const Context& ctx) {
   const char* db_env = std::getenv("TRIGGER_DB");
-  ctx.db_path = ctx.get("db").value_or(
-      db_env != nullptr && db_env[0] != '\0' ? db_env : Store::default_path());
+  return ctx.get("db").value_or(db_env != nullptr && db_env[0] != '\0' ? db_env
+                                                                        : Store::default_path());
+}
+
+Status open_store(Context& ctx, Store::Mode mode) {
+  ctx.db_path = database_path(ctx);
   auto store = Store::open(ctx.db_path, mode);
   if (!store) return store.error();
   ctx.store = std::move(*store);

@@ -1,4 +1,6 @@
 // trigger run-once: one pass — schedule what changed, fire what is due, run what is queued.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "commands.h"
@@ -49,6 +51,10 @@ Result<int> cmd_run_once(Context& ctx) {
   } else if (ctx.verbose) {
     options.narrate = [](const std::string& line) { std::cerr << "trigger: " << line << "\n"; };
   }
+  // A dry run changes nothing: not even a missing database is created for it.
+  bool missing = access(database_path(ctx).c_str(), F_OK) != 0;
+  auto opened = open_store(ctx, options.dry_run && missing ? Store::Mode::kReadOnly : Store::Mode::kReadWrite);
+  if (!opened) return opened.error();
   auto report = run_pass(*ctx.store, options);
   if (!report) return report.error();
   if (ctx.format == Format::kJson) {

@@ -35,7 +35,7 @@ Result<int> cmd_schedule(Context& ctx) {
     if (!after) return after.error();
     moved = std::move(*after);
     std::string what = "scheduled";
-    if (current->clock != moved.clock) what += ": clock " + current->clock + " -> " + moved.clock;
+    if (change.clock) what += ": clock " + current->clock + " -> " + moved.clock;
     if (current->tz != moved.tz) what += ": zone " + current->tz + " -> " + moved.tz;
     for (const auto& [option, value] : change.policy) what += ": --" + option + " " + value;
     return record_edit(ctx, &*current, moved, what);

@@ -18,16 +18,26 @@ std::string plural(std::int64_t count, const char* one, const char* many) {
 // Each problem as a sentence; none means healthy.
 std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
   std::vector<std::string> problems;
-  if (figures.due > 0) {
-    const auto& pass = figures.last_pass;
-    if (!pass) {
-      problems.push_back("no pass has ever run while " + plural(figures.due, "event is", "events are") +
-                         " due (is cron running 'trigger run-once'?)");
-    } else if (now - pass->started_epoch > kCronSilenceSeconds) {
-      problems.push_back("no pass for " + format_duration(now - pass->started_epoch) + " while " +
-                         plural(figures.due, "event is", "events are") +
-                         " due (is cron running 'trigger run-once'?)");
-    }
+  // Work is waiting and no pass has come for it: cron is probably not running run-once.
+  std::vector<std::string> waiting;
+  if (figures.due > 0) waiting.push_back(plural(figures.due, "event is", "events are") + " due");
+  if (figures.pending_changes > 0) {
+    waiting.push_back(plural(figures.pending_changes, "change waits", "changes wait") + " to be scheduled");
+  }
+  if (figures.queued > 0) waiting.push_back(plural(figures.queued, "run is", "runs are") + " queued");
+  std::string what;
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    what += (i == 0 ? "" : i + 1 == waiting.size() ? " and " : ", ") + waiting[i];
+  }
+  const auto& pass = figures.last_pass;
+  if (!waiting.empty() && pass && now - pass->started_epoch > kCronSilenceSeconds) {
+    problems.push_back("no pass for " + format_duration(now - pass->started_epoch) + " while " + what +
+                       " (is cron running 'trigger run-once'?)");
+  } else if (!waiting.empty() && !pass && figures.oldest_pending_epoch &&
+             now - *figures.oldest_pending_epoch > kCronSilenceSeconds) {
+    problems.push_back("no pass has ever run, and the first change was made " +
+                       format_duration(now - *figures.oldest_pending_epoch) + " ago: " + what +
+                       " (is cron running 'trigger run-once'?)");
   }
   if (figures.stuck > 0) {
     problems.push_back(plural(figures.stuck, "task is", "tasks are") +
@@ -81,6 +91,7 @@ Result<int> cmd_status(Context& ctx) {
       {"set_aside", figures.set_aside},
       {"last_pass_epoch", maybe(pass ? std::optional<std::int64_t>(pass->started_epoch) : std::nullopt)},
       {"last_pass_duration_ms", maybe(pass ? pass->duration_ms : std::nullopt)},
+      {"last_pass_clock_jump_seconds", maybe(pass ? std::optional<std::int64_t>(pass->clock_jump_seconds) : std::nullopt)},
       {"triggers", triggers},
   };
   if (ctx.format == Format::kJson) {
@@ -90,17 +101,19 @@ Result<int> cmd_status(Context& ctx) {
     for (const auto& [key, value] : json.items()) {
       if (key == "problems" || key == "triggers") continue;
       std::string text = value.is_null() ? (tsv ? "" : "-") : value.dump();
-      if (key == "last_pass_epoch" && !value.is_null() && !tsv) {
-        text = time_text(value.get<std::int64_t>(), "UTC");
+      std::string name = key;
+      if (key == "last_pass_epoch" && !tsv) {  // a time for people, the epoch for scripts
+        name = "last_pass";
+        if (!value.is_null()) text = time_text(value.get<std::int64_t>(), "UTC");
       }
-      std::cout << key << (tsv ? "\t" : ":" + std::string(24 - key.size(), ' ')) << text << "\n";
+      std::cout << name << (tsv ? "\t" : ":" + std::string(30 - name.size(), ' ')) << text << "\n";
     }
     for (const auto& [state, count] : figures.triggers_by_state) {
       std::string key = "triggers_" + state;
-      std::cout << key << (tsv ? "\t" : ":" + std::string(24 - key.size(), ' ')) << count << "\n";
+      std::cout << key << (tsv ? "\t" : ":" + std::string(30 - key.size(), ' ')) << count << "\n";
     }
     for (const auto& problem : problems) {
-      std::cout << "problem" << (tsv ? "\t" + tsv_field(problem) : ":                 " + problem) << "\n";
+      std::cout << "problem" << (tsv ? "\t" + tsv_field(problem) : ":" + std::string(23, ' ') + problem) << "\n";
     }
   }
   return problems.empty() ? kExitOk : kExitTrouble;

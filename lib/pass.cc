@@ -24,7 +24,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::int64_t kKillGraceSeconds = 10;   // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kLeaseMarginSeconds = 60;  // beyond the timeout and the kill grace
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
-constexpr std::size_t kMaxCatchUp = 100000;       // occurrences examined per trigger per batch
+constexpr std::size_t kMaxCatchUp = 100000;    // occurrences fired per trigger per batch
+constexpr std::size_t kMaxScan = 100000000;    // occurrences counted per trigger per batch
 constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
 constexpr std::size_t kPruneSlice = 1000;         // history rows pruned per pass
 
@@ -48,12 +49,18 @@ std::string default_owner() {
   return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
 }
 
-// Whether a trigger with this next time (and runs so far) has finished.
-bool finished(const Trigger& trigger, const Clock& clock, const EventRow& event,
-              std::optional<Epoch> next) {
-  if (trigger.policy.max_runs && event.runs >= *trigger.policy.max_runs) return true;
-  if (!next) return clock.kind() != ClockKind::kNever;
-  return trigger.policy.until_epoch && *next > *trigger.policy.until_epoch;
+// Why a trigger with this next time (and runs so far) has finished, or "" if it has not.
+std::string finished(const Trigger& trigger, const Clock& clock, const EventRow& event,
+                     std::optional<Epoch> next) {
+  const Policy& policy = trigger.policy;
+  if (policy.max_runs && event.runs >= *policy.max_runs) {
+    return "--max-runs " + std::to_string(*policy.max_runs) + " reached";
+  }
+  if (!next) return clock.kind() == ClockKind::kNever ? "" : "no more fire times";
+  if (policy.until_epoch && *next > *policy.until_epoch) {
+    return "past --until " + when(*policy.until_epoch, trigger);
+  }
+  return "";
 }
 
 // Record that a trigger's clock failed and set it aside: no next time until it is edited.
@@ -89,9 +96,14 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
     if (!computed) return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
     next = *computed;
-    if (finished(trigger, **clock, *event, next)) {
+    // --max-runs counts the runs since the clock was last set.
+    if (event->runs_from_epoch != trigger.clock_set_epoch) {
+      event->runs = 0;
+      event->runs_from_epoch = trigger.clock_set_epoch;
+    }
+    if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
       if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-      say(options, label(trigger) + ": done (no more fire times)");
+      say(options, label(trigger) + ": done (" + why + ")");
       next.reset();
     }
   }
@@ -102,33 +114,44 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
   return Ok{};
 }
 
+// A run of occurrences not fired: how many, the first and the last.
+struct Missed {
+  std::int64_t count = 0;
+  Epoch first = 0;
+  Epoch last = 0;
+  void add(Epoch epoch) {
+    if (count++ == 0) first = epoch;
+    first = std::min(first, epoch);
+    last = std::max(last, epoch);
+  }
+};
+
 // The occurrences of one due trigger, classified by its policy.
 struct Firing {
   std::vector<Epoch> fire;
-  std::vector<Epoch> coalesced;
-  std::vector<Epoch> late;     // skipped: older than --grace under --misfire skip
-  std::vector<Epoch> overlap;  // skipped: the previous run still queued or running
-  std::vector<Epoch> capped;   // skipped: --max-runs reached
+  Missed coalesced;
+  Missed late;     // skipped: older than --grace under --misfire skip
+  Missed overlap;  // skipped: the previous run still queued or running
+  Missed capped;   // skipped: --max-runs reached
 };
 
-HistoryRecord skip_record(const Trigger& trigger, const std::vector<Epoch>& occurrences,
-                          Outcome outcome, std::string reason, Epoch now) {
+HistoryRecord skip_record(const Trigger& trigger, const Missed& missed, Outcome outcome,
+                          std::string reason, Epoch now) {
   HistoryRecord record;
   record.trigger_id = trigger.id;
-  record.scheduled_epoch = occurrences.back();
-  record.count = static_cast<std::int64_t>(occurrences.size());
+  record.scheduled_epoch = missed.last;
+  record.count = missed.count;
   record.outcome = outcome;
   record.reason = std::move(reason);
   record.recorded_epoch = now;
-  if (occurrences.size() == 1) record.event_id = event_id(trigger.id, occurrences.back(), false);
+  if (missed.count == 1) record.event_id = event_id(trigger.id, missed.last, false);
   return record;
 }
 
-std::string span(const std::vector<Epoch>& occurrences, const Trigger& trigger) {
-  std::string count = std::to_string(occurrences.size());
-  if (occurrences.size() == 1) return "1 occurrence at " + when(occurrences.front(), trigger);
-  return count + " occurrences from " + when(occurrences.front(), trigger) + " to " +
-         when(occurrences.back(), trigger);
+std::string span(const Missed& missed, const Trigger& trigger) {
+  if (missed.count == 1) return "1 occurrence at " + when(missed.last, trigger);
+  return std::to_string(missed.count) + " occurrences from " + when(missed.first, trigger) + " to " +
+         when(missed.last, trigger);
 }
 
 // Fire one trigger whose next event is due: its tasks, skip records and advanced event are
@@ -148,87 +171,99 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   auto clock = trigger_clock(trigger);
   if (!clock) return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
 
-  // Every occurrence due by now (bounded; the rest wait for the next batch).
-  std::vector<Epoch> due{*event->next_event_epoch};
+  // Walk every occurrence due by now. Those that may fire are kept (at most kMaxCatchUp per
+  // batch: the rest wait for the next one); under --misfire latest and skip the others are only
+  // counted, however many there are (up to kMaxScan).
+  const Policy& policy = trigger.policy;
+  std::vector<Epoch> keep;
+  Missed dropped;  // coalesced (latest) or late (skip)
+  Epoch occurrence = *event->next_event_epoch;
   std::optional<Epoch> after_due;
-  while (true) {
-    auto next = next_event(**clock, due.back(), trigger.clock_set_epoch, true);
+  for (std::size_t scanned = 1;; ++scanned) {
+    switch (policy.misfire) {
+      case Misfire::kAll:
+        keep.push_back(occurrence);
+        break;
+      case Misfire::kLatest:
+        if (!keep.empty()) dropped.add(keep.back());
+        keep = {occurrence};
+        break;
+      case Misfire::kSkip:
+        if (now - occurrence > policy.grace_seconds) {
+          dropped.add(occurrence);
+        } else {
+          keep.push_back(occurrence);
+        }
+        break;
+    }
+    auto next = next_event(**clock, occurrence, trigger.clock_set_epoch, true);
     if (!next) return set_aside(store, trigger, *event, next.error().message(), now, report, options);
     after_due = *next;
-    if (!*next || **next > now || due.size() >= kMaxCatchUp) break;
-    due.push_back(**next);
+    if (!*next || **next > now || (policy.until_epoch && **next > *policy.until_epoch)) break;
+    if (keep.size() >= kMaxCatchUp || scanned >= kMaxScan) break;
+    occurrence = **next;
   }
-  const Policy& policy = trigger.policy;
-  while (policy.until_epoch && !due.empty() && due.back() > *policy.until_epoch) due.pop_back();
+  Epoch last_handled = occurrence;
 
   Firing firing;
-  switch (policy.misfire) {
-    case Misfire::kAll:
-      firing.fire = due;
-      break;
-    case Misfire::kLatest:
-      firing.fire = {due.back()};
-      firing.coalesced.assign(due.begin(), due.end() - 1);
-      break;
-    case Misfire::kSkip:
-      for (Epoch epoch : due) (now - epoch > policy.grace_seconds ? firing.late : firing.fire).push_back(epoch);
-      break;
-  }
+  firing.fire = std::move(keep);
+  if (policy.misfire == Misfire::kLatest) firing.coalesced = dropped;
+  if (policy.misfire == Misfire::kSkip) firing.late = dropped;
   if (policy.max_runs) {
     auto remaining = static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event->runs));
-    if (firing.fire.size() > remaining) {
-      firing.capped.assign(firing.fire.begin() + static_cast<std::ptrdiff_t>(remaining), firing.fire.end());
-      firing.fire.resize(remaining);
+    while (firing.fire.size() > remaining) {
+      firing.capped.add(firing.fire.back());
+      firing.fire.pop_back();
     }
   }
   auto open = store.open_tasks(trigger.id);
   if (!open) return open.error();
-  if (policy.overlap == Overlap::kSkip && *open > 0 && !firing.fire.empty()) {
-    firing.overlap = std::move(firing.fire);
+  if (policy.overlap == Overlap::kSkip && *open > 0) {
+    for (Epoch epoch : firing.fire) firing.overlap.add(epoch);
     firing.fire.clear();
   }
 
   // Catch-up occurrences fired together always queue behind each other, in order.
   bool serial = policy.overlap != Overlap::kAllow || firing.fire.size() > 1;
-  std::optional<Epoch> previous = event->last_event_epoch;
-  for (Epoch epoch : due) {
-    if (std::find(firing.fire.begin(), firing.fire.end(), epoch) != firing.fire.end()) {
-      Task task;
-      task.trigger_id = trigger.id;
-      task.scheduled_epoch = epoch;
-      task.serial = serial;
-      task.last_epoch = previous;
-      task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
-      task.created_epoch = now;
-      auto inserted = store.insert_task(task);
-      if (!inserted) return inserted.error();
-      if (*inserted) {
-        report.fired += 1;
-        event->runs += 1;
-        say(options, label(trigger) + ": fired " + when(epoch, trigger) +
-                         (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")" : ""));
-      }
+  std::optional<Epoch> previous = dropped.count > 0 && (firing.fire.empty() || dropped.last < firing.fire.front())
+                                      ? std::optional<Epoch>(dropped.last)
+                                      : event->last_event_epoch;
+  for (Epoch epoch : firing.fire) {
+    Task task;
+    task.trigger_id = trigger.id;
+    task.scheduled_epoch = epoch;
+    task.serial = serial;
+    task.last_epoch = previous;
+    task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
+    task.created_epoch = now;
+    auto inserted = store.insert_task(task);
+    if (!inserted) return inserted.error();
+    if (*inserted) {
+      report.fired += 1;
+      event->runs += 1;
+      say(options, label(trigger) + ": fired " + when(epoch, trigger) +
+                       (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")" : ""));
     }
     previous = epoch;
   }
   std::vector<HistoryRecord> records;
-  if (!firing.coalesced.empty()) {
+  if (firing.coalesced.count > 0) {
     records.push_back(skip_record(trigger, firing.coalesced, Outcome::kCoalesced,
                                   "missed " + span(firing.coalesced, trigger) +
                                       "; fired the latest instead (--misfire latest)", now));
-    report.coalesced += static_cast<std::int64_t>(firing.coalesced.size());
+    report.coalesced += firing.coalesced.count;
   }
-  if (!firing.late.empty()) {
+  if (firing.late.count > 0) {
     records.push_back(skip_record(trigger, firing.late, Outcome::kSkipped,
                                   span(firing.late, trigger) + " more than " +
                                       format_duration(policy.grace_seconds) + " late (--misfire skip)", now));
   }
-  if (!firing.overlap.empty()) {
+  if (firing.overlap.count > 0) {
     records.push_back(skip_record(trigger, firing.overlap, Outcome::kSkipped,
                                   span(firing.overlap, trigger) +
                                       ": the previous run was still queued or running (--overlap skip)", now));
   }
-  if (!firing.capped.empty()) {
+  if (firing.capped.count > 0) {
     records.push_back(skip_record(trigger, firing.capped, Outcome::kSkipped,
                                   span(firing.capped, trigger) + ": --max-runs " +
                                       std::to_string(*policy.max_runs) + " reached", now));
@@ -239,11 +274,11 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
 
-  if (!due.empty()) event->last_event_epoch = due.back();
+  event->last_event_epoch = last_handled;
   std::optional<Epoch> next = after_due;
-  if (finished(trigger, **clock, *event, next)) {
+  if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
     if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-    say(options, label(trigger) + ": done");
+    say(options, label(trigger) + ": done (" + why + ")");
     next.reset();
   }
   event->next_event_epoch = next;
@@ -382,6 +417,7 @@ Status check_database_safety(const std::string& path) {
   };
   if (path.empty()) return Ok{};
   if (auto file = check(path, "database"); !file) return file;
+  if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
   auto slash = path.rfind('/');
   return check(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash),
                "database directory");
@@ -488,7 +524,13 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   PassReport report;
   if (!options.dry_run) {
-    if (auto safe = check_database_safety(store.path()); !safe) return safe.error();
+    // Commands are not run from a database others could have written them into. A database
+    // of --log actions only is harmless wherever it is.
+    if (auto safe = check_database_safety(store.path()); !safe) {
+      auto commands = store.has_command_actions();
+      if (!commands) return commands.error();
+      if (*commands) return safe.error();
+    }
   }
   auto started = SteadyClock::now();
   Epoch at = now();

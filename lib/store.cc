@@ -28,7 +28,10 @@ constexpr const char* kTriggerColumns =
     "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, "
     "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "
     "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "
-    "t.version, t.created_epoch, t.updated_epoch, e.id, e.last_event_epoch, e.next_event_epoch";
+    "t.version, t.created_epoch, t.updated_epoch, "
+    // Scheduled: the pass has an event row for the trigger's latest version.
+    "e.id IS NOT NULL AND t.version <= (SELECT value FROM counter WHERE name = 'cursor'), "
+    "e.last_event_epoch, e.next_event_epoch";
 constexpr const char* kLastOutcomeColumn =
     "(SELECT h.outcome FROM history h WHERE h.trigger_id = t.id AND h.outcome != 'edit' "
     "ORDER BY h.id DESC LIMIT 1)";
@@ -200,7 +203,7 @@ Trigger read_trigger(SQLite::Statement& s) {
   t.version = s.getColumn(i++).getInt64();
   t.created_epoch = s.getColumn(i++).getInt64();
   t.updated_epoch = s.getColumn(i++).getInt64();
-  t.scheduled = !s.getColumn(i++).isNull();
+  t.scheduled = s.getColumn(i++).getInt() != 0;
   t.last_event_epoch = optional_int(s.getColumn(i++));
   t.next_event_epoch = optional_int(s.getColumn(i++));
   if (i < s.getColumnCount() && !s.getColumn(i).isNull()) t.last_outcome = s.getColumn(i).getString();
@@ -533,13 +536,17 @@ namespace {
 constexpr const char* kSetCounterSql = "UPDATE counter SET value = ? WHERE name = ?";
 constexpr const char* kChangedSinceWhere = " WHERE t.version > ? ORDER BY t.version LIMIT ?";
 constexpr const char* kSelectEventSql =
-    "SELECT last_event_epoch, next_event_epoch, runs, error FROM trigger_event "
+    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error FROM trigger_event "
     "WHERE trigger_id = ?";
 constexpr const char* kUpsertEventSql =
-    "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, error) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
+    "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, "
+    "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
     "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
-    "runs = excluded.runs, error = excluded.error";
+    "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+constexpr const char* kCommandActionsSql =
+    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log' AND state IN ('active', 'paused'))";
+constexpr const char* kOldestPendingSql =
+    "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name = 'cursor')";
 constexpr const char* kFinishTriggerSql =
     "UPDATE trigger SET state = 'done', updated_epoch = ? WHERE id = ? AND state = 'active'";
 constexpr const char* kDueTriggersSql =
@@ -579,13 +586,13 @@ constexpr const char* kInsertHistorySql =
 constexpr const char* kSelectHistorySql =
     "SELECT h.id, h.trigger_id, t.name, h.event_id, h.scheduled_epoch, h.count, h.outcome, "
     "h.reason, h.manual, h.attempts, h.exit_status, h.started_epoch, h.finished_epoch, h.output, "
-    "h.recorded_epoch FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id";
+    "h.recorded_epoch, t.tz FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id";
 constexpr const char* kPruneHistorySql =
     "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE recorded_epoch < ? "
     "ORDER BY recorded_epoch LIMIT ?)";
-constexpr const char* kPrunePassesSql =
+constexpr const char* kPrunePassesSql =  // the latest pass is kept: status reads it
     "DELETE FROM pass WHERE id IN (SELECT id FROM pass WHERE started_epoch < ? "
-    "ORDER BY id LIMIT ?)";
+    "AND id < (SELECT MAX(id) FROM pass) ORDER BY id LIMIT ?)";
 constexpr const char* kBeginPassSql =
     "INSERT INTO pass (owner, started_epoch, clock_jump_seconds) VALUES (?, ?, ?)";
 constexpr const char* kEndPassSql =
@@ -728,7 +735,8 @@ Result<EventRow> Store::event(std::int64_t trigger_id) {
       row.last_event_epoch = optional_int(select.getColumn(0));
       row.next_event_epoch = optional_int(select.getColumn(1));
       row.runs = select.getColumn(2).getInt64();
-      if (auto error = select.getColumn(3); !error.isNull()) row.error = error.getString();
+      row.runs_from_epoch = optional_int(select.getColumn(3));
+      if (auto error = select.getColumn(4); !error.isNull()) row.error = error.getString();
     }
     return row;
   });
@@ -741,7 +749,8 @@ Status Store::write_event(const EventRow& row) {
     bind_optional(upsert, 2, row.last_event_epoch);
     bind_optional(upsert, 3, row.next_event_epoch);
     upsert.bind(4, static_cast<std::int64_t>(row.runs));
-    bind_optional(upsert, 5, row.error);
+    bind_optional(upsert, 5, row.runs_from_epoch);
+    bind_optional(upsert, 6, row.error);
     upsert.exec();
     return Ok{};
   });
@@ -755,6 +764,10 @@ Status Store::finish_trigger(std::int64_t id, Epoch now) {
     update.exec();
     return Ok{};
   });
+}
+
+Result<bool> Store::has_command_actions() {
+  return guarded(path(), [&]() -> Result<bool> { return count_of(*db_, kCommandActionsSql, std::nullopt) != 0; });
 }
 
 Result<std::vector<std::int64_t>> Store::due_triggers(Epoch now, std::size_t limit) {
@@ -908,11 +921,13 @@ Result<std::vector<HistoryRecord>> Store::history(const HistoryFilter& filter) {
       where += condition;
     };
     if (filter.trigger_id) add("h.trigger_id = ?");
+    if (filter.event_id) add("h.event_id = ?");
     if (filter.failed_only) add("h.outcome IN ('failed', 'timed_out')");
     if (filter.since) add("h.recorded_epoch >= ?");
     SQLite::Statement select(*db_, std::string(kSelectHistorySql) + where + " ORDER BY h.id DESC LIMIT ?");
     int index = 1;
     if (filter.trigger_id) select.bind(index++, static_cast<std::int64_t>(*filter.trigger_id));
+    if (filter.event_id) select.bind(index++, *filter.event_id);
     if (filter.since) select.bind(index++, static_cast<std::int64_t>(*filter.since));
     select.bind(index++, static_cast<std::int64_t>(filter.limit));
     std::vector<HistoryRecord> records;
@@ -935,6 +950,7 @@ Result<std::vector<HistoryRecord>> Store::history(const HistoryFilter& filter) {
       r.finished_epoch = optional_int(select.getColumn(i++));
       r.output = select.getColumn(i++).getString();
       r.recorded_epoch = select.getColumn(i++).getInt64();
+      if (auto tz = select.getColumn(i++); !tz.isNull()) r.trigger_tz = tz.getString();
       records.push_back(std::move(r));
     }
     return records;
@@ -998,6 +1014,9 @@ Result<QueueFigures> Store::queue_figures(Epoch now) {
     figures.pending_changes = count_of(*db_, "SELECT (SELECT value FROM counter WHERE name = 'version') - "
                                              "(SELECT value FROM counter WHERE name = 'cursor')",
                                        std::nullopt);
+    SQLite::Statement pending(*db_, kOldestPendingSql);
+    pending.executeStep();
+    figures.oldest_pending_epoch = optional_int(pending.getColumn(0));
     SQLite::Statement due(*db_, kDueFiguresSql);
     due.bind(1, static_cast<std::int64_t>(now));
     due.executeStep();

@@ -270,7 +270,6 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     if (!made) return made.error();
     clock = std::move(*made);
     moved.clock_set_epoch = now;
-    if (moved.state == State::kDone) moved.state = State::kActive;
   } else {
     auto parsed = parse_clock_text(current.clock);
     if (!parsed) return parsed.error();
@@ -280,6 +279,12 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     clock = std::move(*made);
   }
   moved.clock = clock->text();
+  if (moved.state == State::kDone) {
+    // Moved again: active from now, owing nothing for the time it was done (and --max-runs
+    // counts afresh, from this setting of the clock).
+    moved.state = State::kActive;
+    moved.clock_set_epoch = now;
+  }
   for (const auto& [option, value] : change.policy) {
     if (auto status = set_policy_option(moved.policy, option, value, now, *zone); !status) {
       return status.error();

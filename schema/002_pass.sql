@@ -2,8 +2,9 @@
 -- commands append their edits to `history` and `fire` queues manual tasks.
 
 -- What the pass knows of each trigger besides its times: how many occurrences it has fired
--- (for --max-runs) and why its clock was set aside, if it was.
+-- since its clock was last set (for --max-runs) and why its clock was set aside, if it was.
 ALTER TABLE trigger_event ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trigger_event ADD COLUMN runs_from_epoch INTEGER;  -- runs count from this clock setting
 ALTER TABLE trigger_event ADD COLUMN error TEXT;
 
 -- Queued and leased work: one row per occurrence (or manual run) until its final outcome.

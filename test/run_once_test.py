@@ -77,6 +77,41 @@ class RunOnceTest(PassTestCase):
         self.assertEqual(self.snapshot(), before)
         self.assertFalse(os.path.exists(os.path.join(self.dir, 'ran')))
 
+    def test_dry_run_of_a_missing_database_creates_nothing(self):
+        self.assertEqual(self.ok('run-once', '--dry-run'), '')
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_log_actions_run_from_anywhere(self):
+        self.create('--every', '1m', '--log', 'harmless')
+        os.chmod(self.db, 0o666)
+        self.ok('--now', at(MINUTE), 'run-once')
+        self.assertEqual([r['outcome'] for r in self.history()], ['succeeded', 'edit'])
+
+    def test_max_runs_counts_afresh_when_a_done_trigger_is_moved(self):
+        self.create('--name', 'cap', '--every', '1m', '--log', 'x', '--max-runs', '2')
+        for minute in range(0, 5):
+            self.ok('--now', at(minute * MINUTE), 'run-once')
+        self.assertEqual(self.listed('--all')[0]['state'], 'done')
+        self.ok('--now', at(5 * MINUTE), 'schedule', 'cap', '--max-runs', '3')
+        for minute in range(5, 12):
+            self.ok('--now', at(minute * MINUTE), 'run-once')
+        runs = [r for r in self.history('cap') if r['outcome'] == 'succeeded']
+        self.assertEqual(len(runs), 5)
+        self.assertEqual(self.listed('--all')[0]['state'], 'done')
+        code, out, err = self.run_trigger('-v', '--now', at(12 * MINUTE), 'schedule', 'cap', '--every', '2m')
+        code, out, err = self.run_trigger('-v', '--now', at(12 * MINUTE), 'run-once')
+        self.assertEqual(self.listed('--all')[0]['state'], 'active')
+
+    def test_a_week_long_outage_of_a_per_second_trigger_fires_the_latest_once(self):
+        self.create('--name', 's', '--every', '1s', '--log', 'x')
+        self.ok('run-once')
+        report = json.loads(self.ok('--now', at(7 * 24 * HOUR), 'run-once', '--format', 'json'))
+        self.assertEqual((report['fired'], report['coalesced']), (1, 7 * 24 * HOUR - 1))
+        status = json.loads(self.ok('--now', at(7 * 24 * HOUR), 'status', '--format', 'json'))
+        self.assertEqual((status['due'], status['healthy']), (0, True))
+        [run, coalesced] = [r for r in self.history('s') if r['outcome'] != 'edit']
+        self.assertEqual((run['scheduled_epoch'], coalesced['count']), (NOW + 7 * 24 * HOUR, 7 * 24 * HOUR - 1))
+
     def test_verbose_narrates_on_stderr(self):
         self.create('--name', 'n', '--every', '1m', '--log', 'hello there')
         code, out, err = self.run_trigger('-v', 'run-once')
@@ -205,7 +240,8 @@ class ScheduleTest(PassTestCase):
         self.ok('--now', at(HOUR + 10 * MINUTE), 'schedule', 's', '--every', '30m', '--from', '2026-12-01T08:00:00Z')
         [t] = self.listed()
         self.assertEqual((t['clock'], t['next_epoch'], t['next_scheduled']),
-                         ('--every 30m --from 2026-12-01T08:00:00Z', NOW + 2 * HOUR, True))  # no pass yet
+                         # predicted from the new clock until a pass schedules it
+                         ('--every 30m --from 2026-12-01T08:00:00Z', NOW + HOUR + 30 * MINUTE, False))
         self.ok('--now', at(HOUR + 10 * MINUTE), 'run-once')
         self.assertEqual(self.listed()[0]['next_epoch'], NOW + HOUR + 30 * MINUTE)
         [edit] = [r for r in self.history('s') if r['reason'].startswith('scheduled')]
@@ -256,8 +292,10 @@ class FireTest(PassTestCase):
         self.ok('run-once')
         next_before = self.listed()[0]['next_epoch']
         self.assertEqual(self.ok('--now', at(5), 'fire', 'f'), f'1-m{NOW + 5}\n')
-        self.fails(65, "a manual run of 'f' is already queued for this second", '--now', at(5), 'fire', 'f')
-        self.ok('--now', at(6), 'run-once')
+        self.fails(65, "a manual run of 'f' was already queued this second", '--now', at(5), 'fire', 'f')
+        self.ok('--now', at(5), 'run-once')
+        # Even once it has run: event ids stay unique.
+        self.fails(65, "a manual run of 'f' was already queued this second", '--now', at(5), 'fire', 'f')
         self.assertEqual(self.read('out'), [f'1-m{NOW + 5}'])
         [run] = [r for r in self.history('f') if r['outcome'] != 'edit']
         self.assertEqual((run['manual'], run['outcome']), (True, 'succeeded'))
@@ -276,7 +314,7 @@ class FireTest(PassTestCase):
         outcomes = [(r['outcome'], r['manual']) for r in self.history('c')]
         self.assertEqual(outcomes[0], ('edit', False))
         self.assertEqual(outcomes[1], ('cancelled', True))
-        self.assertIn('cancelled (1 queued runs cancelled)', self.history('c')[0]['reason'])
+        self.assertIn('cancelled (1 queued run cancelled)', self.history('c')[0]['reason'])
 
 
 class StatusTest(PassTestCase):
@@ -287,7 +325,7 @@ class StatusTest(PassTestCase):
         self.assertEqual((status['healthy'], status['problems'], status['due'], status['pending_changes'],
                           status['last_pass_epoch'], status['triggers']),
                          (True, [], 0, 0, NOW, {'active': 1, 'cancelled': 0, 'done': 0, 'paused': 0}))
-        self.assertIn('healthy:                 true\n', self.ok('status'))
+        self.assertIn('healthy:                       true\n', self.ok('status'))
 
     def test_no_pass_while_events_are_due(self):
         self.create('--every', '1m', '--log', 'x')
@@ -300,7 +338,15 @@ class StatusTest(PassTestCase):
             "no pass for 10m while 1 event is due (is cron running 'trigger run-once'?)"])
         code, out, err = self.run_trigger('--now', at(10 * MINUTE), 'status')
         self.assertEqual(code, 1)
-        self.assertIn("problem:                 no pass for 10m while 1 event is due (is cron running 'trigger run-once'?)\n", out)
+        self.assertIn("problem:                       no pass for 10m while 1 event is due (is cron running 'trigger run-once'?)\n", out)
+
+    def test_no_pass_has_ever_run(self):
+        self.create('--every', '1m', '--log', 'x')
+        self.assertEqual(self.run_trigger('--now', at(4 * MINUTE), 'status')[0], 0)  # cron may be about to
+        code, out, _ = self.run_trigger('--now', at(6 * MINUTE), 'status', '--format', 'json')
+        self.assertEqual((code, json.loads(out)['problems']), (1, [
+            "no pass has ever run, and the first change was made 6m ago: 1 change waits to be scheduled "
+            "(is cron running 'trigger run-once'?)"]))
 
     def test_recent_failures(self):
         self.create('--every', '1m', '--sh', 'exit 1')

@@ -35,7 +35,8 @@ struct EventRow {
   bool exists = false;
   std::optional<Epoch> last_event_epoch;
   std::optional<Epoch> next_event_epoch;
-  std::int64_t runs = 0;
+  std::int64_t runs = 0;                  ///< occurrences fired since runs_from_epoch
+  std::optional<Epoch> runs_from_epoch;   ///< the clock setting the runs are counted from
   std::optional<std::string> error;
 };
 
@@ -68,6 +69,7 @@ struct HistoryRecord {
   std::int64_t id = 0;
   std::int64_t trigger_id = 0;
   std::optional<std::string> trigger_name;  ///< filled in when read
+  std::string trigger_tz = "UTC";           ///< filled in when read
   std::optional<std::string> event_id;
   std::optional<Epoch> scheduled_epoch;
   std::int64_t count = 1;
@@ -85,6 +87,7 @@ struct HistoryRecord {
 /// Which history records history() returns, newest first.
 struct HistoryFilter {
   std::optional<std::int64_t> trigger_id;
+  std::optional<std::string> event_id;
   bool failed_only = false;  ///< failed and timed_out
   std::optional<Epoch> since;
   std::size_t limit = 20;
@@ -108,9 +111,10 @@ struct PassRecord {
 /// The figures behind `trigger status`.
 struct QueueFigures {
   std::int64_t pending_changes = 0;  ///< version - cursor
+  std::optional<Epoch> oldest_pending_epoch;  ///< when the oldest change not yet scheduled was made
   std::int64_t due = 0;              ///< events due at now
   std::optional<Epoch> oldest_due_epoch;
-  std::int64_t queued = 0;   ///< tasks waiting (or whose lease expired)
+  std::int64_t queued = 0;   ///< tasks waiting, never leased or put back to retry
   std::int64_t running = 0;  ///< tasks leased, lease not expired
   std::int64_t stuck = 0;    ///< tasks whose lease expired: their runner died
   std::int64_t failed_last_hour = 0;
@@ -187,6 +191,9 @@ class Store {
   /// A state the pass derives: the version is not bumped.
   Status finish_trigger(std::int64_t id, Epoch now);
 
+  /// Whether any active or paused trigger runs a command (--sh or a program).
+  Result<bool> has_command_actions();
+
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
   Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit);
 
@@ -220,8 +227,8 @@ class Store {
   /// History records matching `filter`, newest first.
   Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter);
 
-  /// Delete up to `limit` history records (and pass records) recorded before `before`;
-  /// returns how many history records went.
+  /// Delete up to `limit` history records (and pass records, but for the latest) recorded
+  /// before `before`; returns how many history records went.
   Result<std::int64_t> prune_history(Epoch before, std::size_t limit);
 
   /// Start a pass record; returns its id.

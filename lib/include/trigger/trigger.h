@@ -58,7 +58,8 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
                                               const Zone& zone);
 
 /// A trigger as stored. Fields from the event table (written only by run-once) are
-/// last_event_epoch, next_event_epoch and `scheduled` (whether an event row exists).
+/// last_event_epoch, next_event_epoch and `scheduled`: whether the event row reflects the
+/// trigger's latest change (else the next time is predicted from the definition).
 struct Trigger {
   std::int64_t id = 0;
   std::optional<std::string> name;
@@ -106,8 +107,8 @@ struct ScheduleChange {
 };
 
 /// `current` moved by `change` at `now`: a new clock is set at `now`; a new zone alone keeps
-/// the clock's instants; policy options apply over the current policy. A done trigger given a
-/// new clock is active again. Validated as build_trigger() validates. kUsage naming the bad
+/// the clock's instants; policy options apply over the current policy. A done trigger is
+/// active again, its clock counted as set at `now` (so --max-runs counts afresh). Validated as build_trigger() validates. kUsage naming the bad
 /// value, or saying that nothing was given to change; kData for a cancelled trigger.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
