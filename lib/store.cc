@@ -601,8 +601,9 @@ constexpr const char* kEndPassSql =
 constexpr const char* kLastPassSql =
     "SELECT id, owner, started_epoch, finished_epoch, duration_ms, scheduled, fired, ran, failed, "
     "clock_jump_seconds, note FROM pass ORDER BY id DESC LIMIT 1";
-constexpr const char* kDueFiguresSql =
-    "SELECT COUNT(*), MIN(next_event_epoch) FROM trigger_event WHERE next_event_epoch <= ?";
+constexpr const char* kDueFiguresSql =  // of active triggers: a pause since the last pass counts
+    "SELECT COUNT(*), MIN(e.next_event_epoch) FROM trigger_event e JOIN trigger t "
+    "ON t.id = e.trigger_id WHERE e.next_event_epoch <= ? AND t.state = 'active'";
 constexpr const char* kTaskFiguresSql =
     "SELECT COALESCE(SUM(lease_expires_epoch IS NULL), 0), "
     "COALESCE(SUM(lease_expires_epoch > ?), 0), COALESCE(SUM(lease_expires_epoch <= ?), 0) "

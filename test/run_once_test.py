@@ -112,6 +112,18 @@ class RunOnceTest(PassTestCase):
         [run, coalesced] = [r for r in self.history('s') if r['outcome'] != 'edit']
         self.assertEqual((run['scheduled_epoch'], coalesced['count']), (NOW + 7 * 24 * HOUR, 7 * 24 * HOUR - 1))
 
+    def test_linger_fires_what_falls_due_within_the_budget(self):
+        # Real time: --linger is about seconds passing.
+        out = os.path.join(self.dir, 'seconds')
+        self.create('--every', '1s', '--sh', f'echo "$TRIGGER_SCHEDULED_EPOCH" >> {out}', '--overlap', 'allow',
+                    env={'TRIGGER_NOW': None})
+        started = time.monotonic()
+        self.ok('run-once', '--linger', '--max-time', '4s', env={'TRIGGER_NOW': None})
+        self.assertLess(time.monotonic() - started, 8)
+        seconds = [int(line) for line in self.read('seconds')]
+        self.assertGreaterEqual(len(seconds), 2)
+        self.assertEqual(len(seconds), len(set(seconds)))
+
     def test_verbose_narrates_on_stderr(self):
         self.create('--name', 'n', '--every', '1m', '--log', 'hello there')
         code, out, err = self.run_trigger('-v', 'run-once')
