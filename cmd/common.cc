@@ -50,7 +50,8 @@ std::string predicted_next(const Trigger& trigger) {
 
 }  // namespace
 
-Status record_edit(Context& ctx, const Trigger* before, const Trigger& after, const std::string& what) {
+Status record_edit(Context& ctx, const Trigger* before, const Trigger& after,
+                   const std::string& what) {
   HistoryRecord record;
   record.trigger_id = after.id;
   record.outcome = Outcome::kEdit;
@@ -110,7 +111,8 @@ Result<int> change_state(Context& ctx, State target) {
         auto cancelled = ctx.store->cancel_tasks(trigger.id, ctx.now);
         if (!cancelled) return cancelled.error();
         if (*cancelled > 0) {
-          what += " (" + std::to_string(*cancelled) + (*cancelled == 1 ? " queued run" : " queued runs") + " cancelled)";
+          what += " (" + std::to_string(*cancelled) +
+                  (*cancelled == 1 ? " queued run" : " queued runs") + " cancelled)";
         }
       }
       auto updated = ctx.store->find_trigger(std::to_string(trigger.id));

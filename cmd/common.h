@@ -14,7 +14,8 @@ Result<int> change_state(Context& ctx, State target);
 /// Append an edit to the history: `what` changed, with the next time before and after
 /// ("created; next - -> 2026-12-01T09:00:00Z"). `before` is null for a new trigger. Call
 /// inside the command's transaction, after the change.
-Status record_edit(Context& ctx, const Trigger* before, const Trigger& after, const std::string& what);
+Status record_edit(Context& ctx, const Trigger* before, const Trigger& after,
+                   const std::string& what);
 
 /// The trigger named by `ref` (ID|NAME), read in one transaction.
 Result<Trigger> load_trigger(Context& ctx, const std::string& ref);

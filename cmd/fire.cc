@@ -15,8 +15,8 @@ Result<int> cmd_fire(Context& ctx) {
     auto trigger = ctx.store->find_trigger(ctx.positional[0]);
     if (!trigger) return trigger.error();
     if (trigger->state == State::kCancelled || trigger->state == State::kDone) {
-      return data_error("trigger '" + trigger->name.value_or(std::to_string(trigger->id)) + "' is " +
-                        std::string(to_string(trigger->state)) + "; it cannot be fired");
+      return data_error("trigger '" + trigger->name.value_or(std::to_string(trigger->id)) +
+                        "' is " + std::string(to_string(trigger->state)) + "; it cannot be fired");
     }
     Task task;
     task.trigger_id = trigger->id;
@@ -37,7 +37,8 @@ Result<int> cmd_fire(Context& ctx) {
     auto inserted = ctx.store->insert_task(task);
     if (!inserted) return inserted.error();
     if (!*inserted || !earlier->empty()) {
-      return data_error("a manual run of '" + ctx.positional[0] + "' was already queued this second");
+      return data_error("a manual run of '" + ctx.positional[0] +
+                        "' was already queued this second");
     }
     return Ok{};
   });

@@ -39,7 +39,8 @@ Result<int> cmd_gc(Context& ctx) {
   } else if (ctx.format == Format::kTsv) {
     std::cout << deleted << "\n";
   } else if (ctx.verbose) {
-    std::cerr << "trigger: deleted " << deleted << (deleted == 1 ? " history record\n" : " history records\n");
+    std::cerr << "trigger: deleted " << deleted
+              << (deleted == 1 ? " history record\n" : " history records\n");
   }
   return 0;
 }

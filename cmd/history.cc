@@ -13,10 +13,9 @@ constexpr std::size_t kDefaultLimit = 20;
 }  // namespace
 
 void options_history(Options& options) {
-  options.named.add_options()
-      ("failed", "only failed and timed-out runs")
-      ("since", po::value<std::string>()->value_name("TIME"), "only records from TIME on")
-      ("limit", po::value<std::string>()->value_name("N"), "at most N records (default 20)");
+  options.named.add_options()("failed", "only failed and timed-out runs")(
+      "since", po::value<std::string>()->value_name("TIME"), "only records from TIME on")(
+      "limit", po::value<std::string>()->value_name("N"), "at most N records (default 20)");
 }
 
 Result<int> cmd_history(Context& ctx) {
@@ -25,7 +24,8 @@ Result<int> cmd_history(Context& ctx) {
   filter.failed_only = ctx.flag("failed");
   filter.limit = kDefaultLimit;
   if (auto limit = ctx.get("limit")) {
-    bool digits = !limit->empty() && limit->size() <= 7 && limit->find_first_not_of("0123456789") == std::string::npos;
+    bool digits = !limit->empty() && limit->size() <= 7 &&
+                  limit->find_first_not_of("0123456789") == std::string::npos;
     if (!digits || std::stol(*limit) < 1) {
       return usage_error("--limit '" + *limit + "': expected a whole number from 1 to 9999999");
     }
@@ -57,16 +57,25 @@ Result<int> cmd_history(Context& ctx) {
     std::cout << array.dump(2) << "\n";
     return 0;
   }
-  auto number = [](std::optional<std::int64_t> value) { return value ? std::to_string(*value) : std::string(); };
+  auto number = [](std::optional<std::int64_t> value) {
+    return value ? std::to_string(*value) : std::string();
+  };
   if (ctx.format == Format::kTsv) {
     for (const auto& r : records) {
-      std::vector<std::string> fields = {
-          std::to_string(r.recorded_epoch), std::to_string(r.trigger_id), r.trigger_name.value_or(""),
-          r.event_id.value_or(""), number(r.scheduled_epoch), std::string(to_string(r.outcome)),
-          std::to_string(r.count), std::to_string(r.attempts), number(r.exit_status),
-          r.manual ? "manual" : "", r.reason};
+      std::vector<std::string> fields = {std::to_string(r.recorded_epoch),
+                                         std::to_string(r.trigger_id),
+                                         r.trigger_name.value_or(""),
+                                         r.event_id.value_or(""),
+                                         number(r.scheduled_epoch),
+                                         std::string(to_string(r.outcome)),
+                                         std::to_string(r.count),
+                                         std::to_string(r.attempts),
+                                         number(r.exit_status),
+                                         r.manual ? "manual" : "",
+                                         r.reason};
       std::string line;
-      for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "\t" : "") + tsv_field(fields[i]);
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        line += (i ? "\t" : "") + tsv_field(fields[i]);
       std::cout << line << "\n";
     }
     return 0;
@@ -75,12 +84,15 @@ Result<int> cmd_history(Context& ctx) {
   for (const auto& r : records) {
     std::string outcome(to_string(r.outcome));
     if (r.manual) outcome += " (manual)";
-    rows.push_back({time_text(r.recorded_epoch, r.trigger_tz), r.trigger_name.value_or(std::to_string(r.trigger_id)),
-                    r.event_id.value_or("-"), outcome, std::to_string(r.count),
-                    r.attempts ? std::to_string(r.attempts) : "-", r.exit_status ? std::to_string(*r.exit_status) : "-",
+    rows.push_back({time_text(r.recorded_epoch, r.trigger_tz),
+                    r.trigger_name.value_or(std::to_string(r.trigger_id)), r.event_id.value_or("-"),
+                    outcome, std::to_string(r.count), r.attempts ? std::to_string(r.attempts) : "-",
+                    r.exit_status ? std::to_string(*r.exit_status) : "-",
                     r.reason.empty() ? "-" : r.reason});
   }
-  print_table(std::cout, {"RECORDED", "TRIGGER", "EVENT", "OUTCOME", "COUNT", "ATTEMPTS", "EXIT", "REASON"}, rows);
+  print_table(std::cout,
+              {"RECORDED", "TRIGGER", "EVENT", "OUTCOME", "COUNT", "ATTEMPTS", "EXIT", "REASON"},
+              rows);
   return 0;
 }
 

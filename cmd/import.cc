@@ -166,7 +166,8 @@ Result<int> cmd_import(Context& ctx) {
         written = ctx.store->update_trigger(trigger);
         if (written) {
           auto after = ctx.store->find_trigger(std::to_string(trigger.id));
-          written = after ? record_edit(ctx, &*existing, *after, "updated by import") : Status(after.error());
+          written = after ? record_edit(ctx, &*existing, *after, "updated by import")
+                          : Status(after.error());
         }
         ++updated;
       } else if (existing.error().kind() == ErrorKind::kNotFound) {
@@ -174,7 +175,8 @@ Result<int> cmd_import(Context& ctx) {
         written = id ? Status(Ok{}) : Status(id.error());
         if (written) {
           auto after = ctx.store->find_trigger(std::to_string(*id));
-          written = after ? record_edit(ctx, nullptr, *after, "created by import") : Status(after.error());
+          written = after ? record_edit(ctx, nullptr, *after, "created by import")
+                          : Status(after.error());
         }
         ++created;
       } else {

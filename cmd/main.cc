@@ -38,8 +38,8 @@ const std::vector<Command> kCommands = {
    "trigger fire ID|NAME",
    "queue one manual run now"},
   {"next", cmd_next, options_next, DbAccess::kNone,  // opens the database only for ID|NAME
-   "trigger next CLOCK [--tz ZONE] [--dst RULE] [--count N]\n"
-   "trigger next ID|NAME [--count N]",
+   "trigger next CLOCK [--tz ZONE] [--dst RULE] [--count N] [--explain]\n"
+   "trigger next ID|NAME [--count N] [--explain]",
    "print the next fire times of a clock or a trigger"},
   {"run-once", cmd_run_once, options_run_once, DbAccess::kNone,  // opens it itself (--dry-run)
    "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run]",
@@ -242,7 +242,7 @@ std::vector<std::string> Context::get_all(const std::string& name) const {
 std::string database_path(const Context& ctx) {
   const char* db_env = std::getenv("TRIGGER_DB");
   return ctx.get("db").value_or(db_env != nullptr && db_env[0] != '\0' ? db_env
-                                                                        : Store::default_path());
+                                                                       : Store::default_path());
 }
 
 Status open_store(Context& ctx, Store::Mode mode) {

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "options.h"
 #include "output.h"
+#include "trigger/pass.h"
 
 namespace trigger::cmd {
 namespace {
@@ -25,16 +26,44 @@ Result<std::size_t> count_from(const Context& ctx) {
   return static_cast<std::size_t>(count);
 }
 
-Status print_times(const Context& ctx, const std::vector<Epoch>& times, const std::string& tz) {
+// Why each time is where it is (--explain): what the clock says moved it, and the trigger's
+// jitter when it is known (an existing trigger: jitter depends on its id).
+std::vector<std::string> explanations(const Clock& clock, const std::vector<Epoch>& times,
+                                      const Trigger* trigger) {
+  std::vector<std::string> reasons;
+  for (Epoch epoch : times) {
+    std::string reason = clock.explain(epoch);
+    if (trigger != nullptr && trigger->policy.jitter_seconds > 0) {
+      auto offset = jitter_offset(trigger->id, epoch, trigger->policy.jitter_seconds);
+      reason += (reason.empty() ? "" : "; ") + std::string("jitter: runs ") +
+                (offset > 0 ? format_duration(offset) : std::string("0s")) + " later, at " +
+                time_text(epoch + offset, trigger->tz);
+    }
+    reasons.push_back(reason);
+  }
+  return reasons;
+}
+
+Status print_times(const Context& ctx, const std::vector<Epoch>& times, const std::string& tz,
+                   const std::vector<std::string>& reasons) {
+  bool explain = ctx.flag("explain");
   if (ctx.format == Format::kJson) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
-    for (Epoch epoch : times) array.push_back({{"epoch", epoch}, {"time", time_text(epoch, tz)}});
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      nlohmann::ordered_json entry = {{"epoch", times[i]}, {"time", time_text(times[i], tz)}};
+      if (explain) entry["explain"] = reasons[i];
+      array.push_back(entry);
+    }
     std::cout << array.dump(2) << "\n";
     return Ok{};
   }
-  for (Epoch epoch : times) {
-    if (ctx.format == Format::kTsv) std::cout << epoch << "\t";
-    std::cout << time_text(epoch, tz) << "\n";
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    if (ctx.format == Format::kTsv) std::cout << times[i] << "\t";
+    std::cout << time_text(times[i], tz);
+    if (explain && ctx.format == Format::kTsv) std::cout << "\t" << tsv_field(reasons[i]);
+    if (explain && ctx.format == Format::kTable && !reasons[i].empty())
+      std::cout << "  " << reasons[i];
+    std::cout << "\n";
   }
   return Ok{};
 }
@@ -46,7 +75,14 @@ Result<int> next_of_trigger(Context& ctx, std::size_t count) {
   if (!trigger) return trigger.error();
   auto times = trigger_fire_times(*trigger, count);
   if (!times) return times.error();
-  if (auto printed = print_times(ctx, *times, trigger->tz); !printed) return printed.error();
+  std::vector<std::string> reasons(times->size());
+  if (ctx.flag("explain")) {
+    auto clock = trigger_clock(*trigger);
+    if (!clock) return clock.error();
+    reasons = explanations(**clock, *times, &*trigger);
+  }
+  if (auto printed = print_times(ctx, *times, trigger->tz, reasons); !printed)
+    return printed.error();
   return 0;
 }
 
@@ -56,7 +92,8 @@ void options_next(Options& options) {
   add_clock_options(options);
   add_policy_options(options);
   options.named.add_options()("count", po::value<std::string>()->value_name("N"),
-                              "how many times to print (default 5)");
+                              "how many times to print (default 5)")(
+      "explain", "say why each time is where it is (DST, month ends, jitter)");
 }
 
 Result<int> cmd_next(Context& ctx) {
@@ -85,7 +122,9 @@ Result<int> cmd_next(Context& ctx) {
   auto made = trigger_clock(*trigger);
   if (!made) return made.error();
   auto times = upcoming_fire_times(**made, ctx.now, *count, trigger->policy);
-  if (auto printed = print_times(ctx, times, trigger->tz); !printed) return printed.error();
+  std::vector<std::string> reasons = explanations(**made, times, nullptr);
+  if (auto printed = print_times(ctx, times, trigger->tz, reasons); !printed)
+    return printed.error();
   return 0;
 }
 

@@ -23,6 +23,11 @@ std::string cell(std::string text) { return text.empty() ? "-" : text; }
 
 }  // namespace
 
+std::string description_of(const Trigger& trigger) {
+  auto clock = trigger_clock(trigger);
+  return clock ? (*clock)->describe() : clock.error().message();
+}
+
 std::string time_text(std::optional<Epoch> epoch, const std::string& tz) {
   if (!epoch) return "-";
   return format_rfc3339(*epoch, zone_named(tz));
@@ -46,6 +51,7 @@ Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
        trigger.name ? nlohmann::ordered_json(*trigger.name) : nlohmann::ordered_json(nullptr)},
       {"state", to_string(trigger.state)},
       {"clock", trigger.clock},
+      {"description", description_of(trigger)},
       {"tz", trigger.tz},
       {"action", trigger.action.text()},
       {"env", trigger.action.env},
@@ -167,9 +173,10 @@ Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) 
     rows.push_back({std::to_string(trigger.id), cell(trigger.name.value_or("")),
                     std::string(to_string(trigger.state)), trigger.clock, next_text,
                     time_text(trigger.last_event_epoch, trigger.tz), cell(trigger.last_outcome),
-                    trigger.action.text()});
+                    trigger.action.text(), description_of(trigger)});
   }
-  print_table(std::cout, {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION"},
+  print_table(std::cout,
+              {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION", "DESCRIPTION"},
               rows);
   if (any_predicted && !ctx.quiet) {
     std::cout << "* predicted: not yet scheduled by 'trigger run-once'\n";
@@ -184,8 +191,10 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
   return {
       {"id", r.id},
       {"trigger_id", r.trigger_id},
-      {"trigger_name", r.trigger_name ? nlohmann::ordered_json(*r.trigger_name) : nlohmann::ordered_json(nullptr)},
-      {"event_id", r.event_id ? nlohmann::ordered_json(*r.event_id) : nlohmann::ordered_json(nullptr)},
+      {"trigger_name",
+       r.trigger_name ? nlohmann::ordered_json(*r.trigger_name) : nlohmann::ordered_json(nullptr)},
+      {"event_id",
+       r.event_id ? nlohmann::ordered_json(*r.event_id) : nlohmann::ordered_json(nullptr)},
       {"scheduled_epoch", maybe(r.scheduled_epoch)},
       {"count", r.count},
       {"outcome", to_string(r.outcome)},
@@ -199,7 +208,6 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
       {"output", r.output},
   };
 }
-
 
 std::string history_line(const HistoryRecord& r, const std::string& tz) {
   std::string line = time_text(r.recorded_epoch, tz) + " " + std::string(to_string(r.outcome));

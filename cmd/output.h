@@ -16,6 +16,10 @@ namespace trigger::cmd {
 /// A time in the zone named `tz` (UTC if it is unknown), or "-" for none.
 std::string time_text(std::optional<Epoch> epoch, const std::string& tz);
 
+/// The clock of a trigger in plain words ("at 09:00 on Monday through Friday, Europe/Berlin"),
+/// or why it cannot be read.
+std::string description_of(const Trigger& trigger);
+
 /// The stable JSON object of a trigger (trigger(1), "JSON FIELDS").
 Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger);
 

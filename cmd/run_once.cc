@@ -17,18 +17,20 @@ Result<std::size_t> jobs_from(const Context& ctx) {
   bool digits = !text->empty() && text->size() <= 3 &&
                 text->find_first_not_of("0123456789") == std::string::npos;
   int jobs = digits ? std::stoi(*text) : 0;
-  if (jobs < 1 || jobs > 256) return usage_error("--jobs '" + *text + "': expected a whole number from 1 to 256");
+  if (jobs < 1 || jobs > 256)
+    return usage_error("--jobs '" + *text + "': expected a whole number from 1 to 256");
   return static_cast<std::size_t>(jobs);
 }
 
 }  // namespace
 
 void options_run_once(Options& options) {
-  options.named.add_options()
-      ("max-time", po::value<std::string>()->value_name("DURATION"), "stop leasing new work after DURATION (default 50s)")
-      ("jobs", po::value<std::string>()->value_name("N"), "run up to N commands at once (default 4)")
-      ("linger", "stay within --max-time and fire events at their second")
-      ("dry-run", "print what would fire and run; change nothing");
+  options.named.add_options()("max-time", po::value<std::string>()->value_name("DURATION"),
+                              "stop leasing new work after DURATION (default 50s)")(
+      "jobs", po::value<std::string>()->value_name("N"),
+      "run up to N commands at once (default 4)")(
+      "linger", "stay within --max-time and fire events at their second")(
+      "dry-run", "print what would fire and run; change nothing");
 }
 
 Result<int> cmd_run_once(Context& ctx) {
@@ -53,17 +55,22 @@ Result<int> cmd_run_once(Context& ctx) {
   }
   // A dry run changes nothing: not even a missing database is created for it.
   bool missing = access(database_path(ctx).c_str(), F_OK) != 0;
-  auto opened = open_store(ctx, options.dry_run && missing ? Store::Mode::kReadOnly : Store::Mode::kReadWrite);
+  auto opened = open_store(
+      ctx, options.dry_run && missing ? Store::Mode::kReadOnly : Store::Mode::kReadWrite);
   if (!opened) return opened.error();
   auto report = run_pass(*ctx.store, options);
   if (!report) return report.error();
   if (ctx.format == Format::kJson) {
-    nlohmann::ordered_json json = {
-        {"scheduled", report->scheduled}, {"fired", report->fired},
-        {"skipped", report->skipped},     {"coalesced", report->coalesced},
-        {"set_aside", report->set_aside}, {"ran", report->ran},
-        {"retried", report->retried},     {"failed", report->failed},
-        {"clock_jump_seconds", report->clock_jump_seconds}, {"failures", report->failures}};
+    nlohmann::ordered_json json = {{"scheduled", report->scheduled},
+                                   {"fired", report->fired},
+                                   {"skipped", report->skipped},
+                                   {"coalesced", report->coalesced},
+                                   {"set_aside", report->set_aside},
+                                   {"ran", report->ran},
+                                   {"retried", report->retried},
+                                   {"failed", report->failed},
+                                   {"clock_jump_seconds", report->clock_jump_seconds},
+                                   {"failures", report->failures}};
     std::cout << json.dump(2) << "\n";
   }
   // Silent on success: cron mails whatever a pass prints.

@@ -31,14 +31,12 @@ Result<int> cmd_show(Context& ctx) {
   if (!json) return json.error();
   auto times = trigger_fire_times(trigger, kUpcomingCount);
   if (!times) return times.error();
-  auto clock = trigger_clock(trigger);
-  std::string description = clock ? (*clock)->describe() : clock.error().message();
+  std::string description = description_of(trigger);
 
   if (ctx.format == Format::kJson) {
     nlohmann::ordered_json upcoming_json = nlohmann::ordered_json::array();
     for (Epoch epoch : *times)
       upcoming_json.push_back({{"epoch", epoch}, {"time", time_text(epoch, trigger.tz)}});
-    (*json)["description"] = description;
     (*json)["upcoming"] = upcoming_json;
     nlohmann::ordered_json history_array = nlohmann::ordered_json::array();
     for (const auto& record : recent) history_array.push_back(history_json(record));

@@ -22,17 +22,19 @@ std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
   std::vector<std::string> waiting;
   if (figures.due > 0) waiting.push_back(plural(figures.due, "event is", "events are") + " due");
   if (figures.pending_changes > 0) {
-    waiting.push_back(plural(figures.pending_changes, "change waits", "changes wait") + " to be scheduled");
+    waiting.push_back(plural(figures.pending_changes, "change waits", "changes wait") +
+                      " to be scheduled");
   }
-  if (figures.queued > 0) waiting.push_back(plural(figures.queued, "run is", "runs are") + " queued");
+  if (figures.queued > 0)
+    waiting.push_back(plural(figures.queued, "run is", "runs are") + " queued");
   std::string what;
   for (std::size_t i = 0; i < waiting.size(); ++i) {
     what += (i == 0 ? "" : i + 1 == waiting.size() ? " and " : ", ") + waiting[i];
   }
   const auto& pass = figures.last_pass;
   if (!waiting.empty() && pass && now - pass->started_epoch > kCronSilenceSeconds) {
-    problems.push_back("no pass for " + format_duration(now - pass->started_epoch) + " while " + what +
-                       " (is cron running 'trigger run-once'?)");
+    problems.push_back("no pass for " + format_duration(now - pass->started_epoch) + " while " +
+                       what + " (is cron running 'trigger run-once'?)");
   } else if (!waiting.empty() && !pass && figures.oldest_pending_epoch &&
              now - *figures.oldest_pending_epoch > kCronSilenceSeconds) {
     problems.push_back("no pass has ever run, and the first change was made " +
@@ -89,9 +91,11 @@ Result<int> cmd_status(Context& ctx) {
       {"stuck", figures.stuck},
       {"failed_last_hour", figures.failed_last_hour},
       {"set_aside", figures.set_aside},
-      {"last_pass_epoch", maybe(pass ? std::optional<std::int64_t>(pass->started_epoch) : std::nullopt)},
+      {"last_pass_epoch",
+       maybe(pass ? std::optional<std::int64_t>(pass->started_epoch) : std::nullopt)},
       {"last_pass_duration_ms", maybe(pass ? pass->duration_ms : std::nullopt)},
-      {"last_pass_clock_jump_seconds", maybe(pass ? std::optional<std::int64_t>(pass->clock_jump_seconds) : std::nullopt)},
+      {"last_pass_clock_jump_seconds",
+       maybe(pass ? std::optional<std::int64_t>(pass->clock_jump_seconds) : std::nullopt)},
       {"triggers", triggers},
   };
   if (ctx.format == Format::kJson) {
@@ -113,7 +117,8 @@ Result<int> cmd_status(Context& ctx) {
       std::cout << key << (tsv ? "\t" : ":" + std::string(30 - key.size(), ' ')) << count << "\n";
     }
     for (const auto& problem : problems) {
-      std::cout << "problem" << (tsv ? "\t" + tsv_field(problem) : ":" + std::string(23, ' ') + problem) << "\n";
+      std::cout << "problem"
+                << (tsv ? "\t" + tsv_field(problem) : ":" + std::string(23, ' ') + problem) << "\n";
     }
   }
   return problems.empty() ? kExitOk : kExitTrouble;

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "calendar.h"
 #include "text.h"
 #include "trigger/action.h"
 
@@ -112,9 +113,7 @@ Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set
     case ClockKind::kCron:
     case ClockKind::kDaily:
     case ClockKind::kMonthly:
-      return usage_error(std::string(option_of(spec.kind)) + " " + in_quotes(spec.value) +
-                         ": calendar clocks (--cron, --daily, --monthly) are not available "
-                         "in this version yet");
+      return make_calendar_clock(spec, set_epoch, zone);
   }
   return Error(ErrorKind::kInternal, "unknown clock kind");
 }

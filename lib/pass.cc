@@ -21,13 +21,13 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::int64_t kKillGraceSeconds = 10;   // SIGTERM, then SIGKILL this much later
+constexpr std::int64_t kKillGraceSeconds = 10;    // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kLeaseMarginSeconds = 60;  // beyond the timeout and the kill grace
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
-constexpr std::size_t kMaxCatchUp = 100000;    // occurrences fired per trigger per batch
-constexpr std::size_t kMaxScan = 100000000;    // occurrences counted per trigger per batch
+constexpr std::size_t kMaxCatchUp = 100000;  // occurrences fired per trigger per batch
+constexpr std::size_t kMaxScan = 100000000;  // occurrences counted per trigger per batch
 constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
-constexpr std::size_t kPruneSlice = 1000;         // history rows pruned per pass
+constexpr std::size_t kPruneSlice = 1000;  // history rows pruned per pass
 
 void say(const PassOptions& options, const std::string& line) {
   if (options.narrate) options.narrate(line);
@@ -92,9 +92,11 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
   std::optional<Epoch> next;
   if (trigger.state == State::kActive) {
     auto clock = trigger_clock(trigger);
-    if (!clock) return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
+    if (!clock)
+      return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
     auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
-    if (!computed) return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
+    if (!computed)
+      return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
     next = *computed;
     // --max-runs counts the runs since the clock was last set.
     if (event->runs_from_epoch != trigger.clock_set_epoch) {
@@ -150,8 +152,8 @@ HistoryRecord skip_record(const Trigger& trigger, const Missed& missed, Outcome 
 
 std::string span(const Missed& missed, const Trigger& trigger) {
   if (missed.count == 1) return "1 occurrence at " + when(missed.last, trigger);
-  return std::to_string(missed.count) + " occurrences from " + when(missed.first, trigger) + " to " +
-         when(missed.last, trigger);
+  return std::to_string(missed.count) + " occurrences from " + when(missed.first, trigger) +
+         " to " + when(missed.last, trigger);
 }
 
 // Fire one trigger whose next event is due: its tasks, skip records and advanced event are
@@ -160,7 +162,8 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
                 const PassOptions& options) {
   auto event = store.event(trigger_id);
   if (!event) return event.error();
-  if (!event->next_event_epoch || *event->next_event_epoch > now) return Ok{};  // another pass did it
+  if (!event->next_event_epoch || *event->next_event_epoch > now)
+    return Ok{};  // another pass did it
   auto found = store.find_trigger(std::to_string(trigger_id));
   if (!found) return found.error();
   const Trigger& trigger = *found;
@@ -169,7 +172,8 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
     return store.write_event(*event);
   }
   auto clock = trigger_clock(trigger);
-  if (!clock) return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
+  if (!clock)
+    return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
 
   // Walk every occurrence due by now. Those that may fire are kept (at most kMaxCatchUp per
   // batch: the rest wait for the next one); under --misfire latest and skip the others are only
@@ -197,7 +201,8 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
         break;
     }
     auto next = next_event(**clock, occurrence, trigger.clock_set_epoch, true);
-    if (!next) return set_aside(store, trigger, *event, next.error().message(), now, report, options);
+    if (!next)
+      return set_aside(store, trigger, *event, next.error().message(), now, report, options);
     after_due = *next;
     if (!*next || **next > now || (policy.until_epoch && **next > *policy.until_epoch)) break;
     if (keep.size() >= kMaxCatchUp || scanned >= kMaxScan) break;
@@ -210,7 +215,8 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   if (policy.misfire == Misfire::kLatest) firing.coalesced = dropped;
   if (policy.misfire == Misfire::kSkip) firing.late = dropped;
   if (policy.max_runs) {
-    auto remaining = static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event->runs));
+    auto remaining =
+        static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event->runs));
     while (firing.fire.size() > remaining) {
       firing.capped.add(firing.fire.back());
       firing.fire.pop_back();
@@ -225,9 +231,10 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
 
   // Catch-up occurrences fired together always queue behind each other, in order.
   bool serial = policy.overlap != Overlap::kAllow || firing.fire.size() > 1;
-  std::optional<Epoch> previous = dropped.count > 0 && (firing.fire.empty() || dropped.last < firing.fire.front())
-                                      ? std::optional<Epoch>(dropped.last)
-                                      : event->last_event_epoch;
+  std::optional<Epoch> previous =
+      dropped.count > 0 && (firing.fire.empty() || dropped.last < firing.fire.front())
+          ? std::optional<Epoch>(dropped.last)
+          : event->last_event_epoch;
   for (Epoch epoch : firing.fire) {
     Task task;
     task.trigger_id = trigger.id;
@@ -241,8 +248,10 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
     if (*inserted) {
       report.fired += 1;
       event->runs += 1;
-      say(options, label(trigger) + ": fired " + when(epoch, trigger) +
-                       (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")" : ""));
+      say(options,
+          label(trigger) + ": fired " + when(epoch, trigger) +
+              (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
+                                       : ""));
     }
     previous = epoch;
   }
@@ -250,27 +259,34 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   if (firing.coalesced.count > 0) {
     records.push_back(skip_record(trigger, firing.coalesced, Outcome::kCoalesced,
                                   "missed " + span(firing.coalesced, trigger) +
-                                      "; fired the latest instead (--misfire latest)", now));
+                                      "; fired the latest instead (--misfire latest)",
+                                  now));
     report.coalesced += firing.coalesced.count;
   }
   if (firing.late.count > 0) {
     records.push_back(skip_record(trigger, firing.late, Outcome::kSkipped,
                                   span(firing.late, trigger) + " more than " +
-                                      format_duration(policy.grace_seconds) + " late (--misfire skip)", now));
+                                      format_duration(policy.grace_seconds) +
+                                      " late (--misfire skip)",
+                                  now));
   }
   if (firing.overlap.count > 0) {
-    records.push_back(skip_record(trigger, firing.overlap, Outcome::kSkipped,
-                                  span(firing.overlap, trigger) +
-                                      ": the previous run was still queued or running (--overlap skip)", now));
+    records.push_back(
+        skip_record(trigger, firing.overlap, Outcome::kSkipped,
+                    span(firing.overlap, trigger) +
+                        ": the previous run was still queued or running (--overlap skip)",
+                    now));
   }
   if (firing.capped.count > 0) {
     records.push_back(skip_record(trigger, firing.capped, Outcome::kSkipped,
                                   span(firing.capped, trigger) + ": --max-runs " +
-                                      std::to_string(*policy.max_runs) + " reached", now));
+                                      std::to_string(*policy.max_runs) + " reached",
+                                  now));
   }
   for (const auto& record : records) {
     if (record.outcome == Outcome::kSkipped) report.skipped += record.count;
-    say(options, label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason);
+    say(options,
+        label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason);
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
 
@@ -330,8 +346,8 @@ struct Running {
 };
 
 // Record the end of one run: a retry, or the final outcome.
-Status finish_run(Store& store, const Running& run, const RunResult& result,
-                  PassReport& report, const PassOptions& options) {
+Status finish_run(Store& store, const Running& run, const RunResult& result, PassReport& report,
+                  const PassOptions& options) {
   Epoch finished_epoch = now();
   const Policy& policy = run.trigger.policy;
   Outcome outcome = result.succeeded() ? Outcome::kSucceeded
@@ -349,8 +365,9 @@ Status finish_run(Store& store, const Running& run, const RunResult& result,
       if (!retried) return retried.error();
       if (*retried) {
         report.retried += 1;
-        say(options, label(run.trigger) + ": event " + id + " attempt " + std::to_string(run.task.attempt) +
-                         " " + what + "; retry in " + format_duration(delay));
+        say(options, label(run.trigger) + ": event " + id + " attempt " +
+                         std::to_string(run.task.attempt) + " " + what + "; retry in " +
+                         format_duration(delay));
       }
       return Ok{};
     }
@@ -370,7 +387,8 @@ Status finish_run(Store& store, const Running& run, const RunResult& result,
     auto completed = store.complete_task(run.task, record);
     if (!completed) return completed.error();
     if (!*completed) {
-      say(options, label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded");
+      say(options,
+          label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded");
       return Ok{};
     }
     if (outcome != Outcome::kSucceeded) {
@@ -406,7 +424,8 @@ Status check_database_safety(const std::string& path) {
     std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
     if (info.st_mode & (S_IWGRP | S_IWOTH)) {
       return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
-                                           in_quotes(file) + ": mode " + mode + " lets others write it");
+                                           in_quotes(file) + ": mode " + mode +
+                                           " lets others write it");
     }
     if (info.st_uid != geteuid() && info.st_uid != 0) {
       return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
@@ -419,7 +438,9 @@ Status check_database_safety(const std::string& path) {
   if (auto file = check(path, "database"); !file) return file;
   if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
   auto slash = path.rfind('/');
-  return check(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash),
+  return check(slash == std::string::npos ? "."
+               : slash == 0               ? "/"
+                                          : path.substr(0, slash),
                "database directory");
 }
 
@@ -434,7 +455,8 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
       auto changed = store.triggers_changed_since(*cursor, options.batch);
       if (!changed) return changed.error();
       for (const auto& trigger : *changed) {
-        if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled) return scheduled;
+        if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled)
+          return scheduled;
       }
       count = changed->size();
       if (count > 0) return store.set_counter("cursor", changed->back().version);
@@ -452,7 +474,8 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
     if (!due) return due.error();
     if (due->empty()) return Ok{};
     for (std::int64_t id : *due) {
-      auto fired = store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
+      auto fired =
+          store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
       if (fired) continue;
       if (fired.error().kind() == ErrorKind::kBusy) return fired;
       // A trigger that cannot be fired is set aside; the queue goes on.
@@ -502,7 +525,8 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
           logged.exit_status = 0;
           logged.output = run.trigger.action.argv.front();
           say(options, label(run.trigger) + ": log: " + logged.output);
-          if (auto finished = finish_run(store, run, logged, report, options); !finished) return finished;
+          if (auto finished = finish_run(store, run, logged, report, options); !finished)
+            return finished;
           leasing = true;
           continue;
         }
@@ -517,7 +541,8 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
     if (running.empty()) return Ok{};
     for (auto& [handle, result] : pool.wait(std::chrono::seconds(1))) {
       auto found = running.find(handle);
-      if (auto finished = finish_run(store, found->second, result, report, options); !finished) return finished;
+      if (auto finished = finish_run(store, found->second, result, report, options); !finished)
+        return finished;
       running.erase(found);
       leasing = true;  // a serial task may have become runnable
     }
@@ -543,7 +568,8 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
     // The clock moved back: nothing fires twice (each event fires only after its last), and
     // the jump is on record.
     report.clock_jump_seconds = at - (*last)->started_epoch;
-    say(options, "the clock moved back " + format_duration(-report.clock_jump_seconds) + " since the last pass");
+    say(options, "the clock moved back " + format_duration(-report.clock_jump_seconds) +
+                     " since the last pass");
   }
 
   if (options.dry_run) {
@@ -590,7 +616,8 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   };
   if (auto done = phases(at); !done) return done.error();
   // --linger: stay within the budget and fire what falls due at its second.
-  while (options.linger && !now_is_fixed() && SteadyClock::now() + std::chrono::seconds(1) < deadline) {
+  while (options.linger && !now_is_fixed() &&
+         SteadyClock::now() + std::chrono::seconds(1) < deadline) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     if (auto done = phases(now()); !done) return done.error();
   }
@@ -599,7 +626,8 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
     auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
     if (!pruned) return pruned.error();
     pass.finished_epoch = now();
-    pass.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+    pass.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
     pass.scheduled = report.scheduled;
     pass.fired = report.fired;
     pass.ran = report.ran;

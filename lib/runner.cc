@@ -37,7 +37,8 @@ namespace {
     }
     _exit(127);
   };
-  if (request.cwd && chdir(request.cwd->c_str()) != 0) fail("change to directory", request.cwd->c_str());
+  if (request.cwd && chdir(request.cwd->c_str()) != 0)
+    fail("change to directory", request.cwd->c_str());
   execvpe(argv[0], argv, envp);
   fail("run", argv[0]);
   _exit(127);
@@ -77,7 +78,8 @@ int ProcessPool::start(const RunRequest& request) {
   child.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(request.timeout_seconds);
   if (pipe2(fds, O_CLOEXEC) != 0) {
     child.result.exit_status = 127;
-    child.result.output = std::string("trigger: cannot create a pipe: ") + std::strerror(errno) + "\n";
+    child.result.output =
+        std::string("trigger: cannot create a pipe: ") + std::strerror(errno) + "\n";
     children_[handle] = child;
     return handle;
   }
@@ -156,7 +158,8 @@ std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::millisecon
         child.killed = true;
         kill(-child.pid, SIGKILL);
       }
-      wake = std::min(wake, child.terminated ? (child.killed ? wake : child.kill_at) : child.deadline);
+      wake =
+          std::min(wake, child.terminated ? (child.killed ? wake : child.kill_at) : child.deadline);
       if (child.output_fd >= 0) fds.push_back({child.output_fd, POLLIN, 0});
       if (child.pid_fd >= 0) {
         fds.push_back({child.pid_fd, POLLIN, 0});

@@ -206,7 +206,8 @@ Trigger read_trigger(SQLite::Statement& s) {
   t.scheduled = s.getColumn(i++).getInt() != 0;
   t.last_event_epoch = optional_int(s.getColumn(i++));
   t.next_event_epoch = optional_int(s.getColumn(i++));
-  if (i < s.getColumnCount() && !s.getColumn(i).isNull()) t.last_outcome = s.getColumn(i).getString();
+  if (i < s.getColumnCount() && !s.getColumn(i).isNull())
+    t.last_outcome = s.getColumn(i).getString();
   return t;
 }
 
@@ -544,9 +545,11 @@ constexpr const char* kUpsertEventSql =
     "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
     "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
 constexpr const char* kCommandActionsSql =
-    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log' AND state IN ('active', 'paused'))";
+    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log' AND state IN ('active', "
+    "'paused'))";
 constexpr const char* kOldestPendingSql =
-    "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name = 'cursor')";
+    "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name "
+    "= 'cursor')";
 constexpr const char* kFinishTriggerSql =
     "UPDATE trigger SET state = 'done', updated_epoch = ? WHERE id = ? AND state = 'active'";
 constexpr const char* kDueTriggersSql =
@@ -611,7 +614,8 @@ constexpr const char* kTaskFiguresSql =
 constexpr const char* kFailedSinceSql =
     "SELECT COUNT(*) FROM history WHERE outcome IN ('failed', 'timed_out') AND finished_epoch >= ?";
 constexpr const char* kSetAsideSql = "SELECT COUNT(*) FROM trigger_event WHERE error IS NOT NULL";
-constexpr const char* kStatesSql = "SELECT state, COUNT(*) FROM trigger GROUP BY state ORDER BY state";
+constexpr const char* kStatesSql =
+    "SELECT state, COUNT(*) FROM trigger GROUP BY state ORDER BY state";
 
 template <class Enum>
 struct Named {
@@ -627,11 +631,13 @@ std::string_view name_of(const Named<Enum> (&table)[N], Enum value) {
   return "?";
 }
 
-constexpr Named<Outcome> kOutcomes[] = {
-    {Outcome::kSucceeded, "succeeded"}, {Outcome::kFailed, "failed"},
-    {Outcome::kTimedOut, "timed_out"},  {Outcome::kSkipped, "skipped"},
-    {Outcome::kCoalesced, "coalesced"}, {Outcome::kCancelled, "cancelled"},
-    {Outcome::kEdit, "edit"}};
+constexpr Named<Outcome> kOutcomes[] = {{Outcome::kSucceeded, "succeeded"},
+                                        {Outcome::kFailed, "failed"},
+                                        {Outcome::kTimedOut, "timed_out"},
+                                        {Outcome::kSkipped, "skipped"},
+                                        {Outcome::kCoalesced, "coalesced"},
+                                        {Outcome::kCancelled, "cancelled"},
+                                        {Outcome::kEdit, "edit"}};
 
 Outcome parse_outcome(const std::string& text) {
   for (const auto& entry : kOutcomes) {
@@ -710,7 +716,8 @@ Status Store::set_counter(std::string_view name, std::int64_t value) {
   });
 }
 
-Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version, std::size_t limit) {
+Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version,
+                                                           std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::vector<Trigger>> {
     SQLite::Statement select(*db_, select_triggers_unordered(kChangedSinceWhere));
     select.bind(1, static_cast<std::int64_t>(version));
@@ -768,7 +775,9 @@ Status Store::finish_trigger(std::int64_t id, Epoch now) {
 }
 
 Result<bool> Store::has_command_actions() {
-  return guarded(path(), [&]() -> Result<bool> { return count_of(*db_, kCommandActionsSql, std::nullopt) != 0; });
+  return guarded(path(), [&]() -> Result<bool> {
+    return count_of(*db_, kCommandActionsSql, std::nullopt) != 0;
+  });
 }
 
 Result<std::vector<std::int64_t>> Store::due_triggers(Epoch now, std::size_t limit) {
@@ -925,7 +934,8 @@ Result<std::vector<HistoryRecord>> Store::history(const HistoryFilter& filter) {
     if (filter.event_id) add("h.event_id = ?");
     if (filter.failed_only) add("h.outcome IN ('failed', 'timed_out')");
     if (filter.since) add("h.recorded_epoch >= ?");
-    SQLite::Statement select(*db_, std::string(kSelectHistorySql) + where + " ORDER BY h.id DESC LIMIT ?");
+    SQLite::Statement select(
+        *db_, std::string(kSelectHistorySql) + where + " ORDER BY h.id DESC LIMIT ?");
     int index = 1;
     if (filter.trigger_id) select.bind(index++, static_cast<std::int64_t>(*filter.trigger_id));
     if (filter.event_id) select.bind(index++, *filter.event_id);
@@ -1012,9 +1022,11 @@ Result<std::optional<PassRecord>> Store::last_pass() {
 Result<QueueFigures> Store::queue_figures(Epoch now) {
   return guarded(path(), [&]() -> Result<QueueFigures> {
     QueueFigures figures;
-    figures.pending_changes = count_of(*db_, "SELECT (SELECT value FROM counter WHERE name = 'version') - "
-                                             "(SELECT value FROM counter WHERE name = 'cursor')",
-                                       std::nullopt);
+    figures.pending_changes =
+        count_of(*db_,
+                 "SELECT (SELECT value FROM counter WHERE name = 'version') - "
+                 "(SELECT value FROM counter WHERE name = 'cursor')",
+                 std::nullopt);
     SQLite::Statement pending(*db_, kOldestPendingSql);
     pending.executeStep();
     figures.oldest_pending_epoch = optional_int(pending.getColumn(0));

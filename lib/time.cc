@@ -209,6 +209,43 @@ std::optional<Epoch> Zone::from_local(std::int64_t local_seconds) const {
   return local_seconds - info.first.offset.count();
 }
 
+Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
+  LocalInstants instants;
+  if (zone_ == nullptr) {
+    instants.first = local_seconds;
+    return instants;
+  }
+  auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
+  switch (info.result) {
+    case date::local_info::unique:
+      instants.first = local_seconds - info.first.offset.count();
+      break;
+    case date::local_info::ambiguous:
+      instants.kind = LocalInstants::kRepeated;
+      instants.first = local_seconds - info.first.offset.count();
+      instants.second = local_seconds - info.second.offset.count();
+      break;
+    case date::local_info::nonexistent:
+      instants.kind = LocalInstants::kGap;
+      instants.first = info.second.begin.time_since_epoch().count();
+      break;
+  }
+  return instants;
+}
+
+Zone::OffsetSpan Zone::span_at(Epoch epoch) const {
+  static constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
+  if (zone_ == nullptr) return {-kForever, kForever, 0};
+  auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
+  // date/tz marks the first and last spans with the limits of its time type: keep them in range.
+  auto clamp = [](auto point) {
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(point.time_since_epoch()).count();
+    return std::max<Epoch>(-kForever, std::min<Epoch>(kForever, seconds));
+  };
+  return {clamp(info.begin), clamp(info.end), info.offset.count()};
+}
+
 Result<std::int64_t> parse_duration(std::string_view text) {
   if (text.empty()) return bad_duration(text, "empty");
   std::int64_t total = 0;

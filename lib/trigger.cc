@@ -109,12 +109,15 @@ Status check_fire_times(const Policy& policy, const Clock& clock, State state,
   if (live && clock.kind() != ClockKind::kNever) {
     auto first = clock.first_after(now);
     if (!first && spec.kind == ClockKind::kAt) {
-      return usage_error("--at " + in_quotes(spec.value) + ": is not after now (it could never fire)");
+      return usage_error("--at " + in_quotes(spec.value) +
+                         ": is not after now (it could never fire)");
     }
-    if (!first) return usage_error("clock " + in_quotes(clock.text()) + " has no fire time after now");
+    if (!first)
+      return usage_error("clock " + in_quotes(clock.text()) + " has no fire time after now");
     if (policy.until_epoch && *first > *policy.until_epoch) {
       return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, zone)) +
-                         ": is before the first fire time " + in_quotes(format_rfc3339(*first, zone)));
+                         ": is before the first fire time " +
+                         in_quotes(format_rfc3339(*first, zone)));
     }
   }
   return Ok{};
@@ -217,13 +220,15 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
     return spec.tz ? usage_error("--tz: " + zone.error().message()) : zone.error();
   }
   trigger.tz = zone->name();
-  auto clock = make_clock(spec.clock, now, *zone);
-  if (!clock) return clock.error();
   for (const auto& [option, value] : spec.policy) {
     if (auto status = set_policy_option(trigger.policy, option, value, now, *zone); !status) {
       return status.error();
     }
   }
+  ClockSpec clock_spec = spec.clock;
+  clock_spec.dst = trigger.policy.dst;
+  auto clock = make_clock(clock_spec, now, *zone);
+  if (!clock) return clock.error();
   for (const auto& label : spec.labels) {
     auto equals = label.find('=');
     std::string key = label.substr(0, equals);
@@ -238,7 +243,8 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
     }
     trigger.labels[key] = label.substr(equals + 1);
   }
-  if (auto valid = check_fire_times(trigger.policy, **clock, spec.state, spec.clock, now, *zone); !valid) {
+  if (auto valid = check_fire_times(trigger.policy, **clock, spec.state, spec.clock, now, *zone);
+      !valid) {
     return valid.error();
   }
   trigger.clock = (*clock)->text();
@@ -250,7 +256,8 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   return trigger;
 }
 
-Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now) {
+Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change,
+                                   Epoch now) {
   if (!change.clock && !change.tz && change.policy.empty()) {
     return usage_error("nothing to change: give a clock, a policy option or --tz");
   }
@@ -262,10 +269,16 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
   if (!zone) return change.tz ? usage_error("--tz: " + zone.error().message()) : zone.error();
   Trigger moved = current;
   moved.tz = zone->name();
+  for (const auto& [option, value] : change.policy) {
+    if (auto status = set_policy_option(moved.policy, option, value, now, *zone); !status) {
+      return status.error();
+    }
+  }
   ClockSpec spec;
   std::unique_ptr<const Clock> clock;
   if (change.clock) {
     spec = *change.clock;
+    spec.dst = moved.policy.dst;
     auto made = make_clock(spec, now, *zone);
     if (!made) return made.error();
     clock = std::move(*made);
@@ -274,7 +287,18 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     auto parsed = parse_clock_text(current.clock);
     if (!parsed) return parsed.error();
     spec = *parsed;
-    auto made = make_clock(spec, current.clock_set_epoch, *zone);  // same instants, new zone
+    spec.dst = moved.policy.dst;
+    if (spec.kind == ClockKind::kMonthly && change.tz) {
+      // A calendar clock keeps its wall-clock time in the new zone: the anchor's local time.
+      auto old_zone = Zone::locate(current.tz);
+      if (!old_zone) return old_zone.error();
+      auto anchor = parse_time(spec.value, now, *old_zone);
+      if (!anchor) return anchor.error();
+      spec.value = format_rfc3339(*anchor, *old_zone).substr(0, 19);
+    }
+    auto made = make_clock(spec, current.clock_set_epoch,
+                           *zone);  // --at, --every: same instants; calendar clocks: same
+                                    // wall-clock times in the new zone
     if (!made) return made.error();
     clock = std::move(*made);
   }
@@ -284,11 +308,6 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     // counts afresh, from this setting of the clock).
     moved.state = State::kActive;
     moved.clock_set_epoch = now;
-  }
-  for (const auto& [option, value] : change.policy) {
-    if (auto status = set_policy_option(moved.policy, option, value, now, *zone); !status) {
-      return status.error();
-    }
   }
   if (auto valid = check_fire_times(moved.policy, *clock, moved.state, spec, now, *zone); !valid) {
     return valid.error();
@@ -305,6 +324,7 @@ Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
   }
   auto spec = parse_clock_text(trigger.clock);
   if (!spec) return spec.error();
+  spec->dst = trigger.policy.dst;
   return make_clock(*spec, trigger.clock_set_epoch, *zone);
 }
 

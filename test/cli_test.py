@@ -180,11 +180,19 @@ class ListTest(TriggerTestCase):
 
     def test_table_marks_predicted_times(self):
         self.assertEqual(self.ok('list'), (
-            'ID  NAME        STATE   CLOCK                                   NEXT                   LAST  OUTCOME  ACTION\n'
-            '1   db.nightly  active  --every 1d --from 2026-12-01T08:00:00Z  2026-12-02T08:00:00Z*  -     -        --log n\n'
-            '2   db.weekly   active  --every 1w --from 2026-12-01T08:00:00Z  2026-12-08T08:00:00Z*  -     -        --log w\n'
-            '4   -           active  --every 1h --from 2026-12-01T08:00:00Z  2026-12-01T09:00:00Z*  -     -        --log anonymous\n'
+            'ID  NAME        STATE   CLOCK                                   NEXT                   LAST  OUTCOME  ACTION           DESCRIPTION\n'
+            '1   db.nightly  active  --every 1d --from 2026-12-01T08:00:00Z  2026-12-02T08:00:00Z*  -     -        --log n          every 1d from 2026-12-01T08:00:00Z\n'
+            '2   db.weekly   active  --every 1w --from 2026-12-01T08:00:00Z  2026-12-08T08:00:00Z*  -     -        --log w          every 1w from 2026-12-01T08:00:00Z\n'
+            '4   -           active  --every 1h --from 2026-12-01T08:00:00Z  2026-12-01T09:00:00Z*  -     -        --log anonymous  every 1h from 2026-12-01T08:00:00Z\n'
             "* predicted: not yet scheduled by 'trigger run-once'\n"))
+
+    def test_calendar_clocks_are_listed_with_a_plain_description(self):
+        self.create('--name', 'weekdays', '--cron', '0 9 * * 1-5', '--tz', 'Europe/Berlin', '--log', 'w')
+        [t] = self.listed('--name', 'weekdays')
+        self.assertEqual((t['clock'], t['description'], t['next']),
+                         ("--cron '0 9 * * 1-5'", 'at 09:00 on Monday through Friday, Europe/Berlin',
+                          '2026-12-02T09:00:00+01:00'))  # 09:00 on the 1st is now, not after
+        self.assertIn('description:  at 09:00 on Monday through Friday, Europe/Berlin\n', self.ok('show', 'weekdays'))
 
     def test_tsv_has_the_documented_columns(self):
         lines = self.ok('list', '--format', 'tsv', '--all').splitlines()
@@ -211,7 +219,7 @@ class ListTest(TriggerTestCase):
 
     def test_empty_list_in_every_format(self):
         os.unlink(self.db)
-        self.assertEqual(self.ok('list'), 'ID  NAME  STATE  CLOCK  NEXT  LAST  OUTCOME  ACTION\n')
+        self.assertEqual(self.ok('list'), 'ID  NAME  STATE  CLOCK  NEXT  LAST  OUTCOME  ACTION  DESCRIPTION\n')
         self.assertEqual(self.ok('list', '--format', 'json'), '[]\n')
         self.assertEqual(self.ok('list', '--format', 'tsv'), '')
 
@@ -417,7 +425,7 @@ class ImportExportTest(TriggerTestCase):
             '{"name": "b", "action": "--log x"}': "field 'clock' is missing",
             '{"name": "b", "clock": "--every 1h"}': "field 'action' is missing",
             '{"name": "b", "clock": "--cron x", "action": "--log x"}':
-                "--cron 'x': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
+                "--cron 'x': expected 5 fields, got 1",
             '{"name": "b", "clock": "sometimes", "action": "--log x"}': "not a clock: 'sometimes'",
             '{"name": "b", "clock": "--every 1h", "action": "--run x"}': "not an action: '--run x'",
             '{"name": "b", "clock": "--every 1h", "action": "--log x", "tz": "Mars/Base"}':
@@ -509,12 +517,12 @@ class BadInputTest(TriggerTestCase):
          ['create', '--every', '1h', '--log', 'x', '--until', '-1h']),
         (64, "--max-runs '0': expected a whole number from 1 to 999999", ['create', '--every', '1h', '--log', 'x', '--max-runs', '0']),
         (64, "--label 'x': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'", ['create', '--every', '1h', '--log', 'x', '--label', 'x']),
-        (64, "--cron '0 9 * * *': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
-         ['create', '--cron', '0 9 * * *', '--log', 'x']),
-        (64, "--daily '09:00': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
-         ['create', '--daily', '09:00', '--log', 'x']),
-        (64, "--monthly '2026-12-31': calendar clocks (--cron, --daily, --monthly) are not available in this version yet",
-         ['create', '--monthly', '2026-12-31', '--log', 'x']),
+        (64, "--cron '0 25 * * *': hour '25' is out of range 0-23", ['create', '--cron', '0 25 * * *', '--log', 'x']),
+        (64, "--cron '0 0 31 4 *' can never match (no day of the allowed months fits the day fields)",
+         ['create', '--cron', '0 0 31 4 *', '--log', 'x']),
+        (64, "--daily '9:00': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59", ['create', '--daily', '9:00', '--log', 'x']),
+        (64, "--monthly: invalid time '2026-02-30': no such date", ['create', '--monthly', '2026-02-30', '--log', 'x']),
+        (64, "--dst 'winter': expected one of auto, once, literal", ['create', '--daily', '09:00', '--dst', 'winter', '--log', 'x']),
         (64, "unrecognised option '--colour' (see 'trigger create --help')", ['create', '--every', '1h', '--log', 'x', '--colour']),
         (64, "unexpected argument 'extra'", ['create', '--every', '1h', '--log', 'x', 'extra']),
         (64, "--format 'xml': expected table, json or tsv", ['--format', 'xml', 'list']),

@@ -1,6 +1,10 @@
 #include "trigger/clock.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "trigger/trigger.h"
 
 using trigger::ClockKind;
 using trigger::ClockSpec;
@@ -117,15 +121,13 @@ TEST_CASE("bad clock values are usage errors naming the option and the value", "
        "+DURATION or -DURATION"},
       {{ClockKind::kAt, "2026-02-30", std::nullopt},
        "--at: invalid time '2026-02-30': no such date"},
-      {{ClockKind::kCron, "0 9 * * *", std::nullopt},
-       "--cron '0 9 * * *': calendar clocks (--cron, --daily, --monthly) are not available in this "
-       "version yet"},
-      {{ClockKind::kDaily, "09:00", std::nullopt},
-       "--daily '09:00': calendar clocks (--cron, --daily, --monthly) are not available in this "
-       "version yet"},
-      {{ClockKind::kMonthly, "2026-01-31", std::nullopt},
-       "--monthly '2026-01-31': calendar clocks (--cron, --daily, --monthly) are not available in "
-       "this version yet"},
+      {{ClockKind::kCron, "0 9 * * 8", std::nullopt},
+       "--cron '0 9 * * 8': day-of-week '8' is out of range 0-7"},
+      {{ClockKind::kDaily, "09:60", std::nullopt},
+       "--daily '09:60': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59"},
+      {{ClockKind::kMonthly, "soon", std::nullopt},
+       "--monthly: invalid time 'soon': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], "
+       "+DURATION or -DURATION"},
   };
   for (const auto& c : cases) {
     INFO(c.message);
@@ -167,4 +169,298 @@ TEST_CASE("a clock that does not move forward is an error for that trigger", "[c
   REQUIRE_FALSE(next.ok());
   CHECK(next.error().kind() == trigger::ErrorKind::kInternal);
   CHECK(next.error().message() == "clock '--at @500' did not move forward from 1000");
+}
+
+// --- calendar clocks ------------------------------------------------------------------------
+
+namespace {
+
+std::unique_ptr<const trigger::Clock> calendar(ClockKind kind, const std::string& value,
+                                               const char* zone,
+                                               trigger::DstRule dst = trigger::DstRule::kAuto,
+                                               Epoch set_epoch = 0) {
+  trigger::ClockSpec spec{kind, value, std::nullopt, dst};
+  return clock(spec, set_epoch, zone);
+}
+
+std::vector<Epoch> times_after(const trigger::Clock& clock, Epoch after, std::size_t count) {
+  std::vector<Epoch> times;
+  for (auto next = clock.first_after(after); next && times.size() < count;
+       next = clock.first_after(*next)) {
+    times.push_back(*next);
+  }
+  return times;
+}
+
+Epoch utc(const char* text) {
+  auto parsed = trigger::parse_time(text, 0, Zone::utc());
+  REQUIRE(parsed.ok());
+  return *parsed;
+}
+
+}  // namespace
+
+TEST_CASE("--monthly reproduces the seed's subscription vectors", "[clock][calendar]") {
+  std::ifstream vectors(std::string(TRIGGER_TEST_DATA) + "/subscription.tsv");
+  REQUIRE(vectors.good());
+  int checked = 0;
+  for (std::string line; std::getline(vectors, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    std::stringstream columns(line);
+    for (std::string field; std::getline(columns, field, '\t');) fields.push_back(field);
+    REQUIRE(fields.size() == 5);
+    INFO(fields[0]);
+    auto spec = trigger::parse_clock_text(fields[1]);
+    REQUIRE(spec.ok());
+    auto zone = Zone::locate(fields[2]);
+    REQUIRE(zone.ok());
+    auto now = trigger::parse_time(fields[3], 0, *zone);
+    REQUIRE(now.ok());
+    auto made = trigger::make_clock(*spec, *now, *zone);
+    REQUIRE(made.ok());
+    std::vector<Epoch> expected;
+    std::stringstream epochs(fields[4]);
+    for (std::string epoch; std::getline(epochs, epoch, ',');)
+      expected.push_back(std::stoll(epoch));
+    CHECK(times_after(**made, *now, expected.size()) == expected);
+    ++checked;
+  }
+  CHECK(checked >= 1);
+}
+
+TEST_CASE("--monthly clamps to the month's last day and explains it", "[clock][calendar]") {
+  auto monthly = calendar(ClockKind::kMonthly, "2026-01-31T09:00", "Europe/Berlin");
+  CHECK(monthly->text() == "--monthly 2026-01-31T09:00:00+01:00");
+  auto times = times_after(*monthly, utc("2026-01-31T08:00:00Z"), 3);
+  CHECK(times == std::vector<Epoch>{utc("2026-02-28T08:00:00Z"), utc("2026-03-31T07:00:00Z"),
+                                    utc("2026-04-30T07:00:00Z")});
+  CHECK(monthly->explain(times[0]) ==
+        "day 31 does not exist in February 2026: clamped to the last day, the 28th");
+  CHECK(monthly->explain(times[1]).empty());
+}
+
+TEST_CASE("--daily fires at its local time, under each DST rule", "[clock][calendar]") {
+  struct Case {
+    const char* at;
+    const char* zone;
+    trigger::DstRule dst;
+    const char* after;
+    std::vector<const char*> times;
+  };
+  using trigger::DstRule;
+  const Case cases[] = {
+      // Berlin springs forward at 02:00 on 2027-03-28: 02:30 does not exist.
+      {"02:30",
+       "Europe/Berlin",
+       DstRule::kAuto,
+       "2027-03-27T00:00:00Z",
+       {"2027-03-27T01:30:00Z", "2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"}},
+      {"02:30",
+       "Europe/Berlin",
+       DstRule::kOnce,
+       "2027-03-27T00:00:00Z",
+       {"2027-03-27T01:30:00Z", "2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"}},
+      {"02:30",
+       "Europe/Berlin",
+       DstRule::kLiteral,
+       "2027-03-27T00:00:00Z",
+       {"2027-03-27T01:30:00Z", "2027-03-29T00:30:00Z"}},
+      // and falls back at 03:00 on 2026-10-25: 02:30 happens twice.
+      {"02:30",
+       "Europe/Berlin",
+       DstRule::kAuto,
+       "2026-10-24T00:00:00Z",
+       {"2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}},
+      {"02:30",
+       "Europe/Berlin",
+       DstRule::kLiteral,
+       "2026-10-24T00:00:00Z",
+       {"2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z",
+        "2026-10-26T01:30:00Z"}},
+      // New York: 2026-11-01 01:30 twice; 2027-03-14 02:30 never.
+      {"01:30",
+       "America/New_York",
+       DstRule::kAuto,
+       "2026-10-31T12:00:00Z",
+       {"2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"}},
+      {"01:30",
+       "America/New_York",
+       DstRule::kLiteral,
+       "2026-10-31T12:00:00Z",
+       {"2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z", "2026-11-02T06:30:00Z"}},
+      {"02:30",
+       "America/New_York",
+       DstRule::kAuto,
+       "2027-03-13T12:00:00Z",
+       {"2027-03-14T07:00:00Z", "2027-03-15T06:30:00Z"}},
+      // Lord Howe moves by 30 minutes: at 02:00 on 2026-10-04 clocks go to 02:30.
+      {"02:15",
+       "Australia/Lord_Howe",
+       DstRule::kAuto,
+       "2026-10-02T12:00:00Z",
+       {"2026-10-02T15:45:00Z", "2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"}},
+      {"02:15",
+       "Australia/Lord_Howe",
+       DstRule::kLiteral,
+       "2026-10-02T12:00:00Z",
+       {"2026-10-02T15:45:00Z", "2026-10-04T15:15:00Z"}},
+      // A zone without DST: nothing moves.
+      {"09:00:30",
+       "Asia/Kolkata",
+       DstRule::kAuto,
+       "2026-03-28T00:00:00Z",
+       {"2026-03-28T03:30:30Z", "2026-03-29T03:30:30Z"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.at << " " << c.zone << " " << to_string(c.dst) << " after " << c.after);
+    auto daily = calendar(ClockKind::kDaily, c.at, c.zone, c.dst);
+    std::vector<Epoch> expected;
+    for (const char* t : c.times) expected.push_back(utc(t));
+    CHECK(times_after(*daily, utc(c.after), expected.size()) == expected);
+  }
+}
+
+TEST_CASE("--daily explains a gap and a repeated hour", "[clock][calendar]") {
+  auto gap = calendar(ClockKind::kDaily, "02:30", "Europe/Berlin");
+  CHECK(gap->explain(utc("2027-03-28T01:00:00Z")) ==
+        "02:30 on 2027-03-28 does not exist (Europe/Berlin skips it for daylight saving): fired at "
+        "the end of the gap");
+  CHECK(gap->explain(utc("2027-03-29T00:30:00Z")).empty());
+  auto repeat = calendar(ClockKind::kDaily, "02:30", "Europe/Berlin", trigger::DstRule::kLiteral);
+  CHECK(repeat->explain(utc("2026-10-25T01:30:00Z")) ==
+        "02:30 on 2026-10-25 occurs twice (Europe/Berlin): this is its second occurrence");
+}
+
+TEST_CASE("bad --daily and --monthly values are usage errors naming them", "[clock][calendar]") {
+  struct Case {
+    ClockKind kind;
+    const char* value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {ClockKind::kDaily, "9:00",
+       "--daily '9:00': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59"},
+      {ClockKind::kDaily, "24:00",
+       "--daily '24:00': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59"},
+      {ClockKind::kDaily, "09:00:60",
+       "--daily '09:00:60': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59"},
+      {ClockKind::kDaily, "", "--daily '': expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59"},
+      {ClockKind::kMonthly, "2026-02-30", "--monthly: invalid time '2026-02-30': no such date"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.message);
+    auto made = trigger::make_clock({c.kind, c.value, std::nullopt, trigger::DstRule::kAuto}, 0,
+                                    Zone::utc());
+    REQUIRE_FALSE(made.ok());
+    CHECK(made.error().message() == c.message);
+  }
+}
+
+TEST_CASE("--cron across DST changes follows SPEC §4's rule and --dst", "[clock][calendar]") {
+  using trigger::DstRule;
+  struct Case {
+    const char* expression;
+    const char* zone;
+    DstRule dst;
+    const char* after;
+    std::vector<const char*> times;
+  };
+  const Case cases[] = {
+      // New York falls back at 02:00 EDT on 2026-11-01: 01:00-01:59 happens twice.
+      // Every hour allowed: every real instant whose local time matches (auto = literal).
+      {"*/30 * * * *",
+       "America/New_York",
+       DstRule::kAuto,
+       "2026-11-01T04:00:00Z",
+       {"2026-11-01T04:30:00Z", "2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z",
+        "2026-11-01T06:00:00Z", "2026-11-01T06:30:00Z", "2026-11-01T07:00:00Z"}},
+      // --dst once: each local time once, at its first occurrence.
+      {"*/30 * * * *",
+       "America/New_York",
+       DstRule::kOnce,
+       "2026-11-01T04:00:00Z",
+       {"2026-11-01T04:30:00Z", "2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z",
+        "2026-11-01T07:00:00Z"}},
+      // A fixed hour: fixed-time under auto, so 01:30 fires once; literally it fires twice.
+      {"30 1 * * *",
+       "America/New_York",
+       DstRule::kAuto,
+       "2026-10-31T12:00:00Z",
+       {"2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"}},
+      {"30 1 * * *",
+       "America/New_York",
+       DstRule::kLiteral,
+       "2026-10-31T12:00:00Z",
+       {"2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z", "2026-11-02T06:30:00Z"}},
+      // Spring forward in New York on 2027-03-14: every minute of 02:xx falls in the gap and
+      // fixed-time matches there coalesce into one run at 03:00 EDT.
+      {"*/20 2 * * *",
+       "America/New_York",
+       DstRule::kAuto,
+       "2027-03-14T06:00:00Z",
+       {"2027-03-14T07:00:00Z", "2027-03-15T06:00:00Z"}},
+      {"*/20 2 * * *",
+       "America/New_York",
+       DstRule::kLiteral,
+       "2027-03-14T06:00:00Z",
+       {"2027-03-15T06:00:00Z", "2027-03-15T06:20:00Z"}},
+      // Lord Howe falls back 30 minutes at 02:00 on 2027-04-04: 01:30-01:59 happens twice.
+      {"*/15 1 * * *",
+       "Australia/Lord_Howe",
+       DstRule::kAuto,
+       "2027-04-03T14:00:00Z",
+       {"2027-04-03T14:15:00Z", "2027-04-03T14:30:00Z", "2027-04-03T14:45:00Z",
+        "2027-04-04T14:30:00Z"}},
+      {"*/15 1 * * *",
+       "Australia/Lord_Howe",
+       DstRule::kLiteral,
+       "2027-04-03T14:00:00Z",
+       {"2027-04-03T14:15:00Z", "2027-04-03T14:30:00Z", "2027-04-03T14:45:00Z",
+        "2027-04-03T15:00:00Z", "2027-04-03T15:15:00Z", "2027-04-04T14:30:00Z"}},
+      // Berlin springs forward on 2026-03-29 (SPEC's example).
+      {"30 2 * * *",
+       "Europe/Berlin",
+       DstRule::kAuto,
+       "2026-03-28T12:00:00Z",
+       {"2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}},
+      {"30 2 * * *",
+       "Europe/Berlin",
+       DstRule::kLiteral,
+       "2026-03-28T12:00:00Z",
+       {"2026-03-30T00:30:00Z", "2026-03-31T00:30:00Z"}},
+      // No DST: nothing moves.
+      {"0 9 * * 1-5",
+       "Asia/Kolkata",
+       DstRule::kAuto,
+       "2026-03-27T00:00:00Z",
+       {"2026-03-27T03:30:00Z", "2026-03-30T03:30:00Z"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.expression << " " << c.zone << " " << to_string(c.dst) << " after " << c.after);
+    auto cron = calendar(ClockKind::kCron, c.expression, c.zone, c.dst);
+    std::vector<Epoch> expected;
+    for (const char* t : c.times) expected.push_back(utc(t));
+    CHECK(times_after(*cron, utc(c.after), expected.size()) == expected);
+  }
+}
+
+TEST_CASE("calendar clocks are strictly increasing through a year of DST changes",
+          "[clock][calendar]") {
+  for (const char* zone : {"America/New_York", "Europe/Berlin", "Australia/Lord_Howe"}) {
+    for (auto dst :
+         {trigger::DstRule::kAuto, trigger::DstRule::kOnce, trigger::DstRule::kLiteral}) {
+      for (const char* expression : {"*/7 * * * *", "15,45 0-3 * * *", "0 2 * * 0"}) {
+        INFO(zone << " " << to_string(dst) << " " << expression);
+        auto cron = calendar(ClockKind::kCron, expression, zone, dst);
+        Epoch at = utc("2026-01-01T00:00:00Z");
+        for (int i = 0; i < 20000; ++i) {
+          auto next = cron->first_after(at);
+          REQUIRE(next.has_value());
+          REQUIRE(*next > at);
+          at = *next;
+        }
+      }
+    }
+  }
 }

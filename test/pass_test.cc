@@ -63,12 +63,13 @@ class Fixture {
     INFO((built.ok() ? "" : built.error().message()));
     REQUIRE(built.ok());
     std::int64_t id = 0;
-    REQUIRE(store_->transaction([&]() -> trigger::Status {
-                    auto inserted = store_->insert_trigger(*built);
-                    if (!inserted) return inserted.error();
-                    id = *inserted;
-                    return trigger::Ok{};
-                  })
+    REQUIRE(store_
+                ->transaction([&]() -> trigger::Status {
+                  auto inserted = store_->insert_trigger(*built);
+                  if (!inserted) return inserted.error();
+                  id = *inserted;
+                  return trigger::Ok{};
+                })
                 .ok());
     return id;
   }
@@ -100,24 +101,26 @@ class Fixture {
 
   // Change a trigger as `trigger schedule` does.
   void reschedule(std::int64_t id, trigger::ScheduleChange change) {
-    REQUIRE(store_->transaction([&]() -> trigger::Status {
-                    auto current = store_->find_trigger(std::to_string(id));
-                    if (!current) return current.error();
-                    auto moved = trigger::reschedule_trigger(*current, change, trigger::now());
-                    if (!moved) return moved.error();
-                    return store_->update_trigger(*moved);
-                  })
+    REQUIRE(store_
+                ->transaction([&]() -> trigger::Status {
+                  auto current = store_->find_trigger(std::to_string(id));
+                  if (!current) return current.error();
+                  auto moved = trigger::reschedule_trigger(*current, change, trigger::now());
+                  if (!moved) return moved.error();
+                  return store_->update_trigger(*moved);
+                })
                 .ok());
   }
 
   void set_state(std::int64_t id, State state) {
-    REQUIRE(store_->transaction([&]() -> trigger::Status {
-                    if (state == State::kCancelled) {
-                      auto cancelled = store_->cancel_tasks(id, trigger::now());
-                      if (!cancelled) return cancelled.error();
-                    }
-                    return store_->set_state(id, state, trigger::now());
-                  })
+    REQUIRE(store_
+                ->transaction([&]() -> trigger::Status {
+                  if (state == State::kCancelled) {
+                    auto cancelled = store_->cancel_tasks(id, trigger::now());
+                    if (!cancelled) return cancelled.error();
+                  }
+                  return store_->set_state(id, state, trigger::now());
+                })
                 .ok());
   }
 
@@ -138,7 +141,8 @@ trigger::Action shell_action(const std::string& script) {
   return *action;
 }
 
-trigger::ClockSpec every(const std::string& period, std::optional<std::string> from = std::nullopt) {
+trigger::ClockSpec every(const std::string& period,
+                         std::optional<std::string> from = std::nullopt) {
   return {ClockKind::kEvery, period, from};
 }
 
@@ -155,7 +159,9 @@ struct Accounting {
   std::multiset<Epoch> fired;  // scheduled epochs of final outcomes (succeeded, failed, ...)
   std::int64_t skipped = 0;
   std::int64_t coalesced = 0;
-  std::int64_t total() const { return static_cast<std::int64_t>(fired.size()) + skipped + coalesced; }
+  std::int64_t total() const {
+    return static_cast<std::int64_t>(fired.size()) + skipped + coalesced;
+  }
 };
 
 Accounting account(const std::vector<HistoryRecord>& records) {
@@ -178,7 +184,8 @@ std::vector<Epoch> fire_times(const Trigger& trigger, Epoch after, Epoch until) 
   auto clock = trigger::trigger_clock(trigger);
   REQUIRE(clock.ok());
   std::vector<Epoch> times;
-  for (auto next = (*clock)->first_after(after); next && *next <= until; next = (*clock)->first_after(*next)) {
+  for (auto next = (*clock)->first_after(after); next && *next <= until;
+       next = (*clock)->first_after(*next)) {
     times.push_back(*next);
   }
   return times;
@@ -212,7 +219,8 @@ TEST_CASE("misfire policies after a three-day outage", "[pass]") {
   Fixture f;
   auto all = f.create("all", every("1h"), log_action("a"), {{"misfire", "all"}});
   auto latest = f.create("latest", every("1h"), log_action("l"), {{"misfire", "latest"}});
-  auto skip = f.create("skip", every("1h"), log_action("s"), {{"misfire", "skip"}, {"grace", "90m"}});
+  auto skip =
+      f.create("skip", every("1h"), log_action("s"), {{"misfire", "skip"}, {"grace", "90m"}});
   f.pass_at(kStart);
   Epoch back = kStart + 3 * kDay + 31 * kMinute;  // 72 occurrences missed, the last 31 min ago
   auto report = f.pass_at(back);
@@ -243,13 +251,15 @@ TEST_CASE("misfire policies after a three-day outage", "[pass]") {
   CHECK(skip_accounting.total() == 72);
 }
 
-TEST_CASE("a simulated week of passes every minute accounts for every occurrence once", "[pass][week]") {
+TEST_CASE("a simulated week of passes every minute accounts for every occurrence once",
+          "[pass][week]") {
   Fixture f;
   std::vector<std::int64_t> ids = {
       f.create("minutely", every("1m"), log_action("m")),
       f.create("half-minute-all", every("30s"), log_action("h"), {{"misfire", "all"}}),
       f.create("half-minute-latest", every("30s"), log_action("h"), {{"misfire", "latest"}}),
-      f.create("half-minute-skip", every("30s"), log_action("h"), {{"misfire", "skip"}, {"grace", "40s"}}),
+      f.create("half-minute-skip", every("30s"), log_action("h"),
+               {{"misfire", "skip"}, {"grace", "40s"}}),
       f.create("seven-minutes", every("7m", std::string("2026-12-01T08:03:00Z")), log_action("s")),
       f.create("hourly-jitter", every("1h"), log_action("j"), {{"jitter", "20m"}}),
       f.create("queue", every("5m"), log_action("q"), {{"overlap", "queue"}}),
@@ -272,7 +282,8 @@ TEST_CASE("a simulated week of passes every minute accounts for every occurrence
                                     [&](Epoch e) { return e > *trigger.policy.until_epoch; }),
                      expected.end());
     }
-    if (trigger.policy.max_runs && expected.size() > static_cast<std::size_t>(*trigger.policy.max_runs)) {
+    if (trigger.policy.max_runs &&
+        expected.size() > static_cast<std::size_t>(*trigger.policy.max_runs)) {
       expected.resize(*trigger.policy.max_runs);
     }
     auto accounting = account(f.history(id));
@@ -299,7 +310,8 @@ TEST_CASE("a simulated week of passes every minute accounts for every occurrence
   CHECK(f.find(ids[11]).state == State::kActive);
 }
 
-TEST_CASE("edits between and during passes never fire twice nor lose an occurrence", "[pass][race]") {
+TEST_CASE("edits between and during passes never fire twice nor lose an occurrence",
+          "[pass][race]") {
   Fixture f;
   auto id = f.create("edited", every("10m"), log_action("e"));
   Epoch end = kStart + 6 * kHour;
@@ -344,8 +356,10 @@ TEST_CASE("moving a trigger keeps its last event: the next time is after it", "[
   f.pass_at(kStart + kHour);  // fires 09:00
   trigger::set_now(kStart + kHour + 10 * kMinute);
   // Move it to every 30 minutes from 08:00: 09:00 fired already, so the next is 09:30.
-  f.reschedule(id, {trigger::ClockSpec{ClockKind::kEvery, "30m", std::string("2026-12-01T08:00:00Z")},
-                    std::nullopt, {}});
+  f.reschedule(id,
+               {trigger::ClockSpec{ClockKind::kEvery, "30m", std::string("2026-12-01T08:00:00Z")},
+                std::nullopt,
+                {}});
   f.pass_at(kStart + kHour + 10 * kMinute);
   CHECK(f.find(id).next_event_epoch == kStart + kHour + 30 * kMinute);
   // Cancelled: its queued runs are cancelled and recorded; nothing fires after.
@@ -374,12 +388,13 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
   trigger::set_now(kStart + kMinute);
   REQUIRE(trigger::fire_phase(f.store(), kStart + kMinute, {}, report).ok());
   std::vector<trigger::Task> held;
-  REQUIRE(f.store().transaction([&]() -> trigger::Status {
-                     auto leased = f.store().lease_tasks("other-runner", kStart + kMinute, 3600, 10);
-                     if (!leased) return leased.error();
-                     held = *leased;
-                     return trigger::Ok{};
-                   })
+  REQUIRE(f.store()
+              .transaction([&]() -> trigger::Status {
+                auto leased = f.store().lease_tasks("other-runner", kStart + kMinute, 3600, 10);
+                if (!leased) return leased.error();
+                held = *leased;
+                return trigger::Ok{};
+              })
               .ok());
   REQUIRE(held.size() == 3);
   // 08:02: skip records a skipped occurrence; queue queues it behind; allow runs it now.
@@ -396,11 +411,13 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
     done.outcome = Outcome::kSucceeded;
     done.attempts = task.attempt;
     done.recorded_epoch = kStart + 2 * kMinute;
-    REQUIRE(f.store().transaction([&]() -> trigger::Status {
-                       auto completed = f.store().complete_task(task, done);
-                       if (!completed) return completed.error();
-                       return *completed ? trigger::Status(trigger::Ok{}) : trigger::data_error("lease lost");
-                     })
+    REQUIRE(f.store()
+                .transaction([&]() -> trigger::Status {
+                  auto completed = f.store().complete_task(task, done);
+                  if (!completed) return completed.error();
+                  return *completed ? trigger::Status(trigger::Ok{})
+                                    : trigger::data_error("lease lost");
+                })
                 .ok());
   }
   f.pass_at(kStart + 2 * kMinute + 30);
@@ -412,12 +429,14 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
 TEST_CASE("failed runs are retried with doubling backoff, then recorded once", "[pass]") {
   Fixture f;
   std::string log = f.file("attempts");
-  auto id = f.create("flaky", every("1h"), shell_action("echo \"$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT\" >> " + log + "; exit 3"),
-                     {{"retries", "2"}, {"backoff", "10s"}});
+  auto id =
+      f.create("flaky", every("1h"),
+               shell_action("echo \"$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT\" >> " + log + "; exit 3"),
+               {{"retries", "2"}, {"backoff", "10s"}});
   f.pass_at(kStart);
   auto first = f.pass_at(kStart + kHour);
   CHECK(first.retried == 1);
-  CHECK(f.pass_at(kStart + kHour + 9).ran == 0);   // backoff: not before 10 s
+  CHECK(f.pass_at(kStart + kHour + 9).ran == 0);  // backoff: not before 10 s
   CHECK(f.pass_at(kStart + kHour + 10).retried == 1);
   CHECK(f.pass_at(kStart + kHour + 29).ran == 0);  // then 20 s
   auto last = f.pass_at(kStart + kHour + 30);
@@ -439,8 +458,10 @@ TEST_CASE("commands get the documented environment and run in their directory", 
   std::string out = f.file("env");
   auto action = trigger::make_action(
       trigger::ActionKind::kProgram,
-      {"/bin/sh", "-c", "echo $TRIGGER_ID $TRIGGER_NAME $TRIGGER_EVENT_ID $TRIGGER_SCHEDULED_EPOCH "
-                        "x${TRIGGER_LAST_EPOCH}x $TRIGGER_ATTEMPT $GREETING $(pwd) $(ls /proc/self/fd | wc -l) > " + out},
+      {"/bin/sh", "-c",
+       "echo $TRIGGER_ID $TRIGGER_NAME $TRIGGER_EVENT_ID $TRIGGER_SCHEDULED_EPOCH "
+       "x${TRIGGER_LAST_EPOCH}x $TRIGGER_ATTEMPT $GREETING $(pwd) $(ls /proc/self/fd | wc -l) > " +
+           out},
       {"GREETING=hello"}, std::string("/usr"));
   REQUIRE(action.ok());
   auto id = f.create("env", every("1h"), *action);
@@ -448,8 +469,9 @@ TEST_CASE("commands get the documented environment and run in their directory", 
   f.pass_at(kStart + kHour);
   std::string event = std::to_string(id) + "-" + std::to_string(kStart + kHour);
   // Descriptors: 0, 1, 2 and the one ls opens to list them.
-  CHECK(lines_of(out) == std::vector<std::string>{std::to_string(id) + " env " + event + " " +
-                                                  std::to_string(kStart + kHour) + " xx 1 hello /usr 4"});
+  CHECK(lines_of(out) ==
+        std::vector<std::string>{std::to_string(id) + " env " + event + " " +
+                                 std::to_string(kStart + kHour) + " xx 1 hello /usr 4"});
   f.pass_at(kStart + 2 * kHour);
   CHECK(lines_of(out)[0].find(" x" + std::to_string(kStart + kHour) + "x ") != std::string::npos);
 }
@@ -457,8 +479,9 @@ TEST_CASE("commands get the documented environment and run in their directory", 
 TEST_CASE("a timeout kills the whole process group", "[pass][slow]") {
   Fixture f;
   std::string pid_file = f.file("grandchild");
-  auto id = f.create("slow", every("1h"), shell_action("sleep 300 & echo $! > " + pid_file + "; wait"),
-                     {{"timeout", "1s"}});
+  auto id =
+      f.create("slow", every("1h"), shell_action("sleep 300 & echo $! > " + pid_file + "; wait"),
+               {{"timeout", "1s"}});
   f.pass_at(kStart);
   auto report = f.pass_at(kStart + kHour);
   CHECK(report.failed == 1);
@@ -526,8 +549,9 @@ TEST_CASE("a dry run changes nothing", "[pass]") {
   auto report = f.pass_at(kStart + 2 * kMinute, options);
   CHECK(report.fired == 1);
   CHECK(report.ran == 0);
-  CHECK(std::find(plan.begin(), plan.end(), "'a': would run --sh 'exit 0' (event 1-" +
-                                                std::to_string(kStart + 2 * kMinute) + ")") != plan.end());
+  CHECK(std::find(plan.begin(), plan.end(),
+                  "'a': would run --sh 'exit 0' (event 1-" + std::to_string(kStart + 2 * kMinute) +
+                      ")") != plan.end());
   auto figures = f.store().queue_figures(kStart + 2 * kMinute);
   REQUIRE(figures.ok());
   CHECK(figures->due == 1);  // still due: nothing was fired for real
@@ -558,13 +582,14 @@ TEST_CASE("an idle pass visits a constant number of rows however many triggers t
     spec.action = log_action("x");
     auto built = trigger::build_trigger(spec, kStart);
     REQUIRE(built.ok());
-    REQUIRE(f.store().transaction([&]() -> trigger::Status {
-                       for (int i = 0; i < triggers; ++i) {
-                         auto inserted = f.store().insert_trigger(*built);
-                         if (!inserted) return inserted.error();
-                       }
-                       return trigger::Ok{};
-                     })
+    REQUIRE(f.store()
+                .transaction([&]() -> trigger::Status {
+                  for (int i = 0; i < triggers; ++i) {
+                    auto inserted = f.store().insert_trigger(*built);
+                    if (!inserted) return inserted.error();
+                  }
+                  return trigger::Ok{};
+                })
                 .ok());
     f.pass_at(kStart);  // schedules them all
     auto rows = f.store().rows_visited();
@@ -576,7 +601,7 @@ TEST_CASE("an idle pass visits a constant number of rows however many triggers t
   };
   auto small = idle_cost(1000);
   auto large = idle_cost(100000);
-  CHECK(large.first == small.first);        // rows: the same few
+  CHECK(large.first == small.first);  // rows: the same few
   CHECK(large.first <= 4);
   CHECK(large.second <= small.second + 8);  // pages: one more b-tree level at most per lookup
 }

@@ -18,12 +18,16 @@ PACKAGES="meson ninja-build g++ pkg-config python3 \
   libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev nlohmann-json3-dev \
   tzdata mandoc"
 
+# The fuzzers' compiler and runtime (tools/setup.sh test builds and runs them).
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
 deps() {
-  missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
+  missing=$(for p in $PACKAGES ${1:-}; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
   [ -z "$missing" ] && return 0
   echo "installing: $missing" >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -36,9 +40,32 @@ build() {
   ninja -C "$BUILD_DIR"
 }
 
+# Build the libFuzzer targets (clang, with ASan and UBSan) and run each for FUZZ_SECONDS on its
+# checked-in corpus; a crash fails the run and leaves the input in the build directory.
+fuzz() {
+  fuzz_dir="$BUILD_DIR-fuzz"
+  [ -f "$fuzz_dir/build.ninja" ] || CXX=clang++ meson setup "$fuzz_dir" -Dfuzz=true \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fsanitize=fuzzer-no-link
+  ninja -C "$fuzz_dir" test/fuzz/cron_fuzz test/fuzz/time_fuzz
+  failed=0
+  for target in cron time; do
+    work=$(mktemp -d)
+    echo "fuzzing $target for ${FUZZ_SECONDS}s"
+    if ! "$fuzz_dir/test/fuzz/${target}_fuzz" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+        -artifact_prefix="$fuzz_dir/" "$work" "test/fuzz/corpus/$target" > "$work.log" 2>&1; then
+      failed=1
+      tail -n 40 "$work.log"
+    fi
+    grep -E '^(Done|stat::number_of_executed_units)' "$work.log" || true
+    rm -rf "$work" "$work.log"
+  done
+  return $failed
+}
+
 run_tests() {
   status=0
   meson test -C "$BUILD_DIR" --print-errorlogs || status=$?
+  fuzz || status=$?
   # One closing line a CI reader understands, from meson's own log.
   python3 - "$BUILD_DIR/meson-logs/testlog.json" <<'PY'
 import json, sys
@@ -79,6 +106,6 @@ JSONL
 case "${1:-}" in
   deps) deps ;;
   demo) deps; build; demo ;;
-  test) deps; build; run_tests ;;
+  test) deps "$FUZZ_PACKAGES"; build; run_tests ;;
   *) echo "usage: tools/setup.sh demo|test|deps" >&2; exit 64 ;;
 esac

@@ -15,12 +15,20 @@ namespace trigger {
 
 enum class ClockKind { kAt, kEvery, kCron, kDaily, kMonthly, kNever };
 
+/// How calendar clocks treat daylight-saving changes (--dst, trigger-clock(7)):
+/// kAuto is cronie's rule (an expression whose hour field allows every hour fires at every real
+/// matching instant; any other is fixed-time), kOnce makes every clock fixed-time (a local time
+/// in a gap fires once at the end of the gap, a repeated one at its first occurrence), kLiteral
+/// fires only at real instants whose local time matches (nothing in a gap, twice in a repeat).
+enum class DstRule { kAuto, kOnce, kLiteral };
+
 /// A clock as the user wrote it, before validation: the kind, its option value and, for
-/// --every, the optional --from value.
+/// --every, the optional --from value; and the DST rule for calendar clocks.
 struct ClockSpec {
   ClockKind kind = ClockKind::kNever;
   std::string value;
   std::optional<std::string> from;
+  DstRule dst = DstRule::kAuto;
 };
 
 /// A validated clock, immutable.
@@ -35,6 +43,12 @@ class Clock {
   virtual std::string text() const = 0;
   /// The clock in plain words: "every 1h30m from 2026-12-01T09:00:00+01:00".
   virtual std::string describe() const = 0;
+  /// Why fire time `epoch` (one of this clock's) is where it is, when anything moved it: a
+  /// daylight-saving gap or repeated hour, a month-end clamp. "" when nothing did.
+  virtual std::string explain(Epoch epoch) const {
+    (void)epoch;
+    return "";
+  }
 };
 
 /// Validate `spec` and build its clock. `set_epoch` is the moment the clock is set (create or

@@ -18,22 +18,22 @@ struct PassOptions {
   std::int64_t max_time_seconds = 50;  ///< stop leasing new work after this long
   bool dry_run = false;  ///< schedule and fire in a transaction that is rolled back; run nothing
   bool linger = false;   ///< keep firing events due within max_time at their second
-  std::size_t batch = 1000;            ///< rows per transaction in the schedule and fire phases
-  std::string owner;                   ///< the lease owner; default "HOST:PID:RANDOM"
+  std::size_t batch = 1000;  ///< rows per transaction in the schedule and fire phases
+  std::string owner;         ///< the lease owner; default "HOST:PID:RANDOM"
   /// Called with one line per thing done, for -v (and the plan under dry_run).
   std::function<void(const std::string&)> narrate;
 };
 
 /// What a pass did.
 struct PassReport {
-  std::int64_t scheduled = 0;  ///< triggers (re)scheduled
-  std::int64_t fired = 0;      ///< occurrences turned into tasks
-  std::int64_t skipped = 0;    ///< occurrences recorded skipped
-  std::int64_t coalesced = 0;  ///< occurrences recorded coalesced
-  std::int64_t set_aside = 0;  ///< triggers whose clock failed
-  std::int64_t ran = 0;        ///< runs finished (each attempt)
-  std::int64_t failed = 0;     ///< final outcomes failed or timed out
-  std::int64_t retried = 0;    ///< failed attempts put back to retry
+  std::int64_t scheduled = 0;           ///< triggers (re)scheduled
+  std::int64_t fired = 0;               ///< occurrences turned into tasks
+  std::int64_t skipped = 0;             ///< occurrences recorded skipped
+  std::int64_t coalesced = 0;           ///< occurrences recorded coalesced
+  std::int64_t set_aside = 0;           ///< triggers whose clock failed
+  std::int64_t ran = 0;                 ///< runs finished (each attempt)
+  std::int64_t failed = 0;              ///< final outcomes failed or timed out
+  std::int64_t retried = 0;             ///< failed attempts put back to retry
   std::int64_t clock_jump_seconds = 0;  ///< negative when the clock moved back
   std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
 };

@@ -35,8 +35,8 @@ struct EventRow {
   bool exists = false;
   std::optional<Epoch> last_event_epoch;
   std::optional<Epoch> next_event_epoch;
-  std::int64_t runs = 0;                  ///< occurrences fired since runs_from_epoch
-  std::optional<Epoch> runs_from_epoch;   ///< the clock setting the runs are counted from
+  std::int64_t runs = 0;                 ///< occurrences fired since runs_from_epoch
+  std::optional<Epoch> runs_from_epoch;  ///< the clock setting the runs are counted from
   std::optional<std::string> error;
 };
 
@@ -47,7 +47,7 @@ struct Task {
   std::int64_t trigger_id = 0;
   Epoch scheduled_epoch = 0;  ///< the occurrence; for a manual run, when it was asked
   bool manual = false;
-  bool serial = true;  ///< waits until the earlier tasks of its trigger are done
+  bool serial = true;               ///< waits until the earlier tasks of its trigger are done
   std::optional<Epoch> last_epoch;  ///< the occurrence before it
   Epoch due_epoch = 0;              ///< not before (jitter, retry backoff)
   std::int64_t attempt = 0;         ///< attempts started
@@ -110,9 +110,9 @@ struct PassRecord {
 
 /// The figures behind `trigger status`.
 struct QueueFigures {
-  std::int64_t pending_changes = 0;  ///< version - cursor
+  std::int64_t pending_changes = 0;           ///< version - cursor
   std::optional<Epoch> oldest_pending_epoch;  ///< when the oldest change not yet scheduled was made
-  std::int64_t due = 0;              ///< events due at now
+  std::int64_t due = 0;                       ///< events due at now
   std::optional<Epoch> oldest_due_epoch;
   std::int64_t queued = 0;   ///< tasks waiting, never leased or put back to retry
   std::int64_t running = 0;  ///< tasks leased, lease not expired

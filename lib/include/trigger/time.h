@@ -46,6 +46,26 @@ class Zone {
   /// occurs twice gives the first; a time in a gap gives nullopt.
   std::optional<Epoch> from_local(std::int64_t local_seconds) const;
 
+  /// How a local time maps to instants: once, twice (a repeated hour: `first` and `second`),
+  /// or not at all (a gap: `first` is the first instant after it).
+  struct LocalInstants {
+    enum Kind { kUnique, kRepeated, kGap } kind = kUnique;
+    Epoch first = 0;
+    Epoch second = 0;
+  };
+  LocalInstants resolve_local(std::int64_t local_seconds) const;
+
+  /// The span of instants around `epoch` with one offset: [begin, end) and the offset.
+  struct OffsetSpan {
+    Epoch begin = 0;
+    Epoch end = 0;
+    std::int64_t offset = 0;
+  };
+  OffsetSpan span_at(Epoch epoch) const;
+
+  /// Whether this is UTC (no offsets, no transitions: times need no zone arithmetic).
+  bool is_utc() const { return zone_ == nullptr; }
+
  private:
   Zone(std::string name, const date::time_zone* zone) : name_(std::move(name)), zone_(zone) {}
   std::string name_;

@@ -21,7 +21,6 @@ namespace trigger {
 enum class State { kActive, kPaused, kCancelled, kDone };
 enum class Misfire { kAll, kLatest, kSkip };
 enum class Overlap { kSkip, kQueue, kAllow };
-enum class DstRule { kAuto, kOnce, kLiteral };
 
 std::string_view to_string(State state);
 std::string_view to_string(Misfire misfire);
@@ -108,8 +107,9 @@ struct ScheduleChange {
 
 /// `current` moved by `change` at `now`: a new clock is set at `now`; a new zone alone keeps
 /// the clock's instants; policy options apply over the current policy. A done trigger is
-/// active again, its clock counted as set at `now` (so --max-runs counts afresh). Validated as build_trigger() validates. kUsage naming the bad
-/// value, or saying that nothing was given to change; kData for a cancelled trigger.
+/// active again, its clock counted as set at `now` (so --max-runs counts afresh). Validated as
+/// build_trigger() validates. kUsage naming the bad value, or saying that nothing was given to
+/// change; kData for a cancelled trigger.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone

@@ -1,0 +1,364 @@
+#include "calendar.h"
+
+#include <date/date.h>
+
+#include <algorithm>
+
+#include "cron.h"
+#include "text.h"
+#include "trigger/action.h"
+
+namespace trigger {
+namespace {
+
+constexpr std::int64_t kSecondsPerDay = 86400;
+constexpr Epoch kLastLocal = 253402300799;  // 9999-12-31T23:59:59, local
+// Around a daylight-saving change local time moves by at most this much (30 minutes in
+// Lord Howe, an hour almost everywhere, two hours for wartime "double summer time").
+constexpr std::int64_t kMaxShift = 3 * 3600;
+
+// Why a candidate local time is where it is (a month-end clamp), for --explain.
+using Why = std::string;
+
+// The candidate fire times of a calendar clock in local (wall-clock) seconds, before any zone.
+class LocalTimes {
+ public:
+  virtual ~LocalTimes() = default;
+  /// The first candidate strictly after `local`, or nullopt; `why`, if given, gets a reason
+  /// when the candidate was moved (a month-end clamp).
+  virtual std::optional<std::int64_t> next(std::int64_t local, Why* why) const = 0;
+};
+
+// --cron EXPR: every matching minute.
+class CronTimes final : public LocalTimes {
+ public:
+  explicit CronTimes(CronExpression cron) : cron_(std::move(cron)) {}
+  std::optional<std::int64_t> next(std::int64_t local, Why*) const override {
+    return cron_.next_local(local);
+  }
+  const CronExpression& cron() const { return cron_; }
+
+ private:
+  CronExpression cron_;
+};
+
+// --daily HH:MM[:SS]: that local time every day.
+class DailyTimes final : public LocalTimes {
+ public:
+  explicit DailyTimes(std::int64_t second_of_day) : second_of_day_(second_of_day) {}
+  std::optional<std::int64_t> next(std::int64_t local, Why*) const override {
+    std::int64_t day =
+        local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
+    std::int64_t candidate = day * kSecondsPerDay + second_of_day_;
+    if (candidate <= local) candidate += kSecondsPerDay;
+    if (candidate > kLastLocal) return std::nullopt;
+    return candidate;
+  }
+
+ private:
+  std::int64_t second_of_day_;
+};
+
+// --monthly TIME: TIME's day of the month at TIME's time of day, k months after TIME for
+// k >= 1, clamped to the last day of shorter months (never drifting: each month counts from
+// TIME, not from the month before).
+class MonthlyTimes final : public LocalTimes {
+ public:
+  explicit MonthlyTimes(std::int64_t anchor_local) {
+    auto days = date::sys_days(date::days(floor_div(anchor_local, kSecondsPerDay)));
+    date::year_month_day ymd(days);
+    anchor_month_ = static_cast<int>(ymd.year()) * 12 +
+                    static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+    day_ = static_cast<unsigned>(ymd.day());
+    second_of_day_ = anchor_local - days.time_since_epoch().count() * kSecondsPerDay;
+  }
+  std::optional<std::int64_t> next(std::int64_t local, Why* why) const override {
+    auto days = date::sys_days(date::days(floor_div(local, kSecondsPerDay)));
+    date::year_month_day ymd(days);
+    int month = static_cast<int>(ymd.year()) * 12 +
+                static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+    for (int k = std::max(1, month - anchor_month_);; ++k) {
+      auto candidate = at(anchor_month_ + k, why);
+      if (!candidate) return std::nullopt;
+      if (*candidate > local) return candidate;
+    }
+  }
+
+ private:
+  static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a >= 0 ? a / b : (a - b + 1) / b;
+  }
+
+  std::optional<std::int64_t> at(int month_index, Why* why) const {
+    date::year year(month_index / 12);
+    date::month month(static_cast<unsigned>(month_index % 12 + 1));
+    if (static_cast<int>(year) > 9999) return std::nullopt;
+    unsigned last =
+        static_cast<unsigned>(date::year_month_day_last(year, date::month_day_last(month)).day());
+    unsigned day = std::min(day_, last);
+    if (why != nullptr) {
+      *why = day == day_ ? ""
+                         : "day " + std::to_string(day_) + " does not exist in " +
+                               date::format("%B %Y", date::year_month(year, month)) +
+                               ": clamped to the last day, the " + std::to_string(day) + "th";
+    }
+    auto days = date::sys_days(year / month / date::day(day)).time_since_epoch().count();
+    return days * kSecondsPerDay + second_of_day_;
+  }
+
+  int anchor_month_ = 0;
+  unsigned day_ = 1;
+  std::int64_t second_of_day_ = 0;
+};
+
+// The offset spans just before, at and after a moment: near a daylight-saving change they map
+// local times to instants by arithmetic instead of a zone-database lookup per local time.
+class NearbySpans {
+ public:
+  NearbySpans(const Zone& zone, const Zone::OffsetSpan& here) {
+    spans_[1] = here;
+    spans_[0] = zone.span_at(here.begin - 1);
+    spans_[2] = zone.span_at(here.end);
+  }
+  // The instants of local time `local`, or nullopt if they lie beyond the cached spans.
+  std::optional<Zone::LocalInstants> resolve(std::int64_t local) const {
+    Epoch found[3];
+    int count = 0;
+    for (const auto& span : spans_) {
+      Epoch t = local - span.offset;
+      if (t >= span.begin && t < span.end) found[count++] = t;
+    }
+    Zone::LocalInstants instants;
+    if (count == 1) {
+      instants.first = found[0];
+      return instants;
+    }
+    if (count == 2) {
+      instants.kind = Zone::LocalInstants::kRepeated;
+      instants.first = std::min(found[0], found[1]);
+      instants.second = std::max(found[0], found[1]);
+      return instants;
+    }
+    for (int i = 0; i < 2 && count == 0; ++i) {  // between two spans: a gap
+      const auto& before = spans_[i];
+      const auto& after = spans_[i + 1];
+      if (after.offset > before.offset && local >= before.end + before.offset &&
+          local < before.end + after.offset) {
+        instants.kind = Zone::LocalInstants::kGap;
+        instants.first = before.end;
+        return instants;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  Zone::OffsetSpan spans_[3];
+};
+
+std::string local_text(std::int64_t local) {
+  auto days = date::sys_days(date::days(
+      local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay));
+  std::int64_t second = local - days.time_since_epoch().count() * kSecondsPerDay;
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, second % 60 ? "%02lld:%02lld:%02lld" : "%02lld:%02lld",
+                static_cast<long long>(second / 3600), static_cast<long long>(second / 60 % 60),
+                static_cast<long long>(second % 60));
+  return std::string(buffer) + " on " + date::format("%F", days);
+}
+
+// A clock of local times in a zone, under a DST rule.
+class CalendarClock final : public Clock {
+ public:
+  CalendarClock(ClockKind kind, std::string text, std::string description,
+                std::unique_ptr<LocalTimes> times, Zone zone, bool literal)
+      : kind_(kind),
+        text_(std::move(text)),
+        description_(std::move(description)),
+        times_(std::move(times)),
+        zone_(std::move(zone)),
+        literal_(literal) {}
+
+  ClockKind kind() const override { return kind_; }
+  std::string text() const override { return text_; }
+  std::string describe() const override { return description_; }
+  std::optional<Epoch> first_after(Epoch after) const override { return find(after, nullptr); }
+  std::string explain(Epoch epoch) const override {
+    Why why;
+    find(epoch - 1, &why);
+    return why;
+  }
+
+ private:
+  // The first fire time after `after`; `why` gets the reason it was moved, if any.
+  std::optional<Epoch> find(Epoch after, Why* why) const {
+    if (zone_.is_utc()) {  // no zone arithmetic: local time is UTC
+      auto local = times_->next(after, why);
+      return local ? std::optional<Epoch>(*local) : std::nullopt;
+    }
+    // Within one offset span, far from its edges, a local time maps to exactly one instant.
+    Zone::OffsetSpan span = zone_.span_at(after);
+    bool settled = after - span.begin >= kMaxShift && span.end - after > kMaxShift;
+    // An instant t > after has local time t + offset(t): no earlier than after plus the least
+    // offset in force around `after`. Scan the local times from there.
+    std::int64_t local =
+        after +
+        (settled ? span.offset : std::min(span.offset, zone_.offset_at(after + kMaxShift)) - 1);
+    std::optional<NearbySpans> nearby;
+    std::optional<Epoch> best;
+    std::int64_t best_offset = 0;
+    Why best_why;
+    while (true) {
+      Why moved;
+      auto next = times_->next(local, why != nullptr ? &moved : nullptr);
+      if (!next) break;
+      local = *next;
+      std::int64_t earliest = local - span.offset;
+      if (settled && earliest >= span.begin && earliest + kMaxShift < span.end) {
+        // The common case: one instant, no DST in sight.
+        if (earliest > after) {
+          if (why != nullptr) *why = moved;
+          return earliest;
+        }
+        continue;
+      }
+      // A later local time maps to an earlier instant than `best` only through an offset in
+      // force shortly before `best`: past that, nothing later can be earlier.
+      if (best && local - best_offset > *best) break;
+      if (!nearby) nearby.emplace(zone_, span);
+      auto known = nearby->resolve(local);
+      auto instants = known ? *known : zone_.resolve_local(local);
+      std::optional<Epoch> candidate;
+      Why reason = moved;
+      bool explaining = why != nullptr;  // words cost more than the search: only when asked
+      switch (instants.kind) {
+        case Zone::LocalInstants::kUnique:
+          if (instants.first > after) candidate = instants.first;
+          break;
+        case Zone::LocalInstants::kRepeated:
+          if (instants.first > after) {
+            candidate = instants.first;
+            if (explaining) {
+              reason = local_text(local) + " occurs twice (" + zone_.name() + "): " +
+                       (literal_ ? "this is its first occurrence"
+                                 : "fired at its first occurrence only");
+            }
+          } else if (literal_ && instants.second > after) {
+            candidate = instants.second;
+            if (explaining) {
+              reason = local_text(local) + " occurs twice (" + zone_.name() +
+                       "): this is its second occurrence";
+            }
+          }
+          break;
+        case Zone::LocalInstants::kGap:
+          if (!literal_ && instants.first > after) {
+            candidate = instants.first;
+            if (explaining) {
+              reason = local_text(local) + " does not exist (" + zone_.name() +
+                       " skips it for daylight saving): fired at the end of the gap";
+            }
+          }
+          break;
+      }
+      if (candidate && (!best || *candidate < *best)) {
+        best = candidate;
+        best_why = reason;
+        best_offset = std::max(zone_.offset_at(*best), zone_.offset_at(*best - kMaxShift));
+      }
+      // Fixed-time mapping is monotonic: the first candidate found is the answer.
+      if (best && !literal_) break;
+    }
+    if (why != nullptr) *why = best ? best_why : "";
+    return best;
+  }
+
+  ClockKind kind_;
+  std::string text_;
+  std::string description_;
+  std::unique_ptr<LocalTimes> times_;
+  Zone zone_;
+  bool literal_;
+};
+
+// "--cron '0 25 * * *': hour '25' is out of range 0-23"; a reason that names the whole value
+// already reads "--cron '0 0 30 2 *' can never match (...)".
+Error option_error(std::string_view option, std::string_view value, const std::string& why) {
+  if (starts_with(why, in_quotes(value))) return usage_error(std::string(option) + " " + why);
+  return usage_error(std::string(option) + " " + in_quotes(value) + ": " + why);
+}
+
+// HH:MM[:SS]
+std::optional<std::int64_t> parse_time_of_day(std::string_view text) {
+  auto digits = [&](std::size_t at) {
+    return at + 2 <= text.size() && std::isdigit(static_cast<unsigned char>(text[at])) &&
+           std::isdigit(static_cast<unsigned char>(text[at + 1]));
+  };
+  auto number = [&](std::size_t at) { return (text[at] - '0') * 10 + (text[at + 1] - '0'); };
+  if (!(text.size() == 5 || text.size() == 8) || !digits(0) || text[2] != ':' || !digits(3))
+    return std::nullopt;
+  std::int64_t seconds = 0;
+  if (text.size() == 8) {
+    if (text[5] != ':' || !digits(6)) return std::nullopt;
+    seconds = number(6);
+  }
+  std::int64_t hours = number(0);
+  std::int64_t minutes = number(3);
+  if (hours > 23 || minutes > 59 || seconds > 59) return std::nullopt;
+  return hours * 3600 + minutes * 60 + seconds;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<const Clock>> make_calendar_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                         const Zone& zone) {
+  bool literal = spec.dst == DstRule::kLiteral;
+  std::string in_zone = zone.is_utc() ? "" : ", " + zone.name();
+  switch (spec.kind) {
+    case ClockKind::kCron: {
+      auto cron = CronExpression::parse(spec.value);
+      if (!cron) return option_error("--cron", spec.value, cron.error().message());
+      // cronie's rule: an hour field that allows every hour fires at every real instant.
+      if (spec.dst == DstRule::kAuto) literal = cron->hour_allows_every_hour();
+      std::string description = cron->describe() + in_zone;
+      // Stored with single spaces between fields, however it was typed.
+      std::string words;
+      auto split = shell_split(cron->text());
+      if (!split) return option_error("--cron", spec.value, split.error().message());
+      for (const auto& word : *split) words += (words.empty() ? "" : " ") + word;
+      std::string text = "--cron " + shell_quote(words);
+      return std::unique_ptr<const Clock>(
+          new CalendarClock(ClockKind::kCron, text, description,
+                            std::make_unique<CronTimes>(std::move(*cron)), zone, literal));
+    }
+    case ClockKind::kDaily: {
+      auto second_of_day = parse_time_of_day(spec.value);
+      if (!second_of_day)
+        return option_error("--daily", spec.value,
+                            "expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59");
+      std::string at = std::string(spec.value);
+      return std::unique_ptr<const Clock>(
+          new CalendarClock(ClockKind::kDaily, "--daily " + at, "at " + at + " every day" + in_zone,
+                            std::make_unique<DailyTimes>(*second_of_day), zone, literal));
+    }
+    case ClockKind::kMonthly: {
+      auto anchor = parse_time(spec.value, set_epoch, zone);
+      if (!anchor) return usage_error("--monthly: " + anchor.error().message());
+      std::int64_t local = *anchor + zone.offset_at(*anchor);
+      std::string text = format_rfc3339(*anchor, zone);
+      auto days = date::sys_days(date::days(local / kSecondsPerDay));
+      unsigned day = static_cast<unsigned>(date::year_month_day(days).day());
+      std::string description = "monthly on day " + std::to_string(day) + " at " +
+                                local_text(local).substr(0, local_text(local).find(" on ")) +
+                                (day > 28 ? " (the last day in shorter months)" : "") + " after " +
+                                text + in_zone;
+      return std::unique_ptr<const Clock>(
+          new CalendarClock(ClockKind::kMonthly, "--monthly " + text, description,
+                            std::make_unique<MonthlyTimes>(local), zone, literal));
+    }
+    default:
+      return Error(ErrorKind::kInternal, "not a calendar clock");
+  }
+}
+
+}  // namespace trigger
