@@ -267,6 +267,10 @@ TEST_CASE("a simulated week of passes every minute accounts for every occurrence
       f.create("daily-until", every("1d"), log_action("u"), {{"until", "2026-12-04T09:00:00Z"}}),
       f.create("max-runs", every("2h"), log_action("x"), {{"max-runs", "10"}}),
       f.create("once", {ClockKind::kAt, "2026-12-03T12:34:56Z", std::nullopt}, log_action("o")),
+      f.create("cron-weekdays", {ClockKind::kCron, "*/7 9-17 * * mon-fri", std::nullopt}, log_action("c")),
+      f.create("cron-last-day", {ClockKind::kCron, "0 12 L * *", std::nullopt}, log_action("l")),
+      f.create("daily", {ClockKind::kDaily, "02:30:15", std::nullopt}, log_action("d"), {{"misfire", "all"}}),
+      f.create("monthly", {ClockKind::kMonthly, "2026-11-03T10:00", std::nullopt}, log_action("m")),
       f.create("never", {ClockKind::kNever, "", std::nullopt}, log_action("n")),
   };
   Epoch end = kStart + 7 * kDay;
@@ -307,7 +311,11 @@ TEST_CASE("a simulated week of passes every minute accounts for every occurrence
   CHECK(f.find(ids[8]).state == State::kDone);
   CHECK(f.find(ids[9]).state == State::kDone);
   CHECK(f.find(ids[10]).state == State::kDone);
-  CHECK(f.find(ids[11]).state == State::kActive);
+  CHECK(f.find(ids[15]).state == State::kActive);
+  CHECK(by_name["cron-weekdays"].fired.size() == 5 * 9 * 9);  // Dec 1-4 and 7, 09:00-17:56
+  CHECK(by_name["cron-last-day"].total() == 0);               // the 31st is after the week
+  CHECK(by_name["daily"].fired.size() == 7);
+  CHECK(by_name["monthly"].fired == std::multiset<Epoch>{kStart + 2 * kDay + 2 * kHour});
 }
 
 TEST_CASE("edits between and during passes never fire twice nor lose an occurrence",
