@@ -81,7 +81,7 @@ demo() {
   echo "== defining three triggers on the default database (import updates them by name on a rerun)"
   trigger import - <<'JSONL'
 {"name": "demo-heartbeat", "clock": "--every 5m", "action": "--log 'still alive'", "labels": {"demo": "yes"}}
-{"name": "demo-backup", "clock": "--every 1d --from 2026-01-01T02:30:00", "tz": "Europe/Berlin", "action": "-- /bin/echo backup done", "policy": {"timeout": "2h", "retries": 2}, "labels": {"demo": "yes"}}
+{"name": "demo-backup", "clock": "--daily 02:30", "tz": "Europe/Berlin", "action": "-- /bin/echo backup done", "policy": {"timeout": "2h", "retries": 2}, "labels": {"demo": "yes"}}
 {"name": "demo-reminder", "clock": "--at 2099-12-31T23:59:00Z", "action": "--sh 'echo happy new century'", "labels": {"demo": "yes"}}
 JSONL
   echo "== trigger run-once   (what cron runs every minute: schedules the triggers)"
