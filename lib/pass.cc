@@ -28,6 +28,7 @@ constexpr std::size_t kMaxCatchUp = 100000;  // occurrences fired per trigger pe
 constexpr std::size_t kMaxScan = 100000000;  // occurrences counted per trigger per batch
 constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
 constexpr std::size_t kPruneSlice = 1000;  // history rows pruned per pass
+constexpr int kFinishTries = 12;  // recording an outcome: busy timeouts (5 s each) before giving up
 
 void say(const PassOptions& options, const std::string& line) {
   if (options.narrate) options.narrate(line);
@@ -356,8 +357,12 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   std::string id = event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual);
   std::string what = result.describe(policy.timeout_seconds);
   report.ran += 1;
-  bool retry = outcome != Outcome::kSucceeded && run.task.attempt <= policy.retries;
-  Status status = store.transaction([&]() -> Status {
+  bool may_retry = outcome != Outcome::kSucceeded && run.task.attempt <= policy.retries;
+  auto record = [&]() -> Status {
+    // A trigger cancelled while this run was going gets no more attempts.
+    auto current = store.find_trigger(std::to_string(run.trigger.id));
+    if (!current) return current.error();
+    bool retry = may_retry && current->state != State::kCancelled;
     if (retry) {
       std::int64_t shift = std::min<std::int64_t>(run.task.attempt - 1, 20);
       std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
@@ -398,7 +403,14 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
     say(options, label(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
                      (outcome == Outcome::kSucceeded ? "" : " (" + what + ")"));
     return Ok{};
-  });
+  };
+  // The outcome must not be lost to a database that is busy for a while: the command has run.
+  Status status = store.transaction(record);
+  for (int attempt = 1;
+       !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    status = store.transaction(record);
+  }
   return status;
 }
 
@@ -499,9 +511,16 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
   ProcessPool pool;
   std::map<int, Running> running;
   bool leasing = true;
+  // After an error, lease nothing more but see every running command through and record it:
+  // never leave a command that ran unrecorded (it would run again) or kill one mid-run.
+  std::optional<Error> failure;
+  auto fail = [&](const Status& status) {
+    if (!failure) failure = status.error();
+    leasing = false;
+  };
   while (true) {
     std::size_t jobs = std::max<std::size_t>(options.jobs, 1);
-    if (leasing && SteadyClock::now() < deadline && running.size() < jobs) {
+    if (leasing && !failure && SteadyClock::now() < deadline && running.size() < jobs) {
       std::vector<Running> leased;
       auto status = store.transaction([&]() -> Status {
         Epoch at = now();
@@ -517,7 +536,10 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
         }
         return Ok{};
       });
-      if (!status) return status;
+      if (!status) {
+        fail(status);
+        continue;
+      }
       leasing = !leased.empty();
       for (auto& run : leased) {
         if (run.trigger.action.kind == ActionKind::kLog) {
@@ -525,9 +547,11 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
           logged.exit_status = 0;
           logged.output = run.trigger.action.argv.front();
           say(options, label(run.trigger) + ": log: " + logged.output);
-          if (auto finished = finish_run(store, run, logged, report, options); !finished)
-            return finished;
-          leasing = true;
+          if (auto finished = finish_run(store, run, logged, report, options); !finished) {
+            fail(finished);
+          } else {
+            leasing = true;
+          }
           continue;
         }
         say(options, label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
@@ -538,13 +562,15 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
       }
       if (leasing) continue;
     }
-    if (running.empty()) return Ok{};
+    if (running.empty()) return failure ? Status(*failure) : Status(Ok{});
     for (auto& [handle, result] : pool.wait(std::chrono::seconds(1))) {
       auto found = running.find(handle);
-      if (auto finished = finish_run(store, found->second, result, report, options); !finished)
-        return finished;
+      if (auto finished = finish_run(store, found->second, result, report, options); !finished) {
+        fail(finished);
+      } else if (!failure) {
+        leasing = true;  // a serial task may have become runnable
+      }
       running.erase(found);
-      leasing = true;  // a serial task may have become runnable
     }
   }
 }

@@ -55,8 +55,10 @@ std::string RunResult::describe(std::int64_t timeout_seconds) const {
 
 ProcessPool::~ProcessPool() {
   for (auto& [handle, child] : children_) {
-    kill(-child.pid, SIGKILL);
-    waitpid(child.pid, nullptr, 0);
+    if (child.pid > 0) kill(-child.pid, SIGKILL);
+  }
+  for (auto& [handle, child] : children_) {
+    if (child.pid > 0) waitpid(child.pid, nullptr, 0);
     if (child.output_fd >= 0) close(child.output_fd);
     if (child.pid_fd >= 0) close(child.pid_fd);
   }
@@ -75,7 +77,10 @@ int ProcessPool::start(const RunRequest& request) {
   int handle = next_handle_++;
   Child child;
   child.kill_grace_seconds = request.kill_grace_seconds;
-  child.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(request.timeout_seconds);
+  // A timeout beyond a century is no timeout (and would overflow the clock's nanoseconds).
+  constexpr std::int64_t kLongestTimeout = 100LL * 366 * 86400;
+  child.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
   if (pipe2(fds, O_CLOEXEC) != 0) {
     child.result.exit_status = 127;
     child.result.output =

@@ -124,6 +124,32 @@ class RunOnceTest(PassTestCase):
         self.assertGreaterEqual(len(seconds), 2)
         self.assertEqual(len(seconds), len(set(seconds)))
 
+    def test_a_trigger_cancelled_mid_run_is_not_retried(self):
+        out = os.path.join(self.dir, 'attempts')
+        self.create('--name', 'c', '--every', '1m', '--retries', '2', '--backoff', '1s',
+                    '--sh', f'echo "$TRIGGER_ATTEMPT" >> {out}; sleep 2; exit 1')
+        self.ok('run-once')
+        env = dict(self.env, TRIGGER_NOW=at(MINUTE))
+        running = subprocess.Popen([BIN, 'run-once'], env=env, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.read('attempts'):
+                break
+            time.sleep(0.05)
+        self.ok('--now', at(MINUTE), 'cancel', 'c')
+        running.wait(timeout=30)
+        for later in (MINUTE + 5, MINUTE + 10):
+            self.run_trigger('--now', at(later), 'run-once')
+        self.assertEqual(self.read('attempts'), ['1'])
+        [final] = [r for r in self.history('c') if r['outcome'] != 'edit']
+        self.assertEqual((final['outcome'], final['attempts']), ('failed', 1))
+
+    def test_a_timeout_beyond_a_century_is_no_timeout(self):
+        self.create('--name', 'patient', '--every', '1m', '--timeout', '20000w', '--sh', 'sleep 0.5')
+        self.ok('run-once')
+        self.ok('--now', at(MINUTE), 'run-once')
+        [run] = [r for r in self.history('patient') if r['outcome'] != 'edit']
+        self.assertEqual(run['outcome'], 'succeeded')
+
     def test_verbose_narrates_on_stderr(self):
         self.create('--name', 'n', '--every', '1m', '--log', 'hello there')
         code, out, err = self.run_trigger('-v', 'run-once')
