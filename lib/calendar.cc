@@ -36,7 +36,6 @@ class CronTimes final : public LocalTimes {
   std::optional<std::int64_t> next(std::int64_t local, Why*) const override {
     return cron_.next_local(local);
   }
-  const CronExpression& cron() const { return cron_; }
 
  private:
   CronExpression cron_;

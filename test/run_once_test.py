@@ -33,6 +33,12 @@ class PassTestCase(TriggerTestCase):
         with open(path) as f:
             return f.read().splitlines()
 
+    def wait_for(self, name, seconds=5):
+        """Wait until a command has written the file `name` (a run has started)."""
+        deadline = time.monotonic() + seconds
+        while not self.read(name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def history(self, *args):
         limit = [] if '--limit' in args else ['--limit', '100000']
         return json.loads(self.ok('history', '--format', 'json', *limit, *args))
@@ -131,10 +137,7 @@ class RunOnceTest(PassTestCase):
         self.ok('run-once')
         env = dict(self.env, TRIGGER_NOW=at(MINUTE))
         running = subprocess.Popen([BIN, 'run-once'], env=env, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if self.read('attempts'):
-                break
-            time.sleep(0.05)
+        self.wait_for('attempts')
         self.ok('--now', at(MINUTE), 'cancel', 'c')
         running.wait(timeout=30)
         for later in (MINUTE + 5, MINUTE + 10):
@@ -238,10 +241,7 @@ class CrashTest(PassTestCase):
         self.ok('run-once')
         env = dict(self.env, TRIGGER_NOW=at(HOUR))
         runner = subprocess.Popen([BIN, 'run-once'], env=env, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if self.read('attempts'):
-                break
-            time.sleep(0.05)
+        self.wait_for('attempts')
         runner.send_signal(signal.SIGKILL)
         runner.wait()
         # The machine "crashed": the command dies with its runner.
