@@ -204,7 +204,14 @@ Result<int> run(int argc, char** argv) {
   const char* now_env = std::getenv("TRIGGER_NOW");
   if (!now_text && now_env != nullptr && now_env[0] != '\0') now_text = now_env;
   if (now_text) {
-    auto zone = Zone::system_default();
+    // The system zone (and with it the time zone database) is loaded only for a local time.
+    const std::string& text = *now_text;
+    std::size_t size = text.size();
+    bool absolute =
+        size > 0 &&
+        (text.front() == '@' || text.back() == 'Z' || text.back() == 'z' ||
+         (size > 6 && (text[size - 6] == '+' || text[size - 6] == '-') && text[size - 3] == ':'));
+    auto zone = absolute ? Result<Zone>(Zone::utc()) : Zone::system_default();
     auto fixed = parse_time(*now_text, now(), zone ? *zone : Zone::utc());
     if (!fixed) {
       return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " +

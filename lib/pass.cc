@@ -30,8 +30,11 @@ constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
 constexpr std::size_t kPruneSlice = 1000;  // history rows pruned per pass
 constexpr int kFinishTries = 12;  // recording an outcome: busy timeouts (5 s each) before giving up
 
-void say(const PassOptions& options, const std::string& line) {
-  if (options.narrate) options.narrate(line);
+// Narrate a line made by `make` (a callable returning the line), built only when narrating:
+// formatting times in the trigger's zone costs more than firing it.
+template <class Make>
+void say(const PassOptions& options, Make&& make) {
+  if (options.narrate) options.narrate(make());
 }
 
 std::string label(const Trigger& trigger) {
@@ -79,7 +82,7 @@ Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const st
   if (auto appended = store.append_history(record); !appended) return appended.error();
   report.set_aside += 1;
   report.failures.push_back(label(trigger) + ": clock set aside: " + why);
-  say(options, label(trigger) + ": clock set aside: " + why);
+  say(options, [&] { return label(trigger) + ": clock set aside: " + why; });
   return Ok{};
 }
 
@@ -106,14 +109,16 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     }
     if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
       if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-      say(options, label(trigger) + ": done (" + why + ")");
+      say(options, [&] { return label(trigger) + ": done (" + why + ")"; });
       next.reset();
     }
   }
   event->next_event_epoch = next;
   if (auto written = store.write_event(*event); !written) return written;
   report.scheduled += 1;
-  say(options, label(trigger) + ": scheduled, next " + (next ? when(*next, trigger) : "none"));
+  say(options, [&] {
+    return label(trigger) + ": scheduled, next " + (next ? when(*next, trigger) : "none");
+  });
   return Ok{};
 }
 
@@ -165,7 +170,7 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   if (!event) return event.error();
   if (!event->next_event_epoch || *event->next_event_epoch > now)
     return Ok{};  // another pass did it
-  auto found = store.find_trigger(std::to_string(trigger_id));
+  auto found = store.trigger_for_pass(trigger_id);
   if (!found) return found.error();
   const Trigger& trigger = *found;
   if (trigger.state != State::kActive) {  // paused or cancelled since it was scheduled
@@ -249,10 +254,11 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
     if (*inserted) {
       report.fired += 1;
       event->runs += 1;
-      say(options,
-          label(trigger) + ": fired " + when(epoch, trigger) +
-              (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
-                                       : ""));
+      say(options, [&] {
+        return label(trigger) + ": fired " + when(epoch, trigger) +
+               (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
+                                        : "");
+      });
     }
     previous = epoch;
   }
@@ -286,8 +292,9 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   }
   for (const auto& record : records) {
     if (record.outcome == Outcome::kSkipped) report.skipped += record.count;
-    say(options,
-        label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason);
+    say(options, [&] {
+      return label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason;
+    });
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
 
@@ -295,7 +302,7 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   std::optional<Epoch> next = after_due;
   if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
     if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-    say(options, label(trigger) + ": done (" + why + ")");
+    say(options, [&] { return label(trigger) + ": done (" + why + ")"; });
     next.reset();
   }
   event->next_event_epoch = next;
@@ -360,7 +367,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   bool may_retry = outcome != Outcome::kSucceeded && run.task.attempt <= policy.retries;
   auto record = [&]() -> Status {
     // A trigger cancelled while this run was going gets no more attempts.
-    auto current = store.find_trigger(std::to_string(run.trigger.id));
+    auto current = store.trigger_for_pass(run.trigger.id);
     if (!current) return current.error();
     bool retry = may_retry && current->state != State::kCancelled;
     if (retry) {
@@ -370,9 +377,11 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
       if (!retried) return retried.error();
       if (*retried) {
         report.retried += 1;
-        say(options, label(run.trigger) + ": event " + id + " attempt " +
-                         std::to_string(run.task.attempt) + " " + what + "; retry in " +
-                         format_duration(delay));
+        say(options, [&] {
+          return label(run.trigger) + ": event " + id + " attempt " +
+                 std::to_string(run.task.attempt) + " " + what + "; retry in " +
+                 format_duration(delay);
+        });
       }
       return Ok{};
     }
@@ -392,26 +401,77 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
     auto completed = store.complete_task(run.task, record);
     if (!completed) return completed.error();
     if (!*completed) {
-      say(options,
-          label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded");
+      say(options, [&] {
+        return label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded";
+      });
       return Ok{};
     }
     if (outcome != Outcome::kSucceeded) {
       report.failed += 1;
       report.failures.push_back(label(run.trigger) + " (event " + id + "): " + what);
     }
-    say(options, label(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
-                     (outcome == Outcome::kSucceeded ? "" : " (" + what + ")"));
+    say(options, [&] {
+      return label(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
+             (outcome == Outcome::kSucceeded ? "" : " (" + what + ")");
+    });
     return Ok{};
   };
   // The outcome must not be lost to a database that is busy for a while: the command has run.
-  Status status = store.transaction(record);
+  Status status = store.transaction(record, Store::Sync::kBatched);
   for (int attempt = 1;
        !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-    status = store.transaction(record);
+    status = store.transaction(record, Store::Sync::kBatched);
   }
   return status;
+}
+
+// Complete up to a batch of runnable --log tasks in one transaction: each is its history
+// record. Returns how many.
+Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
+                                       PassReport& report) {
+  std::size_t done = 0;
+  std::int64_t ran = 0;
+  std::vector<std::string> lines;
+  auto status = store.transaction(
+      [&]() -> Status {
+        while (done < options.batch) {
+          Epoch at = now();
+          auto tasks = store.runnable_log_tasks(at, options.batch - done);
+          if (!tasks) return tasks.error();
+          if (tasks->empty()) break;
+          for (const auto& [task, message] : *tasks) {
+            if (auto removed = store.remove_task(task.id); !removed) return removed;
+            HistoryRecord record;
+            record.trigger_id = task.trigger_id;
+            record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
+            record.scheduled_epoch = task.scheduled_epoch;
+            record.outcome = Outcome::kSucceeded;
+            record.manual = task.manual;
+            record.attempts = task.attempt + 1;
+            record.exit_status = 0;
+            record.started_epoch = at;
+            record.finished_epoch = at;
+            record.output = message;
+            record.recorded_epoch = at;
+            if (auto appended = store.append_history(record); !appended) return appended.error();
+            if (options.narrate) {
+              auto trigger = store.trigger_for_pass(task.trigger_id);
+              if (!trigger) return trigger.error();
+              lines.push_back(label(*trigger) + ": log: " + message);
+              lines.push_back(label(*trigger) + ": event " + *record.event_id + " succeeded");
+            }
+            ++done;
+            ++ran;
+          }
+        }
+        return Ok{};
+      },
+      Store::Sync::kBatched);
+  if (!status) return status.error();
+  report.ran += ran;  // counted once the records are committed
+  for (const auto& line : lines) say(options, [&] { return line; });
+  return done;
 }
 
 }  // namespace
@@ -461,19 +521,21 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
   std::int64_t total = 0;
   while (true) {
     std::size_t count = 0;
-    auto status = store.transaction([&]() -> Status {
-      auto cursor = store.counter("cursor");
-      if (!cursor) return cursor.error();
-      auto changed = store.triggers_changed_since(*cursor, options.batch);
-      if (!changed) return changed.error();
-      for (const auto& trigger : *changed) {
-        if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled)
-          return scheduled;
-      }
-      count = changed->size();
-      if (count > 0) return store.set_counter("cursor", changed->back().version);
-      return Ok{};
-    });
+    auto status = store.transaction(
+        [&]() -> Status {
+          auto cursor = store.counter("cursor");
+          if (!cursor) return cursor.error();
+          auto changed = store.triggers_changed_since(*cursor, options.batch);
+          if (!changed) return changed.error();
+          for (const auto& trigger : *changed) {
+            if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled)
+              return scheduled;
+          }
+          count = changed->size();
+          if (count > 0) return store.set_counter("cursor", changed->back().version);
+          return Ok{};
+        },
+        Store::Sync::kBatched);
     if (!status) return status.error();
     total += static_cast<std::int64_t>(count);
     if (count < options.batch) return total;
@@ -482,26 +544,39 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
 
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report) {
   while (true) {
-    auto due = store.due_triggers(now, options.batch);
-    if (!due) return due.error();
-    if (due->empty()) return Ok{};
-    for (std::int64_t id : *due) {
-      auto fired =
-          store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
-      if (fired) continue;
-      if (fired.error().kind() == ErrorKind::kBusy) return fired;
-      // A trigger that cannot be fired is set aside; the queue goes on.
-      auto recorded = store.transaction([&]() -> Status {
-        auto found = store.find_trigger(std::to_string(id));
-        auto event = store.event(id);
-        if (!found || !event) return found ? event.error() : found.error();
-        return set_aside(store, *found, *event, fired.error().message(), now, report, options);
-      });
-      if (!recorded) return recorded;
-    }
+    // One transaction per batch of due triggers, each trigger in its own savepoint: a trigger
+    // that cannot be fired is rolled back alone and set aside; the queue goes on.
+    std::size_t handled = 0;
+    auto status = store.transaction(
+        [&]() -> Status {
+          auto due = store.due_triggers(now, options.batch);
+          if (!due) return due.error();
+          std::int64_t fired_before = report.fired;
+          for (std::int64_t id : *due) {
+            auto fired = store.transaction(
+                [&]() -> Status { return fire_one(store, id, now, report, options); });
+            ++handled;
+            if (!fired) {
+              if (fired.error().kind() == ErrorKind::kBusy) return fired;
+              auto recorded = store.transaction([&]() -> Status {
+                auto found = store.trigger_for_pass(id);
+                auto event = store.event(id);
+                if (!found || !event) return found ? event.error() : found.error();
+                return set_aside(store, *found, *event, fired.error().message(), now, report,
+                                 options);
+              });
+              if (!recorded) return recorded;
+            }
+            // Catch-up can queue many tasks per trigger: keep each transaction bounded.
+            if (report.fired - fired_before >= static_cast<std::int64_t>(kMaxCatchUp)) break;
+          }
+          return Ok{};
+        },
+        Store::Sync::kBatched);
+    if (!status) return status;
     // Loop until nothing is due: each trigger fired has advanced (or been set aside), so
     // this ends; one with more catch-up than kMaxCatchUp comes round again.
-    if (due->empty()) return Ok{};
+    if (handled == 0) return Ok{};
   }
 }
 
@@ -520,22 +595,33 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
   };
   while (true) {
     std::size_t jobs = std::max<std::size_t>(options.jobs, 1);
+    if (leasing && !failure && SteadyClock::now() < deadline) {
+      // --log actions need no process: a batch of them is completed per transaction.
+      auto logged = complete_log_tasks(store, options, report);
+      if (!logged) {
+        fail(logged.error());
+        continue;
+      }
+      if (*logged > 0) continue;
+    }
     if (leasing && !failure && SteadyClock::now() < deadline && running.size() < jobs) {
       std::vector<Running> leased;
-      auto status = store.transaction([&]() -> Status {
-        Epoch at = now();
-        // A lease lasts the run's timeout, the kill grace and a margin: past that, its runner
-        // died and another pass may take the task over.
-        auto tasks = store.lease_tasks(owner, at, kKillGraceSeconds + kLeaseMarginSeconds,
-                                       jobs - running.size());
-        if (!tasks) return tasks.error();
-        for (auto& task : *tasks) {
-          auto trigger = store.find_trigger(std::to_string(task.trigger_id));
-          if (!trigger) return trigger.error();
-          leased.push_back({task, std::move(*trigger), at});
-        }
-        return Ok{};
-      });
+      auto status = store.transaction(
+          [&]() -> Status {
+            Epoch at = now();
+            // A lease lasts the run's timeout, the kill grace and a margin: past that, its runner
+            // died and another pass may take the task over.
+            auto tasks = store.lease_tasks(owner, at, kKillGraceSeconds + kLeaseMarginSeconds,
+                                           jobs - running.size());
+            if (!tasks) return tasks.error();
+            for (auto& task : *tasks) {
+              auto trigger = store.trigger_for_pass(task.trigger_id);
+              if (!trigger) return trigger.error();
+              leased.push_back({task, std::move(*trigger), at});
+            }
+            return Ok{};
+          },
+          Store::Sync::kBatched);
       if (!status) {
         fail(status);
         continue;
@@ -546,7 +632,7 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
           RunResult logged;
           logged.exit_status = 0;
           logged.output = run.trigger.action.argv.front();
-          say(options, label(run.trigger) + ": log: " + logged.output);
+          say(options, [&] { return label(run.trigger) + ": log: " + logged.output; });
           if (auto finished = finish_run(store, run, logged, report, options); !finished) {
             fail(finished);
           } else {
@@ -554,9 +640,11 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
           }
           continue;
         }
-        say(options, label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
-                         event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
-                         ", attempt " + std::to_string(run.task.attempt) + ")");
+        say(options, [&] {
+          return label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
+                 event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+                 ", attempt " + std::to_string(run.task.attempt) + ")";
+        });
         int handle = pool.start(command_request(run.trigger, run.task));
         running.emplace(handle, std::move(run));
       }
@@ -594,8 +682,10 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
     // The clock moved back: nothing fires twice (each event fires only after its last), and
     // the jump is on record.
     report.clock_jump_seconds = at - (*last)->started_epoch;
-    say(options, "the clock moved back " + format_duration(-report.clock_jump_seconds) +
-                     " since the last pass");
+    say(options, [&] {
+      return "the clock moved back " + format_duration(-report.clock_jump_seconds) +
+             " since the last pass";
+    });
   }
 
   if (options.dry_run) {
@@ -606,10 +696,12 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
       auto runnable = store.lease_tasks("dry-run", at, 0, std::numeric_limits<int>::max());
       if (!runnable) return runnable.error();
       for (const auto& task : *runnable) {
-        auto trigger = store.find_trigger(std::to_string(task.trigger_id));
+        auto trigger = store.trigger_for_pass(task.trigger_id);
         if (!trigger) return trigger.error();
-        say(options, label(*trigger) + ": would run " + trigger->action.text() + " (event " +
-                         event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")");
+        say(options, [&] {
+          return label(*trigger) + ": would run " + trigger->action.text() + " (event " +
+                 event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")";
+        });
       }
       return Ok{};
     });
@@ -621,12 +713,14 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   pass.owner = options.owner.empty() ? default_owner() : options.owner;
   pass.started_epoch = at;
   pass.clock_jump_seconds = report.clock_jump_seconds;
-  auto begun = store.transaction([&]() -> Status {
-    auto id = store.begin_pass(pass);
-    if (!id) return id.error();
-    pass.id = *id;
-    return Ok{};
-  });
+  auto begun = store.transaction(
+      [&]() -> Status {
+        auto id = store.begin_pass(pass);
+        if (!id) return id.error();
+        pass.id = *id;
+        return Ok{};
+      },
+      Store::Sync::kBatched);
   if (!begun) return begun.error();
 
   PassOptions execute_options = options;
@@ -648,18 +742,27 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
     if (auto done = phases(now()); !done) return done.error();
   }
 
-  auto closed = store.transaction([&]() -> Status {
-    auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
-    if (!pruned) return pruned.error();
-    pass.finished_epoch = now();
-    pass.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
-    pass.scheduled = report.scheduled;
-    pass.fired = report.fired;
-    pass.ran = report.ran;
-    pass.failed = report.failed;
-    return store.end_pass(pass);
-  });
+  auto closed = store.transaction(
+      [&]() -> Status {
+        auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
+        if (!pruned) return pruned.error();
+        pass.finished_epoch = now();
+        pass.duration_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
+                .count();
+        pass.scheduled = report.scheduled;
+        pass.fired = report.fired;
+        pass.ran = report.ran;
+        pass.failed = report.failed;
+        return store.end_pass(pass);
+      },
+      // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
+      // idle pass syncs nothing (losing its pass record to a power cut loses nothing).
+      report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
+                  report.set_aside + report.retried >
+              0
+          ? Store::Sync::kDurable
+          : Store::Sync::kBatched);
   if (!closed) return closed.error();
   return report;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -291,9 +292,54 @@ std::string Store::default_path() {
 }
 
 Store::Store(std::unique_ptr<SQLite::Database> db, bool writable)
-    : db_(std::move(db)), writable_(writable) {}
+    : db_(std::move(db)), path_(db_->getFilename()), writable_(writable) {
+  // The last connection to close would checkpoint the WAL into the database and sync both:
+  // two fsyncs at the end of every idle pass. SQLite checkpoints as the WAL grows instead.
+  sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+}
 
-Store::~Store() = default;
+Store::~Store() {
+  statements_.clear();  // before the database they belong to
+}
+
+// A statement from the cache, reset (its row and read lock released) when the use ends. A
+// statement already in use further up the stack is not shared: the use gets its own.
+class Store::Prepared {
+ public:
+  Prepared(SQLite::Statement* statement, std::unique_ptr<SQLite::Statement> own, bool* in_use)
+      : statement_(statement), own_(std::move(own)), in_use_(in_use) {}
+  Prepared(Prepared&& other) noexcept
+      : statement_(other.statement_), own_(std::move(other.own_)), in_use_(other.in_use_) {
+    other.statement_ = nullptr;
+    other.in_use_ = nullptr;
+  }
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+  Prepared& operator=(Prepared&&) = delete;
+  ~Prepared() {
+    if (statement_ != nullptr && !own_) statement_->tryReset();
+    if (in_use_ != nullptr) *in_use_ = false;
+  }
+  SQLite::Statement& operator*() const { return *statement_; }
+
+ private:
+  SQLite::Statement* statement_;
+  std::unique_ptr<SQLite::Statement> own_;
+  bool* in_use_;
+};
+
+Store::Prepared Store::prepare(const std::string& sql) {
+  auto& cached = statements_[sql];
+  if (!cached.statement) cached.statement = std::make_unique<SQLite::Statement>(*db_, sql);
+  if (cached.in_use) {
+    auto own = std::make_unique<SQLite::Statement>(*db_, sql);
+    SQLite::Statement* statement = own.get();
+    return Prepared(statement, std::move(own), nullptr);
+  }
+  cached.in_use = true;
+  cached.statement->clearBindings();
+  return Prepared(cached.statement.get(), nullptr, &cached.in_use);
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
   if (path.empty()) return usage_error("empty database path");
@@ -340,15 +386,37 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
 }
 
 Status Store::transaction(const std::function<Status()>& body) {
-  return run_transaction(body, false);
+  return run_transaction(body, false, Sync::kDurable);
 }
 
-Status Store::rehearse(const std::function<Status()>& body) { return run_transaction(body, true); }
+Status Store::transaction(const std::function<Status()>& body, Sync sync) {
+  return run_transaction(body, false, sync);
+}
 
-Status Store::run_transaction(const std::function<Status()>& body, bool roll_back) {
+Status Store::rehearse(const std::function<Status()>& body) {
+  return run_transaction(body, true, Sync::kBatched);
+}
+
+Status Store::run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync) {
   return guarded(path(), [&]() -> Status {
     // Inside a transaction already (a rehearsal, or a caller's), nest with a savepoint.
     bool nested = sqlite3_get_autocommit(db_->getHandle()) == 0;
+    // A batched commit skips the fsync (PRAGMA synchronous = NORMAL: in WAL mode a commit then
+    // survives a crash of the process, and a power cut takes back whole commits only), unless
+    // the oldest commit not yet on disk is kBatchWindowMs old: that commit syncs them all.
+    bool durable = false;
+    std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
+    if (!nested && writable_) {
+      durable = sync == Sync::kDurable ||
+                (unsynced_since_ms_ >= 0 && now_ms - unsynced_since_ms_ >= kBatchWindowMs);
+      if (durable != synchronous_full_) {
+        db_->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        synchronous_full_ = durable;
+      }
+    }
+    std::int64_t changes_before = sqlite3_total_changes64(db_->getHandle());
     db_->exec(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
     const char* rollback = nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
     Status result = Error(ErrorKind::kInternal, "transaction body threw");
@@ -368,19 +436,29 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
       if (!nested && sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
       throw;
     }
+    if (!nested && writable_) {
+      if (durable) {
+        unsynced_since_ms_ = -1;
+      } else if (unsynced_since_ms_ < 0 &&
+                 sqlite3_total_changes64(db_->getHandle()) != changes_before) {
+        unsynced_since_ms_ = now_ms;
+      }
+    }
     return result;
   });
 }
 
 Result<std::int64_t> Store::bump_version() {
-  SQLite::Statement statement(*db_, kBumpVersionSql);
+  auto statement_prepared = prepare(kBumpVersionSql);
+  SQLite::Statement& statement = *statement_prepared;
   if (!statement.executeStep()) return Error(ErrorKind::kInternal, "version counter missing");
   return statement.getColumn(0).getInt64();
 }
 
 Result<std::int64_t> Store::counter(std::string_view name) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    SQLite::Statement statement(*db_, kCounterSql);
+    auto statement_prepared = prepare(kCounterSql);
+    SQLite::Statement& statement = *statement_prepared;
     statement.bind(1, std::string(name));
     if (!statement.executeStep())
       return Error(ErrorKind::kInternal, "no counter " + in_quotes(name));
@@ -390,10 +468,12 @@ Result<std::int64_t> Store::counter(std::string_view name) {
 }
 
 Status Store::write_labels(const Trigger& trigger) {
-  SQLite::Statement remove(*db_, kDeleteLabelsSql);
+  auto remove_prepared = prepare(kDeleteLabelsSql);
+  SQLite::Statement& remove = *remove_prepared;
   remove.bind(1, static_cast<std::int64_t>(trigger.id));
   remove.exec();
-  SQLite::Statement insert(*db_, kInsertLabelSql);
+  auto insert_prepared = prepare(kInsertLabelSql);
+  SQLite::Statement& insert = *insert_prepared;
   for (const auto& [key, value] : trigger.labels) {
     insert.bind(1, static_cast<std::int64_t>(trigger.id));
     insert.bind(2, key);
@@ -405,7 +485,8 @@ Status Store::write_labels(const Trigger& trigger) {
 }
 
 Status Store::load_labels(std::vector<Trigger>& triggers) {
-  SQLite::Statement select(*db_, kSelectLabelsSql);
+  auto select_prepared = prepare(kSelectLabelsSql);
+  SQLite::Statement& select = *select_prepared;
   for (auto& trigger : triggers) {
     select.bind(1, static_cast<std::int64_t>(trigger.id));
     while (select.executeStep()) {
@@ -436,7 +517,8 @@ Result<std::int64_t> Store::insert_trigger(const Trigger& trigger) {
     if (auto status = check_name_free(*db_, trigger); !status) return status.error();
     auto version = bump_version();
     if (!version) return version.error();
-    SQLite::Statement insert(*db_, kInsertTriggerSql);
+    auto insert_prepared = prepare(kInsertTriggerSql);
+    SQLite::Statement& insert = *insert_prepared;
     bind_definition(insert, trigger, *version);
     insert.exec();
     Trigger stored = trigger;
@@ -451,7 +533,8 @@ Status Store::update_trigger(const Trigger& trigger) {
     if (auto status = check_name_free(*db_, trigger); !status) return status;
     auto version = bump_version();
     if (!version) return version.error();
-    SQLite::Statement update(*db_, kUpdateTriggerSql);
+    auto update_prepared = prepare(kUpdateTriggerSql);
+    SQLite::Statement& update = *update_prepared;
     bind_definition(update, trigger, *version);
     update.bind(23, static_cast<std::int64_t>(trigger.id));
     if (update.exec() == 0)
@@ -464,7 +547,8 @@ Status Store::set_state(std::int64_t id, State state, Epoch now) {
   return guarded(path(), [&]() -> Status {
     auto version = bump_version();
     if (!version) return version.error();
-    SQLite::Statement update(*db_, kSetStateSql);
+    auto update_prepared = prepare(kSetStateSql);
+    SQLite::Statement& update = *update_prepared;
     update.bind(1, std::string(to_string(state)));
     update.bind(2, static_cast<std::int64_t>(*version));
     update.bind(3, static_cast<std::int64_t>(now));
@@ -477,8 +561,9 @@ Status Store::set_state(std::int64_t id, State state, Epoch now) {
 Result<Trigger> Store::find_trigger(std::string_view ref) {
   return guarded(path(), [&]() -> Result<Trigger> {
     bool by_id = all_digits(ref) && ref.size() < 19;
-    SQLite::Statement select(*db_,
-                             select_triggers(by_id ? " WHERE t.id = ?" : " WHERE t.name = ?"));
+    auto select_prepared =
+        prepare(select_triggers(by_id ? " WHERE t.id = ?" : " WHERE t.name = ?"));
+    SQLite::Statement& select = *select_prepared;
     if (by_id) {
       select.bind(1, static_cast<std::int64_t>(std::stoll(std::string(ref))));
     } else {
@@ -509,7 +594,8 @@ Result<std::vector<Trigger>> Store::list_triggers(const TriggerFilter& filter) {
       add("EXISTS (SELECT 1 FROM trigger_label l WHERE l.trigger_id = t.id AND l.key = ? AND "
           "l.value = ?)");
     }
-    SQLite::Statement select(*db_, select_triggers(where));
+    auto select_prepared = prepare(select_triggers(where));
+    SQLite::Statement& select = *select_prepared;
     int index = 1;
     if (filter.state) select.bind(index++, std::string(to_string(*filter.state)));
     if (filter.name_glob) select.bind(index++, *filter.name_glob);
@@ -695,7 +781,7 @@ std::string event_id(std::int64_t trigger_id, Epoch scheduled_epoch, bool manual
 
 std::string_view to_string(Outcome outcome) { return name_of(kOutcomes, outcome); }
 
-std::string Store::path() const { return db_->getFilename(); }
+std::string Store::path() const { return path_; }
 
 std::int64_t Store::pages_read() const {
   int hits = 0;
@@ -708,7 +794,8 @@ std::int64_t Store::pages_read() const {
 
 Status Store::set_counter(std::string_view name, std::int64_t value) {
   return guarded(path(), [&]() -> Status {
-    SQLite::Statement update(*db_, kSetCounterSql);
+    auto update_prepared = prepare(kSetCounterSql);
+    SQLite::Statement& update = *update_prepared;
     update.bind(1, static_cast<std::int64_t>(value));
     update.bind(2, std::string(name));
     if (update.exec() != 1) return Error(ErrorKind::kInternal, "no counter " + in_quotes(name));
@@ -719,7 +806,8 @@ Status Store::set_counter(std::string_view name, std::int64_t value) {
 Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version,
                                                            std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::vector<Trigger>> {
-    SQLite::Statement select(*db_, select_triggers_unordered(kChangedSinceWhere));
+    auto select_prepared = prepare(select_triggers_unordered(kChangedSinceWhere));
+    SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(version));
     select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<Trigger> triggers;
@@ -731,9 +819,22 @@ Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version,
   });
 }
 
+Result<Trigger> Store::trigger_for_pass(std::int64_t id) {
+  return guarded(path(), [&]() -> Result<Trigger> {
+    auto select_prepared = prepare(select_triggers_unordered(" WHERE t.id = ?"));
+    SQLite::Statement& select = *select_prepared;
+    select.bind(1, static_cast<std::int64_t>(id));
+    if (!select.executeStep())
+      return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(id));
+    ++rows_visited_;
+    return read_trigger(select);
+  });
+}
+
 Result<EventRow> Store::event(std::int64_t trigger_id) {
   return guarded(path(), [&]() -> Result<EventRow> {
-    SQLite::Statement select(*db_, kSelectEventSql);
+    auto select_prepared = prepare(kSelectEventSql);
+    SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(trigger_id));
     EventRow row;
     row.trigger_id = trigger_id;
@@ -752,7 +853,8 @@ Result<EventRow> Store::event(std::int64_t trigger_id) {
 
 Status Store::write_event(const EventRow& row) {
   return guarded(path(), [&]() -> Status {
-    SQLite::Statement upsert(*db_, kUpsertEventSql);
+    auto upsert_prepared = prepare(kUpsertEventSql);
+    SQLite::Statement& upsert = *upsert_prepared;
     upsert.bind(1, static_cast<std::int64_t>(row.trigger_id));
     bind_optional(upsert, 2, row.last_event_epoch);
     bind_optional(upsert, 3, row.next_event_epoch);
@@ -766,7 +868,8 @@ Status Store::write_event(const EventRow& row) {
 
 Status Store::finish_trigger(std::int64_t id, Epoch now) {
   return guarded(path(), [&]() -> Status {
-    SQLite::Statement update(*db_, kFinishTriggerSql);
+    auto update_prepared = prepare(kFinishTriggerSql);
+    SQLite::Statement& update = *update_prepared;
     update.bind(1, static_cast<std::int64_t>(now));
     update.bind(2, static_cast<std::int64_t>(id));
     update.exec();
@@ -782,7 +885,8 @@ Result<bool> Store::has_command_actions() {
 
 Result<std::vector<std::int64_t>> Store::due_triggers(Epoch now, std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::vector<std::int64_t>> {
-    SQLite::Statement select(*db_, kDueTriggersSql);
+    auto select_prepared = prepare(kDueTriggersSql);
+    SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
     select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<std::int64_t> ids;
@@ -797,13 +901,18 @@ Result<std::vector<std::int64_t>> Store::due_triggers(Epoch now, std::size_t lim
 Result<std::int64_t> Store::open_tasks(std::int64_t trigger_id) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
     ++rows_visited_;
-    return count_of(*db_, kOpenTasksSql, trigger_id);
+    auto select_prepared = prepare(kOpenTasksSql);
+    SQLite::Statement& select = *select_prepared;
+    select.bind(1, static_cast<std::int64_t>(trigger_id));
+    select.executeStep();
+    return select.getColumn(0).getInt64();
   });
 }
 
 Result<bool> Store::insert_task(const Task& task) {
   return guarded(path(), [&]() -> Result<bool> {
-    SQLite::Statement insert(*db_, kInsertTaskSql);
+    auto insert_prepared = prepare(kInsertTaskSql);
+    SQLite::Statement& insert = *insert_prepared;
     insert.bind(1, static_cast<std::int64_t>(task.trigger_id));
     insert.bind(2, static_cast<std::int64_t>(task.scheduled_epoch));
     insert.bind(3, task.manual ? 1 : 0);
@@ -818,7 +927,8 @@ Result<bool> Store::insert_task(const Task& task) {
 Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now,
                                              std::int64_t grace_seconds, std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::vector<Task>> {
-    SQLite::Statement select(*db_, std::string("SELECT ") + kTaskColumns + kRunnableTasksWhere);
+    auto select_prepared = prepare(std::string("SELECT ") + kTaskColumns + kRunnableTasksWhere);
+    SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
     select.bind(2, static_cast<std::int64_t>(now));
     select.bind(3, static_cast<std::int64_t>(limit));
@@ -827,7 +937,8 @@ Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now
       ++rows_visited_;
       tasks.push_back(read_task(select));
     }
-    SQLite::Statement lease(*db_, kLeaseTaskSql);
+    auto lease_prepared = prepare(kLeaseTaskSql);
+    SQLite::Statement& lease = *lease_prepared;
     for (auto& task : tasks) {
       lease.bind(1, owner);
       lease.bind(2, static_cast<std::int64_t>(now));
@@ -843,9 +954,44 @@ Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now
   });
 }
 
+Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoch now,
+                                                                            std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::vector<std::pair<Task, std::string>>> {
+    std::string where = kRunnableTasksWhere;
+    where.replace(where.find(" WHERE "), 7,
+                  " JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND ");
+    auto select_prepared =
+        prepare(std::string("SELECT ") + kTaskColumns + ", g.action_argv" + where);
+    SQLite::Statement& select = *select_prepared;
+    select.bind(1, static_cast<std::int64_t>(now));
+    select.bind(2, static_cast<std::int64_t>(now));
+    select.bind(3, static_cast<std::int64_t>(limit));
+    std::vector<std::pair<Task, std::string>> tasks;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      Task task = read_task(select);
+      auto argv =
+          nlohmann::json::parse(select.getColumn(11).getString()).get<std::vector<std::string>>();
+      tasks.emplace_back(std::move(task), argv.empty() ? std::string() : argv.front());
+    }
+    return tasks;
+  });
+}
+
+Status Store::remove_task(std::int64_t task_id) {
+  return guarded(path(), [&]() -> Status {
+    auto remove_prepared = prepare(kDeleteTaskSql);
+    SQLite::Statement& remove = *remove_prepared;
+    remove.bind(1, static_cast<std::int64_t>(task_id));
+    if (remove.exec() != 1) return Error(ErrorKind::kInternal, "task vanished while run");
+    return Ok{};
+  });
+}
+
 Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome) {
   return guarded(path(), [&]() -> Result<bool> {
-    SQLite::Statement remove(*db_, kDeleteLeasedTaskSql);
+    auto remove_prepared = prepare(kDeleteLeasedTaskSql);
+    SQLite::Statement& remove = *remove_prepared;
     remove.bind(1, static_cast<std::int64_t>(task.id));
     remove.bind(2, task.lease_owner.value_or(""));
     remove.bind(3, static_cast<std::int64_t>(task.attempt));
@@ -858,7 +1004,8 @@ Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome
 
 Result<bool> Store::retry_task(const Task& task, Epoch due) {
   return guarded(path(), [&]() -> Result<bool> {
-    SQLite::Statement update(*db_, kRetryTaskSql);
+    auto update_prepared = prepare(kRetryTaskSql);
+    SQLite::Statement& update = *update_prepared;
     update.bind(1, static_cast<std::int64_t>(due));
     update.bind(2, static_cast<std::int64_t>(task.id));
     update.bind(3, task.lease_owner.value_or(""));
@@ -869,7 +1016,8 @@ Result<bool> Store::retry_task(const Task& task, Epoch due) {
 
 Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    SQLite::Statement select(*db_, kIdleTasksOfTriggerSql);
+    auto select_prepared = prepare(kIdleTasksOfTriggerSql);
+    SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(trigger_id));
     select.bind(2, static_cast<std::int64_t>(now));
     std::vector<HistoryRecord> records;
@@ -889,7 +1037,8 @@ Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
       records.push_back(record);
       ids.push_back(select.getColumn(0).getInt64());
     }
-    SQLite::Statement remove(*db_, kDeleteTaskSql);
+    auto remove_prepared = prepare(kDeleteTaskSql);
+    SQLite::Statement& remove = *remove_prepared;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       remove.bind(1, static_cast<std::int64_t>(ids[i]));
       remove.exec();
@@ -903,7 +1052,8 @@ Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
 
 Result<std::int64_t> Store::append_history(const HistoryRecord& r) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    SQLite::Statement insert(*db_, kInsertHistorySql);
+    auto insert_prepared = prepare(kInsertHistorySql);
+    SQLite::Statement& insert = *insert_prepared;
     int i = 1;
     insert.bind(i++, static_cast<std::int64_t>(r.trigger_id));
     bind_optional(insert, i++, r.event_id);
@@ -970,11 +1120,13 @@ Result<std::vector<HistoryRecord>> Store::history(const HistoryFilter& filter) {
 
 Result<std::int64_t> Store::prune_history(Epoch before, std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    SQLite::Statement prune(*db_, kPruneHistorySql);
+    auto prune_prepared = prepare(kPruneHistorySql);
+    SQLite::Statement& prune = *prune_prepared;
     prune.bind(1, static_cast<std::int64_t>(before));
     prune.bind(2, static_cast<std::int64_t>(limit));
     std::int64_t deleted = prune.exec();
-    SQLite::Statement passes(*db_, kPrunePassesSql);
+    auto passes_prepared = prepare(kPrunePassesSql);
+    SQLite::Statement& passes = *passes_prepared;
     passes.bind(1, static_cast<std::int64_t>(before));
     passes.bind(2, static_cast<std::int64_t>(limit));
     passes.exec();
@@ -984,7 +1136,8 @@ Result<std::int64_t> Store::prune_history(Epoch before, std::size_t limit) {
 
 Result<std::int64_t> Store::begin_pass(const PassRecord& pass) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    SQLite::Statement insert(*db_, kBeginPassSql);
+    auto insert_prepared = prepare(kBeginPassSql);
+    SQLite::Statement& insert = *insert_prepared;
     insert.bind(1, pass.owner);
     insert.bind(2, static_cast<std::int64_t>(pass.started_epoch));
     insert.bind(3, static_cast<std::int64_t>(pass.clock_jump_seconds));
@@ -995,7 +1148,8 @@ Result<std::int64_t> Store::begin_pass(const PassRecord& pass) {
 
 Status Store::end_pass(const PassRecord& pass) {
   return guarded(path(), [&]() -> Status {
-    SQLite::Statement update(*db_, kEndPassSql);
+    auto update_prepared = prepare(kEndPassSql);
+    SQLite::Statement& update = *update_prepared;
     int i = 1;
     bind_optional(update, i++, pass.finished_epoch);
     bind_optional(update, i++, pass.duration_ms);
@@ -1012,7 +1166,8 @@ Status Store::end_pass(const PassRecord& pass) {
 
 Result<std::optional<PassRecord>> Store::last_pass() {
   return guarded(path(), [&]() -> Result<std::optional<PassRecord>> {
-    SQLite::Statement select(*db_, kLastPassSql);
+    auto select_prepared = prepare(kLastPassSql);
+    SQLite::Statement& select = *select_prepared;
     if (!select.executeStep()) return std::optional<PassRecord>();
     ++rows_visited_;
     return std::optional<PassRecord>(read_pass(select));
@@ -1027,15 +1182,18 @@ Result<QueueFigures> Store::queue_figures(Epoch now) {
                  "SELECT (SELECT value FROM counter WHERE name = 'version') - "
                  "(SELECT value FROM counter WHERE name = 'cursor')",
                  std::nullopt);
-    SQLite::Statement pending(*db_, kOldestPendingSql);
+    auto pending_prepared = prepare(kOldestPendingSql);
+    SQLite::Statement& pending = *pending_prepared;
     pending.executeStep();
     figures.oldest_pending_epoch = optional_int(pending.getColumn(0));
-    SQLite::Statement due(*db_, kDueFiguresSql);
+    auto due_prepared = prepare(kDueFiguresSql);
+    SQLite::Statement& due = *due_prepared;
     due.bind(1, static_cast<std::int64_t>(now));
     due.executeStep();
     figures.due = due.getColumn(0).getInt64();
     figures.oldest_due_epoch = optional_int(due.getColumn(1));
-    SQLite::Statement tasks(*db_, kTaskFiguresSql);
+    auto tasks_prepared = prepare(kTaskFiguresSql);
+    SQLite::Statement& tasks = *tasks_prepared;
     tasks.bind(1, static_cast<std::int64_t>(now));
     tasks.bind(2, static_cast<std::int64_t>(now));
     tasks.executeStep();
@@ -1047,7 +1205,8 @@ Result<QueueFigures> Store::queue_figures(Epoch now) {
     auto last = last_pass();
     if (!last) return last.error();
     figures.last_pass = *last;
-    SQLite::Statement states(*db_, kStatesSql);
+    auto states_prepared = prepare(kStatesSql);
+    SQLite::Statement& states = *states_prepared;
     for (State state : {State::kActive, State::kPaused, State::kCancelled, State::kDone}) {
       figures.triggers_by_state[std::string(to_string(state))] = 0;
     }

@@ -16,7 +16,8 @@
 
 namespace SQLite {
 class Database;
-}
+class Statement;
+}  // namespace SQLite
 
 namespace trigger {
 
@@ -149,6 +150,17 @@ class Store {
   /// back otherwise or if it throws. Returns the body's error, or the commit's.
   Status transaction(const std::function<Status()>& body);
 
+  /// How hard a commit holds on to its changes.
+  enum class Sync {
+    kDurable,  ///< on disk when the commit returns (fsync): definitions, the pass's last word
+    kBatched,  ///< safe from a crash of trigger at once, on disk within kBatchWindowMs (the
+               ///< commit that falls after the window syncs everything before it); a power
+               ///< cut can take back that much, all later commits with it, never half a commit
+  };
+  static constexpr int kBatchWindowMs = 100;
+  /// `transaction` with the given durability; a nested one follows its outer transaction.
+  Status transaction(const std::function<Status()>& body, Sync sync);
+
   /// Run `body` in a transaction that is always rolled back: what it would do, undone
   /// (run-once --dry-run). Transactions inside it nest as savepoints.
   Status rehearse(const std::function<Status()>& body);
@@ -197,6 +209,10 @@ class Store {
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
   Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit);
 
+  /// A trigger as the pass needs it: its definition and event times, without its labels or
+  /// last outcome.
+  Result<Trigger> trigger_for_pass(std::int64_t id);
+
   /// How many tasks of the trigger are queued or running.
   Result<std::int64_t> open_tasks(std::int64_t trigger_id);
 
@@ -209,6 +225,14 @@ class Store {
   /// Returned in due order.
   Result<std::vector<Task>> lease_tasks(const std::string& owner, Epoch now,
                                         std::int64_t grace_seconds, std::size_t limit);
+
+  /// Up to `limit` runnable tasks (as lease_tasks picks them) of triggers whose action is
+  /// --log, each with its message. Nothing is leased: the caller completes them in the same
+  /// transaction with remove_task.
+  Result<std::vector<std::pair<Task, std::string>>> runnable_log_tasks(Epoch now,
+                                                                       std::size_t limit);
+  /// Remove a task (not leased to anyone else: see runnable_log_tasks).
+  Status remove_task(std::int64_t task_id);
 
   /// Record the final outcome of a leased task and remove it, if `task`'s lease (owner and
   /// attempt) still holds; false if it does not (another runner took it over).
@@ -252,13 +276,24 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db, bool writable);
-  Status run_transaction(const std::function<Status()>& body, bool roll_back);
+  Status run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync);
+  class Prepared;
+  /// The statement for `sql`, prepared once per connection and reset after each use.
+  Prepared prepare(const std::string& sql);
   Result<std::int64_t> bump_version();
   Status write_labels(const Trigger& trigger);
   Status load_labels(std::vector<Trigger>& triggers);
 
   std::unique_ptr<SQLite::Database> db_;
+  std::string path_;
   bool writable_;
+  struct CachedStatement {
+    std::unique_ptr<SQLite::Statement> statement;
+    bool in_use = false;
+  };
+  std::map<std::string, CachedStatement> statements_;
+  bool synchronous_full_ = true;         ///< PRAGMA synchronous as last set (SQLite's default)
+  std::int64_t unsynced_since_ms_ = -1;  ///< steady ms of the oldest commit not yet fsynced
   std::int64_t rows_visited_ = 0;
 };
 
