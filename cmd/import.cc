@@ -152,8 +152,13 @@ Result<int> cmd_import(Context& ctx) {
   std::size_t updated = 0;
   auto status = ctx.store->transaction([&]() -> Status {
     for (auto& [line_number, trigger, has_state] : *incoming) {
-      auto existing = trigger.name ? ctx.store->find_trigger(*trigger.name)
-                                   : Result<Trigger>(Error(ErrorKind::kNotFound, ""));
+      // Most lines of a large import are new triggers: a name is looked up by index first, and
+      // the whole trigger read only when it exists.
+      auto id = trigger.name ? ctx.store->id_of(*trigger.name)
+                             : Result<std::optional<std::int64_t>>(std::nullopt);
+      if (!id) return id.error();
+      auto existing = *id ? ctx.store->find_trigger(std::to_string(**id))
+                          : Result<Trigger>(Error(ErrorKind::kNotFound, ""));
       Status written = Ok{};
       if (existing) {
         trigger.id = existing->id;
@@ -171,12 +176,11 @@ Result<int> cmd_import(Context& ctx) {
         }
         ++updated;
       } else if (existing.error().kind() == ErrorKind::kNotFound) {
-        auto id = ctx.store->insert_trigger(trigger);
-        written = id ? Status(Ok{}) : Status(id.error());
+        auto inserted = ctx.store->insert_trigger(trigger);
+        written = inserted ? Status(Ok{}) : Status(inserted.error());
         if (written) {
-          auto after = ctx.store->find_trigger(std::to_string(*id));
-          written = after ? record_edit(ctx, nullptr, *after, "created by import")
-                          : Status(after.error());
+          trigger.id = *inserted;  // as stored: a new trigger is exactly its definition
+          written = record_edit(ctx, nullptr, trigger, "created by import");
         }
         ++created;
       } else {

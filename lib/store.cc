@@ -53,7 +53,7 @@ constexpr const char* kSetStateSql =
     "UPDATE trigger SET state = ?, version = ?, updated_epoch = ? WHERE id = ?";
 constexpr const char* kFindNameSql = "SELECT id FROM trigger WHERE name = ? AND id != ?";
 constexpr const char* kBumpVersionSql =
-    "UPDATE counter SET value = value + 1 WHERE name = 'version' RETURNING value";
+    "UPDATE counter SET value = value + 1 WHERE name = 'version'";
 constexpr const char* kCounterSql = "SELECT value FROM counter WHERE name = ?";
 constexpr const char* kDeleteLabelsSql = "DELETE FROM trigger_label WHERE trigger_id = ?";
 constexpr const char* kInsertLabelSql =
@@ -265,7 +265,10 @@ Error too_new(const std::string& path, int version) {
 }
 
 // Apply the migrations after the database's level, in one transaction.
+// Foreign keys are off while it runs (a migration may rebuild a table others reference, as
+// SQLite documents) and checked before it commits; they are on again afterwards.
 void migrate(SQLite::Database& db, const std::string& path) {
+  db.exec("PRAGMA foreign_keys = OFF");
   SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
   int version = db.execAndGet(kUserVersionSql).getInt();
   if (version > Store::schema_version())
@@ -273,8 +276,17 @@ void migrate(SQLite::Database& db, const std::string& path) {
   for (int level = version; level < Store::schema_version(); ++level) {
     db.exec(kSchemaFiles[level].text);
   }
+  {
+    SQLite::Statement dangling(db, "PRAGMA foreign_key_check");
+    if (dangling.executeStep()) {
+      throw SQLite::Exception("a row of table " + dangling.getColumn(0).getString() +
+                                  " refers to a row that does not exist",
+                              SQLITE_CORRUPT);
+    }
+  }
   db.exec("PRAGMA user_version = " + std::to_string(Store::schema_version()));
   transaction.commit();
+  db.exec("PRAGMA foreign_keys = ON");
 }
 
 }  // namespace
@@ -397,6 +409,10 @@ Status Store::rehearse(const std::function<Status()>& body) {
   return run_transaction(body, true, Sync::kBatched);
 }
 
+// Transaction control runs often (a savepoint per trigger fired): prepared once, not parsed
+// each time.
+void Store::run(const char* sql) { (*prepare(sql)).exec(); }
+
 Status Store::run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync) {
   return guarded(path(), [&]() -> Status {
     // Inside a transaction already (a rehearsal, or a caller's), nest with a savepoint.
@@ -412,28 +428,31 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
       durable = sync == Sync::kDurable ||
                 (unsynced_since_ms_ >= 0 && now_ms - unsynced_since_ms_ >= kBatchWindowMs);
       if (durable != synchronous_full_) {
-        db_->exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        run(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         synchronous_full_ = durable;
       }
     }
     std::int64_t changes_before = sqlite3_total_changes64(db_->getHandle());
-    db_->exec(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
-    const char* rollback = nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
+    run(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
+    auto rollback = [&] {
+      run(nested ? "ROLLBACK TO nested" : "ROLLBACK");
+      if (nested) run("RELEASE nested");
+    };
     Status result = Error(ErrorKind::kInternal, "transaction body threw");
     try {
       result = body();
     } catch (...) {
-      db_->exec(rollback);
+      rollback();
       throw;
     }
     if (!result || roll_back) {
-      db_->exec(rollback);
+      rollback();
       return result;
     }
     try {
-      db_->exec(nested ? "RELEASE nested" : "COMMIT");
+      run(nested ? "RELEASE nested" : "COMMIT");
     } catch (...) {
-      if (!nested && sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
+      if (!nested && sqlite3_get_autocommit(db_->getHandle()) == 0) run("ROLLBACK");
       throw;
     }
     if (!nested && writable_) {
@@ -449,10 +468,13 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
 }
 
 Result<std::int64_t> Store::bump_version() {
-  auto statement_prepared = prepare(kBumpVersionSql);
-  SQLite::Statement& statement = *statement_prepared;
-  if (!statement.executeStep()) return Error(ErrorKind::kInternal, "version counter missing");
-  return statement.getColumn(0).getInt64();
+  // Not UPDATE ... RETURNING: SQLite builds a temporary table for RETURNING on every run.
+  (*prepare(kBumpVersionSql)).exec();
+  auto select_prepared = prepare(kCounterSql);
+  SQLite::Statement& select = *select_prepared;
+  select.bind(1, std::string("version"));
+  if (!select.executeStep()) return Error(ErrorKind::kInternal, "version counter missing");
+  return select.getColumn(0).getInt64();
 }
 
 Result<std::int64_t> Store::counter(std::string_view name) {
@@ -467,11 +489,14 @@ Result<std::int64_t> Store::counter(std::string_view name) {
   });
 }
 
-Status Store::write_labels(const Trigger& trigger) {
-  auto remove_prepared = prepare(kDeleteLabelsSql);
-  SQLite::Statement& remove = *remove_prepared;
-  remove.bind(1, static_cast<std::int64_t>(trigger.id));
-  remove.exec();
+Status Store::write_labels(const Trigger& trigger, bool replace) {
+  if (replace) {
+    auto remove_prepared = prepare(kDeleteLabelsSql);
+    SQLite::Statement& remove = *remove_prepared;
+    remove.bind(1, static_cast<std::int64_t>(trigger.id));
+    remove.exec();
+  }
+  if (trigger.labels.empty()) return Ok{};
   auto insert_prepared = prepare(kInsertLabelSql);
   SQLite::Statement& insert = *insert_prepared;
   for (const auto& [key, value] : trigger.labels) {
@@ -498,10 +523,21 @@ Status Store::load_labels(std::vector<Trigger>& triggers) {
   return Ok{};
 }
 
-namespace {
-Status check_name_free(SQLite::Database& db, const Trigger& trigger) {
+Result<std::optional<std::int64_t>> Store::id_of(std::string_view name) {
+  return guarded(path(), [&]() -> Result<std::optional<std::int64_t>> {
+    auto find_prepared = prepare(kFindNameSql);
+    SQLite::Statement& find = *find_prepared;
+    find.bind(1, std::string(name));
+    find.bind(2, static_cast<std::int64_t>(0));  // no trigger has id 0
+    if (!find.executeStep()) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(find.getColumn(0).getInt64());
+  });
+}
+
+Status Store::check_name_free(const Trigger& trigger) {
   if (!trigger.name) return Ok{};
-  SQLite::Statement find(db, kFindNameSql);
+  auto find_prepared = prepare(kFindNameSql);
+  SQLite::Statement& find = *find_prepared;
   find.bind(1, *trigger.name);
   find.bind(2, static_cast<std::int64_t>(trigger.id));
   if (find.executeStep()) {
@@ -510,11 +546,10 @@ Status check_name_free(SQLite::Database& db, const Trigger& trigger) {
   }
   return Ok{};
 }
-}  // namespace
 
 Result<std::int64_t> Store::insert_trigger(const Trigger& trigger) {
   return guarded(path(), [&]() -> Result<std::int64_t> {
-    if (auto status = check_name_free(*db_, trigger); !status) return status.error();
+    if (auto status = check_name_free(trigger); !status) return status.error();
     auto version = bump_version();
     if (!version) return version.error();
     auto insert_prepared = prepare(kInsertTriggerSql);
@@ -523,14 +558,14 @@ Result<std::int64_t> Store::insert_trigger(const Trigger& trigger) {
     insert.exec();
     Trigger stored = trigger;
     stored.id = db_->getLastInsertRowid();
-    if (auto status = write_labels(stored); !status) return status.error();
+    if (auto status = write_labels(stored, false); !status) return status.error();
     return stored.id;
   });
 }
 
 Status Store::update_trigger(const Trigger& trigger) {
   return guarded(path(), [&]() -> Status {
-    if (auto status = check_name_free(*db_, trigger); !status) return status;
+    if (auto status = check_name_free(trigger); !status) return status;
     auto version = bump_version();
     if (!version) return version.error();
     auto update_prepared = prepare(kUpdateTriggerSql);
@@ -539,7 +574,7 @@ Status Store::update_trigger(const Trigger& trigger) {
     update.bind(23, static_cast<std::int64_t>(trigger.id));
     if (update.exec() == 0)
       return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
-    return write_labels(trigger);
+    return write_labels(trigger, true);
   });
 }
 
@@ -640,7 +675,7 @@ constexpr const char* kFinishTriggerSql =
     "UPDATE trigger SET state = 'done', updated_epoch = ? WHERE id = ? AND state = 'active'";
 constexpr const char* kDueTriggersSql =
     "SELECT trigger_id FROM trigger_event WHERE next_event_epoch <= ? "
-    "ORDER BY next_event_epoch, trigger_id LIMIT ?";
+    "ORDER BY next_event_epoch, id LIMIT ?";  // index order: no sort of every due row
 constexpr const char* kOpenTasksSql = "SELECT COUNT(*) FROM task WHERE trigger_id = ?";
 constexpr const char* kInsertTaskSql =
     "INSERT OR IGNORE INTO task (trigger_id, scheduled_epoch, manual, serial, last_epoch, "

@@ -316,7 +316,9 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
   return moved;
 }
 
-Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
+namespace {
+
+Result<std::unique_ptr<const Clock>> make_trigger_clock(const Trigger& trigger) {
   auto zone = Zone::locate(trigger.tz);
   if (!zone) {
     return usage_error("trigger " + std::to_string(trigger.id) + ": its time zone " +
@@ -326,6 +328,29 @@ Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
   if (!spec) return spec.error();
   spec->dst = trigger.policy.dst;
   return make_clock(*spec, trigger.clock_set_epoch, *zone);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
+  static ClockCache cache;
+  return cache.get(trigger);
+}
+
+Result<std::shared_ptr<const Clock>> ClockCache::get(const Trigger& trigger) {
+  // Calendar clocks are stored with absolute times: only --at and --every read the epoch.
+  bool epoch_matters =
+      trigger.clock.rfind("--at", 0) == 0 || trigger.clock.rfind("--every", 0) == 0;
+  std::string key = trigger.tz + '\n' + std::to_string(static_cast<int>(trigger.policy.dst)) +
+                    '\n' + trigger.clock;
+  if (epoch_matters) key += '\n' + std::to_string(trigger.clock_set_epoch);
+  if (auto found = clocks_.find(key); found != clocks_.end()) return found->second;
+  auto made = make_trigger_clock(trigger);
+  if (!made) return made.error();
+  if (clocks_.size() >= kLimit) clocks_.clear();
+  std::shared_ptr<const Clock> clock(std::move(*made));
+  clocks_.emplace(std::move(key), clock);
+  return clock;
 }
 
 Result<std::optional<Epoch>> next_fire_time(const Trigger& trigger) {

@@ -174,6 +174,69 @@ TEST_CASE("a frozen level-1 database migrates forward with its triggers intact",
   CHECK(history->empty());
 }
 
+TEST_CASE("a level-2 database migrates to level 3 with its rows, references and checks",
+          "[store]") {
+  TempDir dir;
+  auto path = dir.file("two.db");
+  std::string sql = std::string(trigger::kSchemaFiles[0].text) + trigger::kSchemaFiles[1].text +
+                    "INSERT INTO trigger VALUES (7, 'two', 'active', '--every 1h', 1796112000, "
+                    "'UTC', 'sh', '[\"echo hi\"]', '[]', NULL, 'all', 300, 'queue', 3600, 2, 30, "
+                    "0, 'auto', NULL, 5, 1, 1796112000, 1796112000);"
+                    "INSERT INTO trigger_label VALUES (7, 'team', 'ops');"
+                    "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, "
+                    "runs) VALUES (7, 1796112000, 1796115600, 3);"
+                    "INSERT INTO task (trigger_id, scheduled_epoch, due_epoch, created_epoch) "
+                    "VALUES (7, 1796112000, 1796112000, 1796112000);"
+                    "INSERT INTO history (id, trigger_id, event_id, outcome, reason, "
+                    "recorded_epoch) VALUES (41, 7, '7-1796108400', 'failed', 'exit status 1', "
+                    "1796108460);"
+                    "UPDATE counter SET value = 1 WHERE name = 'version';"
+                    "PRAGMA user_version = 2;";
+  exec_sql(path, sql.c_str());
+  {
+    auto store = open_store(path);
+    auto two = store->find_trigger("two");
+    REQUIRE(two.ok());
+    CHECK(two->id == 7);
+    CHECK(two->policy.max_runs == 5);
+    CHECK(two->labels.at("team") == "ops");
+    CHECK(store->event(7)->runs == 3);
+    auto history = store->history({});
+    REQUIRE(history.ok());
+    REQUIRE(history->size() == 1);
+    CHECK((*history)[0].id == 41);
+    CHECK((*history)[0].reason == "exit status 1");
+    CHECK(store->queue_figures(kNow)->queued == 1);
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto accepted = [&](const char* statement) {
+    return sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  // The rewritten checks refuse what the old ones refused, and accept what they accepted.
+  CHECK_FALSE(
+      accepted("INSERT INTO history (trigger_id, outcome, recorded_epoch) "
+               "VALUES (7, 'bogus', 0)"));
+  CHECK(
+      accepted("INSERT INTO history (trigger_id, outcome, recorded_epoch) "
+               "VALUES (7, 'timed_out', 0)"));
+  CHECK_FALSE(accepted("UPDATE trigger SET state = 'sleeping' WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET misfire = 'some' WHERE id = 7"));
+  CHECK(accepted("UPDATE trigger SET state = 'paused', dst = 'once' WHERE id = 7"));
+  // The other tables still refer to the rebuilt trigger table: deleting it cascades.
+  REQUIRE(accepted("PRAGMA foreign_keys = ON"));
+  REQUIRE(accepted("DELETE FROM trigger WHERE id = 7"));
+  sqlite3_stmt* left = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT (SELECT COUNT(*) FROM task) + (SELECT COUNT(*) FROM "
+                             "trigger_event) + (SELECT COUNT(*) FROM trigger_label)",
+                             -1, &left, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(left) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(left, 0) == 0);
+  sqlite3_finalize(left);
+  sqlite3_close(db);
+}
+
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
   TempDir dir;
   auto path = dir.file("trigger.db");

@@ -179,6 +179,9 @@ class Store {
   /// The trigger named by `ref`: an id when all digits, else a name. kNotFound naming `ref`.
   Result<Trigger> find_trigger(std::string_view ref);
 
+  /// The id of the trigger named `name`, if there is one: one index lookup.
+  Result<std::optional<std::int64_t>> id_of(std::string_view name);
+
   /// Triggers matching `filter`, by id.
   Result<std::vector<Trigger>> list_triggers(const TriggerFilter& filter);
 
@@ -280,8 +283,11 @@ class Store {
   class Prepared;
   /// The statement for `sql`, prepared once per connection and reset after each use.
   Prepared prepare(const std::string& sql);
+  void run(const char* sql);
   Result<std::int64_t> bump_version();
-  Status write_labels(const Trigger& trigger);
+  Status check_name_free(const Trigger& trigger);
+  /// Write the trigger's labels; `replace` removes those it had first (not needed for a new one).
+  Status write_labels(const Trigger& trigger, bool replace);
   Status load_labels(std::vector<Trigger>& triggers);
 
   std::unique_ptr<SQLite::Database> db_;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -113,8 +114,21 @@ struct ScheduleChange {
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
-/// removed from the system).
-Result<std::unique_ptr<const Clock>> trigger_clock(const Trigger& trigger);
+/// removed from the system). Clocks come from a ClockCache shared by the process.
+Result<std::shared_ptr<const Clock>> trigger_clock(const Trigger& trigger);
+
+/// Clocks of stored triggers, made once per distinct clock: triggers with the same
+/// clock text, zone, DST rule (and, for --at and --every, the same clock_set_epoch) share one.
+/// The pass makes a clock for every trigger it schedules or fires; parsing a cron expression
+/// and describing it cost more than the rest of firing it. Holds at most kLimit clocks.
+class ClockCache {
+ public:
+  static constexpr std::size_t kLimit = 4096;
+  Result<std::shared_ptr<const Clock>> get(const Trigger& trigger);
+
+ private:
+  std::unordered_map<std::string, std::shared_ptr<const Clock>> clocks_;
+};
 
 /// The next fire time of a stored trigger: from its event row when run-once has scheduled it,
 /// else predicted from its clock (the seed's getNextEventPrediction). nullopt when it has none
