@@ -350,16 +350,21 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
     // Inside a transaction already (a rehearsal, or a caller's), nest with a savepoint.
     bool nested = sqlite3_get_autocommit(db_->getHandle()) == 0;
     db_->exec(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
-    const char* rollback = nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
+    // After some errors (SQLITE_FULL, SQLITE_IOERR) SQLite has already rolled the whole
+    // transaction back; rolling back again would fail and hide the error.
+    auto rollback = [&] {
+      if (sqlite3_get_autocommit(db_->getHandle()) != 0) return;
+      db_->exec(nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
+    };
     Status result = Error(ErrorKind::kInternal, "transaction body threw");
     try {
       result = body();
     } catch (...) {
-      db_->exec(rollback);
+      rollback();
       throw;
     }
     if (!result || roll_back) {
-      db_->exec(rollback);
+      rollback();
       return result;
     }
     try {
