@@ -449,11 +449,7 @@ Status check_database_safety(const std::string& path) {
   if (path.empty()) return Ok{};
   if (auto file = check(path, "database"); !file) return file;
   if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
-  auto slash = path.rfind('/');
-  return check(slash == std::string::npos ? "."
-               : slash == 0               ? "/"
-                                          : path.substr(0, slash),
-               "database directory");
+  return check(directory_of(path), "database directory");
 }
 
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,

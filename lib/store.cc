@@ -82,7 +82,15 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
     case SQLITE_LOCKED:
       return {ErrorKind::kBusy, where + " is busy (locked by another trigger); try again"};
     case SQLITE_READONLY:
-      return {ErrorKind::kIO, "cannot write " + where + ": read-only"};
+      if (code == SQLITE_READONLY_DIRECTORY) {
+        return {ErrorKind::kIO, "cannot use " + where + ": directory " +
+                                    in_quotes(directory_of(path)) +
+                                    " is not writable (the database keeps its -wal and -shm "
+                                    "files there)"};
+      }
+      return {ErrorKind::kIO,
+              "cannot write " + where +
+                  (code == SQLITE_READONLY ? ": the file is read-only" : ": read-only")};
     case SQLITE_FULL:
       return {ErrorKind::kIO, "cannot write " + where + ": disk or database full"};
     case SQLITE_CORRUPT:
@@ -106,7 +114,10 @@ auto guarded(const std::string& path, Body&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const SQLite::Exception& e) {
-    return sqlite_error(path, e.getErrorCode(), e.getErrorStr());
+    // The extended code when it refines the primary one (SQLITE_READONLY_DIRECTORY).
+    int extended = e.getExtendedErrorCode();
+    bool refines = extended > 0 && (extended & 0xff) == (e.getErrorCode() & 0xff);
+    return sqlite_error(path, refines ? extended : e.getErrorCode(), e.getErrorStr());
   } catch (const nlohmann::json::exception& e) {
     return Error(ErrorKind::kIO,
                  "database " + in_quotes(path) + " holds a damaged value: " + e.what());
