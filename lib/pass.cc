@@ -482,10 +482,14 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
     if (!due) return due.error();
     if (due->empty()) return Ok{};
     for (std::int64_t id : *due) {
+      PassReport before = report;
       auto fired =
           store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
       if (fired) continue;
-      if (fired.error().kind() == ErrorKind::kBusy) return fired;
+      report = before;  // what it counted was rolled back
+      // The database failing (busy, full, read-only, damaged) is no fault of the trigger's.
+      if (fired.error().kind() == ErrorKind::kBusy || fired.error().kind() == ErrorKind::kIO)
+        return fired;
       // A trigger that cannot be fired is set aside; the queue goes on.
       auto recorded = store.transaction([&]() -> Status {
         auto found = store.find_trigger(std::to_string(id));
