@@ -102,6 +102,10 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
       return {ErrorKind::kIO, "cannot open " + where + ": " + what};
     case SQLITE_IOERR:
     case SQLITE_NOMEM:
+      if (code == SQLITE_IOERR_SHMSIZE) {  // what a disk with no room left for it gives
+        return {ErrorKind::kIO, "i/o error on " + where + ": cannot extend its -shm file in " +
+                                    in_quotes(directory_of(path)) + " (is the disk full?)"};
+      }
       return {ErrorKind::kIO, "i/o error on " + where + ": " + what};
     default:
       return {ErrorKind::kInternal, "sql error on " + where + ": " + what};

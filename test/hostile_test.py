@@ -169,7 +169,7 @@ class FullDiskTest(HostileTestCase):
             if os.path.exists(self.db + suffix):
                 os.remove(self.db + suffix)
         stat = os.statvfs(self.mount)
-        with open(os.path.join(self.mount, 'filler'), 'wb') as f:
+        with open(os.path.join(self.mount, 'filler'), 'ab') as f:
             f.write(b'\0' * (stat.f_bavail * stat.f_frsize - leave))
 
     def test_writers_fail_with_one_line_and_roll_back(self):
@@ -178,6 +178,10 @@ class FullDiskTest(HostileTestCase):
         self.fails_unchanged(74, f"cannot write database '{self.db}': disk or database full", self.writers())
         self.assertEqual(rows(self.db), before)
         self.assertEqual(self.ok('list', '--format', 'tsv').count('\n'), 2)  # readers still work
+        # No room even for the -shm file that readers need.
+        self.fill(leave=0)
+        self.fails_unchanged(74, f"i/o error on database '{self.db}': cannot extend its -shm file in "
+                             f"'{self.mount}' (is the disk full?)", self.writers() + [['list']])
         # With room again, everything works and nothing was lost.
         os.remove(os.path.join(self.mount, 'filler'))
         self.ok('--now', at(5 * MINUTE), 'run-once')
