@@ -157,6 +157,15 @@ std::string span(const Missed& missed, const Trigger& trigger) {
          " to " + when(missed.last, trigger);
 }
 
+// Add what fire_one counted (it counts nothing else) to the pass's report.
+void add_counts(PassReport& report, PassReport&& firing) {
+  report.fired += firing.fired;
+  report.skipped += firing.skipped;
+  report.coalesced += firing.coalesced;
+  report.set_aside += firing.set_aside;
+  for (auto& failure : firing.failures) report.failures.push_back(std::move(failure));
+}
+
 // Fire one trigger whose next event is due: its tasks, skip records and advanced event are
 // written in the caller's one transaction.
 Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
@@ -482,11 +491,14 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
     if (!due) return due.error();
     if (due->empty()) return Ok{};
     for (std::int64_t id : *due) {
-      PassReport before = report;
+      // Counted apart: what a firing that is rolled back counted does not count.
+      PassReport counted;
       auto fired =
-          store.transaction([&]() -> Status { return fire_one(store, id, now, report, options); });
-      if (fired) continue;
-      report = before;  // what it counted was rolled back
+          store.transaction([&]() -> Status { return fire_one(store, id, now, counted, options); });
+      if (fired) {
+        add_counts(report, std::move(counted));
+        continue;
+      }
       // The database failing (busy, full, read-only, damaged) is no fault of the trigger's.
       if (fired.error().kind() == ErrorKind::kBusy || fired.error().kind() == ErrorKind::kIO)
         return fired;
