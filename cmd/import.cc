@@ -187,7 +187,10 @@ Result<int> cmd_import(Context& ctx) {
         written = existing.error();
       }
       if (!written) {
-        return Error(written.error().kind(),
+        ErrorKind kind = written.error().kind();
+        // A database error (read-only, full, damaged, busy) is not the line's fault.
+        if (kind != ErrorKind::kData && kind != ErrorKind::kUsage) return written;
+        return Error(kind,
                      "line " + std::to_string(line_number) + ": " + written.error().message());
       }
     }

@@ -21,6 +21,13 @@ Zone zone_named(const std::string& tz) {
 // A cell that is never empty, so columns stay readable.
 std::string cell(std::string text) { return text.empty() ? "-" : text; }
 
+// The next time to show: none when the clock cannot be computed (its zone vanished from the
+// system, say), so the trigger can still be listed; its description says why.
+std::optional<Epoch> shown_next(const Trigger& trigger) {
+  auto next = next_fire_time(trigger);
+  return next ? *next : std::nullopt;
+}
+
 }  // namespace
 
 std::string description_of(const Trigger& trigger) {
@@ -34,8 +41,7 @@ std::string time_text(std::optional<Epoch> epoch, const std::string& tz) {
 }
 
 Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
-  auto next = next_fire_time(trigger);
-  if (!next) return next.error();
+  auto next = shown_next(trigger);
   Zone zone = zone_named(trigger.tz);
   nlohmann::ordered_json policy = nlohmann::ordered_json::object();
   for (auto option : policy_option_names()) {
@@ -59,8 +65,8 @@ Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
                                  : nlohmann::ordered_json(nullptr)},
       {"policy", policy},
       {"labels", labels},
-      {"next_epoch", epoch_or_null(*next)},
-      {"next", time_or_null(*next, trigger.tz)},
+      {"next_epoch", epoch_or_null(next)},
+      {"next", time_or_null(next, trigger.tz)},
       {"next_scheduled", trigger.scheduled},
       {"last_epoch", epoch_or_null(trigger.last_event_epoch)},
       {"last", time_or_null(trigger.last_event_epoch, trigger.tz)},
@@ -97,8 +103,7 @@ std::string tsv_field(std::string_view text) {
 }
 
 Result<std::string> trigger_tsv(const Trigger& trigger) {
-  auto next = next_fire_time(trigger);
-  if (!next) return next.error();
+  auto next = shown_next(trigger);
   auto epoch = [](std::optional<Epoch> value) {
     return value ? std::to_string(*value) : std::string();
   };
@@ -109,8 +114,8 @@ Result<std::string> trigger_tsv(const Trigger& trigger) {
                                      trigger.name.value_or(""),
                                      std::string(to_string(trigger.state)),
                                      trigger.clock,
-                                     epoch(*next),
-                                     time(*next),
+                                     epoch(next),
+                                     time(next),
                                      epoch(trigger.last_event_epoch),
                                      time(trigger.last_event_epoch),
                                      trigger.last_outcome,
@@ -163,10 +168,9 @@ Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) 
   std::vector<std::vector<std::string>> rows;
   bool any_predicted = false;
   for (const auto& trigger : triggers) {
-    auto next = next_fire_time(trigger);
-    if (!next) return next.error();
-    std::string next_text = time_text(*next, trigger.tz);
-    if (*next && !trigger.scheduled) {
+    auto next = shown_next(trigger);
+    std::string next_text = time_text(next, trigger.tz);
+    if (next && !trigger.scheduled) {
       next_text += "*";
       any_predicted = true;
     }

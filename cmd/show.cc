@@ -29,13 +29,14 @@ Result<int> cmd_show(Context& ctx) {
   if (!loaded) return loaded.error();
   auto json = trigger_json(trigger);
   if (!json) return json.error();
-  auto times = trigger_fire_times(trigger, kUpcomingCount);
-  if (!times) return times.error();
+  // None when the clock cannot be computed: the description says why.
+  auto upcoming = trigger_fire_times(trigger, kUpcomingCount);
+  auto times = upcoming ? std::move(*upcoming) : std::vector<Epoch>();
   std::string description = description_of(trigger);
 
   if (ctx.format == Format::kJson) {
     nlohmann::ordered_json upcoming_json = nlohmann::ordered_json::array();
-    for (Epoch epoch : *times)
+    for (Epoch epoch : times)
       upcoming_json.push_back({{"epoch", epoch}, {"time", time_text(epoch, trigger.tz)}});
     (*json)["upcoming"] = upcoming_json;
     nlohmann::ordered_json history_array = nlohmann::ordered_json::array();
@@ -85,7 +86,7 @@ Result<int> cmd_show(Context& ctx) {
   print_time("last", trigger.last_event_epoch, "");
   print_time("created", trigger.created_epoch, "");
   print_time("updated", trigger.updated_epoch, "");
-  for (Epoch epoch : *times) print_time("upcoming", epoch, "");
+  for (Epoch epoch : times) print_time("upcoming", epoch, "");
   for (const auto& record : recent) print("history", history_line(record, trigger.tz));
   return 0;
 }

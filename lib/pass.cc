@@ -162,6 +162,15 @@ std::string span(const Missed& missed, const Trigger& trigger) {
          " to " + when(missed.last, trigger);
 }
 
+// Add what fire_one counted (it counts nothing else) to the pass's report.
+void add_counts(PassReport& report, PassReport&& firing) {
+  report.fired += firing.fired;
+  report.skipped += firing.skipped;
+  report.coalesced += firing.coalesced;
+  report.set_aside += firing.set_aside;
+  for (auto& failure : firing.failures) report.failures.push_back(std::move(failure));
+}
+
 // Fire one trigger whose next event is due: its tasks, skip records and advanced event are
 // written in the caller's one transaction.
 Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
@@ -509,11 +518,7 @@ Status check_database_safety(const std::string& path) {
   if (path.empty()) return Ok{};
   if (auto file = check(path, "database"); !file) return file;
   if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
-  auto slash = path.rfind('/');
-  return check(slash == std::string::npos ? "."
-               : slash == 0               ? "/"
-                                          : path.substr(0, slash),
-               "database directory");
+  return check(directory_of(path), "database directory");
 }
 
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
@@ -545,35 +550,45 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report) {
   while (true) {
     // One transaction per batch of due triggers, each trigger in its own savepoint: a trigger
-    // that cannot be fired is rolled back alone and set aside; the queue goes on.
+    // that cannot be fired is rolled back alone and set aside; the queue goes on. What the
+    // batch counted reaches the report only once it is committed.
     std::size_t handled = 0;
+    PassReport batch;
     auto status = store.transaction(
         [&]() -> Status {
           auto due = store.due_triggers(now, options.batch);
           if (!due) return due.error();
-          std::int64_t fired_before = report.fired;
           for (std::int64_t id : *due) {
+            // Counted apart: what a firing that is rolled back counted does not count.
+            PassReport counted;
             auto fired = store.transaction(
-                [&]() -> Status { return fire_one(store, id, now, report, options); });
+                [&]() -> Status { return fire_one(store, id, now, counted, options); });
             ++handled;
-            if (!fired) {
-              if (fired.error().kind() == ErrorKind::kBusy) return fired;
+            if (fired) {
+              add_counts(batch, std::move(counted));
+            } else {
+              // The database failing (busy, full, read-only, damaged) is no fault of the
+              // trigger's.
+              if (fired.error().kind() == ErrorKind::kBusy ||
+                  fired.error().kind() == ErrorKind::kIO)
+                return fired;
               auto recorded = store.transaction([&]() -> Status {
                 auto found = store.trigger_for_pass(id);
                 auto event = store.event(id);
                 if (!found || !event) return found ? event.error() : found.error();
-                return set_aside(store, *found, *event, fired.error().message(), now, report,
+                return set_aside(store, *found, *event, fired.error().message(), now, batch,
                                  options);
               });
               if (!recorded) return recorded;
             }
             // Catch-up can queue many tasks per trigger: keep each transaction bounded.
-            if (report.fired - fired_before >= static_cast<std::int64_t>(kMaxCatchUp)) break;
+            if (batch.fired >= static_cast<std::int64_t>(kMaxCatchUp)) break;
           }
           return Ok{};
         },
         Store::Sync::kBatched);
     if (!status) return status;
+    add_counts(report, std::move(batch));
     // Loop until nothing is due: each trigger fired has advanced (or been set aside), so
     // this ends; one with more catch-up than kMaxCatchUp comes round again.
     if (handled == 0) return Ok{};
@@ -742,6 +757,10 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
     if (auto done = phases(now()); !done) return done.error();
   }
 
+  bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
+                  report.set_aside + report.retried ==
+              0;
+  if (idle) store.keep_wal_on_close();
   auto closed = store.transaction(
       [&]() -> Status {
         auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
@@ -758,11 +777,7 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
       },
       // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
       // idle pass syncs nothing (losing its pass record to a power cut loses nothing).
-      report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
-                  report.set_aside + report.retried >
-              0
-          ? Store::Sync::kDurable
-          : Store::Sync::kBatched);
+      idle ? Store::Sync::kBatched : Store::Sync::kDurable);
   if (!closed) return closed.error();
   return report;
 }

@@ -15,24 +15,36 @@
 namespace trigger {
 namespace {
 
+// The descriptor on which a child that cannot exec says why (closed by a successful exec).
+constexpr int kStartErrorFd = 3;
+
 // In the child, after fork: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(const RunRequest& request, int output_fd, char* const* argv,
-                             char* const* envp) {
+[[noreturn]] void exec_child(const RunRequest& request, int output_fd, int start_error_fd,
+                             char* const* argv, char* const* envp) {
   setpgid(0, 0);
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd >= 0) dup2(null_fd, 0);
   dup2(output_fd, 1);
   dup2(output_fd, 2);
-  close_range(3, ~0U, 0);
+  if (start_error_fd >= 0 && dup2(start_error_fd, kStartErrorFd) == kStartErrorFd) {
+    fcntl(kStartErrorFd, F_SETFD, FD_CLOEXEC);
+    close_range(kStartErrorFd + 1, ~0U, 0);
+  } else {
+    close_range(kStartErrorFd, ~0U, 0);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
+  // The reason goes to the output (for the history) and, without "trigger: " and the newline,
+  // to the parent (for the outcome).
   auto fail = [](const char* what, const char* subject) {
     const char* reason = strerror(errno);
-    const char* parts[] = {"trigger: cannot ", what, " '", subject, "': ", reason, "\n"};
-    for (const char* part : parts) {
-      ssize_t ignored = write(2, part, strlen(part));
+    const char* parts[] = {"trigger: ", "cannot ", what, " '", subject, "': ", reason, "\n"};
+    for (std::size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
+      ssize_t ignored = write(2, parts[i], strlen(parts[i]));
+      if (i > 0 && i + 1 < sizeof parts / sizeof parts[0])
+        ignored = write(kStartErrorFd, parts[i], strlen(parts[i]));
       (void)ignored;
     }
     _exit(127);
@@ -47,6 +59,7 @@ namespace {
 }  // namespace
 
 std::string RunResult::describe(std::int64_t timeout_seconds) const {
+  if (!start_error.empty()) return start_error;
   if (timed_out) return "timed out after " + format_duration(timeout_seconds);
   if (signal) return "killed by signal " + std::to_string(*signal);
   if (exit_status) return "exit status " + std::to_string(*exit_status);
@@ -81,22 +94,38 @@ int ProcessPool::start(const RunRequest& request) {
   constexpr std::int64_t kLongestTimeout = 100LL * 366 * 86400;
   child.deadline = std::chrono::steady_clock::now() +
                    std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
-  if (pipe2(fds, O_CLOEXEC) != 0) {
+  auto not_started = [&](const std::string& why) {
     child.result.exit_status = 127;
-    child.result.output =
-        std::string("trigger: cannot create a pipe: ") + std::strerror(errno) + "\n";
+    child.result.start_error = why;
+    child.result.output = "trigger: " + why + "\n";
     children_[handle] = child;
     return handle;
-  }
+  };
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return not_started(std::string("cannot create a pipe: ") + std::strerror(errno));
+  int start_error_fds[2] = {-1, -1};  // without it, a failed exec is still exit status 127
+  if (pipe2(start_error_fds, O_CLOEXEC) != 0) start_error_fds[0] = start_error_fds[1] = -1;
   pid_t pid = fork();
-  if (pid == 0) exec_child(request, fds[1], argv.data(), envp.data());
+  if (pid == 0) exec_child(request, fds[1], start_error_fds[1], argv.data(), envp.data());
+  int fork_errno = errno;
   close(fds[1]);
+  if (start_error_fds[1] >= 0) close(start_error_fds[1]);
   if (pid < 0) {
     close(fds[0]);
-    child.result.exit_status = 127;
-    child.result.output = std::string("trigger: cannot fork: ") + std::strerror(errno) + "\n";
-    children_[handle] = child;
-    return handle;
+    if (start_error_fds[0] >= 0) close(start_error_fds[0]);
+    return not_started(std::string("cannot fork: ") + std::strerror(fork_errno));
+  }
+  if (start_error_fds[0] >= 0) {
+    // Until the exec closes it: empty if the program started, else why it did not.
+    char buffer[512];
+    for (ssize_t got; (got = read(start_error_fds[0], buffer, sizeof buffer)) != 0;) {
+      if (got > 0) {
+        child.result.start_error.append(buffer, static_cast<std::size_t>(got));
+      } else if (errno != EINTR) {
+        break;
+      }
+    }
+    close(start_error_fds[0]);
   }
   setpgid(pid, pid);  // also in the child: whichever runs first
   fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);

@@ -28,8 +28,11 @@ struct RunResult {
   std::optional<int> exit_status;  ///< set when it exited
   std::optional<int> signal;       ///< set when a signal ended it
   std::string output;              ///< stdout and stderr, interleaved, the last bytes kept
+  /// Why the program could not be started ("cannot run '/no/such': No such file or
+  /// directory"); it then ends with exit status 127.
+  std::string start_error;
   bool succeeded() const { return !timed_out && exit_status == 0; }
-  /// "exit status 3", "killed by signal 9", "timed out after 1h".
+  /// The start error, or "exit status 3", "killed by signal 9", "timed out after 1h".
   std::string describe(std::int64_t timeout_seconds) const;
 };
 

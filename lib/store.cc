@@ -83,7 +83,15 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
     case SQLITE_LOCKED:
       return {ErrorKind::kBusy, where + " is busy (locked by another trigger); try again"};
     case SQLITE_READONLY:
-      return {ErrorKind::kIO, "cannot write " + where + ": read-only"};
+      if (code == SQLITE_READONLY_DIRECTORY) {
+        return {ErrorKind::kIO, "cannot use " + where + ": directory " +
+                                    in_quotes(directory_of(path)) +
+                                    " is not writable (the database keeps its -wal and -shm "
+                                    "files there)"};
+      }
+      return {ErrorKind::kIO,
+              "cannot write " + where +
+                  (code == SQLITE_READONLY ? ": the file is read-only" : ": read-only")};
     case SQLITE_FULL:
       return {ErrorKind::kIO, "cannot write " + where + ": disk or database full"};
     case SQLITE_CORRUPT:
@@ -95,6 +103,10 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
       return {ErrorKind::kIO, "cannot open " + where + ": " + what};
     case SQLITE_IOERR:
     case SQLITE_NOMEM:
+      if (code == SQLITE_IOERR_SHMSIZE) {  // what a disk with no room left for it gives
+        return {ErrorKind::kIO, "i/o error on " + where + ": cannot extend its -shm file in " +
+                                    in_quotes(directory_of(path)) + " (is the disk full?)"};
+      }
       return {ErrorKind::kIO, "i/o error on " + where + ": " + what};
     default:
       return {ErrorKind::kInternal, "sql error on " + where + ": " + what};
@@ -107,7 +119,10 @@ auto guarded(const std::string& path, Body&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const SQLite::Exception& e) {
-    return sqlite_error(path, e.getErrorCode(), e.getErrorStr());
+    // The extended code when it refines the primary one (SQLITE_READONLY_DIRECTORY).
+    int extended = e.getExtendedErrorCode();
+    bool refines = extended > 0 && (extended & 0xff) == (e.getErrorCode() & 0xff);
+    return sqlite_error(path, refines ? extended : e.getErrorCode(), e.getErrorStr());
   } catch (const nlohmann::json::exception& e) {
     return Error(ErrorKind::kIO,
                  "database " + in_quotes(path) + " holds a damaged value: " + e.what());
@@ -304,10 +319,12 @@ std::string Store::default_path() {
 }
 
 Store::Store(std::unique_ptr<SQLite::Database> db, bool writable)
-    : db_(std::move(db)), path_(db_->getFilename()), writable_(writable) {
-  // The last connection to close would checkpoint the WAL into the database and sync both:
-  // two fsyncs at the end of every idle pass. SQLite checkpoints as the WAL grows instead.
+    : db_(std::move(db)), path_(db_->getFilename()), writable_(writable) {}
+
+void Store::keep_wal_on_close() {
   sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  // Its next opener reads the WAL back: keep it short (SQLite checkpoints past this many pages).
+  db_->exec("PRAGMA wal_autocheckpoint = 100");  // (returns a row: not for run())
 }
 
 Store::~Store() {
@@ -434,7 +451,10 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
     }
     std::int64_t changes_before = sqlite3_total_changes64(db_->getHandle());
     run(nested ? "SAVEPOINT nested" : writable_ ? "BEGIN IMMEDIATE" : "BEGIN");
+    // After some errors (SQLITE_FULL, SQLITE_IOERR) SQLite has already rolled the whole
+    // transaction back; rolling back again would fail and hide the error.
     auto rollback = [&] {
+      if (sqlite3_get_autocommit(db_->getHandle()) != 0) return;
       run(nested ? "ROLLBACK TO nested" : "ROLLBACK");
       if (nested) run("RELEASE nested");
     };

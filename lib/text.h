@@ -21,4 +21,11 @@ inline bool all_digits(std::string_view text) {
 
 inline std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
+/// The directory of a file path: "." for a bare name, "/" for a file in the root.
+inline std::string directory_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace trigger

@@ -11,8 +11,11 @@
 #include <set>
 #include <sstream>
 
+#include "page_limit.h"
+
 using trigger::ClockKind;
 using trigger::Epoch;
+using trigger::ErrorKind;
 using trigger::HistoryRecord;
 using trigger::Outcome;
 using trigger::PassOptions;
@@ -267,9 +270,11 @@ TEST_CASE("a simulated week of passes every minute accounts for every occurrence
       f.create("daily-until", every("1d"), log_action("u"), {{"until", "2026-12-04T09:00:00Z"}}),
       f.create("max-runs", every("2h"), log_action("x"), {{"max-runs", "10"}}),
       f.create("once", {ClockKind::kAt, "2026-12-03T12:34:56Z", std::nullopt}, log_action("o")),
-      f.create("cron-weekdays", {ClockKind::kCron, "*/7 9-17 * * mon-fri", std::nullopt}, log_action("c")),
+      f.create("cron-weekdays", {ClockKind::kCron, "*/7 9-17 * * mon-fri", std::nullopt},
+               log_action("c")),
       f.create("cron-last-day", {ClockKind::kCron, "0 12 L * *", std::nullopt}, log_action("l")),
-      f.create("daily", {ClockKind::kDaily, "02:30:15", std::nullopt}, log_action("d"), {{"misfire", "all"}}),
+      f.create("daily", {ClockKind::kDaily, "02:30:15", std::nullopt}, log_action("d"),
+               {{"misfire", "all"}}),
       f.create("monthly", {ClockKind::kMonthly, "2026-11-03T10:00", std::nullopt}, log_action("m")),
       f.create("never", {ClockKind::kNever, "", std::nullopt}, log_action("n")),
   };
@@ -612,4 +617,44 @@ TEST_CASE("an idle pass visits a constant number of rows however many triggers t
   CHECK(large.first == small.first);  // rows: the same few
   CHECK(large.first <= 4);
   CHECK(large.second <= small.second + 8);  // pages: one more b-tree level at most per lookup
+}
+
+TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", "[pass][hostile]") {
+  Fixture f;
+  // Ten hours of missed minutes under --misfire all: firing them needs pages the database
+  // cannot add.
+  auto catch_up = f.create("catch-up", every("1m"), log_action("c"), {{"misfire", "all"}});
+  auto quiet = f.create("quiet", every("1d"), log_action("q"));
+  f.pass_at(kStart);
+  Epoch later = kStart + 10 * kHour;
+  {
+    PageLimit full;
+    auto limited = Store::open(f.file("t.db"), Store::Mode::kReadWrite);
+    REQUIRE(limited.ok());
+    trigger::set_now(later);
+    auto report = trigger::run_pass(**limited, {});
+    INFO((report.ok() ? "fired " + std::to_string(report->fired) + ", set aside " +
+                            std::to_string(report->set_aside) + ": " +
+                            (report->failures.empty() ? "" : report->failures[0])
+                      : ""));
+    REQUIRE_FALSE(report.ok());
+    CHECK(report.error().kind() == ErrorKind::kIO);
+    CHECK(report.error().message() ==
+          "cannot write database '" + f.file("t.db") + "': disk or database full");
+  }
+  // The firing was rolled back whole: no task, no record, the event not advanced, and the
+  // trigger not set aside for what was the disk's fault.
+  auto event = f.store().event(catch_up);
+  REQUIRE(event.ok());
+  CHECK(event->next_event_epoch == kStart + kMinute);
+  CHECK_FALSE(event->error);
+  CHECK(*f.store().open_tasks(catch_up) == 0);
+  CHECK(f.history(catch_up).empty());
+  auto figures = f.store().queue_figures(later);
+  REQUIRE(figures.ok());
+  CHECK(figures->set_aside == 0);
+  // With room again, the next pass fires every occurrence once.
+  f.pass_at(later);
+  CHECK(account(f.history(catch_up)).fired.size() == 600);
+  CHECK(account(f.history(quiet)).fired.empty());
 }

@@ -63,7 +63,7 @@ class RunOnceTest(PassTestCase):
         self.assertEqual((code, out), (1, ''))
         self.assertEqual(sorted(err.splitlines()), [
             f"trigger: 'bad' (event 1-{NOW + MINUTE}): exit status 3",
-            f"trigger: 'missing' (event 2-{NOW + MINUTE}): exit status 127"])
+            f"trigger: 'missing' (event 2-{NOW + MINUTE}): cannot run '/nonexistent/program': No such file or directory"])
         [missing] = self.history('missing', '--failed')
         self.assertEqual(missing['output'], "trigger: cannot run '/nonexistent/program': No such file or directory\n")
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "embedded.h"
+#include "page_limit.h"
 
 namespace trigger {
 extern const EmbeddedFile kSchemaFiles[];
@@ -93,6 +94,19 @@ void exec_sql(const std::string& path, const char* sql) {
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
+}
+
+// The first column of the first row of `sql`, as text.
+std::string query_text(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+  std::string text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return text;
 }
 
 }  // namespace
@@ -394,4 +408,38 @@ TEST_CASE("list filters by state, labels and name glob, in id order", "[store]")
   CHECK(ids({true, std::nullopt, {{"team", "web"}}, std::nullopt}) == Ids{c});
   CHECK(ids({false, std::nullopt, {}, std::string("db.*")}) == Ids{a, b});
   CHECK(ids({false, std::nullopt, {}, std::string("*weekly")}) == Ids{b});
+}
+
+TEST_CASE("a full disk fails the write with one line naming the database and rolls it back",
+          "[store][hostile]") {
+  TempDir dir;
+  auto path = dir.file("trigger.db");
+  insert(*open_store(path), make_trigger("kept"));
+  std::string before = read_bytes(path);
+  {
+    PageLimit full;
+    auto store = open_store(path);
+    Trigger big = make_trigger("big", {"k=v"});
+    big.action.argv = {std::string(64 * 1024, 'x')};  // needs pages the database cannot add
+    auto status = store->transaction([&]() -> trigger::Status {
+      auto inserted = store->insert_trigger(big);
+      if (!inserted) return inserted.error();
+      return trigger::Ok{};
+    });
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().kind() == ErrorKind::kIO);
+    CHECK(status.error().message() ==
+          "cannot write database '" + path + "': disk or database full");
+    // Rolled back, version bump and label included; the connection is still usable.
+    auto triggers = store->list_triggers({});
+    REQUIRE(triggers.ok());
+    REQUIRE(triggers->size() == 1);
+    CHECK((*triggers)[0].name == "kept");
+    CHECK(*store->counter("version") == 1);
+    CHECK(store->transaction([&] { return store->set_state(1, State::kPaused, kNow); }).ok());
+  }
+  CHECK(query_text(path, "PRAGMA integrity_check") == "ok");
+  CHECK(query_text(path, "SELECT count(*) FROM trigger_label") == "0");
+  CHECK(query_text(path, "SELECT state FROM trigger") == "paused");
+  CHECK(read_bytes(path) != before);  // the small change after the failure was written
 }

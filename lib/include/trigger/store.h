@@ -268,6 +268,11 @@ class Store {
   /// The queue's figures at `now`.
   Result<QueueFigures> queue_figures(Epoch now);
 
+  /// Do not checkpoint the WAL into the database when this, the last connection, closes (that
+  /// costs two fsyncs). For an idle pass, which wrote only its pass record: the next command
+  /// that closes last folds it in. Until then a copy of the database file alone lacks it.
+  void keep_wal_on_close();
+
   /// The file name of the database ("" for an in-memory one).
   std::string path() const;
 

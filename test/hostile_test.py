@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""End-to-end tests of trigger in hostile environments: a read-only database or directory, a full
+disk, a damaged or truncated database, one from a newer trigger, a zone that left the system, a
+command that does not exist, floods its output or ignores SIGTERM.
+
+Each failing command must print one line naming the problem, exit with its documented status, and
+leave the database as it was: its bytes, and where it can be read its rows and PRAGMA
+integrity_check. Run by `meson test hostile`, like cli_test.py; as root, the read-only cases run
+trigger as nobody and the full disk is a small tmpfs (skipped where it cannot be mounted).
+"""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+from cli_test import BIN, NOW
+from run_once_test import MINUTE, PassTestCase, at
+
+NOBODY = 65534  # uid and gid of nobody / nogroup on Debian
+IS_ROOT = os.geteuid() == 0
+TABLES = ('trigger', 'trigger_label', 'trigger_event', 'counter', 'task', 'history', 'pass')
+
+
+def rows(db, tables=TABLES):
+    """Every row of the tables, and PRAGMA integrity_check."""
+    with sqlite3.connect(f'file:{db}?mode=ro', uri=True) as connection:
+        contents = {table: connection.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+                    for table in tables}
+        contents['integrity'] = connection.execute('PRAGMA integrity_check').fetchall()
+    connection.close()
+    return contents
+
+
+class HostileTestCase(PassTestCase):
+    """A database with two scheduled triggers that have run once, and helpers."""
+
+    def populate(self):
+        self.create('--name', 'a', '--every', '1m', '--sh', 'echo a')
+        self.create('--name', 'b', '--every', '1m', '--log', 'b', '--label', 'team=ops')
+        self.ok('run-once')
+        self.ok('--now', at(MINUTE), 'run-once')
+        self.import_file = os.path.join(self.dir, 'import.jsonl')
+        with open(self.import_file, 'w') as f:
+            f.write(json.dumps({'name': 'imported', 'clock': '--every 1h', 'action': '--log i'}) + '\n')
+            f.write(json.dumps({'name': 'a', 'clock': '--every 2m', 'action': "--sh 'echo a'"}) + '\n')
+
+    def writers(self):
+        """A command of each writing kind: define, move, import, and a pass with work due."""
+        return [['create', '--name', 'new', '--every', '1h', '--log', 'x' * 60000],
+                ['schedule', 'a', '--every', '5m'],
+                ['import', self.import_file],
+                ['--now', at(5 * MINUTE), 'run-once']]
+
+    def fails_unchanged(self, code, message, commands, **kwargs):
+        """Each command fails with exit `code` and the one line `trigger: message`; the database
+        bytes are unchanged."""
+        before = self.snapshot()
+        for args in commands:
+            with self.subTest(args=args[:3]):
+                self.fails(code, message, *args, **kwargs)
+                self.assertEqual(self.snapshot(), before)
+
+
+class Unprivileged:
+    """Runs trigger as nobody when the tests run as root (root writes whatever the modes say)."""
+    _bin = None
+
+    @classmethod
+    def prefix(cls):
+        if not IS_ROOT:
+            return []
+        for tool in (['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}', '--clear-groups', '--'],
+                     ['runuser', '-u', 'nobody', '--']):
+            if shutil.which(tool[0]):
+                return tool
+        raise unittest.SkipTest('running as root without setpriv or runuser: cannot drop privileges')
+
+    @classmethod
+    def binary(cls):
+        """BIN, or a copy nobody can run when BIN's directory is closed to it."""
+        if cls._bin is None:
+            cls._bin = BIN
+            if IS_ROOT and subprocess.run(cls.prefix() + [BIN, '--version'], capture_output=True).returncode != 0:
+                cls._copy_dir = tempfile.TemporaryDirectory(prefix='trigger-bin-')
+                os.chmod(cls._copy_dir.name, 0o755)
+                cls._bin = shutil.copy(BIN, os.path.join(cls._copy_dir.name, 'trigger'))
+        return cls._bin
+
+
+class UnprivilegedTestCase(HostileTestCase):
+    """Populated as the invoking user; the commands under test run as nobody when that is root."""
+
+    def setUp(self):
+        super().setUp()
+        self.unprivileged = False
+        self.populate()
+        if IS_ROOT:
+            for path in [self.dir] + [os.path.join(self.dir, name) for name in os.listdir(self.dir)]:
+                os.chown(path, NOBODY, NOBODY)
+            os.chmod(self.import_file, 0o644)
+        self.unprivileged = True
+
+    def tearDown(self):
+        os.chmod(self.dir, 0o700)
+        super().tearDown()
+
+    def run_trigger(self, *args, env=None, stdin=None, umask=None):
+        if not self.unprivileged:
+            return super().run_trigger(*args, env=env, stdin=stdin, umask=umask)
+        full_env = dict(self.env, **(env or {}))
+        process = subprocess.run(Unprivileged.prefix() + [Unprivileged.binary(), *args], env=full_env,
+                                 input=stdin, capture_output=True, text=True, timeout=60)
+        return process.returncode, process.stdout, process.stderr
+
+
+class ReadOnlyDatabaseTest(UnprivilegedTestCase):
+    def test_writers_fail_naming_the_file_and_readers_still_work(self):
+        os.chmod(self.db, 0o444)
+        self.fails_unchanged(74, f"cannot write database '{self.db}': the file is read-only", self.writers())
+        listed = json.loads(self.ok('list', '--format', 'json'))
+        self.assertEqual([t['name'] for t in listed], ['a', 'b'])
+        self.assertEqual(rows(self.db)['integrity'], [('ok',)])
+
+
+class ReadOnlyDirectoryTest(UnprivilegedTestCase):
+    def test_every_command_names_the_directory(self):
+        os.chmod(self.dir, 0o555)  # the -wal and -shm files cannot be created
+        message = (f"cannot use database '{self.db}': directory '{self.dir}' is not writable "
+                   "(the database keeps its -wal and -shm files there)")
+        self.fails_unchanged(74, message, self.writers() + [['list']])
+        self.assertEqual(sorted(os.listdir(self.dir)), ['import.jsonl', 't.db'])
+        os.chmod(self.dir, 0o700)
+        self.assertEqual(rows(self.db)['integrity'], [('ok',)])
+
+
+class FullDiskTest(HostileTestCase):
+    """A 512 KiB tmpfs filled to its last 36 KiB: room for the 32 KiB -shm file that readers need,
+    not for the -wal frames of any transaction."""
+
+    def setUp(self):
+        super().setUp()
+        if not IS_ROOT:
+            self.skipTest('mounting a small tmpfs needs root')
+        self.mount = os.path.join(self.dir, 'small')
+        os.mkdir(self.mount)
+        mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', self.mount],
+                                 capture_output=True, text=True)
+        if mounted.returncode != 0:
+            self.skipTest(f'cannot mount a tmpfs here: {mounted.stderr.strip()}')
+        self.mounted = True
+        self.db = self.env['TRIGGER_DB'] = os.path.join(self.mount, 't.db')
+        self.populate()
+
+    def tearDown(self):
+        if getattr(self, 'mounted', False):
+            subprocess.run(['umount', '-l', self.mount], check=True)
+        super().tearDown()
+
+    def fill(self, leave):
+        # Nothing has the database open: its -shm (left by a reader) goes, so the space left is
+        # what the next command has for its -shm and -wal.
+        self.assertEqual(os.path.getsize(self.db + '-wal') if os.path.exists(self.db + '-wal') else 0, 0)
+        for suffix in ('-wal', '-shm'):
+            if os.path.exists(self.db + suffix):
+                os.remove(self.db + suffix)
+        stat = os.statvfs(self.mount)
+        with open(os.path.join(self.mount, 'filler'), 'ab') as f:
+            f.write(b'\0' * (stat.f_bavail * stat.f_frsize - leave))
+
+    def test_writers_fail_with_one_line_and_roll_back(self):
+        before = rows(self.db)
+        self.fill(leave=36 * 1024)
+        self.fails_unchanged(74, f"cannot write database '{self.db}': disk or database full", self.writers())
+        self.assertEqual(rows(self.db), before)
+        self.assertEqual(self.ok('list', '--format', 'tsv').count('\n'), 2)  # readers still work
+        # No room even for the -shm file that readers need.
+        self.fill(leave=0)
+        self.fails_unchanged(74, f"i/o error on database '{self.db}': cannot extend its -shm file in "
+                             f"'{self.mount}' (is the disk full?)", self.writers() + [['list']])
+        # With room again, everything works and nothing was lost.
+        os.remove(os.path.join(self.mount, 'filler'))
+        self.ok('--now', at(5 * MINUTE), 'run-once')
+        self.assertEqual(self.history('a')[0]['outcome'], 'succeeded')
+        self.assertEqual(rows(self.db)['integrity'], [('ok',)])
+
+
+class DamagedDatabaseTest(HostileTestCase):
+    def damage(self, how):
+        with open(self.good, 'rb') as f:
+            data = bytearray(f.read())
+        with sqlite3.connect(self.good) as connection:
+            page_size = connection.execute('PRAGMA page_size').fetchone()[0]
+            root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'trigger'").fetchone()[0]
+        connection.close()
+        garbage = bytes((i * 151 + 7) % 256 for i in range(page_size))
+        if how == 'truncated mid-page':
+            data = data[:len(data) // 2 + 100]
+        elif how == 'truncated to whole pages':
+            data = data[:3 * page_size]
+        elif how == 'garbage over the header':
+            data[:100] = garbage[:100]
+        elif how == 'garbage over the trigger table':
+            data[(root - 1) * page_size:root * page_size] = garbage
+        # The damaged region: the garbled header or page, or the last page a truncation kept.
+        start = {'garbage over the header': 0,
+                 'garbage over the trigger table': (root - 1) * page_size}.get(how, (len(data) - 1) // page_size * page_size)
+        damaged = (start, bytes(data[start:start + page_size]))
+        for suffix in ('-wal', '-shm'):
+            if os.path.exists(self.db + suffix):
+                os.remove(self.db + suffix)
+        with open(self.db, 'wb') as f:
+            f.write(data)
+        return damaged
+
+    def test_every_command_fails_naming_the_file_and_writes_nothing(self):
+        self.populate()
+        self.good = os.path.join(self.dir, 'good.db')
+        shutil.copy(self.db, self.good)
+        *commands, run_once = self.writers()
+        commands += [['list'], ['show', 'a'], ['status']]
+        for how, reason in [('truncated mid-page', 'database disk image is malformed'),
+                            ('truncated to whole pages', 'database disk image is malformed'),
+                            ('garbage over the header', 'file is not a database'),
+                            ('garbage over the trigger table', 'database disk image is malformed')]:
+            with self.subTest(how=how):
+                start, region = self.damage(how)
+                message = f"database '{self.db}' is damaged or not a trigger database ({reason})"
+                self.fails_unchanged(74, message, commands)
+                # A pass records that it began before it reads the triggers: where the pages it
+                # writes are sound, that record is written. The damage is left as it was.
+                self.fails(74, message, *run_once)
+                with open(self.db, 'rb') as f:
+                    f.seek(start)
+                    self.assertEqual(f.read(len(region)), region)
+                self.fails(74, message, 'list')
+
+
+class NewerDatabaseTest(HostileTestCase):
+    def test_refused_untouched_with_a_word_to_upgrade(self):
+        self.populate()
+        with sqlite3.connect(self.db) as connection:
+            version = connection.execute('PRAGMA user_version').fetchone()[0]
+            connection.execute(f'PRAGMA user_version = {version + 1}')
+        connection.close()
+        message = (f"database '{self.db}' is from a newer trigger (schema {version + 1}, this one "
+                   f"knows up to {version}); upgrade trigger")
+        self.fails_unchanged(78, message, self.writers() + [['list'], ['--now', at(5 * MINUTE), 'run-once', '--dry-run']])
+
+
+class VanishedZoneTest(HostileTestCase):
+    """The system's tz database no longer has a trigger's zone. The date library reads
+    /usr/share/zoneinfo with no TZDIR override, so the zone is renamed in the database instead,
+    without bumping the version: as if tzdata had dropped it."""
+
+    def vanish(self, name):
+        with sqlite3.connect(self.db) as connection:
+            connection.execute("UPDATE trigger SET tz = 'Gone/Zone' WHERE name = ?", (name,))
+        connection.close()
+
+    def test_list_and_show_still_work_and_the_pass_sets_only_it_aside(self):
+        self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin', '--sh', 'echo berlin')
+        self.create('--name', 'utc', '--every', '1m', '--sh', 'echo utc')
+        self.ok('run-once')
+        self.vanish('berlin')
+        why = "trigger 1: its time zone 'Gone/Zone' is no longer known to this system"
+        for args in (['list'], ['list', '--format', 'json'], ['list', '--format', 'tsv'], ['show', 'berlin'],
+                     ['show', 'berlin', '--format', 'json'], ['export']):
+            with self.subTest(args=args):
+                self.assertIn('berlin', self.ok(*args))
+        self.assertIn(f'description:  {why}\n', self.ok('show', 'berlin'))
+
+        code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual((code, out, err), (1, '', f"trigger: 'berlin': clock set aside: {why}\n"))
+        [set_aside] = self.history('berlin', '--failed')
+        self.assertEqual((set_aside['outcome'], set_aside['count'], set_aside['reason']),
+                         ('failed', 0, f'clock set aside: {why}'))
+        # The others keep firing; the set-aside one does not come back every pass.
+        self.ok('--now', at(2 * MINUTE), 'run-once')
+        self.assertEqual([r['outcome'] for r in self.history('utc') if r['outcome'] != 'edit'],
+                         ['succeeded', 'succeeded'])
+        [berlin] = json.loads(self.ok('list', '--format', 'json', '--name', 'berlin'))
+        self.assertEqual((berlin['next'], berlin['last_outcome'], berlin['description']), (None, 'failed', why))
+        code, out, _ = self.run_trigger('status', '--format', 'json', '--now', at(2 * MINUTE))
+        self.assertEqual((code, json.loads(out)['set_aside']), (1, 1))
+
+    def test_a_trigger_not_yet_scheduled_lists_without_a_next_time(self):
+        self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin', '--log', 'x')
+        self.vanish('berlin')
+        [berlin] = json.loads(self.ok('list', '--format', 'json'))
+        self.assertEqual((berlin['tz'], berlin['next_epoch']), ('Gone/Zone', None))
+        shown = self.ok('show', 'berlin')
+        self.assertIn('next:         -\n', shown)
+        self.assertNotIn('upcoming', shown)
+
+
+class MissingCommandTest(HostileTestCase):
+    def test_the_run_fails_127_naming_the_program_and_others_run(self):
+        self.create('--name', 'missing', '--every', '1m', '--', '/no/such/cmd', 'arg')
+        self.create('--name', 'fine', '--every', '1m', '--sh', 'echo fine')
+        self.ok('run-once')
+        why = "cannot run '/no/such/cmd': No such file or directory"
+        code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual((code, out, err), (1, '', f"trigger: 'missing' (event 1-{NOW + MINUTE}): {why}\n"))
+        [missing] = [r for r in self.history('missing') if r['outcome'] != 'edit']
+        self.assertEqual((missing['outcome'], missing['exit_status'], missing['reason'], missing['output']),
+                         ('failed', 127, why, f'trigger: {why}\n'))
+        [fine] = [r for r in self.history('fine') if r['outcome'] != 'edit']
+        self.assertEqual((fine['outcome'], fine['output']), ('succeeded', 'fine\n'))
+
+
+def run_measured(args, env):
+    """Run a command; returns (exit status, stderr, peak RSS in KiB of it and what it waited for,
+    seconds)."""
+    started = time.monotonic()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with process.stderr:
+        err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, err, usage.ru_maxrss, time.monotonic() - started
+
+
+class FloodTest(HostileTestCase):
+    def test_output_is_bounded_to_its_tail_and_the_pass_stays_small(self):
+        self.create('--name', 'quiet', '--every', '1m', '--sh', 'echo small')
+        self.ok('run-once')
+        code, err, baseline_kib, _ = run_measured([BIN, '--now', at(MINUTE), 'run-once'], self.env)
+        self.assertEqual((code, err), (0, ''))
+
+        self.ok('cancel', 'quiet')
+        self.create('--name', 'flood', '--every', '1m', '--sh', 'yes | head -c 200000000')
+        self.create('--name', 'endless', '--every', '1m', '--timeout', '2s', '--', 'yes')
+        code, err, flood_kib, seconds = run_measured([BIN, '--now', at(2 * MINUTE), 'run-once'], self.env)
+        self.assertEqual((code, err), (1, f"trigger: 'endless' (event 3-{NOW + 2 * MINUTE}): timed out after 2s\n"))
+        self.assertLess(seconds, 30)
+        # 200 MB went through; the pass grew by less than 16 MiB over a quiet one.
+        self.assertLess(flood_kib - baseline_kib, 16 * 1024, f'peak RSS {flood_kib} KiB, quiet {baseline_kib} KiB')
+        history = {r['trigger_name']: r for r in self.history() if r['outcome'] not in ('edit', 'coalesced')}
+        self.assertEqual((history['flood']['outcome'], history['flood']['output']), ('succeeded', 'y\n' * 32768))
+        self.assertEqual(history['endless']['outcome'], 'timed_out')
+        self.assertEqual(len(history['endless']['output']), 65536)
+
+
+class StubbornCommandTest(HostileTestCase):
+    def test_a_command_ignoring_sigterm_is_killed_after_the_grace(self):
+        pid_file = os.path.join(self.dir, 'pid')
+        self.create('--name', 'stubborn', '--every', '1m', '--timeout', '1s',
+                    '--sh', f"trap '' TERM; sleep 1000 & echo $! > {pid_file}; wait")
+        self.create('--name', 'fine', '--every', '1m', '--sh', 'echo fine')
+        self.ok('run-once')
+        started = time.monotonic()
+        code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        elapsed = time.monotonic() - started
+        self.assertEqual((code, out, err), (1, '', f"trigger: 'stubborn' (event 1-{NOW + MINUTE}): timed out after 1s\n"))
+        self.assertGreaterEqual(elapsed, 10)  # SIGTERM at 1 s, SIGKILL 10 s later
+        self.assertLess(elapsed, 30)
+        outcomes = {r['trigger_name']: r['outcome'] for r in self.history() if r['outcome'] != 'edit'}
+        self.assertEqual(outcomes, {'stubborn': 'timed_out', 'fine': 'succeeded'})
+        with open(pid_file) as f:
+            pid = int(f.read())
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                with open(f'/proc/{pid}/stat') as f:
+                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+            except FileNotFoundError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            self.fail(f'the sleep it started (pid {pid}) survived')
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=1)
