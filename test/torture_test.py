@@ -52,6 +52,10 @@ class Spec:
         self.command = command
         self.until = None
 
+    def fires_after(self, now):
+        """Whether a fire time is left after `now` (a trigger without one may be done)."""
+        return any(epoch > now for epoch in self.expected(self.until or now + 86400))
+
     def expected(self, end):
         end = min(end, self.until) if self.until is not None else end
         if self.kind[0] == 'every':
@@ -105,8 +109,8 @@ class Torture:
                   'overlap': rng.choice(['queue', 'allow', 'skip']), 'timeout': '1m'}
         spec = Spec(name, {'name': name, 'clock': clock, 'action': action, 'policy': policy}, now, kind,
                     True)
-        if kind[0] != 'at' and rng.random() < 0.2:  # --until: not before the first fire time
-            spec.until = spec.expected(now + 86400)[0] + rng.randrange(0, 3000)
+        if kind[0] != 'at':  # a life of a few rounds, so that the work grows linearly with them
+            spec.until = spec.expected(now + 86400)[0] + rng.randrange(0, 2400)
             policy['until'] = f'@{spec.until}'
         return spec
 
@@ -115,16 +119,19 @@ class Torture:
         name = f'log-{len(self.specs)}'
         period = rng.choice([1800, 21600, 86400])  # mostly for the schedule phase: few runs
         start = now + rng.randrange(-period, period)
-        line = {'name': name, 'clock': f'--every {period}s --from @{start}', 'action': '--log tick',
-                'policy': {'misfire': rng.choice(['all', 'latest', 'skip']), 'timeout': '1m'}}
-        return Spec(name, line, now, ('every', start, period), False)
+        spec = Spec(name, None, now, ('every', start, period), False)
+        spec.until = spec.expected(now + 2 * period)[0] + rng.randrange(0, 2 * period)
+        spec.line = {'name': name, 'clock': f'--every {period}s --from @{start}', 'action': '--log tick',
+                     'policy': {'misfire': rng.choice(['all', 'latest', 'skip']), 'timeout': '1m',
+                                'until': f'@{spec.until}'}}
+        return spec
 
     def change(self, now, new_commands, new_logs, reimports):
         """One import that creates and re-imports (unchanged) triggers; a pause; a resume."""
-        # Re-imported unchanged, a trigger keeps its next time (--at and --until triggers would
-        # be refused once past).
-        endless = sorted(name for name, spec in self.specs.items() if spec.kind[0] != 'at' and spec.until is None)
-        lines = [self.specs[name].line for name in self.rng.sample(endless, min(reimports, len(endless)))]
+        # Re-imported unchanged, a trigger keeps its next time (one without a fire time left
+        # would be refused).
+        live = sorted(name for name, spec in self.specs.items() if spec.kind[0] != 'at' and spec.fires_after(now))
+        lines = [self.specs[name].line for name in self.rng.sample(live, min(reimports, len(live)))]
         for _ in range(new_commands):
             spec = self.command_trigger(now)
             self.specs[spec.name] = spec
@@ -137,9 +144,8 @@ class Torture:
         if self.paused:
             self.trigger.ok('resume', *sorted(self.paused), now=now)
             self.paused.clear()
-        active = [spec.name for spec in self.specs.values()
-                  if spec.kind[0] != 'at' and (spec.until is None or spec.until > now)]
-        pause = self.rng.sample(sorted(active), min(len(active), max(1, len(lines) // 4)))
+        live = sorted(name for name, spec in self.specs.items() if spec.kind[0] != 'at' and spec.fires_after(now))
+        pause = self.rng.sample(live, min(len(live), max(1, len(lines) // 4)))
         # A trigger done by --until cannot be paused (exit 65, and nothing is paused): leave it out.
         while True:
             code, _, err = self.trigger.run('pause', *pause, now=now)
