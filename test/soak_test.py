@@ -106,9 +106,10 @@ class Soak:
                                '--misfire', rng.choice(['all', 'latest']),
                                '--overlap', rng.choice(['skip', 'queue', 'allow']), '--timeout', '1m',
                                *self.action(rng.choice(['0', '0', '0.2'])))
-                mine.append(churned)
-                with self.lock:
-                    self.churned.append(churned)
+                if churned.clocks:  # created
+                    mine.append(churned)
+                    with self.lock:
+                        self.churned.append(churned)
             elif operation == 'schedule':
                 churned = rng.choice(live)
                 self.set_clock(f'writer {number}', churned, rng, 'schedule', churned.name)
