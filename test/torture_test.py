@@ -3,8 +3,8 @@
 runs again only what a kill cut short.
 
 Time is driven with TRIGGER_NOW, a few minutes per round, so that many occurrences fall due.
-Each round changes many triggers (import, re-import, pause, resume), then starts passes with -v
-and kills them: on the k-th trigger it schedules, the k-th occurrence it fires, the k-th command it
+Each round changes many triggers (import, re-import, pause, resume) and fires two by hand, then
+starts passes with -v and kills them: on the k-th trigger it schedules, the k-th occurrence it fires, the k-th command it
 starts, or after a random delay. A killed pass is either a crash of the machine (its commands,
 each in its own process group, are killed with it) or of run-once alone (its commands run to
 their end, unrecorded). Commands append 'start|end EVENT ATTEMPT PASS' to a log. At the end the
@@ -12,7 +12,7 @@ passes run to completion past every lease, and:
 
 - every occurrence of every trigger, computed here from its clock, is accounted for exactly once
   in `trigger history`: by its own final outcome, or inside one skipped or coalesced record;
-- every fired occurrence's command ran: its final attempt (the one history records) started and
+- every fired occurrence's (and manual run's) command ran: its final attempt (the one history records) started and
   ended in a pass that was not killed; every earlier attempt was leased by a killed pass (it
   started there, or was leased and never started); no attempt ran twice or after the final one;
   and nothing ran that was not fired;
@@ -76,6 +76,7 @@ class Torture:
         self.tag = tag  # in the environment of every pass and command: STRESS_TAG
         self.specs = {}
         self.paused = set()
+        self.manual = []  # the event ids that `trigger fire` printed
         self.pass_ids = 0
         self.killed = {}  # pass id -> 'crash' (its commands killed too) or 'orphan'
         self.kills_by_mode = Counter()
@@ -155,6 +156,10 @@ class Torture:
             pause.remove(done.group(1))
         self.test.assertEqual((code, err), (0, ''), 'pause')
         self.paused.update(pause)
+        # Manual runs, outside the schedule, of two command triggers.
+        commands = [name for name in live if self.specs[name].command]
+        for name in self.rng.sample(commands, min(2, len(commands))):
+            self.manual.append(self.trigger.ok('fire', name, now=now).strip())
 
     # --- passes -----------------------------------------------------------------------------
 
@@ -287,8 +292,11 @@ class Torture:
             fired += len(account.fired)
             not_run += sum(r['count'] for r in account.not_run)
             if spec.command:
-                for epoch, [record, *_] in account.fired.items():
-                    command_events[record['event_id']] = record
+                for records in [*account.fired.values(), *account.manual.values()]:
+                    command_events[records[0]['event_id']] = records[0]
+        for event in self.manual:
+            if event not in command_events:
+                problems.append(f'manual run {event} has no final outcome')
         problems += self.check_runs(command_events)
         if self.never_started > self.killed_jobs:
             problems.append(f'{self.never_started} attempts were leased and never started, more than the '
@@ -350,7 +358,8 @@ class CrashTortureTest(unittest.TestCase):
               f'by trigger: {dict(sorted(torture.kills_by_mode.items()))}; '
               f'stopped while {dict(sorted(torture.kills_by_phase.items()))}), '
               f'{torture.completed} completed; {occurrences} occurrences: {fired} fired, '
-              f'{not_run} skipped or coalesced; {len(torture.specs) and torture.runs} command runs; '
+              f'{not_run} skipped or coalesced; {len(torture.manual)} manual runs; '
+              f'{torture.runs} command runs; '
               f'{torture.reruns} occurrences run again, all explained by kills '
               f'({torture.cut_short} cut short, {torture.ran_twice} ran to the end twice, '
               f'{torture.never_started} attempts leased and never started); '
