@@ -12,10 +12,10 @@ passes run to completion past every lease, and:
 
 - every occurrence of every trigger, computed here from its clock, is accounted for exactly once
   in `trigger history`: by its own final outcome, or inside one skipped or coalesced record;
-- every fired occurrence's (and manual run's) command ran: its final attempt (the one history records) started and
-  ended in a pass that was not killed; every earlier attempt was leased by a killed pass (it
-  started there, or was leased and never started); no attempt ran twice or after the final one;
-  and nothing ran that was not fired;
+- every fired occurrence's (and manual run's) command ran: its final attempt (the one history
+  records) started and ended in a pass that was not killed; every earlier attempt was leased by a
+  killed pass (it started there, or was leased and never started); no attempt ran twice or after
+  the final one; and nothing ran that was not fired;
 - the database passes PRAGMA integrity_check, and `trigger status` is healthy.
 
 $TRIGGER_TORTURE_SCALE multiplies the rounds (1 for CI; 10 for a local run); the random choices
