@@ -193,7 +193,7 @@ class Torture:
         """Start one pass at `now` and kill it as `mode` says: ('count', KIND, K) on the K-th
         narrated line of KIND, ('delay', SECONDS), or None for no kill. True if it was killed."""
         self.pass_ids += 1
-        pass_id = str(self.pass_ids)
+        pass_id = f'{self.tag}:{self.pass_ids}'  # unique to this test run, for kill_processes_with
         jobs = str(self.rng.randint(1, 4))
         env = self.trigger.environment(now, {'STRESS_PASS': pass_id, 'STRESS_TAG': self.tag})
         started = time.monotonic()
