@@ -608,16 +608,20 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
     if (!failure) failure = status.error();
     leasing = false;
   };
+  // --log actions need no process: they are completed first, a batch per transaction, until
+  // none is runnable. (Looking for them again after every command would scan the queued
+  // commands each time; a log task that falls due later waits for the next pass, or second.)
+  bool logs = true;
   while (true) {
     std::size_t jobs = std::max<std::size_t>(options.jobs, 1);
-    if (leasing && !failure && SteadyClock::now() < deadline) {
-      // --log actions need no process: a batch of them is completed per transaction.
+    if (logs && leasing && !failure && SteadyClock::now() < deadline) {
       auto logged = complete_log_tasks(store, options, report);
       if (!logged) {
         fail(logged.error());
         continue;
       }
       if (*logged > 0) continue;
+      logs = false;
     }
     if (leasing && !failure && SteadyClock::now() < deadline && running.size() < jobs) {
       std::vector<Running> leased;

@@ -4,6 +4,7 @@
 #   tools/setup.sh demo   install the dependencies, build, install, and run a short demo
 #                         on the default database
 #   tools/setup.sh test   install the dependencies, build, and run the whole test suite
+#   tools/setup.sh bench  install the dependencies and APScheduler, build, and run the benchmarks
 #   tools/setup.sh deps   install the dependencies only
 #
 # BUILD_DIR (default: build) is the meson build directory.
@@ -103,9 +104,16 @@ JSONL
   echo "   To run them for real, add to root's crontab:  * * * * * $(command -v trigger) run-once"
 }
 
+# The benchmarks (README, Performance): the pass at scale, next-time computation, and APScheduler
+# (Debian's python3-apscheduler) doing the same work for comparison.
+bench() {
+  meson test -C "$BUILD_DIR" --benchmark --print-errorlogs
+}
+
 case "${1:-}" in
   deps) deps ;;
   demo) deps; build; demo ;;
   test) deps "$FUZZ_PACKAGES"; build; run_tests ;;
-  *) echo "usage: tools/setup.sh demo|test|deps" >&2; exit 64 ;;
+  bench) deps "python3-apscheduler python3-sqlalchemy"; build; bench ;;
+  *) echo "usage: tools/setup.sh demo|test|bench|deps" >&2; exit 64 ;;
 esac
