@@ -3,6 +3,8 @@
 #include <date/date.h>
 
 #include <cctype>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "text.h"
@@ -576,6 +578,19 @@ std::string describe_months(const CronFields& fields) {
 
 Result<CronExpression> CronExpression::parse(std::string_view text) {
   text = trim(text);
+  // Imports and passes parse the same few expressions over and over; building the table of
+  // matching days costs more than the rest. Valid expressions are kept (a few thousand at most).
+  static std::unordered_map<std::string, CronExpression> parsed;
+  if (auto found = parsed.find(std::string(text)); found != parsed.end()) return found->second;
+  auto expression = parse_uncached(text);
+  if (expression) {
+    if (parsed.size() >= 4096) parsed.clear();
+    parsed.emplace(std::string(text), *expression);
+  }
+  return expression;
+}
+
+Result<CronExpression> CronExpression::parse_uncached(std::string_view text) {
   std::string_view field_text = text;
   if (starts_with(text, "@")) {
     std::string_view name = text.substr(0, text.find_first_of(kBlanks));

@@ -57,6 +57,7 @@ class CronExpression {
   std::optional<std::int64_t> next_local(std::int64_t local_seconds) const;
 
  private:
+  static Result<CronExpression> parse_uncached(std::string_view text);
   CronExpression(std::string text, const CronFields& fields);
   bool ever_matches() const;
   std::uint32_t matching_days(int year, unsigned month) const;
