@@ -876,7 +876,13 @@ Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version,
 
 Result<Trigger> Store::trigger_for_pass(std::int64_t id) {
   return guarded(path(), [&]() -> Result<Trigger> {
-    auto select_prepared = prepare(select_triggers_unordered(" WHERE t.id = ?"));
+    // The definition alone: no join with the event row, no scheduled flag (read as false).
+    static const std::string sql = [] {
+      std::string columns = kTriggerColumns;
+      return "SELECT " + columns.substr(0, columns.find(", e.id IS NOT NULL")) +
+             ", 0, NULL, NULL FROM trigger t WHERE t.id = ?";
+    }();
+    auto select_prepared = prepare(sql);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(id));
     if (!select.executeStep())

@@ -212,8 +212,8 @@ class Store {
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
   Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit);
 
-  /// A trigger as the pass needs it: its definition and event times, without its labels or
-  /// last outcome.
+  /// A trigger as the pass needs it: its definition only, without its labels, last outcome or
+  /// event times (scheduled reads false).
   Result<Trigger> trigger_for_pass(std::int64_t id);
 
   /// How many tasks of the trigger are queued or running.
