@@ -29,6 +29,12 @@ Result<ImportLine> parse_import_line(std::string_view line) {
     object = nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
     return usage_error("not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double: "[json.exception.out_of_range.406] number overflow parsing '1e999'".
+    std::string what = e.what();
+    auto bracket = what.find("] ");
+    return usage_error("not valid JSON (" +
+                       (bracket == std::string::npos ? what : what.substr(bracket + 2)) + ")");
   }
   if (!object.is_object()) return usage_error("expected a JSON object");
   ImportLine result;

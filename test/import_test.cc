@@ -46,6 +46,9 @@ TEST_CASE("a bad import line is refused naming what is wrong", "[import]") {
   const Case cases[] = {
       {R"({"clock": "--never")", "not valid JSON (byte 20)"},
       {R"(["--never"])", "expected a JSON object"},
+      // Found by test/fuzz/import_fuzz: was an uncaught exception, "internal error", exit 70.
+      {R"({"clock": "--never", "action": "--log x", "n": 1e999})",
+       "not valid JSON (number overflow parsing '1e999')"},
       {R"({"action": "--log x"})", "field 'clock' is missing"},
       {R"({"clock": "--never"})", "field 'action' is missing"},
       {R"({"clock": 5, "action": "--log x"})", "field 'clock' must be a string"},
