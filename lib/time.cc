@@ -328,6 +328,10 @@ Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone) {
 
 std::string format_rfc3339(Epoch epoch, const Zone& zone) {
   std::int64_t offset = zone.offset_at(epoch);
+  // RFC 3339 offsets are whole minutes and parse_time() reads four-digit years: an instant
+  // whose offset has seconds (Africa/Monrovia until 1972) or whose local date is after
+  // 9999-12-31 is written in UTC, so that what is printed (and stored) reads back to it.
+  if (offset % 60 != 0 || epoch + offset > kMaxEpoch) offset = 0;
   std::int64_t local = epoch + offset;
   std::int64_t days =
       local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;

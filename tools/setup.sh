@@ -3,15 +3,19 @@
 #
 #   tools/setup.sh demo   install the dependencies, build, install, and run a short demo
 #                         on the default database
-#   tools/setup.sh test   install the dependencies, build, and run the whole test suite
+#   tools/setup.sh test   install the dependencies, build, and run the whole test suite, then
+#                         again under ASan and UBSan, then each fuzzer for FUZZ_SECONDS
 #   tools/setup.sh bench  install the dependencies and APScheduler, build, and run the benchmarks
 #   tools/setup.sh deps   install the dependencies only
 #
-# BUILD_DIR (default: build) is the meson build directory.
+# BUILD_DIR (default: build) is the meson build directory; BUILD_DIR-fuzz is the second one,
+# clang with ASan and UBSan, where the test suite runs again and the fuzzers are built.
 set -eu
 
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+SANITIZER_DIR="$BUILD_DIR-fuzz"
+FUZZ_TARGETS="clock cron duration import time zone"
 
 # Every dependency, from Debian's packages (SPEC §11; nlohmann-json3-dev for JSON).
 PACKAGES="meson ninja-build g++ pkg-config python3 \
@@ -19,9 +23,12 @@ PACKAGES="meson ninja-build g++ pkg-config python3 \
   libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev nlohmann-json3-dev \
   tzdata mandoc"
 
-# The fuzzers' compiler and runtime (tools/setup.sh test builds and runs them).
+# The fuzzers' and sanitizers' compiler and runtime (tools/setup.sh test builds and runs them).
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+# Seconds of fuzzing per target (six targets); the sanitizer build's test timeouts are the
+# suites' own times this multiplier.
+FUZZ_SECONDS=${FUZZ_SECONDS:-35}
+SANITIZER_TIMEOUT_MULTIPLIER=${SANITIZER_TIMEOUT_MULTIPLIER:-8}
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -41,38 +48,73 @@ build() {
   ninja -C "$BUILD_DIR"
 }
 
-# Build the libFuzzer targets (clang, with ASan and UBSan) and run each for FUZZ_SECONDS on its
-# checked-in corpus; a crash fails the run and leaves the input in the build directory.
-fuzz() {
-  fuzz_dir="$BUILD_DIR-fuzz"
-  [ -f "$fuzz_dir/build.ninja" ] || CXX=clang++ meson setup "$fuzz_dir" -Dfuzz=true \
+# The second build: clang with ASan and UBSan, and the libFuzzer targets. The whole test suite
+# runs in it too.
+sanitizer_build() {
+  [ -f "$SANITIZER_DIR/build.ninja" ] || CXX=clang++ meson setup "$SANITIZER_DIR" -Dfuzz=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fsanitize=fuzzer-no-link
-  ninja -C "$fuzz_dir" test/fuzz/cron_fuzz test/fuzz/time_fuzz
+  ninja -C "$SANITIZER_DIR"
+}
+
+# The whole meson test suite on the sanitizer build. A report fails the run: the process that
+# hits one exits 86 and leaves the report in $SANITIZER_DIR/sanitizer-report.PID (the defaults
+# built into the tested programs, test/sanitizer_options.cc), which catches reports from
+# processes whose exit status no test looks at.
+sanitized_tests() {
+  rm -f "$SANITIZER_DIR"/sanitizer-report.*
+  sanitized_status=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C "$SANITIZER_DIR" --print-errorlogs \
+      --timeout-multiplier "$SANITIZER_TIMEOUT_MULTIPLIER" || sanitized_status=$?
+  for report in "$SANITIZER_DIR"/sanitizer-report.*; do
+    [ -e "$report" ] || continue
+    echo "sanitizer report $report:"
+    cat "$report"
+    echo FAIL >> "$RESULTS"
+    sanitized_status=1
+  done
+  return $sanitized_status
+}
+
+# Run each libFuzzer target for FUZZ_SECONDS on its checked-in corpus; a crash or a failed
+# property fails the run and leaves the input in the build directory.
+fuzz() {
   failed=0
-  for target in cron time; do
+  for target in $FUZZ_TARGETS; do
     work=$(mktemp -d)
     echo "fuzzing $target for ${FUZZ_SECONDS}s"
-    if ! "$fuzz_dir/test/fuzz/${target}_fuzz" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-        -artifact_prefix="$fuzz_dir/" "$work" "test/fuzz/corpus/$target" > "$work.log" 2>&1; then
+    if "$SANITIZER_DIR/test/fuzz/${target}_fuzz" -max_total_time="$FUZZ_SECONDS" \
+        -print_final_stats=1 -artifact_prefix="$SANITIZER_DIR/" "$work" "test/fuzz/corpus/$target" \
+        > "$work.log" 2>&1; then
+      echo OK >> "$RESULTS"
+    else
       failed=1
+      echo FAIL >> "$RESULTS"
       tail -n 40 "$work.log"
     fi
-    grep -E '^(Done|stat::number_of_executed_units)' "$work.log" || true
+    grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' "$work.log" || true
     rm -rf "$work" "$work.log"
   done
   return $failed
 }
 
+# The suite twice (g++ build, then ASan+UBSan), then the fuzzers; one closing line for both.
 run_tests() {
   status=0
+  RESULTS=$(mktemp)
   meson test -C "$BUILD_DIR" --print-errorlogs || status=$?
+  sanitizer_build
+  sanitized_tests || status=$?
   fuzz || status=$?
-  # One closing line a CI reader understands, from meson's own log.
-  python3 - "$BUILD_DIR/meson-logs/testlog.json" <<'PY'
+  # One closing line a CI reader understands, from meson's own logs and the fuzzers' results.
+  python3 - "$BUILD_DIR/meson-logs/testlog.json" "$SANITIZER_DIR/meson-logs/testlog.json" \
+    "$RESULTS" <<'PY'
 import json, sys
-results = [json.loads(line)['result'] for line in open(sys.argv[1])]
+results = [json.loads(line)['result'] for name in sys.argv[1:3] for line in open(name)]
+results += open(sys.argv[3]).read().split()
 print(f"{results.count('OK')} passed, {len(results) - results.count('OK') - results.count('SKIP')} failed, {results.count('SKIP')} skipped")
 PY
+  rm -f "$RESULTS"
   return $status
 }
 

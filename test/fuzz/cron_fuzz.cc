@@ -1,4 +1,5 @@
-// libFuzzer target: the cron expression parser, and next-time computation on what it accepts.
+// libFuzzer target: the cron expression parser (--cron), and next-time computation on what it
+// accepts.
 // Built with -Dfuzz=true and clang (see meson_options.txt); run by tools/setup.sh test.
 #include <cstddef>
 #include <cstdint>
@@ -22,5 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     local = *next;
   }
   (void)cron->describe();
+  // The stored text reads back to the same expression.
+  auto again = trigger::CronExpression::parse(cron->text());
+  if (!again || again->text() != cron->text() || again->describe() != cron->describe()) {
+    __builtin_trap();
+  }
   return 0;
 }

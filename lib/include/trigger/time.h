@@ -85,6 +85,8 @@ std::string format_duration(std::int64_t seconds);
 Result<Epoch> parse_time(std::string_view text, Epoch now, const Zone& zone);
 
 /// RFC 3339 with the zone's offset at that instant, "Z" for UTC: 2026-12-01T09:00:00+01:00.
+/// In UTC where the zone's form would not read back: an offset with seconds (local mean time)
+/// or a local date after 9999-12-31.
 std::string format_rfc3339(Epoch epoch, const Zone& zone);
 
 }  // namespace trigger
