@@ -1,0 +1,45 @@
+#include "process.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+using trigger::Liveness;
+using trigger::ProcessIdentity;
+
+TEST_CASE("this process is alive, with its start time and boot", "[process]") {
+  const ProcessIdentity& self = trigger::this_process();
+  CHECK(self.pid == getpid());
+  CHECK(self.start_ticks > 0);
+  CHECK(!self.host.empty());
+  CHECK(self.boot_id.size() == 36);
+  CHECK(trigger::liveness(self) == Liveness::kAlive);
+}
+
+TEST_CASE("a process that ended is dead, and so is a pid now held by another process",
+          "[process]") {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ProcessIdentity holder = trigger::this_process();
+  holder.pid = child;
+  holder.start_ticks = trigger::process_start_ticks(child);
+  // Ended but not yet reaped: a zombie is already dead.
+  usleep(100000);
+  CHECK(trigger::liveness(holder) == Liveness::kDead);
+  waitpid(child, nullptr, 0);
+  CHECK(trigger::liveness(holder) == Liveness::kDead);
+
+  ProcessIdentity reused = trigger::this_process();
+  reused.start_ticks += 1;  // the same pid, started at another time: not the recorded process
+  CHECK(trigger::liveness(reused) == Liveness::kDead);
+}
+
+TEST_CASE("a holder from another boot is dead; one on another host is unknown", "[process]") {
+  ProcessIdentity holder = trigger::this_process();
+  holder.boot_id = "00000000-0000-0000-0000-000000000000";
+  CHECK(trigger::liveness(holder) == Liveness::kDead);
+  holder = trigger::this_process();
+  holder.host = "elsewhere.example";
+  CHECK(trigger::liveness(holder) == Liveness::kUnknown);
+}
