@@ -100,7 +100,10 @@ Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set
     case ClockKind::kEvery: {
       auto period = parse_duration(spec.value);
       if (!period) return option_error(spec.kind, period.error());
-      Epoch anchor = set_epoch;
+      // Without --from, the phase is the whole minute in which the clock is set: cron starts
+      // passes on the minute, so `--every 1m` created at 08:00:06 fires at 08:01:00, not at
+      // 08:01:06 (54 seconds after each pass).
+      Epoch anchor = set_epoch - ((set_epoch % 60) + 60) % 60;
       if (spec.from) {
         auto from = parse_time(*spec.from, set_epoch, zone);
         if (!from) return Error(ErrorKind::kUsage, "--from: " + from.error().message());

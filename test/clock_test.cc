@@ -39,17 +39,32 @@ class StuckClock final : public trigger::Clock {
 }  // namespace
 
 TEST_CASE("--every fires at anchor + k x period, strictly after the asked time", "[clock]") {
-  auto every = clock({ClockKind::kEvery, "60", std::nullopt}, 1000);
+  auto every = clock({ClockKind::kEvery, "60", std::nullopt}, 960);
   struct Case {
     Epoch after;
     Epoch first;
   };
-  const Case cases[] = {{1000, 1060}, {1059, 1060}, {1060, 1120}, {999, 1000},
-                        {940, 1000},  {939, 940},   {0, 40},      {1800000000, 1800000040}};
+  const Case cases[] = {{960, 1020}, {1019, 1020}, {1020, 1080}, {959, 960},
+                        {900, 960},  {899, 900},   {0, 60},      {1800000000, 1800000060}};
   for (const auto& c : cases) {
     INFO(c.after);
     CHECK(every->first_after(c.after) == c.first);
   }
+}
+
+TEST_CASE("--every without --from takes its phase from the whole minute it was set in",
+          "[clock]") {
+  // Set at 08:00:06 (cron's pass for that minute is already over): fires at 08:01:00, 08:02:00,
+  // on the minute when cron starts the passes, not six seconds after each one.
+  const Epoch set = 1796112006;  // 2026-12-01T08:00:06Z
+  auto every_minute = clock({ClockKind::kEvery, "1m", std::nullopt}, set);
+  CHECK(every_minute->first_after(set) == 1796112060);
+  CHECK(every_minute->text() == "--every 1m --from 2026-12-01T08:00:00Z");
+  auto every_30s = clock({ClockKind::kEvery, "30s", std::nullopt}, set);
+  CHECK(every_30s->first_after(set) == 1796112030);
+  // Before 1970 the minute is still the one the time falls in.
+  auto before_epoch = clock({ClockKind::kEvery, "1m", std::nullopt}, -30);
+  CHECK(before_epoch->first_after(-30) == 0);
 }
 
 TEST_CASE("--every --from sets the phase of the fire times, not a start", "[clock]") {
