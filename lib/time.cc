@@ -7,11 +7,23 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <mutex>
 
+#include "posix_tz.h"
 #include "text.h"
 
 namespace trigger {
+
+// A zone past the last transition its file lists: from then on, its POSIX TZ rule.
+struct ZoneTail {
+  Epoch from;
+  PosixRule rule;
+};
+
 namespace {
 
 // The range of times trigger accepts: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
@@ -20,6 +32,13 @@ constexpr Epoch kMaxEpoch = 253402300799;
 constexpr std::int64_t kSecondsPerDay = 86400;
 
 std::optional<Epoch> g_fixed_now;
+
+// Where date/tz, built with the OS tz database, reads the zone files on Debian.
+constexpr const char* kZoneDir = "/usr/share/zoneinfo";
+// Offsets stay within 26 h of UTC: a local time more than two days before a zone's tail is an
+// instant before it.
+constexpr std::int64_t kNearTail = 2 * kSecondsPerDay;
+constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
 
 struct Unit {
   std::string_view name;
@@ -143,6 +162,39 @@ Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   return checked_epoch(text, local - offset);
 }
 
+// The POSIX TZ footer of a TZif file of version 2 or later: "\n<rule>\n" at its end.
+std::optional<std::string> read_footer(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 6 || data.compare(0, 4, "TZif") != 0 || data[4] < '2' || data.back() != '\n') {
+    return std::nullopt;
+  }
+  auto start = data.rfind('\n', data.size() - 2);
+  if (start == std::string::npos) return std::nullopt;
+  return data.substr(start + 1, data.size() - start - 2);
+}
+
+// A zone's tail, if its footer has a rule that changes offsets (a rule without daylight saving
+// keeps the last offset, which date/tz gives already).
+std::optional<ZoneTail> load_tail(const date::time_zone& zone) {
+  auto footer = read_footer(std::string(kZoneDir) + "/" + std::string(zone.name()));
+  auto rule = footer ? PosixRule::parse(*footer) : std::nullopt;
+  if (!rule || !rule->has_dst()) return std::nullopt;
+  auto last = zone.get_info(date::sys_seconds(std::chrono::seconds(kMaxEpoch)));
+  auto from = std::chrono::duration_cast<std::chrono::seconds>(last.begin.time_since_epoch());
+  return ZoneTail{std::max<Epoch>(-kForever, from.count()), *rule};
+}
+
+// Each zone's tail, read once per process.
+const ZoneTail* tail_of(const date::time_zone* zone) {
+  static std::mutex mutex;
+  static std::map<const date::time_zone*, std::optional<ZoneTail>> tails;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto [entry, added] = tails.try_emplace(zone);
+  if (added) entry->second = load_tail(*zone);
+  return entry->second ? &*entry->second : nullptr;
+}
+
 }  // namespace
 
 Epoch now() {
@@ -156,8 +208,10 @@ void set_now(std::optional<Epoch> fixed) { g_fixed_now = fixed; }
 
 bool now_is_fixed() { return g_fixed_now.has_value(); }
 
-Zone Zone::utc() { return Zone("UTC", nullptr); }
+Zone::Zone(std::string name, const date::time_zone* zone)
+    : name_(std::move(name)), zone_(zone), tail_(zone != nullptr ? tail_of(zone) : nullptr) {}
 
+Zone Zone::utc() { return Zone("UTC", nullptr); }
 Result<Zone> Zone::locate(std::string_view name) {
   if (name == "UTC") return utc();
   if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/') {
@@ -196,17 +250,19 @@ Result<Zone> Zone::system_default() {
   }
 }
 
+bool Zone::in_tail(Epoch epoch) const { return tail_ != nullptr && epoch >= tail_->from; }
+
 std::int64_t Zone::offset_at(Epoch epoch) const {
   if (zone_ == nullptr) return 0;
+  if (in_tail(epoch)) return tail_->rule.span_at(epoch).offset;
   auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
   return info.offset.count();
 }
 
 std::optional<Epoch> Zone::from_local(std::int64_t local_seconds) const {
-  if (zone_ == nullptr) return local_seconds;
-  auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
-  if (info.result == date::local_info::nonexistent) return std::nullopt;
-  return local_seconds - info.first.offset.count();
+  auto instants = resolve_local(local_seconds);
+  if (instants.kind == LocalInstants::kGap) return std::nullopt;
+  return instants.first;
 }
 
 Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
@@ -214,6 +270,9 @@ Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
   if (zone_ == nullptr) {
     instants.first = local_seconds;
     return instants;
+  }
+  if (tail_ != nullptr && local_seconds >= tail_->from - kNearTail) {
+    return resolve_by_spans(local_seconds);
   }
   auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
   switch (info.result) {
@@ -233,9 +292,57 @@ Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
   return instants;
 }
 
+// Near and past the tail, where date/tz knows no transitions: from the spans around the
+// instant the local time names in UTC (offsets change months apart there, so the three spans
+// around it hold every instant of that local time).
+Zone::LocalInstants Zone::resolve_by_spans(std::int64_t local_seconds) const {
+  OffsetSpan here = span_at(local_seconds - offset_at(local_seconds));
+  OffsetSpan spans[3] = {span_at(here.begin - 1), here, span_at(here.end)};
+  if (auto instants = resolve_in_spans(spans, local_seconds)) return *instants;
+  LocalInstants unique;
+  unique.first = local_seconds - here.offset;
+  return unique;
+}
+
+std::optional<Zone::LocalInstants> Zone::resolve_in_spans(const OffsetSpan (&spans)[3],
+                                                          std::int64_t local) {
+  Epoch found[3];
+  int count = 0;
+  for (const auto& span : spans) {
+    Epoch t = local - span.offset;
+    if (t >= span.begin && t < span.end) found[count++] = t;
+  }
+  LocalInstants instants;
+  if (count == 1) {
+    instants.first = found[0];
+    return instants;
+  }
+  if (count == 2) {
+    instants.kind = LocalInstants::kRepeated;
+    instants.first = std::min(found[0], found[1]);
+    instants.second = std::max(found[0], found[1]);
+    return instants;
+  }
+  for (int i = 0; i < 2 && count == 0; ++i) {  // between two spans: a gap
+    const auto& before = spans[i];
+    const auto& after = spans[i + 1];
+    if (after.offset > before.offset && local >= before.end + before.offset &&
+        local < before.end + after.offset) {
+      instants.kind = LocalInstants::kGap;
+      instants.first = before.end;
+      return instants;
+    }
+  }
+  return std::nullopt;
+}
+
 Zone::OffsetSpan Zone::span_at(Epoch epoch) const {
-  static constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
   if (zone_ == nullptr) return {-kForever, kForever, 0};
+  if (in_tail(epoch)) {
+    OffsetSpan span = tail_->rule.span_at(epoch);
+    span.begin = std::max(span.begin, tail_->from);
+    return span;
+  }
   auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
   // date/tz marks the first and last spans with the limits of its time type: keep them in range.
   auto clamp = [](auto point) {

@@ -261,3 +261,47 @@ TEST_CASE("now() is the fixed time when one is set, else the real clock", "[time
   trigger::set_now(std::nullopt);
   CHECK(trigger::now() > 1700000000);
 }
+
+// Zone files list transitions up to 2037; past the last one their POSIX TZ footer gives the
+// rule. Until it was read, New York stayed at -05:00 and Sydney at +11:00 from 2038 on.
+TEST_CASE("zones keep changing past the last transition their files list", "[time]") {
+  constexpr Epoch kJuly2040 = 2224713600;      // 2040-07-01T00:00:00Z
+  constexpr Epoch kNewYorkSpring = 2215062000;  // 2040-03-11T07:00:00Z
+  constexpr Epoch kNewYorkAutumn = 2235621600;  // 2040-11-04T06:00:00Z
+  Zone new_york = zone("America/New_York");
+  CHECK(new_york.offset_at(kJuly2040) == -4 * 3600);
+  CHECK(new_york.offset_at(kNewYorkSpring - 1) == -5 * 3600);
+  CHECK(new_york.offset_at(kNewYorkSpring) == -4 * 3600);
+  CHECK(new_york.offset_at(kNewYorkAutumn) == -5 * 3600);
+  CHECK(new_york.offset_at(253386446400) == -4 * 3600);  // 9999-07-01T12:00:00Z
+  auto span = new_york.span_at(kJuly2040);
+  CHECK(span.begin == kNewYorkSpring);
+  CHECK(span.end == kNewYorkAutumn);
+  CHECK(span.offset == -4 * 3600);
+  CHECK(zone("Australia/Sydney").offset_at(kJuly2040) == 10 * 3600);
+  CHECK(zone("Europe/Dublin").offset_at(kJuly2040) == 3600);  // negative DST: IST in summer
+  CHECK(zone("Europe/Dublin").offset_at(4109616000) == 0);    // 2100-03-25T00:00Z: GMT
+  CHECK(trigger::format_rfc3339(2224756800, new_york) == "2040-07-01T08:00:00-04:00");
+
+  // Local times: 02:30 on 2040-03-11 does not exist in New York, 01:30 on 2040-11-04 occurs
+  // twice; Lord Howe skips 02:00-02:30 on 2040-10-07 and repeats 01:30-02:00 on 2041-04-07.
+  auto gap = new_york.resolve_local(2215045800);
+  CHECK(gap.kind == Zone::LocalInstants::kGap);
+  CHECK(gap.first == kNewYorkSpring);
+  CHECK_FALSE(new_york.from_local(2215045800));
+  auto twice = new_york.resolve_local(2235605400);
+  CHECK(twice.kind == Zone::LocalInstants::kRepeated);
+  CHECK(twice.first == 2235605400 + 4 * 3600);
+  CHECK(twice.second == 2235605400 + 5 * 3600);
+  Zone lord_howe = zone("Australia/Lord_Howe");
+  auto short_gap = lord_howe.resolve_local(2233180800 + 2 * 3600 + 15 * 60);
+  CHECK(short_gap.kind == Zone::LocalInstants::kGap);
+  CHECK(short_gap.first == 2233150200);  // 2040-10-06T15:30:00Z
+  auto short_twice = lord_howe.resolve_local(2248905600 + 3600 + 45 * 60);
+  CHECK(short_twice.kind == Zone::LocalInstants::kRepeated);
+  CHECK(short_twice.first == 2248872300);   // 2041-04-06T14:45:00Z
+  CHECK(short_twice.second == 2248874100);  // 2041-04-06T15:15:00Z
+  auto parsed = trigger::parse_time("2040-07-01T12:00", kNow, new_york);
+  REQUIRE(parsed.ok());
+  CHECK(*parsed == 2224756800 + 4 * 3600);
+}
