@@ -93,7 +93,7 @@ Result<Epoch> checked_epoch(std::string_view text, std::int64_t value) {
   return value;
 }
 
-// date-time = date [("T" | "t" | " ") HH ":" MM [":" SS] [offset]]
+// date-time = date [("T" | "t" | " ") HH ":" MM [":" SS ["." 1*DIGIT]] [offset]]
 // offset    = "Z" | "z" | ("+" | "-") HH ":" MM
 Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   std::size_t pos = 0;
@@ -130,6 +130,14 @@ Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
     auto value = read_number(text, pos, 2, 2);
     if (!value) return bad_time(text, "expected HH:MM:SS");
     second = *value;
+    // A fraction of a second (RFC 3339's time-secfrac, as JavaScript and date --rfc-3339=ns
+    // print it) is floored: the instant is the whole second it falls in.
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      std::size_t digits = pos;
+      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+      if (pos == digits) return bad_time(text, "expected digits after '.'");
+    }
   }
   if (*hour > 23 || *minute > 59 || second > 59) return bad_time(text, "no such time of day");
   local += *hour * 3600 + *minute * 60 + second;

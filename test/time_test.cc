@@ -123,6 +123,13 @@ TEST_CASE("times in every documented form parse to epochs", "[time]") {
       {"now+90m", "UTC", kNow + 5400},
       {"now-1d", "Europe/Berlin", kNow - 86400},
       {"2000-02-29", "UTC", 951782400},
+      // Fractions of a second, as JavaScript and date --rfc-3339=ns print them, are floored.
+      {"2026-12-01T09:00:00.000Z", "UTC", 1796115600},
+      {"2026-12-01 09:00:00.5+00:00", "Europe/Berlin", 1796115600},
+      {"2026-12-01 09:00:59.999999999+01:00", "UTC", 1796112059},
+      {"2026-12-01T09:00:00.9", "Europe/Berlin", 1796112000},
+      {"1970-01-01T00:00:00.999Z", "UTC", 0},
+      {"9999-12-31T23:59:59.99999999999999999999999Z", "UTC", 253402300799},
       // A local time that occurs twice (the end of summer time) is its first occurrence.
       {"2026-10-25T02:30", "Europe/Berlin", 1792888200},
   };
@@ -155,6 +162,10 @@ TEST_CASE("bad times are usage errors naming the text and the reason", "[time]")
       {"2026-12-01T09:00:00+1", "UTC", "expected an offset like +01:00"},
       {"2026-12-01T09:00:00+01:00x", "UTC", "unexpected text after the offset"},
       {"2026-12-01T09:00:00 UTC", "UTC", "unexpected text after the time"},
+      {"2026-12-01T09:00:00.Z", "UTC", "expected digits after '.'"},
+      {"2026-12-01T09:00:00.", "UTC", "expected digits after '.'"},
+      {"2026-12-01T09:00.5Z", "UTC", "unexpected text after the time"},
+      {"2026-12-01T09:00:00,5Z", "UTC", "unexpected text after the time"},
       {"2026-03-29T02:30", "Europe/Berlin",
        "this local time does not exist in Europe/Berlin (skipped by a daylight-saving change)"},
       {"@", "UTC", "expected @ and a number of seconds"},
