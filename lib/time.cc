@@ -3,6 +3,8 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <unistd.h>
+
 #include <boost/date_time/gregorian/gregorian_types.hpp>
 #include <cctype>
 #include <chrono>
@@ -35,6 +37,9 @@ std::optional<Epoch> g_fixed_now;
 
 // Where date/tz, built with the OS tz database, reads the zone files on Debian.
 constexpr const char* kZoneDir = "/usr/share/zoneinfo";
+// The system's zone, a link into the zone directory; "localtime" there links back to it.
+constexpr const char* kLocalTimeLink = "/etc/localtime";
+constexpr int kMaxLinkHops = 8;
 // Offsets stay within 26 h of UTC: a local time more than two days before a zone's tail is an
 // instant before it.
 constexpr std::int64_t kNearTail = 2 * kSecondsPerDay;
@@ -222,15 +227,34 @@ Zone::Zone(std::string name, const date::time_zone* zone)
 Zone Zone::utc() { return Zone("UTC", nullptr); }
 Result<Zone> Zone::locate(std::string_view name) {
   if (name == "UTC") return utc();
+  if (name == "localtime") return locate_link(kLocalTimeLink);
   if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/') {
-    return usage_error("unknown time zone '" + std::string(name) + "'");
+    return usage_error("unknown time zone " + in_quotes(name));
   }
   try {
     const date::time_zone* zone = date::locate_zone(name);
     return Zone(std::string(name), zone);
   } catch (const std::exception&) {
-    return usage_error("unknown time zone '" + std::string(name) + "'");
+    return usage_error("unknown time zone " + in_quotes(name));
   }
+}
+
+Result<Zone> Zone::locate_link(const std::string& path) {
+  std::string link = path;
+  for (int hop = 0; hop < kMaxLinkHops; ++hop) {
+    char target[4096];
+    ssize_t length = ::readlink(link.c_str(), target, sizeof target);
+    if (length <= 0 || static_cast<std::size_t>(length) >= sizeof target) break;
+    std::string to(target, static_cast<std::size_t>(length));
+    if (auto at = to.rfind("zoneinfo/"); at != std::string::npos) {
+      std::string name = to.substr(at + 9);
+      if (name != "localtime") return locate(name);
+      break;
+    }
+    link = to.front() == '/' ? to : directory_of(link) + "/" + to;
+  }
+  return usage_error("cannot resolve the time zone of " + in_quotes(path) +
+                     ": not a symbolic link into a zoneinfo directory");
 }
 
 Result<Zone> Zone::system_default() {
@@ -238,16 +262,16 @@ Result<Zone> Zone::system_default() {
     std::string_view name(tz);
     if (!name.empty() && name.front() == ':') name.remove_prefix(1);
     if (name.empty()) return utc();
-    // TZ=/usr/share/zoneinfo/Europe/Berlin: take the name after "zoneinfo/".
+    // TZ=/usr/share/zoneinfo/Europe/Berlin: take the name after "zoneinfo/"; TZ=/etc/localtime:
+    // the zone that link points to.
     if (name.front() == '/') {
       auto at = name.rfind("zoneinfo/");
-      if (at == std::string_view::npos) {
-        return usage_error("cannot read time zone name from TZ '" + std::string(tz) + "'");
-      }
+      if (at == std::string_view::npos) return locate_link(std::string(name));
       name.remove_prefix(at + 9);
     }
     auto zone = locate(name);
-    if (!zone) return usage_error("TZ names unknown time zone '" + std::string(tz) + "'");
+    if (!zone && name == "localtime") return zone;
+    if (!zone) return usage_error("TZ names unknown time zone " + in_quotes(tz));
     return zone;
   }
   try {

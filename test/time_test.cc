@@ -1,6 +1,9 @@
 #include "trigger/time.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 using trigger::Epoch;
@@ -315,4 +318,58 @@ TEST_CASE("zones keep changing past the last transition their files list", "[tim
   auto parsed = trigger::parse_time("2040-07-01T12:00", kNow, new_york);
   REQUIRE(parsed.ok());
   CHECK(*parsed == 2224756800 + 4 * 3600);
+}
+
+// A zone named "localtime" (or TZ=localtime, TZ=:/etc/localtime) would follow the system's zone
+// when it changes: it is resolved to the zone the link points to, or refused.
+TEST_CASE("localtime and links to a zone are resolved to the zone's name", "[time]") {
+  char pattern[] = "/tmp/trigger-zone-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::string dir = pattern;
+  std::string absolute = dir + "/absolute", relative = dir + "/relative", hop = dir + "/hop",
+              outside = dir + "/outside", plain = dir + "/plain";
+  REQUIRE(symlink("/usr/share/zoneinfo/Asia/Tokyo", absolute.c_str()) == 0);
+  REQUIRE(symlink("../../usr/share/zoneinfo/America/New_York", relative.c_str()) == 0);
+  REQUIRE(symlink("absolute", hop.c_str()) == 0);
+  REQUIRE(symlink("/etc/hostname", outside.c_str()) == 0);
+  std::FILE* file = std::fopen(plain.c_str(), "w");
+  REQUIRE(file != nullptr);
+  std::fclose(file);
+  CHECK(Zone::locate_link(absolute)->name() == "Asia/Tokyo");
+  CHECK(Zone::locate_link(relative)->name() == "America/New_York");
+  CHECK(Zone::locate_link(hop)->name() == "Asia/Tokyo");
+  for (const std::string& bad : {outside, plain, dir + "/missing"}) {
+    INFO(bad);
+    auto refused = Zone::locate_link(bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind() == trigger::ErrorKind::kUsage);
+    CHECK(refused.error().message() == "cannot resolve the time zone of '" + bad +
+                                           "': not a symbolic link into a zoneinfo directory");
+  }
+  // The system's own link, read here the same way (never changed by the test).
+  auto system = Zone::locate_link("/etc/localtime");
+  auto local = Zone::locate("localtime");
+  REQUIRE(system.ok() == local.ok());
+  if (local.ok()) {
+    CHECK(local->name() == system->name());
+    CHECK(local->name() != "localtime");
+  }
+  const char* saved = std::getenv("TZ");
+  std::string saved_value = saved ? saved : "";
+  for (const char* tz : {"localtime", ":localtime", ":/etc/localtime", "/etc/localtime"}) {
+    INFO(tz);
+    setenv("TZ", tz, 1);
+    auto found = Zone::system_default();
+    REQUIRE(found.ok() == system.ok());
+    if (found.ok()) CHECK(found->name() == system->name());
+  }
+  setenv("TZ", (":" + hop).c_str(), 1);
+  CHECK(Zone::system_default()->name() == "Asia/Tokyo");
+  if (saved) {
+    setenv("TZ", saved_value.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+  for (const std::string& path : {absolute, relative, hop, outside, plain}) unlink(path.c_str());
+  rmdir(dir.c_str());
 }

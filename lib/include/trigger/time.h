@@ -36,8 +36,15 @@ bool now_is_fixed();
 class Zone {
  public:
   /// The zone named `name` (e.g. "Europe/Berlin", "UTC"). kUsage naming it if unknown.
+  /// "localtime" is resolved to the zone /etc/localtime links to (see locate_link()), so that
+  /// a zone's meaning never changes with the system's.
   static Result<Zone> locate(std::string_view name);
-  /// TZ if set, else the system zone (/etc/localtime), else UTC, resolved to a name.
+  /// The zone the symbolic link `path` points to, named by what follows "zoneinfo/" in its
+  /// target (/etc/localtime -> /usr/share/zoneinfo/Europe/Berlin: "Europe/Berlin"), following
+  /// links that point elsewhere first. kUsage naming the path if it is no such link.
+  static Result<Zone> locate_link(const std::string& path);
+  /// TZ if set, else the system zone (/etc/localtime), else UTC, resolved to a name: TZ may be
+  /// a name, ":name", a path under a zoneinfo directory, or a link to one (":/etc/localtime").
   /// kUsage if TZ names no known zone.
   static Result<Zone> system_default();
   /// UTC, without loading the tz database.
