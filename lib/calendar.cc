@@ -121,34 +121,7 @@ class NearbySpans {
   }
   // The instants of local time `local`, or nullopt if they lie beyond the cached spans.
   std::optional<Zone::LocalInstants> resolve(std::int64_t local) const {
-    Epoch found[3];
-    int count = 0;
-    for (const auto& span : spans_) {
-      Epoch t = local - span.offset;
-      if (t >= span.begin && t < span.end) found[count++] = t;
-    }
-    Zone::LocalInstants instants;
-    if (count == 1) {
-      instants.first = found[0];
-      return instants;
-    }
-    if (count == 2) {
-      instants.kind = Zone::LocalInstants::kRepeated;
-      instants.first = std::min(found[0], found[1]);
-      instants.second = std::max(found[0], found[1]);
-      return instants;
-    }
-    for (int i = 0; i < 2 && count == 0; ++i) {  // between two spans: a gap
-      const auto& before = spans_[i];
-      const auto& after = spans_[i + 1];
-      if (after.offset > before.offset && local >= before.end + before.offset &&
-          local < before.end + after.offset) {
-        instants.kind = Zone::LocalInstants::kGap;
-        instants.first = before.end;
-        return instants;
-      }
-    }
-    return std::nullopt;
+    return Zone::resolve_in_spans(spans_, local);
   }
 
  private:

@@ -3,15 +3,29 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <unistd.h>
+
 #include <boost/date_time/gregorian/gregorian_types.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <mutex>
 
+#include "posix_tz.h"
 #include "text.h"
 
 namespace trigger {
+
+// A zone past the last transition its file lists: from then on, its POSIX TZ rule.
+struct ZoneTail {
+  Epoch from;
+  PosixRule rule;
+};
+
 namespace {
 
 // The range of times trigger accepts: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
@@ -20,6 +34,16 @@ constexpr Epoch kMaxEpoch = 253402300799;
 constexpr std::int64_t kSecondsPerDay = 86400;
 
 std::optional<Epoch> g_fixed_now;
+
+// Where date/tz, built with the OS tz database, reads the zone files on Debian.
+constexpr const char* kZoneDir = "/usr/share/zoneinfo";
+// The system's zone, a link into the zone directory; "localtime" there links back to it.
+constexpr const char* kLocalTimeLink = "/etc/localtime";
+constexpr int kMaxLinkHops = 8;
+// Offsets stay within 26 h of UTC: a local time more than two days before a zone's tail is an
+// instant before it.
+constexpr std::int64_t kNearTail = 2 * kSecondsPerDay;
+constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
 
 struct Unit {
   std::string_view name;
@@ -74,7 +98,7 @@ Result<Epoch> checked_epoch(std::string_view text, std::int64_t value) {
   return value;
 }
 
-// date-time = date [("T" | "t" | " ") HH ":" MM [":" SS] [offset]]
+// date-time = date [("T" | "t" | " ") HH ":" MM [":" SS ["." 1*DIGIT]] [offset]]
 // offset    = "Z" | "z" | ("+" | "-") HH ":" MM
 Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   std::size_t pos = 0;
@@ -111,6 +135,14 @@ Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
     auto value = read_number(text, pos, 2, 2);
     if (!value) return bad_time(text, "expected HH:MM:SS");
     second = *value;
+    // A fraction of a second (RFC 3339's time-secfrac, as JavaScript and date --rfc-3339=ns
+    // print it) is floored: the instant is the whole second it falls in.
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      std::size_t digits = pos;
+      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+      if (pos == digits) return bad_time(text, "expected digits after '.'");
+    }
   }
   if (*hour > 23 || *minute > 59 || second > 59) return bad_time(text, "no such time of day");
   local += *hour * 3600 + *minute * 60 + second;
@@ -143,6 +175,39 @@ Result<Epoch> parse_calendar_time(std::string_view text, const Zone& zone) {
   return checked_epoch(text, local - offset);
 }
 
+// The POSIX TZ footer of a TZif file of version 2 or later: "\n<rule>\n" at its end.
+std::optional<std::string> read_footer(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 6 || data.compare(0, 4, "TZif") != 0 || data[4] < '2' || data.back() != '\n') {
+    return std::nullopt;
+  }
+  auto start = data.rfind('\n', data.size() - 2);
+  if (start == std::string::npos) return std::nullopt;
+  return data.substr(start + 1, data.size() - start - 2);
+}
+
+// A zone's tail, if its footer has a rule that changes offsets (a rule without daylight saving
+// keeps the last offset, which date/tz gives already).
+std::optional<ZoneTail> load_tail(const date::time_zone& zone) {
+  auto footer = read_footer(std::string(kZoneDir) + "/" + std::string(zone.name()));
+  auto rule = footer ? PosixRule::parse(*footer) : std::nullopt;
+  if (!rule || !rule->has_dst()) return std::nullopt;
+  auto last = zone.get_info(date::sys_seconds(std::chrono::seconds(kMaxEpoch)));
+  auto from = std::chrono::duration_cast<std::chrono::seconds>(last.begin.time_since_epoch());
+  return ZoneTail{std::max<Epoch>(-kForever, from.count()), *rule};
+}
+
+// Each zone's tail, read once per process.
+const ZoneTail* tail_of(const date::time_zone* zone) {
+  static std::mutex mutex;
+  static std::map<const date::time_zone*, std::optional<ZoneTail>> tails;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto [entry, added] = tails.try_emplace(zone);
+  if (added) entry->second = load_tail(*zone);
+  return entry->second ? &*entry->second : nullptr;
+}
+
 }  // namespace
 
 Epoch now() {
@@ -156,19 +221,40 @@ void set_now(std::optional<Epoch> fixed) { g_fixed_now = fixed; }
 
 bool now_is_fixed() { return g_fixed_now.has_value(); }
 
-Zone Zone::utc() { return Zone("UTC", nullptr); }
+Zone::Zone(std::string name, const date::time_zone* zone)
+    : name_(std::move(name)), zone_(zone), tail_(zone != nullptr ? tail_of(zone) : nullptr) {}
 
+Zone Zone::utc() { return Zone("UTC", nullptr); }
 Result<Zone> Zone::locate(std::string_view name) {
   if (name == "UTC") return utc();
+  if (name == "localtime") return locate_link(kLocalTimeLink);
   if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/') {
-    return usage_error("unknown time zone '" + std::string(name) + "'");
+    return usage_error("unknown time zone " + in_quotes(name));
   }
   try {
     const date::time_zone* zone = date::locate_zone(name);
     return Zone(std::string(name), zone);
   } catch (const std::exception&) {
-    return usage_error("unknown time zone '" + std::string(name) + "'");
+    return usage_error("unknown time zone " + in_quotes(name));
   }
+}
+
+Result<Zone> Zone::locate_link(const std::string& path) {
+  std::string link = path;
+  for (int hop = 0; hop < kMaxLinkHops; ++hop) {
+    char target[4096];
+    ssize_t length = ::readlink(link.c_str(), target, sizeof target);
+    if (length <= 0 || static_cast<std::size_t>(length) >= sizeof target) break;
+    std::string to(target, static_cast<std::size_t>(length));
+    if (auto at = to.rfind("zoneinfo/"); at != std::string::npos) {
+      std::string name = to.substr(at + 9);
+      if (name != "localtime") return locate(name);
+      break;
+    }
+    link = to.front() == '/' ? to : directory_of(link) + "/" + to;
+  }
+  return usage_error("cannot resolve the time zone of " + in_quotes(path) +
+                     ": not a symbolic link into a zoneinfo directory");
 }
 
 Result<Zone> Zone::system_default() {
@@ -176,16 +262,16 @@ Result<Zone> Zone::system_default() {
     std::string_view name(tz);
     if (!name.empty() && name.front() == ':') name.remove_prefix(1);
     if (name.empty()) return utc();
-    // TZ=/usr/share/zoneinfo/Europe/Berlin: take the name after "zoneinfo/".
+    // TZ=/usr/share/zoneinfo/Europe/Berlin: take the name after "zoneinfo/"; TZ=/etc/localtime:
+    // the zone that link points to.
     if (name.front() == '/') {
       auto at = name.rfind("zoneinfo/");
-      if (at == std::string_view::npos) {
-        return usage_error("cannot read time zone name from TZ '" + std::string(tz) + "'");
-      }
+      if (at == std::string_view::npos) return locate_link(std::string(name));
       name.remove_prefix(at + 9);
     }
     auto zone = locate(name);
-    if (!zone) return usage_error("TZ names unknown time zone '" + std::string(tz) + "'");
+    if (!zone && name == "localtime") return zone;
+    if (!zone) return usage_error("TZ names unknown time zone " + in_quotes(tz));
     return zone;
   }
   try {
@@ -196,17 +282,19 @@ Result<Zone> Zone::system_default() {
   }
 }
 
+bool Zone::in_tail(Epoch epoch) const { return tail_ != nullptr && epoch >= tail_->from; }
+
 std::int64_t Zone::offset_at(Epoch epoch) const {
   if (zone_ == nullptr) return 0;
+  if (in_tail(epoch)) return tail_->rule.span_at(epoch).offset;
   auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
   return info.offset.count();
 }
 
 std::optional<Epoch> Zone::from_local(std::int64_t local_seconds) const {
-  if (zone_ == nullptr) return local_seconds;
-  auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
-  if (info.result == date::local_info::nonexistent) return std::nullopt;
-  return local_seconds - info.first.offset.count();
+  auto instants = resolve_local(local_seconds);
+  if (instants.kind == LocalInstants::kGap) return std::nullopt;
+  return instants.first;
 }
 
 Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
@@ -214,6 +302,9 @@ Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
   if (zone_ == nullptr) {
     instants.first = local_seconds;
     return instants;
+  }
+  if (tail_ != nullptr && local_seconds >= tail_->from - kNearTail) {
+    return resolve_by_spans(local_seconds);
   }
   auto info = zone_->get_info(date::local_seconds(std::chrono::seconds(local_seconds)));
   switch (info.result) {
@@ -233,9 +324,57 @@ Zone::LocalInstants Zone::resolve_local(std::int64_t local_seconds) const {
   return instants;
 }
 
+// Near and past the tail, where date/tz knows no transitions: from the spans around the
+// instant the local time names in UTC (offsets change months apart there, so the three spans
+// around it hold every instant of that local time).
+Zone::LocalInstants Zone::resolve_by_spans(std::int64_t local_seconds) const {
+  OffsetSpan here = span_at(local_seconds - offset_at(local_seconds));
+  OffsetSpan spans[3] = {span_at(here.begin - 1), here, span_at(here.end)};
+  if (auto instants = resolve_in_spans(spans, local_seconds)) return *instants;
+  LocalInstants unique;
+  unique.first = local_seconds - here.offset;
+  return unique;
+}
+
+std::optional<Zone::LocalInstants> Zone::resolve_in_spans(const OffsetSpan (&spans)[3],
+                                                          std::int64_t local) {
+  Epoch found[3];
+  int count = 0;
+  for (const auto& span : spans) {
+    Epoch t = local - span.offset;
+    if (t >= span.begin && t < span.end) found[count++] = t;
+  }
+  LocalInstants instants;
+  if (count == 1) {
+    instants.first = found[0];
+    return instants;
+  }
+  if (count == 2) {
+    instants.kind = LocalInstants::kRepeated;
+    instants.first = std::min(found[0], found[1]);
+    instants.second = std::max(found[0], found[1]);
+    return instants;
+  }
+  for (int i = 0; i < 2 && count == 0; ++i) {  // between two spans: a gap
+    const auto& before = spans[i];
+    const auto& after = spans[i + 1];
+    if (after.offset > before.offset && local >= before.end + before.offset &&
+        local < before.end + after.offset) {
+      instants.kind = LocalInstants::kGap;
+      instants.first = before.end;
+      return instants;
+    }
+  }
+  return std::nullopt;
+}
+
 Zone::OffsetSpan Zone::span_at(Epoch epoch) const {
-  static constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
   if (zone_ == nullptr) return {-kForever, kForever, 0};
+  if (in_tail(epoch)) {
+    OffsetSpan span = tail_->rule.span_at(epoch);
+    span.begin = std::max(span.begin, tail_->from);
+    return span;
+  }
   auto info = zone_->get_info(date::sys_seconds(std::chrono::seconds(epoch)));
   // date/tz marks the first and last spans with the limits of its time type: keep them in range.
   auto clamp = [](auto point) {

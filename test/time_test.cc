@@ -1,6 +1,9 @@
 #include "trigger/time.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 using trigger::Epoch;
@@ -123,6 +126,13 @@ TEST_CASE("times in every documented form parse to epochs", "[time]") {
       {"now+90m", "UTC", kNow + 5400},
       {"now-1d", "Europe/Berlin", kNow - 86400},
       {"2000-02-29", "UTC", 951782400},
+      // Fractions of a second, as JavaScript and date --rfc-3339=ns print them, are floored.
+      {"2026-12-01T09:00:00.000Z", "UTC", 1796115600},
+      {"2026-12-01 09:00:00.5+00:00", "Europe/Berlin", 1796115600},
+      {"2026-12-01 09:00:59.999999999+01:00", "UTC", 1796112059},
+      {"2026-12-01T09:00:00.9", "Europe/Berlin", 1796112000},
+      {"1970-01-01T00:00:00.999Z", "UTC", 0},
+      {"9999-12-31T23:59:59.99999999999999999999999Z", "UTC", 253402300799},
       // A local time that occurs twice (the end of summer time) is its first occurrence.
       {"2026-10-25T02:30", "Europe/Berlin", 1792888200},
   };
@@ -155,6 +165,10 @@ TEST_CASE("bad times are usage errors naming the text and the reason", "[time]")
       {"2026-12-01T09:00:00+1", "UTC", "expected an offset like +01:00"},
       {"2026-12-01T09:00:00+01:00x", "UTC", "unexpected text after the offset"},
       {"2026-12-01T09:00:00 UTC", "UTC", "unexpected text after the time"},
+      {"2026-12-01T09:00:00.Z", "UTC", "expected digits after '.'"},
+      {"2026-12-01T09:00:00.", "UTC", "expected digits after '.'"},
+      {"2026-12-01T09:00.5Z", "UTC", "unexpected text after the time"},
+      {"2026-12-01T09:00:00,5Z", "UTC", "unexpected text after the time"},
       {"2026-03-29T02:30", "Europe/Berlin",
        "this local time does not exist in Europe/Berlin (skipped by a daylight-saving change)"},
       {"@", "UTC", "expected @ and a number of seconds"},
@@ -260,4 +274,102 @@ TEST_CASE("now() is the fixed time when one is set, else the real clock", "[time
   CHECK(trigger::now() == 1234);
   trigger::set_now(std::nullopt);
   CHECK(trigger::now() > 1700000000);
+}
+
+// Zone files list transitions up to 2037; past the last one their POSIX TZ footer gives the
+// rule. Until it was read, New York stayed at -05:00 and Sydney at +11:00 from 2038 on.
+TEST_CASE("zones keep changing past the last transition their files list", "[time]") {
+  constexpr Epoch kJuly2040 = 2224713600;      // 2040-07-01T00:00:00Z
+  constexpr Epoch kNewYorkSpring = 2215062000;  // 2040-03-11T07:00:00Z
+  constexpr Epoch kNewYorkAutumn = 2235621600;  // 2040-11-04T06:00:00Z
+  Zone new_york = zone("America/New_York");
+  CHECK(new_york.offset_at(kJuly2040) == -4 * 3600);
+  CHECK(new_york.offset_at(kNewYorkSpring - 1) == -5 * 3600);
+  CHECK(new_york.offset_at(kNewYorkSpring) == -4 * 3600);
+  CHECK(new_york.offset_at(kNewYorkAutumn) == -5 * 3600);
+  CHECK(new_york.offset_at(253386446400) == -4 * 3600);  // 9999-07-01T12:00:00Z
+  auto span = new_york.span_at(kJuly2040);
+  CHECK(span.begin == kNewYorkSpring);
+  CHECK(span.end == kNewYorkAutumn);
+  CHECK(span.offset == -4 * 3600);
+  CHECK(zone("Australia/Sydney").offset_at(kJuly2040) == 10 * 3600);
+  CHECK(zone("Europe/Dublin").offset_at(kJuly2040) == 3600);  // negative DST: IST in summer
+  CHECK(zone("Europe/Dublin").offset_at(4109616000) == 0);    // 2100-03-25T00:00Z: GMT
+  CHECK(trigger::format_rfc3339(2224756800, new_york) == "2040-07-01T08:00:00-04:00");
+
+  // Local times: 02:30 on 2040-03-11 does not exist in New York, 01:30 on 2040-11-04 occurs
+  // twice; Lord Howe skips 02:00-02:30 on 2040-10-07 and repeats 01:30-02:00 on 2041-04-07.
+  auto gap = new_york.resolve_local(2215045800);
+  CHECK(gap.kind == Zone::LocalInstants::kGap);
+  CHECK(gap.first == kNewYorkSpring);
+  CHECK_FALSE(new_york.from_local(2215045800));
+  auto twice = new_york.resolve_local(2235605400);
+  CHECK(twice.kind == Zone::LocalInstants::kRepeated);
+  CHECK(twice.first == 2235605400 + 4 * 3600);
+  CHECK(twice.second == 2235605400 + 5 * 3600);
+  Zone lord_howe = zone("Australia/Lord_Howe");
+  auto short_gap = lord_howe.resolve_local(2233180800 + 2 * 3600 + 15 * 60);
+  CHECK(short_gap.kind == Zone::LocalInstants::kGap);
+  CHECK(short_gap.first == 2233150200);  // 2040-10-06T15:30:00Z
+  auto short_twice = lord_howe.resolve_local(2248905600 + 3600 + 45 * 60);
+  CHECK(short_twice.kind == Zone::LocalInstants::kRepeated);
+  CHECK(short_twice.first == 2248872300);   // 2041-04-06T14:45:00Z
+  CHECK(short_twice.second == 2248874100);  // 2041-04-06T15:15:00Z
+  auto parsed = trigger::parse_time("2040-07-01T12:00", kNow, new_york);
+  REQUIRE(parsed.ok());
+  CHECK(*parsed == 2224756800 + 4 * 3600);
+}
+
+// A zone named "localtime" (or TZ=localtime, TZ=:/etc/localtime) would follow the system's zone
+// when it changes: it is resolved to the zone the link points to, or refused.
+TEST_CASE("localtime and links to a zone are resolved to the zone's name", "[time]") {
+  char pattern[] = "/tmp/trigger-zone-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::string dir = pattern;
+  std::string absolute = dir + "/absolute", relative = dir + "/relative", hop = dir + "/hop",
+              outside = dir + "/outside", plain = dir + "/plain";
+  REQUIRE(symlink("/usr/share/zoneinfo/Asia/Tokyo", absolute.c_str()) == 0);
+  REQUIRE(symlink("../../usr/share/zoneinfo/America/New_York", relative.c_str()) == 0);
+  REQUIRE(symlink("absolute", hop.c_str()) == 0);
+  REQUIRE(symlink("/etc/hostname", outside.c_str()) == 0);
+  std::FILE* file = std::fopen(plain.c_str(), "w");
+  REQUIRE(file != nullptr);
+  std::fclose(file);
+  CHECK(Zone::locate_link(absolute)->name() == "Asia/Tokyo");
+  CHECK(Zone::locate_link(relative)->name() == "America/New_York");
+  CHECK(Zone::locate_link(hop)->name() == "Asia/Tokyo");
+  for (const std::string& bad : {outside, plain, dir + "/missing"}) {
+    INFO(bad);
+    auto refused = Zone::locate_link(bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind() == trigger::ErrorKind::kUsage);
+    CHECK(refused.error().message() == "cannot resolve the time zone of '" + bad +
+                                           "': not a symbolic link into a zoneinfo directory");
+  }
+  // The system's own link, read here the same way (never changed by the test).
+  auto system = Zone::locate_link("/etc/localtime");
+  auto local = Zone::locate("localtime");
+  REQUIRE(system.ok() == local.ok());
+  if (local.ok()) {
+    CHECK(local->name() == system->name());
+    CHECK(local->name() != "localtime");
+  }
+  const char* saved = std::getenv("TZ");
+  std::string saved_value = saved ? saved : "";
+  for (const char* tz : {"localtime", ":localtime", ":/etc/localtime", "/etc/localtime"}) {
+    INFO(tz);
+    setenv("TZ", tz, 1);
+    auto found = Zone::system_default();
+    REQUIRE(found.ok() == system.ok());
+    if (found.ok()) CHECK(found->name() == system->name());
+  }
+  setenv("TZ", (":" + hop).c_str(), 1);
+  CHECK(Zone::system_default()->name() == "Asia/Tokyo");
+  if (saved) {
+    setenv("TZ", saved_value.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+  for (const std::string& path : {absolute, relative, hop, outside, plain}) unlink(path.c_str());
+  rmdir(dir.c_str());
 }

@@ -15,6 +15,8 @@ class time_zone;
 
 namespace trigger {
 
+struct ZoneTail;
+
 /// Seconds since 1970-01-01T00:00:00Z, leap seconds ignored.
 using Epoch = std::int64_t;
 
@@ -28,12 +30,21 @@ void set_now(std::optional<Epoch> fixed);
 /// Whether now() is fixed by set_now() (then it never advances).
 bool now_is_fixed();
 
-/// An IANA time zone from the system tz database. Cheap to copy.
+/// An IANA time zone from the system tz database. Cheap to copy. Past the last transition its
+/// zone file lists, the file's POSIX TZ rule gives the offsets (New York keeps changing to
+/// daylight saving after 2037).
 class Zone {
  public:
   /// The zone named `name` (e.g. "Europe/Berlin", "UTC"). kUsage naming it if unknown.
+  /// "localtime" is resolved to the zone /etc/localtime links to (see locate_link()), so that
+  /// a zone's meaning never changes with the system's.
   static Result<Zone> locate(std::string_view name);
-  /// TZ if set, else the system zone (/etc/localtime), else UTC, resolved to a name.
+  /// The zone the symbolic link `path` points to, named by what follows "zoneinfo/" in its
+  /// target (/etc/localtime -> /usr/share/zoneinfo/Europe/Berlin: "Europe/Berlin"), following
+  /// links that point elsewhere first. kUsage naming the path if it is no such link.
+  static Result<Zone> locate_link(const std::string& path);
+  /// TZ if set, else the system zone (/etc/localtime), else UTC, resolved to a name: TZ may be
+  /// a name, ":name", a path under a zoneinfo directory, or a link to one (":/etc/localtime").
   /// kUsage if TZ names no known zone.
   static Result<Zone> system_default();
   /// UTC, without loading the tz database.
@@ -63,13 +74,21 @@ class Zone {
   };
   OffsetSpan span_at(Epoch epoch) const;
 
+  /// The instants of local time `local`, given three consecutive spans (before, around and
+  /// after some instant): nullopt if they lie outside those spans.
+  static std::optional<LocalInstants> resolve_in_spans(const OffsetSpan (&spans)[3],
+                                                       std::int64_t local);
+
   /// Whether this is UTC (no offsets, no transitions: times need no zone arithmetic).
   bool is_utc() const { return zone_ == nullptr; }
 
  private:
-  Zone(std::string name, const date::time_zone* zone) : name_(std::move(name)), zone_(zone) {}
+  Zone(std::string name, const date::time_zone* zone);
+  bool in_tail(Epoch epoch) const;
+  LocalInstants resolve_by_spans(std::int64_t local_seconds) const;
   std::string name_;
   const date::time_zone* zone_;  // nullptr means UTC
+  const ZoneTail* tail_;         // the rule past the last transition; nullptr if none changes
 };
 
 /// Parse a duration: an integer number of seconds or units s, m/min, h, d, w combined
