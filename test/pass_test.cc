@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "page_limit.h"
+#include "process.h"
 
 using trigger::ClockKind;
 using trigger::Epoch;
@@ -131,6 +132,12 @@ class Fixture {
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+// A lease holder that is alive on this host (this very process), under its own owner name.
+trigger::LeaseHolder live_holder(const std::string& owner) {
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  return {owner, self.host, self.boot_id, self.pid, self.start_ticks};
+}
 
 trigger::Action log_action(const std::string& message) {
   auto action = trigger::make_action(trigger::ActionKind::kLog, {message});
@@ -403,7 +410,8 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
   std::vector<trigger::Task> held;
   REQUIRE(f.store()
               .transaction([&]() -> trigger::Status {
-                auto leased = f.store().lease_tasks("other-runner", kStart + kMinute, 3600, 10);
+                auto leased = f.store().lease_tasks(live_holder("other-runner"), kStart + kMinute,
+                                                    3600, 10);
                 if (!leased) return leased.error();
                 held = *leased;
                 return trigger::Ok{};
