@@ -6,6 +6,7 @@ Time is driven with --now; real time passes only where a process has to be runni
 """
 import json
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -270,6 +271,33 @@ class CrashTest(PassTestCase):
         self.assertEqual(len([r for r in self.history('bystander') if r['outcome'] != 'edit']), 1)
         status = json.loads(self.ok('--now', at(HOUR + 1), 'status', '--format', 'json'))
         self.assertEqual((status['running'], status['queued']), (0, 0))
+
+
+class ResourceTest(PassTestCase):
+    def test_out_of_descriptors_a_run_stays_queued_and_runs_later(self):
+        out = os.path.join(self.dir, 'ran')
+        self.create('--name', 'starved', '--every', '1h', '--sh', f'echo "$TRIGGER_ATTEMPT" >> {out}')
+        self.ok('run-once')
+        env = dict(self.env, TRIGGER_NOW=at(HOUR))
+        # The lowest descriptor limit at which the pass opens its database: then pipe2 fails.
+        for limit in range(4, 64):
+            process = subprocess.run(
+                [BIN, 'run-once'], env=env, capture_output=True, text=True, timeout=60,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+            if 'cannot open' not in process.stderr and 'unable to open' not in process.stderr:
+                break
+        self.assertEqual((process.returncode, process.stderr),
+                         (1, 'trigger: cannot create a pipe: Too many open files; 1 run left queued\n'),
+                         f'RLIMIT_NOFILE {limit}')
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual([r['outcome'] for r in self.history('starved')], ['edit'])
+        status = json.loads(self.ok('--now', at(HOUR), 'status', '--format', 'json'))
+        self.assertEqual((status['queued'], status['running'], status['failed_last_hour']), (1, 0, 0))
+        # With descriptors again, the next pass runs it, as its first attempt.
+        self.ok('--now', at(HOUR + 60), 'run-once')
+        self.assertEqual(self.read('ran'), ['1'])
+        self.assertEqual([(r['outcome'], r['attempts']) for r in self.history('starved')],
+                         [('succeeded', 1), ('edit', 0)])
 
 
 def process_state(pid):
