@@ -675,10 +675,10 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
 
 namespace {
 
-// Fire the trigger's occurrence at `at` and lease it to `holder` for `ttl` seconds, as a pass
-// that then stops (or keeps running its command elsewhere) would leave it.
-trigger::Task lease_one(Fixture& f, Epoch at, const trigger::LeaseHolder& holder,
-                        std::int64_t ttl) {
+// Fire the occurrences due at `at` and lease them (`count` of them) to `holder` for `ttl`
+// seconds, as a pass that then stops (or runs its commands elsewhere) would leave them.
+std::vector<trigger::Task> lease_due(Fixture& f, Epoch at, const trigger::LeaseHolder& holder,
+                                     std::int64_t ttl, std::size_t count = 1) {
   trigger::set_now(at);
   PassReport fired;
   REQUIRE(trigger::fire_phase(f.store(), at, {}, fired).ok());
@@ -691,8 +691,8 @@ trigger::Task lease_one(Fixture& f, Epoch at, const trigger::LeaseHolder& holder
                 return trigger::Ok{};
               })
               .ok());
-  REQUIRE(leased.size() == 1);
-  return leased[0];
+  REQUIRE(leased.size() == count);
+  return leased;
 }
 
 // A pid of this host that has ended: a child, reaped.
@@ -719,7 +719,7 @@ TEST_CASE("a lease held by a live pass of this host is never taken, even long ex
   auto id = f.create("long", every("1h"), shell_action("echo run >> " + ran));
   f.pass_at(kStart);
   // This very process holds the lease: alive, on this host, in this boot.
-  lease_one(f, kStart + kHour, live_holder("live-pass"), 120);
+  lease_due(f, kStart + kHour, live_holder("live-pass"), 120);
   // A clock stepped a day forward (or a suspend) makes the lease look long expired.
   auto report = f.pass_at(kStart + kHour + kDay);
   CHECK(report.interrupted == 0);
@@ -746,17 +746,7 @@ TEST_CASE("a dead pass's run is reclaimed at once, recorded interrupted and run 
   f.pass_at(kStart);
   const trigger::ProcessIdentity& self = trigger::this_process();
   trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
-  trigger::set_now(kStart + kHour);
-  PassReport fired;
-  REQUIRE(trigger::fire_phase(f.store(), kStart + kHour, {}, fired).ok());
-  REQUIRE(f.store()
-              .transaction([&]() -> trigger::Status {
-                auto tasks = f.store().lease_tasks(dead, kStart + kHour, 120, 10);
-                if (!tasks) return tasks.error();
-                return tasks->size() == 2 ? trigger::Status(trigger::Ok{})
-                                          : trigger::data_error("not both leased");
-              })
-              .ok());
+  lease_due(f, kStart + kHour, dead, 120, 2);
   // A second later the lease has not expired, but its holder is gone: reclaimed now.
   auto report = f.pass_at(kStart + kHour + 1);
   CHECK(report.interrupted == 2);
@@ -788,7 +778,7 @@ TEST_CASE("a run leased on another host is taken over only once its heartbeat la
   auto id = f.create("remote", every("1h"), shell_action("echo run >> " + ran));
   f.pass_at(kStart);
   trigger::LeaseHolder remote{"remote-pass", "elsewhere.example", "another-boot", 4242, 77};
-  lease_one(f, kStart + kHour, remote, 120);
+  lease_due(f, kStart + kHour, remote, 120);
   CHECK(f.pass_at(kStart + kHour + 119).interrupted == 0);
   CHECK(lines_of(ran).empty());
   CHECK(f.pass_at(kStart + kHour + 120).interrupted == 1);
