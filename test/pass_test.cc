@@ -882,3 +882,21 @@ TEST_CASE("the reclaim step reads the leased rows, not the queue", "[pass][lease
   CHECK(leased->empty());
   CHECK(f.store().pages_read() - pages < 10);
 }
+
+TEST_CASE("a dead pass's run of a trigger cancelled meanwhile is recorded cancelled, not rerun",
+          "[pass][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("gone", every("1h"), shell_action("echo run >> " + ran));
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  lease_due(f, kStart + kHour, {"dead-pass", self.host, self.boot_id, dead_pid(), 1}, 120);
+  // cancel leaves a leased run alone: it may still be running.
+  f.set_state(id, State::kCancelled);
+  CHECK(*f.store().open_tasks(id) == 1);
+  auto report = f.pass_at(kStart + kHour + 1);
+  CHECK(report.interrupted == 1);
+  CHECK(lines_of(ran).empty());
+  CHECK(*f.store().open_tasks(id) == 0);
+  CHECK(outcomes(f.history(id)) == std::vector<Outcome>{Outcome::kInterrupted, Outcome::kCancelled});
+}
