@@ -68,6 +68,8 @@ Result<int> cmd_run_once(Context& ctx) {
                                    {"set_aside", report->set_aside},
                                    {"ran", report->ran},
                                    {"retried", report->retried},
+                                   {"interrupted", report->interrupted},
+                                   {"deferred", report->deferred},
                                    {"failed", report->failed},
                                    {"clock_jump_seconds", report->clock_jump_seconds},
                                    {"failures", report->failures}};
@@ -75,7 +77,9 @@ Result<int> cmd_run_once(Context& ctx) {
   }
   // Silent on success: cron mails whatever a pass prints.
   for (const auto& failure : report->failures) std::cerr << "trigger: " << failure << "\n";
-  return report->failures.empty() ? kExitOk : kExitTrouble;
+  // Out of descriptors or processes: the runs stay queued for the next pass; one line says so.
+  if (!report->start_trouble.empty()) std::cerr << "trigger: " << report->start_trouble << "\n";
+  return report->failures.empty() && report->start_trouble.empty() ? kExitOk : kExitTrouble;
 }
 
 }  // namespace trigger::cmd

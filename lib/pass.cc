@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "process.h"
 #include "runner.h"
 #include "text.h"
 
@@ -21,8 +22,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::int64_t kKillGraceSeconds = 10;    // SIGTERM, then SIGKILL this much later
-constexpr std::int64_t kLeaseMarginSeconds = 60;  // beyond the timeout and the kill grace
+constexpr std::int64_t kKillGraceSeconds = 10;  // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
 constexpr std::size_t kMaxCatchUp = 100000;  // occurrences fired per trigger per batch
 constexpr std::size_t kMaxScan = 100000000;  // occurrences counted per trigger per batch
@@ -373,14 +373,16 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   std::string id = event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual);
   std::string what = result.describe(policy.timeout_seconds);
   report.ran += 1;
-  bool may_retry = outcome != Outcome::kSucceeded && run.task.attempt <= policy.retries;
+  // Attempts cut short by a dead pass were not the command's failures: they use no retry.
+  std::int64_t failures = run.task.attempt - run.task.interrupted;
+  bool may_retry = outcome != Outcome::kSucceeded && failures <= policy.retries;
   auto record = [&]() -> Status {
     // A trigger cancelled while this run was going gets no more attempts.
     auto current = store.trigger_for_pass(run.trigger.id);
     if (!current) return current.error();
     bool retry = may_retry && current->state != State::kCancelled;
     if (retry) {
-      std::int64_t shift = std::min<std::int64_t>(run.task.attempt - 1, 20);
+      std::int64_t shift = std::min<std::int64_t>(failures - 1, 20);
       std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
       auto retried = store.retry_task(run.task, finished_epoch + delay);
       if (!retried) return retried.error();
@@ -482,6 +484,293 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
   for (const auto& line : lines) say(options, [&] { return line; });
   return done;
 }
+
+// Why a lease held by another pass may be reclaimed now, or "" if it must be left alone: a
+// holder on this host is judged by its process alone (alive: never taken, whatever the clock
+// says; dead: at once), a holder elsewhere by its heartbeat.
+std::string reclaim_reason(const Task& task, Epoch at, Liveness alive) {
+  std::string holder = "pid " + std::to_string(task.lease_pid) + " on " + in_quotes(task.lease_host);
+  switch (alive) {
+    case Liveness::kAlive:
+      return "";
+    case Liveness::kDead:
+      if (task.lease_boot_id != this_process().boot_id)
+        return "the machine restarted while the pass running it (" + holder + ") held it";
+      return "the pass running it (" + holder + ") died";
+    case Liveness::kUnknown:
+      if (!task.lease_expires_epoch || *task.lease_expires_epoch > at) return "";
+      return "no heartbeat from the pass running it (" + holder + ") since " +
+             format_rfc3339(*task.lease_expires_epoch, Zone::utc());
+  }
+  return "";
+}
+
+// The execute phase, as a loop of steps (ninja's Builder): reclaim what dead passes left,
+// find work (lease it), start it, wait for commands (renewing their leases), finish each.
+class Executor {
+ public:
+  Executor(Store& store, const PassOptions& options, PassReport& report)
+      : store_(store), options_(options), report_(report) {
+    holder_.owner = options.owner.empty() ? default_owner() : options.owner;
+    const ProcessIdentity& self = this_process();
+    holder_.host = self.host;
+    holder_.boot_id = self.boot_id;
+    holder_.pid = self.pid;
+    holder_.pid_start = self.start_ticks;
+    deadline_ = SteadyClock::now() + std::chrono::seconds(options.max_time_seconds);
+    renewed_ = SteadyClock::now();
+  }
+
+  Status run() {
+    // After an error, lease nothing more but see every running command through and record it:
+    // never leave a command that ran unrecorded (it would run again) or kill one mid-run.
+    while (true) {
+      if (may_lease() && logs_) {
+        complete_logs();
+        continue;
+      }
+      if (may_lease() && running_.size() < jobs()) {
+        reclaim_leases();
+        auto leased = may_lease() ? find_work() : std::vector<Running>{};
+        leasing_ = !leased.empty();
+        start_runs(leased);
+        if (leasing_) continue;
+      }
+      if (running_.empty()) break;
+      wait_for_commands();
+    }
+    if (report_.deferred > 0)
+      report_.start_trouble = trouble_ + "; " + std::to_string(report_.deferred) + " " +
+                              (report_.deferred == 1 ? "run" : "runs") + " left queued";
+    return failure_ ? Status(*failure_) : Status(Ok{});
+  }
+
+ private:
+  std::size_t jobs() const { return std::max<std::size_t>(options_.jobs, 1); }
+  bool may_lease() const {
+    return leasing_ && !failure_ && !out_of_resources_ && SteadyClock::now() < deadline_;
+  }
+  void fail(const Status& status) {
+    if (!failure_) failure_ = status.error();
+    leasing_ = false;
+  }
+
+  // --log actions need no process: they are completed first, a batch per transaction, until
+  // none is runnable. (Looking for them again after every command would scan the queued
+  // commands each time; a log task that falls due later waits for the next pass, or second.)
+  void complete_logs() {
+    auto logged = complete_log_tasks(store_, options_, report_);
+    if (!logged) return fail(logged.error());
+    if (*logged == 0) logs_ = false;
+  }
+
+  // Reclaim the runs of passes that are gone: a dead holder on this host at once (after ending
+  // what is left of its command's process group), another host's once its heartbeat lapsed.
+  // Costs the leased rows, not the queue.
+  void reclaim_leases() {
+    auto leased = store_.leased_tasks();
+    if (!leased) return fail(leased.error());
+    Epoch at = now();
+    for (const Task& task : *leased) {
+      if (task.lease_owner == holder_.owner) continue;
+      ProcessIdentity holder{task.lease_host, task.lease_boot_id, task.lease_pid,
+                             task.lease_pid_start};
+      Liveness alive = liveness(holder);
+      std::string why = reclaim_reason(task, at, alive);
+      if (why.empty()) continue;
+      std::string id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
+      // A group id of another boot means nothing; of this boot, only a group that still
+      // carries the occurrence's TRIGGER_EVENT_ID is killed.
+      if (alive == Liveness::kDead && task.lease_pgid &&
+          task.lease_boot_id == this_process().boot_id)
+        end_orphaned_group(static_cast<pid_t>(*task.lease_pgid), "TRIGGER_EVENT_ID=" + id);
+      if (auto reclaimed = interrupt(task, id, why, at); !reclaimed) return fail(reclaimed);
+    }
+  }
+
+  // Record the attempt as interrupted and queue the occurrence again (or, if its trigger was
+  // cancelled meanwhile, record it cancelled).
+  Status interrupt(const Task& task, const std::string& id, const std::string& why, Epoch at) {
+    std::optional<std::string> line;
+    auto status = store_.transaction(
+        [&]() -> Status {
+          HistoryRecord record;
+          record.trigger_id = task.trigger_id;
+          record.event_id = id;
+          record.scheduled_epoch = task.scheduled_epoch;
+          record.count = 0;  // the occurrence runs again, and is accounted for then
+          record.outcome = Outcome::kInterrupted;
+          record.reason = "attempt " + std::to_string(task.attempt) + " cut short: " + why;
+          record.manual = task.manual;
+          record.attempts = task.attempt;
+          record.finished_epoch = at;
+          record.recorded_epoch = at;
+          auto reclaimed = store_.interrupt_task(task, record);
+          if (!reclaimed || !*reclaimed) return reclaimed ? Status(Ok{}) : reclaimed.error();
+          auto trigger = store_.trigger_for_pass(task.trigger_id);
+          if (!trigger) return trigger.error();
+          if (trigger->state == State::kCancelled) {
+            auto cancelled = store_.cancel_tasks(task.trigger_id, at);
+            if (!cancelled) return cancelled.error();
+          }
+          line = label(*trigger) + ": event " + id + " interrupted (" + record.reason + ")";
+          return Ok{};
+        },
+        Store::Sync::kBatched);
+    if (status && line) {
+      report_.interrupted += 1;
+      say(options_, [&] { return *line; });
+    }
+    return status;
+  }
+
+  // Lease what there is room for, with each trigger, in one transaction.
+  std::vector<Running> find_work() {
+    std::vector<Running> leased;
+    auto status = store_.transaction(
+        [&]() -> Status {
+          Epoch at = now();
+          auto tasks = store_.lease_tasks(holder_, at, options_.lease_ttl_seconds,
+                                          jobs() - running_.size());
+          if (!tasks) return tasks.error();
+          for (auto& task : *tasks) {
+            auto trigger = store_.trigger_for_pass(task.trigger_id);
+            if (!trigger) return trigger.error();
+            leased.push_back({task, std::move(*trigger), at});
+          }
+          return Ok{};
+        },
+        Store::Sync::kBatched);
+    if (!status) {
+      fail(status);
+      return {};
+    }
+    return leased;
+  }
+
+  // Start each leased run (a --log one is finished at once); then record the commands'
+  // process groups with their leases, for a pass that finds this one dead.
+  void start_runs(std::vector<Running>& leased) {
+    std::vector<std::pair<Task, pid_t>> groups;
+    for (std::size_t i = 0; i < leased.size(); ++i) {
+      Running& run = leased[i];
+      if (run.trigger.action.kind == ActionKind::kLog) {
+        finish_log(run);
+        continue;
+      }
+      if (out_of_resources_) {
+        defer(run);
+        continue;
+      }
+      say(options_, [&] {
+        return label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
+               event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+               ", attempt " + std::to_string(run.task.attempt) + ")";
+      });
+      auto started = pool_.start(command_request(run.trigger, run.task));
+      if (!started) {
+        // The pass's trouble (no descriptors or processes), not the command's: this run and
+        // the rest go back unstarted, and nothing more is leased this round.
+        out_of_resources_ = true;
+        leasing_ = false;
+        trouble_ = started.error().message();
+        defer(run);
+        continue;
+      }
+      if (started->pgid > 0) groups.emplace_back(run.task, started->pgid);
+      running_.emplace(started->handle, std::move(run));
+    }
+    if (groups.empty()) return;
+    auto recorded = store_.transaction(
+        [&]() -> Status {
+          for (const auto& [task, pgid] : groups) {
+            auto set = store_.set_lease_group(task, pgid);
+            if (!set) return set.error();
+          }
+          return Ok{};
+        },
+        Store::Sync::kBatched);
+    if (!recorded) fail(recorded);
+  }
+
+  void finish_log(const Running& run) {
+    RunResult logged;
+    logged.exit_status = 0;
+    logged.output = run.trigger.action.argv.front();
+    say(options_, [&] { return label(run.trigger) + ": log: " + logged.output; });
+    if (auto finished = finish_run(store_, run, logged, report_, options_); !finished) {
+      fail(finished);
+    } else {
+      leasing_ = true;
+    }
+  }
+
+  // Put a run back to the queue unstarted: its attempt is given back.
+  void defer(const Running& run) {
+    auto released = store_.transaction(
+        [&]() -> Status {
+          auto put_back = store_.release_task(run.task);
+          return put_back ? Status(Ok{}) : put_back.error();
+        },
+        Store::Sync::kBatched);
+    if (!released) return fail(released);
+    report_.deferred += 1;
+    say(options_, [&] {
+      return label(run.trigger) + ": event " +
+             event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+             " left queued: " + trouble_;
+    });
+  }
+
+  // Wait up to a second for commands to end, renew the leases when a quarter of their TTL
+  // has passed, and finish the commands that ended.
+  void wait_for_commands() {
+    auto ended = pool_.wait(std::chrono::seconds(1));
+    renew_leases();
+    for (auto& [handle, result] : ended) {
+      auto found = running_.find(handle);
+      if (auto finished = finish_run(store_, found->second, result, report_, options_);
+          !finished) {
+        fail(finished);
+      } else if (!failure_ && !out_of_resources_) {
+        leasing_ = true;  // a serial task may have become runnable
+      }
+      running_.erase(found);
+    }
+  }
+
+  // The heartbeat: one small transaction for all of this pass's leases. A busy database is
+  // tried again at the next wake; the TTL leaves room for many.
+  void renew_leases() {
+    auto every = std::chrono::seconds(std::max<std::int64_t>(options_.lease_ttl_seconds / 4, 1));
+    if (running_.empty() || SteadyClock::now() - renewed_ < every) return;
+    auto renewed = store_.transaction(
+        [&]() -> Status {
+          auto count = store_.renew_leases(holder_.owner, now() + options_.lease_ttl_seconds);
+          return count ? Status(Ok{}) : count.error();
+        },
+        Store::Sync::kBatched);
+    if (renewed) {
+      renewed_ = SteadyClock::now();
+    } else if (renewed.error().kind() != ErrorKind::kBusy) {
+      fail(renewed);
+    }
+  }
+
+  Store& store_;
+  const PassOptions& options_;
+  PassReport& report_;
+  LeaseHolder holder_;
+  SteadyClock::time_point deadline_;
+  SteadyClock::time_point renewed_;  ///< the last heartbeat (or the start)
+  ProcessPool pool_;
+  std::map<int, Running> running_;
+  bool leasing_ = true;
+  bool logs_ = true;
+  bool out_of_resources_ = false;  ///< a command could not be started: lease no more
+  std::string trouble_;            ///< why
+  std::optional<Error> failure_;
+};
 
 }  // namespace
 
@@ -596,90 +885,7 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
 }
 
 Status execute_phase(Store& store, const PassOptions& options, PassReport& report) {
-  std::string owner = options.owner.empty() ? default_owner() : options.owner;
-  auto deadline = SteadyClock::now() + std::chrono::seconds(options.max_time_seconds);
-  ProcessPool pool;
-  std::map<int, Running> running;
-  bool leasing = true;
-  // After an error, lease nothing more but see every running command through and record it:
-  // never leave a command that ran unrecorded (it would run again) or kill one mid-run.
-  std::optional<Error> failure;
-  auto fail = [&](const Status& status) {
-    if (!failure) failure = status.error();
-    leasing = false;
-  };
-  // --log actions need no process: they are completed first, a batch per transaction, until
-  // none is runnable. (Looking for them again after every command would scan the queued
-  // commands each time; a log task that falls due later waits for the next pass, or second.)
-  bool logs = true;
-  while (true) {
-    std::size_t jobs = std::max<std::size_t>(options.jobs, 1);
-    if (logs && leasing && !failure && SteadyClock::now() < deadline) {
-      auto logged = complete_log_tasks(store, options, report);
-      if (!logged) {
-        fail(logged.error());
-        continue;
-      }
-      if (*logged > 0) continue;
-      logs = false;
-    }
-    if (leasing && !failure && SteadyClock::now() < deadline && running.size() < jobs) {
-      std::vector<Running> leased;
-      auto status = store.transaction(
-          [&]() -> Status {
-            Epoch at = now();
-            // A lease lasts the run's timeout, the kill grace and a margin: past that, its runner
-            // died and another pass may take the task over.
-            auto tasks = store.lease_tasks(owner, at, kKillGraceSeconds + kLeaseMarginSeconds,
-                                           jobs - running.size());
-            if (!tasks) return tasks.error();
-            for (auto& task : *tasks) {
-              auto trigger = store.trigger_for_pass(task.trigger_id);
-              if (!trigger) return trigger.error();
-              leased.push_back({task, std::move(*trigger), at});
-            }
-            return Ok{};
-          },
-          Store::Sync::kBatched);
-      if (!status) {
-        fail(status);
-        continue;
-      }
-      leasing = !leased.empty();
-      for (auto& run : leased) {
-        if (run.trigger.action.kind == ActionKind::kLog) {
-          RunResult logged;
-          logged.exit_status = 0;
-          logged.output = run.trigger.action.argv.front();
-          say(options, [&] { return label(run.trigger) + ": log: " + logged.output; });
-          if (auto finished = finish_run(store, run, logged, report, options); !finished) {
-            fail(finished);
-          } else {
-            leasing = true;
-          }
-          continue;
-        }
-        say(options, [&] {
-          return label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
-                 event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
-                 ", attempt " + std::to_string(run.task.attempt) + ")";
-        });
-        int handle = pool.start(command_request(run.trigger, run.task));
-        running.emplace(handle, std::move(run));
-      }
-      if (leasing) continue;
-    }
-    if (running.empty()) return failure ? Status(*failure) : Status(Ok{});
-    for (auto& [handle, result] : pool.wait(std::chrono::seconds(1))) {
-      auto found = running.find(handle);
-      if (auto finished = finish_run(store, found->second, result, report, options); !finished) {
-        fail(finished);
-      } else if (!failure) {
-        leasing = true;  // a serial task may have become runnable
-      }
-      running.erase(found);
-    }
-  }
+  return Executor(store, options, report).run();
 }
 
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
@@ -712,7 +918,9 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
       auto scheduled = schedule_phase(store, at, options, report);
       if (!scheduled) return scheduled.error();
       if (auto fired = fire_phase(store, at, options, report); !fired) return fired;
-      auto runnable = store.lease_tasks("dry-run", at, 0, std::numeric_limits<int>::max());
+      LeaseHolder rehearsal;
+      rehearsal.owner = "dry-run";
+      auto runnable = store.lease_tasks(rehearsal, at, 0, std::numeric_limits<int>::max());
       if (!runnable) return runnable.error();
       for (const auto& task : *runnable) {
         auto trigger = store.trigger_for_pass(task.trigger_id);
@@ -762,7 +970,7 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   }
 
   bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
-                  report.set_aside + report.retried ==
+                  report.set_aside + report.retried + report.interrupted + report.deferred ==
               0;
   if (idle) store.keep_wal_on_close();
   auto closed = store.transaction(

@@ -1,14 +1,19 @@
 #include "runner.h"
 
 #include <fcntl.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "trigger/time.h"
 
@@ -20,8 +25,12 @@ constexpr int kStartErrorFd = 3;
 
 // In the child, after vfork: only system calls until exec or _exit.
 [[noreturn]] void exec_child(const RunRequest& request, int output_fd, int start_error_fd,
-                             char* const* argv, char* const* envp) {
+                             char* const* argv, char* const* envp, pid_t parent) {
   setpgid(0, 0);
+  // Tied to the pass: killed when it dies (SIGKILL: nobody is left to follow a SIGTERM up).
+  // If the pass died before this was armed, the child has another parent already: give up.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd >= 0) dup2(null_fd, 0);
   dup2(output_fd, 1);
@@ -77,7 +86,17 @@ ProcessPool::~ProcessPool() {
   }
 }
 
-int ProcessPool::start(const RunRequest& request) {
+// Whether a failure to make a pipe or a process is this process running out of something
+// (descriptors, processes, memory) rather than anything the command could be blamed for.
+bool out_of_resources(int error) {
+  return error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM;
+}
+
+Error resources_error(const char* what, int error) {
+  return Error(ErrorKind::kBusy, std::string("cannot ") + what + ": " + std::strerror(error));
+}
+
+Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // Everything the child needs is built before fork.
   std::vector<char*> argv;
   for (const auto& word : request.argv) argv.push_back(const_cast<char*>(word.c_str()));
@@ -94,32 +113,42 @@ int ProcessPool::start(const RunRequest& request) {
   constexpr std::int64_t kLongestTimeout = 100LL * 366 * 86400;
   child.deadline = std::chrono::steady_clock::now() +
                    std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
-  auto not_started = [&](const std::string& why) {
+  auto not_started = [&](const std::string& why) -> Result<Started> {
     child.result.exit_status = 127;
     child.result.start_error = why;
     child.result.output = "trigger: " + why + "\n";
     children_[handle] = child;
-    return handle;
+    return Started{handle, -1};
   };
-  if (pipe2(fds, O_CLOEXEC) != 0)
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    if (out_of_resources(errno)) return resources_error("create a pipe", errno);
     return not_started(std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
   int start_error_fds[2] = {-1, -1};  // without it, a failed exec is still exit status 127
-  if (pipe2(start_error_fds, O_CLOEXEC) != 0) start_error_fds[0] = start_error_fds[1] = -1;
+  if (pipe2(start_error_fds, O_CLOEXEC) != 0) {
+    int pipe_errno = errno;
+    close(fds[0]);
+    close(fds[1]);
+    if (out_of_resources(pipe_errno)) return resources_error("create a pipe", pipe_errno);
+    return not_started(std::string("cannot create a pipe: ") + std::strerror(pipe_errno));
+  }
+  pid_t parent = getpid();
   // vfork: the child borrows this process's memory until it execs, instead of a copy of its
   // page tables (fork cost milliseconds per command here, most of a short command's overhead).
   // exec_child makes only system calls and writes nothing but its own stack; run-once has no
   // signal handlers that could run in it.
   pid_t pid = vfork();
-  if (pid == 0) exec_child(request, fds[1], start_error_fds[1], argv.data(), envp.data());
+  if (pid == 0) exec_child(request, fds[1], start_error_fds[1], argv.data(), envp.data(), parent);
   int fork_errno = errno;
   close(fds[1]);
-  if (start_error_fds[1] >= 0) close(start_error_fds[1]);
+  close(start_error_fds[1]);
   if (pid < 0) {
     close(fds[0]);
-    if (start_error_fds[0] >= 0) close(start_error_fds[0]);
+    close(start_error_fds[0]);
+    if (out_of_resources(fork_errno)) return resources_error("start a process", fork_errno);
     return not_started(std::string("cannot fork: ") + std::strerror(fork_errno));
   }
-  if (start_error_fds[0] >= 0) {
+  {
     // Until the exec closes it: empty if the program started, else why it did not.
     char buffer[512];
     for (ssize_t got; (got = read(start_error_fds[0], buffer, sizeof buffer)) != 0;) {
@@ -138,7 +167,7 @@ int ProcessPool::start(const RunRequest& request) {
   // -1 on old kernels: then we poll with a short timeout.
   child.pid_fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   children_[handle] = child;
-  return handle;
+  return Started{handle, pid};
 }
 
 void ProcessPool::keep_tail(std::string& output) const {
@@ -232,6 +261,66 @@ std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::millisecon
     if (Clock::now() >= until) break;
   }
   return finished;
+}
+
+namespace {
+
+// The process group (field 5 of /proc/PID/stat) and whether it still runs (not a zombie), or
+// nullopt when there is no such process.
+struct GroupMember {
+  pid_t pgid = 0;
+  bool running = false;
+};
+std::optional<GroupMember> group_of(const std::string& pid) {
+  std::ifstream file("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(file, line)) return std::nullopt;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(close + 1));
+  std::string state, parent;
+  long long pgid = 0;
+  if (!(fields >> state >> parent >> pgid)) return std::nullopt;
+  return GroupMember{static_cast<pid_t>(pgid), state != "Z" && state != "X"};
+}
+
+bool environment_holds(const std::string& pid, const std::string& marker) {
+  std::ifstream file("/proc/" + pid + "/environ", std::ios::binary);
+  for (std::string entry; std::getline(file, entry, '\0');) {
+    if (entry == marker) return true;
+  }
+  return false;
+}
+
+// The running processes of group `pgid`, and whether one of them carries `marker`.
+std::pair<int, bool> group_members(pid_t pgid, const std::string& marker) {
+  int members = 0;
+  bool marked = false;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return {0, false};
+  while (dirent* entry = readdir(proc)) {
+    std::string pid = entry->d_name;
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto member = group_of(pid);
+    if (!member || member->pgid != pgid || !member->running) continue;
+    ++members;
+    if (!marked && !marker.empty()) marked = environment_holds(pid, marker);
+  }
+  closedir(proc);
+  return {members, marked};
+}
+
+}  // namespace
+
+int end_orphaned_group(pid_t pgid, const std::string& marker) {
+  if (pgid <= 1) return 0;
+  auto [members, marked] = group_members(pgid, marker);
+  if (members == 0 || !marked) return 0;
+  kill(-pgid, SIGKILL);
+  // Until they are gone (their descriptors and locks released), or a second has passed.
+  for (int wait = 0; wait < 100 && group_members(pgid, "").first > 0; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return members;
 }
 
 }  // namespace trigger

@@ -1,6 +1,7 @@
 // Running commands for the pass: each in its own process group, stdin from /dev/null, no
 // descriptors beyond 0-2, stdout and stderr captured (the last `output_limit` bytes kept),
-// SIGTERM to the whole group at the timeout and SIGKILL `kill_grace` later (not public).
+// SIGTERM to the whole group at the timeout and SIGKILL `kill_grace` later, and SIGKILL to the
+// command when the pass dies (PR_SET_PDEATHSIG) (not public).
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "trigger/error.h"
 
 namespace trigger {
 
@@ -44,9 +47,17 @@ class ProcessPool {
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
 
-  /// Start `request`; returns a handle. A program that cannot be started still gets a handle:
-  /// it ends with exit status 127 and the reason in its output.
-  int start(const RunRequest& request);
+  /// A command started: its handle for wait(), and its process group (its pid), or -1 when
+  /// the program could not be started (it then ends at once with exit status 127).
+  struct Started {
+    int handle = 0;
+    pid_t pgid = -1;
+  };
+  /// Start `request`. A program that cannot be started still gets a handle: it ends with exit
+  /// status 127 and the reason in its output. kBusy, and nothing started, when this process
+  /// is out of descriptors or processes (EMFILE, ENFILE, EAGAIN, ENOMEM from pipe2 or vfork):
+  /// that is the caller's trouble, not the command's; try again later.
+  Result<Started> start(const RunRequest& request);
   std::size_t running() const { return children_.size(); }
   /// Wait until at least one process ends or `max_wait` passes; returns those that ended.
   std::vector<std::pair<int, RunResult>> wait(std::chrono::milliseconds max_wait);
@@ -70,5 +81,11 @@ class ProcessPool {
   int next_handle_ = 1;
   std::map<int, Child> children_;
 };
+
+/// End what is left of process group `pgid` (of this boot) after the pass that started it
+/// died: SIGKILL to the group, if one of its processes still carries `marker` ("K=V") in its
+/// environment, so that a reused group id is never killed; waits up to a second for them to
+/// go. Returns how many processes the group had.
+int end_orphaned_group(pid_t pgid, const std::string& marker);
 
 }  // namespace trigger

@@ -702,26 +702,39 @@ constexpr const char* kInsertTaskSql =
     "due_epoch, attempt, created_epoch) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
 constexpr const char* kTaskColumns =
     "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, "
-    "t.attempt, t.lease_owner, t.lease_expires_epoch, t.created_epoch";
-// Runnable: due, not leased or its lease expired, and a serial task only once every earlier
-// task of its trigger is gone.
+    "t.attempt, t.interrupted, t.lease_owner, t.lease_expires_epoch, t.lease_host, "
+    "t.lease_boot_id, t.lease_pid, t.lease_pid_start, t.lease_pgid, t.created_epoch";
+constexpr int kTaskColumnCount = 17;
+// Runnable: due, not leased, and a serial task only once every earlier task of its trigger is
+// gone. An expired lease or a dead holder's is cleared first by the pass's reclaim step
+// (interrupt_task), never taken over here: its command may still run.
 constexpr const char* kRunnableTasksWhere =
     " FROM task t WHERE t.due_epoch <= ? "
-    "AND (t.lease_expires_epoch IS NULL OR t.lease_expires_epoch <= ?) "
+    "AND t.lease_owner IS NULL "
     "AND NOT (t.serial = 1 AND EXISTS (SELECT 1 FROM task p WHERE p.trigger_id = t.trigger_id "
     "AND p.id < t.id)) ORDER BY t.due_epoch, t.id LIMIT ?";
 constexpr const char* kLeaseTaskSql =
-    "UPDATE task SET lease_owner = ?, attempt = attempt + 1, lease_expires_epoch = ? + ? + "
-    "(SELECT timeout_seconds FROM trigger WHERE trigger.id = task.trigger_id) "
-    "WHERE id = ? RETURNING lease_expires_epoch";
+    "UPDATE task SET lease_owner = ?, lease_host = ?, lease_boot_id = ?, lease_pid = ?, "
+    "lease_pid_start = ?, lease_pgid = NULL, lease_expires_epoch = ?, attempt = attempt + 1 "
+    "WHERE id = ? AND lease_owner IS NULL";
+constexpr const char* kLeasedTasksSql =  // the partial index task_leased, in its order
+    " FROM task t WHERE t.lease_owner IS NOT NULL ORDER BY t.lease_owner, t.id";
+constexpr const char* kRenewLeasesSql =
+    "UPDATE task SET lease_expires_epoch = ? WHERE lease_owner = ?";
+// The statements below act on a lease only while it holds: the same owner, the same attempt.
+constexpr const char* kSetLeaseGroupSql =
+    "UPDATE task SET lease_pgid = ? WHERE id = ? AND lease_owner = ? AND attempt = ?";
 constexpr const char* kDeleteLeasedTaskSql =
     "DELETE FROM task WHERE id = ? AND lease_owner = ? AND attempt = ?";
-constexpr const char* kRetryTaskSql =
-    "UPDATE task SET due_epoch = ?, lease_owner = NULL, lease_expires_epoch = NULL "
+// Queued again: `attempt` is kept (retry, interrupted) or given back (never started).
+constexpr const char* kRequeueTaskSql =
+    "UPDATE task SET due_epoch = ?, attempt = attempt - ?, interrupted = interrupted + ?, "
+    "lease_owner = NULL, lease_host = NULL, lease_boot_id = NULL, lease_pid = NULL, "
+    "lease_pid_start = NULL, lease_pgid = NULL, lease_expires_epoch = NULL "
     "WHERE id = ? AND lease_owner = ? AND attempt = ?";
 constexpr const char* kIdleTasksOfTriggerSql =
     "SELECT t.id, t.scheduled_epoch, t.manual, t.attempt FROM task t WHERE t.trigger_id = ? "
-    "AND (t.lease_expires_epoch IS NULL OR t.lease_expires_epoch <= ?) ORDER BY t.id";
+    "AND t.lease_owner IS NULL ORDER BY t.id";
 constexpr const char* kDeleteTaskSql = "DELETE FROM task WHERE id = ?";
 constexpr const char* kInsertHistorySql =
     "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
@@ -778,7 +791,8 @@ constexpr Named<Outcome> kOutcomes[] = {{Outcome::kSucceeded, "succeeded"},
                                         {Outcome::kSkipped, "skipped"},
                                         {Outcome::kCoalesced, "coalesced"},
                                         {Outcome::kCancelled, "cancelled"},
-                                        {Outcome::kEdit, "edit"}};
+                                        {Outcome::kEdit, "edit"},
+                                        {Outcome::kInterrupted, "interrupted"}};
 
 Outcome parse_outcome(const std::string& text) {
   for (const auto& entry : kOutcomes) {
@@ -798,8 +812,14 @@ Task read_task(SQLite::Statement& s) {
   t.last_epoch = optional_int(s.getColumn(i++));
   t.due_epoch = s.getColumn(i++).getInt64();
   t.attempt = s.getColumn(i++).getInt64();
+  t.interrupted = s.getColumn(i++).getInt64();
   if (auto owner = s.getColumn(i++); !owner.isNull()) t.lease_owner = owner.getString();
   t.lease_expires_epoch = optional_int(s.getColumn(i++));
+  t.lease_host = s.getColumn(i++).getString();  // "" for NULL
+  t.lease_boot_id = s.getColumn(i++).getString();
+  t.lease_pid = s.getColumn(i++).getInt64();  // 0 for NULL
+  t.lease_pid_start = s.getColumn(i++).getInt64();
+  t.lease_pgid = optional_int(s.getColumn(i++));
   t.created_epoch = s.getColumn(i++).getInt64();
   return t;
 }
@@ -985,14 +1005,13 @@ Result<bool> Store::insert_task(const Task& task) {
   });
 }
 
-Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now,
-                                             std::int64_t grace_seconds, std::size_t limit) {
+Result<std::vector<Task>> Store::lease_tasks(const LeaseHolder& holder, Epoch now,
+                                             std::int64_t ttl_seconds, std::size_t limit) {
   return guarded(path(), [&]() -> Result<std::vector<Task>> {
     auto select_prepared = prepare(std::string("SELECT ") + kTaskColumns + kRunnableTasksWhere);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
-    select.bind(2, static_cast<std::int64_t>(now));
-    select.bind(3, static_cast<std::int64_t>(limit));
+    select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<Task> tasks;
     while (select.executeStep()) {
       ++rows_visited_;
@@ -1001,17 +1020,60 @@ Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now
     auto lease_prepared = prepare(kLeaseTaskSql);
     SQLite::Statement& lease = *lease_prepared;
     for (auto& task : tasks) {
-      lease.bind(1, owner);
-      lease.bind(2, static_cast<std::int64_t>(now));
-      lease.bind(3, static_cast<std::int64_t>(grace_seconds));
-      lease.bind(4, static_cast<std::int64_t>(task.id));
-      if (!lease.executeStep()) return Error(ErrorKind::kInternal, "task vanished while leased");
-      task.lease_expires_epoch = lease.getColumn(0).getInt64();
+      lease.bind(1, holder.owner);
+      lease.bind(2, holder.host);
+      lease.bind(3, holder.boot_id);
+      lease.bind(4, static_cast<std::int64_t>(holder.pid));
+      lease.bind(5, static_cast<std::int64_t>(holder.pid_start));
+      lease.bind(6, static_cast<std::int64_t>(now + ttl_seconds));
+      lease.bind(7, static_cast<std::int64_t>(task.id));
+      if (lease.exec() != 1) return Error(ErrorKind::kInternal, "task vanished while leased");
       lease.reset();
-      task.lease_owner = owner;
+      task.lease_owner = holder.owner;
+      task.lease_expires_epoch = now + ttl_seconds;
+      task.lease_host = holder.host;
+      task.lease_boot_id = holder.boot_id;
+      task.lease_pid = holder.pid;
+      task.lease_pid_start = holder.pid_start;
+      task.lease_pgid.reset();
       task.attempt += 1;
     }
     return tasks;
+  });
+}
+
+Result<std::vector<Task>> Store::leased_tasks() {
+  return guarded(path(), [&]() -> Result<std::vector<Task>> {
+    auto select_prepared = prepare(std::string("SELECT ") + kTaskColumns + kLeasedTasksSql);
+    SQLite::Statement& select = *select_prepared;
+    std::vector<Task> tasks;
+    while (select.executeStep()) {
+      ++rows_visited_;
+      tasks.push_back(read_task(select));
+    }
+    return tasks;
+  });
+}
+
+Result<std::int64_t> Store::renew_leases(const std::string& owner, Epoch expires) {
+  return guarded(path(), [&]() -> Result<std::int64_t> {
+    auto renew_prepared = prepare(kRenewLeasesSql);
+    SQLite::Statement& renew = *renew_prepared;
+    renew.bind(1, static_cast<std::int64_t>(expires));
+    renew.bind(2, owner);
+    return static_cast<std::int64_t>(renew.exec());
+  });
+}
+
+Result<bool> Store::set_lease_group(const Task& task, std::int64_t pgid) {
+  return guarded(path(), [&]() -> Result<bool> {
+    auto update_prepared = prepare(kSetLeaseGroupSql);
+    SQLite::Statement& update = *update_prepared;
+    update.bind(1, static_cast<std::int64_t>(pgid));
+    update.bind(2, static_cast<std::int64_t>(task.id));
+    update.bind(3, task.lease_owner.value_or(""));
+    update.bind(4, static_cast<std::int64_t>(task.attempt));
+    return update.exec() == 1;
   });
 }
 
@@ -1025,14 +1087,13 @@ Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoc
         prepare(std::string("SELECT ") + kTaskColumns + ", g.action_argv" + where);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
-    select.bind(2, static_cast<std::int64_t>(now));
-    select.bind(3, static_cast<std::int64_t>(limit));
+    select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<std::pair<Task, std::string>> tasks;
     while (select.executeStep()) {
       ++rows_visited_;
       Task task = read_task(select);
       auto argv =
-          nlohmann::json::parse(select.getColumn(11).getString()).get<std::vector<std::string>>();
+          nlohmann::json::parse(select.getColumn(kTaskColumnCount).getString()).get<std::vector<std::string>>();
       tasks.emplace_back(std::move(task), argv.empty() ? std::string() : argv.front());
     }
     return tasks;
@@ -1063,15 +1124,35 @@ Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome
   });
 }
 
-Result<bool> Store::retry_task(const Task& task, Epoch due) {
+Result<bool> Store::requeue_task(const Task& task, Epoch due, Requeue how) {
   return guarded(path(), [&]() -> Result<bool> {
-    auto update_prepared = prepare(kRetryTaskSql);
+    auto update_prepared = prepare(kRequeueTaskSql);
     SQLite::Statement& update = *update_prepared;
     update.bind(1, static_cast<std::int64_t>(due));
-    update.bind(2, static_cast<std::int64_t>(task.id));
-    update.bind(3, task.lease_owner.value_or(""));
-    update.bind(4, static_cast<std::int64_t>(task.attempt));
+    update.bind(2, how == Requeue::kUnstarted ? 1 : 0);
+    update.bind(3, how == Requeue::kInterrupted ? 1 : 0);
+    update.bind(4, static_cast<std::int64_t>(task.id));
+    update.bind(5, task.lease_owner.value_or(""));
+    update.bind(6, static_cast<std::int64_t>(task.attempt));
     return update.exec() == 1;
+  });
+}
+
+Result<bool> Store::retry_task(const Task& task, Epoch due) {
+  return requeue_task(task, due, Requeue::kRetry);
+}
+
+Result<bool> Store::release_task(const Task& task) {
+  return requeue_task(task, task.due_epoch, Requeue::kUnstarted);
+}
+
+Result<bool> Store::interrupt_task(const Task& task, const HistoryRecord& record) {
+  return guarded(path(), [&]() -> Result<bool> {
+    auto requeued = requeue_task(task, task.due_epoch, Requeue::kInterrupted);
+    if (!requeued || !*requeued) return requeued;
+    auto appended = append_history(record);
+    if (!appended) return appended.error();
+    return true;
   });
 }
 
@@ -1080,7 +1161,6 @@ Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
     auto select_prepared = prepare(kIdleTasksOfTriggerSql);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(trigger_id));
-    select.bind(2, static_cast<std::int64_t>(now));
     std::vector<HistoryRecord> records;
     std::vector<std::int64_t> ids;
     while (select.executeStep()) {

@@ -13,6 +13,11 @@ ALTER TABLE task ADD COLUMN lease_pid INTEGER;        -- the pass holding the le
 ALTER TABLE task ADD COLUMN lease_pid_start INTEGER;  -- its start time (/proc/PID/stat field 22)
 ALTER TABLE task ADD COLUMN lease_boot_id TEXT;       -- /proc/sys/kernel/random/boot_id
 ALTER TABLE task ADD COLUMN lease_pgid INTEGER;       -- the command's process group, once started
+ALTER TABLE task ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;  -- attempts cut short by a
+                                                                   -- dead pass: not --retries
+-- The leased tasks, for the pass's reclaim step and heartbeat: as many rows as are running,
+-- however long the queue.
+CREATE INDEX task_leased ON task (lease_owner, id) WHERE lease_owner IS NOT NULL;
 
 -- A serial task behind an earlier task of its trigger is blocked; the store unblocks the first
 -- task of a trigger when the one before it goes. The next runnable task is then the first row

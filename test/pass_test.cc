@@ -1,10 +1,14 @@
 #include "trigger/pass.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -12,6 +16,7 @@
 #include <sstream>
 
 #include "page_limit.h"
+#include "process.h"
 
 using trigger::ClockKind;
 using trigger::Epoch;
@@ -131,6 +136,12 @@ class Fixture {
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+// A lease holder that is alive on this host (this very process), under its own owner name.
+trigger::LeaseHolder live_holder(const std::string& owner) {
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  return {owner, self.host, self.boot_id, self.pid, self.start_ticks};
+}
 
 trigger::Action log_action(const std::string& message) {
   auto action = trigger::make_action(trigger::ActionKind::kLog, {message});
@@ -403,7 +414,8 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
   std::vector<trigger::Task> held;
   REQUIRE(f.store()
               .transaction([&]() -> trigger::Status {
-                auto leased = f.store().lease_tasks("other-runner", kStart + kMinute, 3600, 10);
+                auto leased = f.store().lease_tasks(live_holder("other-runner"), kStart + kMinute,
+                                                    3600, 10);
                 if (!leased) return leased.error();
                 held = *leased;
                 return trigger::Ok{};
@@ -657,4 +669,234 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
   f.pass_at(later);
   CHECK(account(f.history(catch_up)).fired.size() == 600);
   CHECK(account(f.history(quiet)).fired.empty());
+}
+
+// --- leases ----------------------------------------------------------------------------------
+
+namespace {
+
+// Fire the occurrences due at `at` and lease them (`count` of them) to `holder` for `ttl`
+// seconds, as a pass that then stops (or runs its commands elsewhere) would leave them.
+std::vector<trigger::Task> lease_due(Fixture& f, Epoch at, const trigger::LeaseHolder& holder,
+                                     std::int64_t ttl, std::size_t count = 1) {
+  trigger::set_now(at);
+  PassReport fired;
+  REQUIRE(trigger::fire_phase(f.store(), at, {}, fired).ok());
+  std::vector<trigger::Task> leased;
+  REQUIRE(f.store()
+              .transaction([&]() -> trigger::Status {
+                auto tasks = f.store().lease_tasks(holder, at, ttl, 10);
+                if (!tasks) return tasks.error();
+                leased = *tasks;
+                return trigger::Ok{};
+              })
+              .ok());
+  REQUIRE(leased.size() == count);
+  return leased;
+}
+
+// A pid of this host that has ended: a child, reaped.
+std::int64_t dead_pid() {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  REQUIRE(child > 0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+std::vector<Outcome> outcomes(const std::vector<HistoryRecord>& records) {
+  std::vector<Outcome> list;
+  for (const auto& record : records) list.push_back(record.outcome);
+  return list;
+}
+
+}  // namespace
+
+TEST_CASE("a lease held by a live pass of this host is never taken, even long expired",
+          "[pass][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("long", every("1h"), shell_action("echo run >> " + ran));
+  f.pass_at(kStart);
+  // This very process holds the lease: alive, on this host, in this boot.
+  lease_due(f, kStart + kHour, live_holder("live-pass"), 120);
+  // A clock stepped a day forward (or a suspend) makes the lease look long expired.
+  auto report = f.pass_at(kStart + kHour + kDay);
+  CHECK(report.interrupted == 0);
+  CHECK(lines_of(ran).empty());
+  // Nothing run, nothing interrupted (the later occurrences are skipped: it still runs).
+  auto accounting = account(f.history(id));
+  CHECK(accounting.fired.empty());
+  CHECK(accounting.total() == 24);  // 09:00 runs; the next day's 24 are coalesced and skipped
+  CHECK(outcomes(f.history(id)) == std::vector<Outcome>{Outcome::kCoalesced, Outcome::kSkipped});
+  auto leased = f.store().leased_tasks();
+  REQUIRE(leased.ok());
+  REQUIRE(leased->size() == 1);
+  CHECK((*leased)[0].lease_owner == "live-pass");
+}
+
+TEST_CASE("a dead pass's run is reclaimed at once, recorded interrupted and run again",
+          "[pass][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("victim", every("1h"),
+                     shell_action("echo \"$TRIGGER_ATTEMPT\" >> " + ran));
+  auto flaky = f.create("flaky", every("1h"), shell_action("exit 3"),
+                        {{"retries", "1"}, {"backoff", "10s"}});
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
+  lease_due(f, kStart + kHour, dead, 120, 2);
+  // A second later the lease has not expired, but its holder is gone: reclaimed now.
+  auto report = f.pass_at(kStart + kHour + 1);
+  CHECK(report.interrupted == 2);
+  CHECK(lines_of(ran) == std::vector<std::string>{"2"});
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].outcome == Outcome::kInterrupted);
+  CHECK(records[0].count == 0);
+  CHECK(records[0].attempts == 1);
+  CHECK(records[0].reason == "attempt 1 cut short: the pass running it (pid " +
+                                 std::to_string(dead.pid) + " on '" + self.host + "') died");
+  CHECK(records[1].outcome == Outcome::kSucceeded);
+  CHECK(records[1].attempts == 2);
+  CHECK(account(records).fired == std::multiset<Epoch>{kStart + kHour});
+  // The interrupted attempt used none of flaky's one retry: attempt 2 failed and is retried.
+  CHECK(report.retried == 1);
+  auto last = f.pass_at(kStart + kHour + 11);
+  CHECK(last.failed == 1);
+  auto flaky_records = f.history(flaky);
+  CHECK(outcomes(flaky_records) ==
+        std::vector<Outcome>{Outcome::kInterrupted, Outcome::kFailed});
+  CHECK(flaky_records.back().attempts == 3);
+}
+
+TEST_CASE("a run leased on another host is taken over only once its heartbeat lapsed",
+          "[pass][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("remote", every("1h"), shell_action("echo run >> " + ran));
+  f.pass_at(kStart);
+  trigger::LeaseHolder remote{"remote-pass", "elsewhere.example", "another-boot", 4242, 77};
+  lease_due(f, kStart + kHour, remote, 120);
+  CHECK(f.pass_at(kStart + kHour + 119).interrupted == 0);
+  CHECK(lines_of(ran).empty());
+  CHECK(f.pass_at(kStart + kHour + 120).interrupted == 1);
+  CHECK(lines_of(ran) == std::vector<std::string>{"run"});
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].reason ==
+        "attempt 1 cut short: no heartbeat from the pass running it (pid 4242 on "
+        "'elsewhere.example') since 2026-12-01T09:02:00Z");
+}
+
+TEST_CASE("a pass renews its leases while its commands run", "[pass][lease][slow]") {
+  Fixture f;
+  f.create("slow", every("1h"), shell_action("sleep 3"));
+  f.pass_at(kStart);
+  PassReport fired;
+  trigger::set_now(kStart + kHour);
+  REQUIRE(trigger::fire_phase(f.store(), kStart + kHour, {}, fired).ok());
+  // Real time from here (past kStart + 1h): a 4 s lease, renewed every second, seen from a
+  // second connection while the command runs.
+  trigger::set_now(std::nullopt);
+  std::vector<Epoch> seen;
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    auto other = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+    while (other.ok() && !done) {
+      auto leased = (*other)->leased_tasks();
+      if (leased.ok() && !leased->empty() && (*leased)[0].lease_expires_epoch)
+        if (seen.empty() || seen.back() != *(*leased)[0].lease_expires_epoch)
+          seen.push_back(*(*leased)[0].lease_expires_epoch);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  PassOptions options;
+  options.lease_ttl_seconds = 4;
+  options.max_time_seconds = 60;
+  PassReport report;
+  auto executed = trigger::execute_phase(f.store(), options, report);
+  done = true;
+  watcher.join();
+  REQUIRE(executed.ok());
+  CHECK(report.ran == 1);
+  INFO("lease expiries seen: " << seen.size());
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen.back() > seen.front());
+}
+
+TEST_CASE("out of descriptors, a command is left queued unstarted, not failed",
+          "[pass][lease][hostile]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("starved", every("1h"), shell_action("echo \"$TRIGGER_ATTEMPT\" >> " + ran));
+  f.pass_at(kStart);
+  PassReport fired;
+  trigger::set_now(kStart + kHour);
+  REQUIRE(trigger::fire_phase(f.store(), kStart + kHour, {}, fired).ok());
+  PassReport report;
+  {
+    // No descriptor can be added: the lowest free one is at the limit.
+    int lowest = dup(0);
+    REQUIRE(lowest >= 0);
+    close(lowest);
+    rlimit saved;
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(lowest);
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    PassOptions options;
+    options.max_time_seconds = 60;
+    auto executed = trigger::execute_phase(f.store(), options, report);
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    REQUIRE(executed.ok());
+  }
+  CHECK(report.deferred == 1);
+  CHECK(report.failed == 0);
+  CHECK(report.ran == 0);
+  CHECK(report.start_trouble == "cannot create a pipe: Too many open files; 1 run left queued");
+  CHECK(f.history(id).empty());
+  CHECK(*f.store().open_tasks(id) == 1);
+  auto leased = f.store().leased_tasks();
+  REQUIRE(leased.ok());
+  CHECK(leased->empty());
+  // With descriptors again, it runs as attempt 1.
+  f.pass_at(kStart + kHour + 1);
+  CHECK(lines_of(ran) == std::vector<std::string>{"1"});
+  CHECK(outcomes(f.history(id)) == std::vector<Outcome>{Outcome::kSucceeded});
+}
+
+TEST_CASE("the reclaim step reads the leased rows, not the queue", "[pass][lease]") {
+  Fixture f;
+  auto catch_up = f.create("backlog", every("1m"), log_action("b"),
+                           {{"misfire", "all"}, {"overlap", "queue"}});
+  f.pass_at(kStart);
+  PassReport fired;
+  trigger::set_now(kStart + 5000 * kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), kStart + 5000 * kMinute, {}, fired).ok());
+  REQUIRE(*f.store().open_tasks(catch_up) == 5000);
+  auto pages = f.store().pages_read();
+  auto leased = f.store().leased_tasks();
+  REQUIRE(leased.ok());
+  CHECK(leased->empty());
+  CHECK(f.store().pages_read() - pages < 10);
+}
+
+TEST_CASE("a dead pass's run of a trigger cancelled meanwhile is recorded cancelled, not rerun",
+          "[pass][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto id = f.create("gone", every("1h"), shell_action("echo run >> " + ran));
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  lease_due(f, kStart + kHour, {"dead-pass", self.host, self.boot_id, dead_pid(), 1}, 120);
+  // cancel leaves a leased run alone: it may still be running.
+  f.set_state(id, State::kCancelled);
+  CHECK(*f.store().open_tasks(id) == 1);
+  auto report = f.pass_at(kStart + kHour + 1);
+  CHECK(report.interrupted == 1);
+  CHECK(lines_of(ran).empty());
+  CHECK(*f.store().open_tasks(id) == 0);
+  CHECK(outcomes(f.history(id)) == std::vector<Outcome>{Outcome::kInterrupted, Outcome::kCancelled});
 }

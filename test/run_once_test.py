@@ -6,6 +6,7 @@ Time is driven with --now; real time passes only where a process has to be runni
 """
 import json
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -233,41 +234,95 @@ class ConcurrencyTest(PassTestCase):
 
 
 class CrashTest(PassTestCase):
-    def test_a_pass_killed_mid_run_has_its_task_run_again_after_the_lease(self):
+    def test_a_pass_killed_mid_run_has_its_run_reclaimed_at_once_and_its_command_ended(self):
         out = os.path.join(self.dir, 'attempts')
-        self.create('--name', 'victim', '--every', '1h', '--timeout', '1m',
-                    '--sh', f'echo "$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT $$" >> {out}; sleep 30')
+        # Attempt 1 leaves a grandchild (sleep) in its process group; attempt 2 is quick.
+        self.create('--name', 'victim', '--every', '1h',
+                    '--sh', f'echo "$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT $$" >> {out}; '
+                    'if [ "$TRIGGER_ATTEMPT" = 1 ]; then sleep 30; fi')
         self.create('--name', 'bystander', '--every', '1h', '--log', 'b')
         self.ok('run-once')
         env = dict(self.env, TRIGGER_NOW=at(HOUR))
         runner = subprocess.Popen([BIN, 'run-once'], env=env, stderr=subprocess.DEVNULL)
         self.wait_for('attempts')
-        runner.send_signal(signal.SIGKILL)
+        runner.send_signal(signal.SIGKILL)  # run-once alone: its command is not touched here
         runner.wait()
-        # The machine "crashed": the command dies with its runner.
-        command_pid = int(self.read('attempts')[0].split()[2])
-        os.killpg(command_pid, signal.SIGKILL)
         event = f'1-{NOW + HOUR}'
+        command_pid = int(self.read('attempts')[0].split()[2])
         self.assertEqual([line.split()[:2] for line in self.read('attempts')], [[event, '1']])
-
-        # Within the lease (timeout 1m + 10s + 60s), nobody takes the task over.
-        self.ok('--now', at(HOUR + 100), 'run-once')
-        self.assertEqual(len(self.read('attempts')), 1)
-        status = json.loads(self.ok('--now', at(HOUR + 100), 'status', '--format', 'json'))
-        self.assertEqual((status['running'], status['stuck']), (1, 0))
-        # Past it, status says so, and the next pass runs it again as attempt 2.
-        code, out, err = self.run_trigger('--now', at(HOUR + 131), 'status', '--format', 'json')
-        self.assertEqual((code, json.loads(out)['stuck']), (1, 1))
-        self.assertIn('1 task is stuck past their lease: the pass running them died (the next pass runs them again)',
-                      json.loads(out)['problems'])
-        env = dict(self.env, TRIGGER_NOW=at(HOUR + 131))
-        subprocess.run([BIN, 'run-once'], env=env, check=True, timeout=60)
+        # The command's shell dies with its pass (PR_SET_PDEATHSIG)...
+        deadline = time.monotonic() + 5
+        while process_state(command_pid) not in ('gone', 'Z') and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertIn(process_state(command_pid), ('gone', 'Z'))
+        self.assertNotEqual(group_states(command_pid), [], 'its sleep is left in the group')
+        # ...and the next pass, at the same second (the lease has not expired), knows the pass is
+        # dead: it ends what is left of the group, records the attempt interrupted and runs the
+        # occurrence again as attempt 2.
+        self.ok('--now', at(HOUR + 1), 'run-once')
+        self.assertEqual(group_states(command_pid), [])
         self.assertEqual([line.split()[:2] for line in self.read('attempts')], [[event, '1'], [event, '2']])
-        [final] = [r for r in self.history('victim') if r['outcome'] != 'edit']
-        self.assertEqual((final['event_id'], final['outcome'], final['attempts']), (event, 'succeeded', 2))
+        records = [r for r in self.history('victim') if r['outcome'] != 'edit']
+        self.assertEqual([(r['outcome'], r['count'], r['attempts']) for r in records],
+                         [('succeeded', 1, 2), ('interrupted', 0, 1)])
+        self.assertRegex(records[1]['reason'],
+                         r"^attempt 1 cut short: the pass running it \(pid \d+ on '[^']+'\) died$")
         # Nothing else was duplicated.
         self.assertEqual(len([r for r in self.history('bystander') if r['outcome'] != 'edit']), 1)
-        self.assertEqual(self.ok('--now', at(HOUR + 131), 'status'), self.ok('--now', at(HOUR + 131), 'status'))
+        status = json.loads(self.ok('--now', at(HOUR + 1), 'status', '--format', 'json'))
+        self.assertEqual((status['running'], status['queued']), (0, 0))
+
+
+class ResourceTest(PassTestCase):
+    def test_out_of_descriptors_a_run_stays_queued_and_runs_later(self):
+        out = os.path.join(self.dir, 'ran')
+        self.create('--name', 'starved', '--every', '1h', '--sh', f'echo "$TRIGGER_ATTEMPT" >> {out}')
+        self.ok('run-once')
+        env = dict(self.env, TRIGGER_NOW=at(HOUR))
+        # The lowest descriptor limit at which the pass opens its database: then pipe2 fails.
+        for limit in range(4, 64):
+            process = subprocess.run(
+                [BIN, 'run-once'], env=env, capture_output=True, text=True, timeout=60,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+            if 'cannot open' not in process.stderr and 'unable to open' not in process.stderr:
+                break
+        self.assertEqual((process.returncode, process.stderr),
+                         (1, 'trigger: cannot create a pipe: Too many open files; 1 run left queued\n'),
+                         f'RLIMIT_NOFILE {limit}')
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual([r['outcome'] for r in self.history('starved')], ['edit'])
+        status = json.loads(self.ok('--now', at(HOUR), 'status', '--format', 'json'))
+        self.assertEqual((status['queued'], status['running'], status['failed_last_hour']), (1, 0, 0))
+        # With descriptors again, the next pass runs it, as its first attempt.
+        self.ok('--now', at(HOUR + 60), 'run-once')
+        self.assertEqual(self.read('ran'), ['1'])
+        self.assertEqual([(r['outcome'], r['attempts']) for r in self.history('starved')],
+                         [('succeeded', 1), ('edit', 0)])
+
+
+def process_state(pid):
+    """The state letter of process `pid` ('Z' for a zombie), or 'gone'."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0]
+    except OSError:
+        return 'gone'
+
+
+def group_states(pgid):
+    """The states of the live (not zombie) processes of process group `pgid`."""
+    states = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ('Z', 'X'):
+            states.append(fields[0])
+    return states
 
 
 class ScheduleTest(PassTestCase):

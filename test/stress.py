@@ -205,6 +205,43 @@ def marker_commands(log, sleep):
     return f'echo "start {line}" >> {log}; {sleep_part}echo "end {line}" >> {log}'
 
 
+def exclusive_marker_commands(log, lock_dir, sleep):
+    """Shell commands appending 'start|end EVENT ATTEMPT PID' lines to `log` around a sleep run
+    in the background and waited for, while an exclusive flock(1) on LOCK_DIR/EVENT.lock is
+    held, by the shell and the sleep both: a second copy of the occurrence starting while any
+    part of the first still runs appends 'overlap EVENT ATTEMPT PID' instead, and fails.
+    `sleep` is shell text (it may expand $TRIGGER_ATTEMPT)."""
+    line = '$TRIGGER_EVENT_ID $TRIGGER_ATTEMPT $$'
+    return (f'exec 9>> {lock_dir}/$TRIGGER_EVENT_ID.lock; '
+            f'if ! flock -n 9; then echo "overlap {line}" >> {log}; exit 1; fi; '
+            f'echo "start {line}" >> {log}; sleep {sleep} & wait; echo "end {line}" >> {log}')
+
+
+def read_lines(path):
+    """The lines of `path` split in words, [] if it does not exist."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f]
+
+
+def wait_until(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{what}: not after {seconds}s')
+        time.sleep(0.02)
+
+
+def process_gone(pid):
+    """Whether process `pid` has ended (gone, or a zombie waiting to be reaped)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
+    except OSError:
+        return True
+
+
 class Run:
     """One attempt of one occurrence as its command recorded it."""
 

@@ -6,8 +6,9 @@ Time is driven with TRIGGER_NOW, a few minutes per round, so that many occurrenc
 Each round changes many triggers (import, re-import, pause, resume) and fires two by hand, then
 starts passes with -v and kills them: on the k-th trigger it schedules, the k-th occurrence it fires, the k-th command it
 starts, or after a random delay. A killed pass is either a crash of the machine (its commands,
-each in its own process group, are killed with it) or of run-once alone (its commands run to
-their end, unrecorded). Commands append 'start|end EVENT ATTEMPT PASS' to a log. At the end the
+each in its own process group, are killed with it) or of run-once alone (its commands are
+killed by their parent-death signal, what they left in their group by the pass that reclaims
+the run). Commands append 'start|end EVENT ATTEMPT PASS' to a log. At the end the
 passes run to completion past every lease, and:
 
 - every occurrence of every trigger, computed here from its clock, is accounted for exactly once
@@ -35,7 +36,7 @@ from collections import Counter
 import stress
 
 T0 = 1796083200  # 2026-12-01T00:00:00Z
-STEP = 300  # seconds of TRIGGER_NOW per round: more than a lease (1m timeout + 10s + 60s)
+STEP = 300  # seconds of TRIGGER_NOW per round: more than a lease's 2 minutes
 CRON_CLOCKS = ['*/2 * * * *', '*/5 * * * *', '7,29,53 * * * *', '*/3 0-12 * * *', '1-59/4 * * * *']
 NARRATION = re.compile(r"^trigger: '[^']*': (scheduled|fired|run)[, ]")
 LOCKED = re.compile(r'locked|busy', re.IGNORECASE)
@@ -327,7 +328,7 @@ class Torture:
                 elif attempt < final and run.pass_id not in self.killed:
                     problems.append(f'{event}: attempt {attempt} of {final} ran in pass {run.pass_id}, '
                                     f'which was not killed')
-                elif run.starts and not run.ends and self.killed.get(run.pass_id) != 'crash':
+                elif run.starts and not run.ends and run.pass_id not in self.killed:
                     problems.append(f'{event}: attempt {attempt} in pass {run.pass_id} never ended')
             last = attempts.get(final)
             if not last or not last.starts or not last.ends:
@@ -364,6 +365,79 @@ class CrashTortureTest(unittest.TestCase):
               f'({torture.cut_short} cut short, {torture.ran_twice} ran to the end twice, '
               f'{torture.never_started} attempts leased and never started); '
               f'{time.monotonic() - started:.1f}s', flush=True)
+
+
+class KilledPassTest(unittest.TestCase):
+    """A pass SIGKILLed while its command runs, and a clock step while a command runs: never two
+    copies of one occurrence at once (each run holds a flock for its whole life, its background
+    children included), never a command left running unseen."""
+
+    def setUp(self):
+        self.tag = f'{os.getpid()}-{time.monotonic_ns()}'
+        self.workspace = stress.workspace('trigger-torture-', self.tag)
+        self.dir = self.workspace.__enter__()
+        self.addCleanup(self.workspace.__exit__, None, None, None)
+        self.trigger = stress.Trigger(self.dir)
+        self.log = os.path.join(self.dir, 'runs.log')
+
+    def create(self, sleep):
+        self.trigger.ok('create', '--name', 'long', '--every', '1h', '--from', f'@{T0}',
+                        '--sh', stress.exclusive_marker_commands(self.log, self.dir, sleep), now=T0 - 60)
+        self.trigger.ok('run-once', now=T0 - 60)
+
+    def start_pass(self, now, name):
+        env = self.trigger.environment(now, {'STRESS_PASS': name, 'STRESS_TAG': self.tag})
+        return subprocess.Popen([stress.BIN, 'run-once'], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+
+    def run_pass(self, now, name):
+        process = self.start_pass(now, name)
+        _, err = process.communicate(timeout=60)
+        self.assertEqual((process.returncode, err), (0, ''), f'pass {name}')
+
+    def kinds(self):
+        return [(words[0], words[2]) for words in stress.read_lines(self.log)]
+
+    def outcomes(self):
+        return [(r['outcome'], r['attempts']) for r in self.trigger.history(now=T0 + 86400)
+                if r['outcome'] != 'edit']
+
+    def test_a_killed_pass_leaves_no_command_behind_and_its_run_is_rerun_alone(self):
+        # The first attempt would run 30 s, the rerun is short.
+        self.create('$([ "$TRIGGER_ATTEMPT" = 1 ] && echo 30 || echo 0.1)')
+        first = self.start_pass(T0, 'p1')
+        stress.wait_until(lambda: self.kinds(), 10, 'the command started')
+        first.send_signal(signal.SIGKILL)  # run-once alone: its command is left to itself here
+        first.wait()
+        first.stderr.close()
+        [(_, event, _, shell)] = stress.read_lines(self.log)
+        # The command's shell dies with its pass (parent-death signal); its background sleep,
+        # still holding the lock, is left in its process group.
+        stress.wait_until(lambda: stress.process_gone(int(shell)), 5, 'the shell ended with its pass')
+        self.assertTrue(stress.processes_with('STRESS_PASS', 'p1'), 'the sleep is left')
+        # A second later (the lease has not expired) a pass reclaims the run of the dead pass: it
+        # ends the rest of the group, then runs the occurrence again, alone.
+        self.run_pass(T0 + 1, 'p2')
+        self.assertEqual(self.kinds(), [('start', '1'), ('start', '2'), ('end', '2')])
+        self.assertEqual(stress.processes_with('STRESS_PASS', 'p1'), [])
+        self.assertEqual(self.outcomes(), [('interrupted', 1), ('succeeded', 2)])
+        code, status, err = self.trigger.status(now=T0 + 1)
+        self.assertEqual((status['queued'], status['running'], status['stuck']), (0, 0, 0))
+        self.assertEqual(stress.integrity_check(self.trigger.db), [('ok',)])
+
+    def test_a_clock_step_during_a_run_starts_no_second_copy(self):
+        self.create('2')
+        first = self.start_pass(T0, 'p1')
+        stress.wait_until(lambda: self.kinds(), 10, 'the command started')
+        # A second pass a day later (a clock stepped forward, or a resume from suspend): the
+        # lease looks long expired, but its holder runs on this host, so it is left alone.
+        self.run_pass(T0 + 86400, 'p2')
+        _, err = first.communicate(timeout=60)
+        self.assertEqual((first.returncode, err), (0, ''), 'the first pass')
+        self.assertEqual(self.kinds(), [('start', '1'), ('end', '1')])
+        outcomes = self.outcomes()
+        self.assertIn(('succeeded', 1), outcomes)
+        self.assertNotIn('interrupted', [outcome for outcome, _ in outcomes])
 
 
 if __name__ == '__main__':

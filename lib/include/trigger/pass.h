@@ -20,6 +20,9 @@ struct PassOptions {
   bool linger = false;   ///< keep firing events due within max_time at their second
   std::size_t batch = 1000;  ///< rows per transaction in the schedule and fire phases
   std::string owner;         ///< the lease owner; default "HOST:PID:RANDOM"
+  /// How long a lease lasts past the holder's last heartbeat; renewed every quarter of it
+  /// while commands run. Only a holder on another host is ever judged by it.
+  std::int64_t lease_ttl_seconds = 120;
   /// Called with one line per thing done, for -v (and the plan under dry_run).
   std::function<void(const std::string&)> narrate;
 };
@@ -34,6 +37,9 @@ struct PassReport {
   std::int64_t ran = 0;                 ///< runs finished (each attempt)
   std::int64_t failed = 0;              ///< final outcomes failed or timed out
   std::int64_t retried = 0;             ///< failed attempts put back to retry
+  std::int64_t interrupted = 0;         ///< runs of dead passes reclaimed, to run again
+  std::int64_t deferred = 0;            ///< runs put back unstarted: out of descriptors or processes
+  std::string start_trouble;            ///< why runs were deferred, one line ("" if none)
   std::int64_t clock_jump_seconds = 0;  ///< negative when the clock moved back
   std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
 };
@@ -52,8 +58,11 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
 /// coalesced record), per the trigger's policy, advancing its event in the same transaction.
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report);
 
-/// The execute phase alone: lease runnable tasks and run them, `jobs` at once, recording
-/// each outcome; returns when nothing runnable is left or max_time has passed.
+/// The execute phase alone: reclaim the runs of dead passes, lease runnable tasks and run
+/// them, `jobs` at once, renewing their leases and recording each outcome; returns when
+/// nothing runnable is left or max_time has passed. A run that cannot be started because this
+/// process is out of descriptors or processes is put back unstarted (report.deferred) and no
+/// more is leased.
 Status execute_phase(Store& store, const PassOptions& options, PassReport& report);
 
 /// The jitter of an occurrence: a pseudo-random offset in [0, jitter), the same for a given

@@ -51,17 +51,46 @@ struct Task {
   bool serial = true;               ///< waits until the earlier tasks of its trigger are done
   std::optional<Epoch> last_epoch;  ///< the occurrence before it
   Epoch due_epoch = 0;              ///< not before (jitter, retry backoff)
-  std::int64_t attempt = 0;         ///< attempts started
+  std::int64_t attempt = 0;         ///< attempts started (TRIGGER_ATTEMPT of the latest)
+  std::int64_t interrupted = 0;     ///< attempts cut short by a dead pass: not --retries
+  // The lease: NULL owner when queued. A lease is held by one pass, named by its process
+  // (host, boot, pid, start time) so that a pass on the same host can tell it alive or dead.
   std::optional<std::string> lease_owner;
+  /// When the holder's heartbeat lapses: lease time + the lease TTL, pushed forward by the
+  /// holder every TTL/4 while the command runs. Past it, a holder on another host is presumed
+  /// dead; a holder on this host is judged by its process instead, whatever the clock says.
   std::optional<Epoch> lease_expires_epoch;
+  std::string lease_host;
+  std::string lease_boot_id;
+  std::int64_t lease_pid = 0;
+  std::int64_t lease_pid_start = 0;
+  std::optional<std::int64_t> lease_pgid;  ///< the command's process group, once started
   Epoch created_epoch = 0;
+};
+
+/// Who takes a lease: the pass's owner string (unique to the pass) and its process.
+struct LeaseHolder {
+  std::string owner;
+  std::string host;
+  std::string boot_id;
+  std::int64_t pid = 0;
+  std::int64_t pid_start = 0;  ///< clock ticks since boot (/proc/PID/stat field 22)
 };
 
 /// TRIGGER_EVENT_ID of an occurrence: "ID-EPOCH", or "ID-mEPOCH" for a manual run. Stable
 /// across retries.
 std::string event_id(std::int64_t trigger_id, Epoch scheduled_epoch, bool manual);
 
-enum class Outcome { kSucceeded, kFailed, kTimedOut, kSkipped, kCoalesced, kCancelled, kEdit };
+enum class Outcome {
+  kSucceeded,
+  kFailed,
+  kTimedOut,
+  kSkipped,
+  kCoalesced,
+  kCancelled,
+  kEdit,
+  kInterrupted,  ///< an attempt cut short by a dead pass (count 0); the occurrence runs again
+};
 std::string_view to_string(Outcome outcome);
 
 /// One line of the history: an occurrence's final outcome, a run of skipped or coalesced
@@ -222,12 +251,33 @@ class Store {
   /// Queue a task; false (and nothing written) if that occurrence is already queued.
   Result<bool> insert_task(const Task& task);
 
-  /// Lease up to `limit` runnable tasks to `owner`: due, not leased (or lease expired), and
-  /// for serial tasks no earlier task of the same trigger left. Each lease lasts until now +
-  /// the trigger's timeout + `grace_seconds`; each leased task's attempt is increased.
-  /// Returned in due order.
-  Result<std::vector<Task>> lease_tasks(const std::string& owner, Epoch now,
-                                        std::int64_t grace_seconds, std::size_t limit);
+  /// Lease up to `limit` runnable tasks to `holder`: due, not leased, and for serial tasks no
+  /// earlier task of the same trigger left. Each lease lasts until now + `ttl_seconds` unless
+  /// renewed (renew_leases); each leased task's attempt is increased. Returned in due order.
+  /// A task whose lease expired or whose holder died is not runnable until reclaimed
+  /// (interrupt_task): leases are cleared only by their holder or by a reclaim.
+  Result<std::vector<Task>> lease_tasks(const LeaseHolder& holder, Epoch now,
+                                        std::int64_t ttl_seconds, std::size_t limit);
+
+  /// Every leased task, with its holder, by owner and id. Costs the leased rows only (an
+  /// index holds them), however long the queue: for the pass's reclaim step.
+  Result<std::vector<Task>> leased_tasks();
+
+  /// The heartbeat: every lease held by `owner` now lasts until `expires`. Returns how many.
+  Result<std::int64_t> renew_leases(const std::string& owner, Epoch expires);
+
+  /// Record the process group of the command started for `task`, if its lease still holds.
+  Result<bool> set_lease_group(const Task& task, std::int64_t pgid);
+
+  /// Reclaim a task whose holder died (or whose heartbeat lapsed): the lease is cleared, the
+  /// task queued again as it was (its `interrupted` count increased, so that the attempt cut
+  /// short does not count against --retries), and `record` (outcome interrupted) appended;
+  /// only if the lease (owner and attempt) still holds, else false and nothing written.
+  Result<bool> interrupt_task(const Task& task, const HistoryRecord& record);
+
+  /// Put a leased task back unstarted, as if it had not been leased (the attempt is given
+  /// back): the pass could not start it. False if the lease no longer holds.
+  Result<bool> release_task(const Task& task);
 
   /// Up to `limit` runnable tasks (as lease_tasks picks them) of triggers whose action is
   /// --log, each with its message. Nothing is leased: the caller completes them in the same
@@ -241,10 +291,11 @@ class Store {
   /// attempt) still holds; false if it does not (another runner took it over).
   Result<bool> complete_task(const Task& task, const HistoryRecord& outcome);
 
-  /// Put a leased task back to run again at `due`, if its lease still holds.
+  /// Put a leased task back to run again at `due`, if its lease (owner and attempt) still
+  /// holds; the lease is cleared.
   Result<bool> retry_task(const Task& task, Epoch due);
 
-  /// Remove the tasks of a trigger that are not running, recording each as cancelled.
+  /// Remove the tasks of a trigger that are not leased, recording each as cancelled.
   /// Returns how many.
   Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now);
 
@@ -290,6 +341,9 @@ class Store {
   Prepared prepare(const std::string& sql);
   void run(const char* sql);
   Result<std::int64_t> bump_version();
+  /// How a leased task goes back to the queue (retry_task, release_task, interrupt_task).
+  enum class Requeue { kRetry, kUnstarted, kInterrupted };
+  Result<bool> requeue_task(const Task& task, Epoch due, Requeue how);
   Status check_name_free(const Trigger& trigger);
   /// Write the trigger's labels; `replace` removes those it had first (not needed for a new one).
   Status write_labels(const Trigger& trigger, bool replace);
