@@ -450,7 +450,7 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
           if (!tasks) return tasks.error();
           if (tasks->empty()) break;
           for (const auto& [task, message] : *tasks) {
-            if (auto removed = store.remove_task(task.id); !removed) return removed;
+            if (auto removed = store.remove_task(task); !removed) return removed;
             HistoryRecord record;
             record.trigger_id = task.trigger_id;
             record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);

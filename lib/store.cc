@@ -697,19 +697,28 @@ constexpr const char* kDueTriggersSql =
     "SELECT trigger_id FROM trigger_event WHERE next_event_epoch <= ? "
     "ORDER BY next_event_epoch, id LIMIT ?";  // index order: no sort of every due row
 constexpr const char* kOpenTasksSql = "SELECT COUNT(*) FROM task WHERE trigger_id = ?";
+// A serial task queued behind any task of its trigger is blocked (a new task has the highest id).
 constexpr const char* kInsertTaskSql =
     "INSERT OR IGNORE INTO task (trigger_id, scheduled_epoch, manual, serial, last_epoch, "
-    "due_epoch, attempt, created_epoch) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
+    "due_epoch, attempt, created_epoch, blocked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, "
+    "?4 = 1 AND EXISTS (SELECT 1 FROM task WHERE trigger_id = ?1))";
+// When a task goes, the first task left of its trigger is runnable (the tasks behind it wait).
+constexpr const char* kUnblockFirstTaskSql =
+    "UPDATE task SET blocked = 0 WHERE id = (SELECT id FROM task WHERE trigger_id = ? "
+    "ORDER BY id LIMIT 1) AND blocked = 1";
 constexpr const char* kTaskColumns =
     "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, "
     "t.attempt, t.lease_owner, t.lease_expires_epoch, t.created_epoch";
-// Runnable: due, not leased or its lease expired, and a serial task only once every earlier
-// task of its trigger is gone.
-constexpr const char* kRunnableTasksWhere =
-    " FROM task t WHERE t.due_epoch <= ? "
-    "AND (t.lease_expires_epoch IS NULL OR t.lease_expires_epoch <= ?) "
-    "AND NOT (t.serial = 1 AND EXISTS (SELECT 1 FROM task p WHERE p.trigger_id = t.trigger_id "
-    "AND p.id < t.id)) ORDER BY t.due_epoch, t.id LIMIT ?";
+// Not leased. ?1 is now. Expired leases are still taken over here until a separate step
+// reclaims them (it checks that the holder is dead and clears the lease); then this becomes
+// "t.lease_owner IS NULL". Either way it is a filter on the rows of task_ready, not the scan.
+constexpr const char* kLeaseFreeCondition =
+    "(t.lease_owner IS NULL OR t.lease_expires_epoch <= ?1)";
+// Runnable: due (?1 is now), not blocked (a serial task behind an earlier task of its trigger)
+// and not leased; the first `limit` (?2) rows of task_ready, whatever the length of the queue.
+const std::string kRunnableTasksWhere =
+    std::string(" FROM task t INDEXED BY task_ready WHERE t.blocked = 0 AND t.due_epoch <= ?1 AND ") +
+    kLeaseFreeCondition + " ORDER BY t.due_epoch, t.id LIMIT ?2";
 constexpr const char* kLeaseTaskSql =
     "UPDATE task SET lease_owner = ?, attempt = attempt + 1, lease_expires_epoch = ? + ? + "
     "(SELECT timeout_seconds FROM trigger WHERE trigger.id = task.trigger_id) "
@@ -991,8 +1000,7 @@ Result<std::vector<Task>> Store::lease_tasks(const std::string& owner, Epoch now
     auto select_prepared = prepare(std::string("SELECT ") + kTaskColumns + kRunnableTasksWhere);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
-    select.bind(2, static_cast<std::int64_t>(now));
-    select.bind(3, static_cast<std::int64_t>(limit));
+    select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<Task> tasks;
     while (select.executeStep()) {
       ++rows_visited_;
@@ -1020,13 +1028,13 @@ Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoc
   return guarded(path(), [&]() -> Result<std::vector<std::pair<Task, std::string>>> {
     std::string where = kRunnableTasksWhere;
     where.replace(where.find(" WHERE "), 7,
-                  " JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND ");
+                  // The queue first (in task_ready order), then each task's trigger.
+                  " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND ");
     auto select_prepared =
         prepare(std::string("SELECT ") + kTaskColumns + ", g.action_argv" + where);
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(now));
-    select.bind(2, static_cast<std::int64_t>(now));
-    select.bind(3, static_cast<std::int64_t>(limit));
+    select.bind(2, static_cast<std::int64_t>(limit));
     std::vector<std::pair<Task, std::string>> tasks;
     while (select.executeStep()) {
       ++rows_visited_;
@@ -1039,12 +1047,20 @@ Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoc
   });
 }
 
-Status Store::remove_task(std::int64_t task_id) {
+void Store::unblock_first_task(std::int64_t trigger_id) {
+  auto unblock_prepared = prepare(kUnblockFirstTaskSql);
+  SQLite::Statement& unblock = *unblock_prepared;
+  unblock.bind(1, static_cast<std::int64_t>(trigger_id));
+  unblock.exec();
+}
+
+Status Store::remove_task(const Task& task) {
   return guarded(path(), [&]() -> Status {
     auto remove_prepared = prepare(kDeleteTaskSql);
     SQLite::Statement& remove = *remove_prepared;
-    remove.bind(1, static_cast<std::int64_t>(task_id));
+    remove.bind(1, static_cast<std::int64_t>(task.id));
     if (remove.exec() != 1) return Error(ErrorKind::kInternal, "task vanished while run");
+    unblock_first_task(task.trigger_id);
     return Ok{};
   });
 }
@@ -1057,6 +1073,7 @@ Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome
     remove.bind(2, task.lease_owner.value_or(""));
     remove.bind(3, static_cast<std::int64_t>(task.attempt));
     if (remove.exec() != 1) return false;
+    unblock_first_task(task.trigger_id);
     auto appended = append_history(outcome);
     if (!appended) return appended.error();
     return true;
@@ -1107,6 +1124,7 @@ Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
       auto appended = append_history(records[i]);
       if (!appended) return appended.error();
     }
+    if (!ids.empty()) unblock_first_task(trigger_id);  // a running task may be left
     return static_cast<std::int64_t>(ids.size());
   });
 }

@@ -219,13 +219,15 @@ class Store {
   /// How many tasks of the trigger are queued or running.
   Result<std::int64_t> open_tasks(std::int64_t trigger_id);
 
-  /// Queue a task; false (and nothing written) if that occurrence is already queued.
+  /// Queue a task; false (and nothing written) if that occurrence is already queued. A serial
+  /// task queued behind another task of its trigger is blocked until every task before it has
+  /// gone (completed, removed or cancelled: each of those unblocks the next).
   Result<bool> insert_task(const Task& task);
 
-  /// Lease up to `limit` runnable tasks to `owner`: due, not leased (or lease expired), and
-  /// for serial tasks no earlier task of the same trigger left. Each lease lasts until now +
-  /// the trigger's timeout + `grace_seconds`; each leased task's attempt is increased.
-  /// Returned in due order.
+  /// Lease up to `limit` runnable tasks to `owner`: due, not blocked (for serial tasks: no
+  /// earlier task of the same trigger left) and not leased (or lease expired). Finding them
+  /// costs the same however many tasks are queued. Each lease lasts until now + the trigger's
+  /// timeout + `grace_seconds`; each leased task's attempt is increased. Returned in due order.
   Result<std::vector<Task>> lease_tasks(const std::string& owner, Epoch now,
                                         std::int64_t grace_seconds, std::size_t limit);
 
@@ -234,8 +236,9 @@ class Store {
   /// transaction with remove_task.
   Result<std::vector<std::pair<Task, std::string>>> runnable_log_tasks(Epoch now,
                                                                        std::size_t limit);
-  /// Remove a task (not leased to anyone else: see runnable_log_tasks).
-  Status remove_task(std::int64_t task_id);
+  /// Remove a task (not leased to anyone else: see runnable_log_tasks); the next task of its
+  /// trigger is unblocked.
+  Status remove_task(const Task& task);
 
   /// Record the final outcome of a leased task and remove it, if `task`'s lease (owner and
   /// attempt) still holds; false if it does not (another runner took it over).
@@ -294,6 +297,8 @@ class Store {
   /// Write the trigger's labels; `replace` removes those it had first (not needed for a new one).
   Status write_labels(const Trigger& trigger, bool replace);
   Status load_labels(std::vector<Trigger>& triggers);
+  /// After a task of the trigger went: its first task left may run.
+  void unblock_first_task(std::int64_t trigger_id);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
