@@ -275,10 +275,11 @@ class VanishedZoneTest(HostileTestCase):
         self.assertIn(f'description:  {why}\n', self.ok('show', 'berlin'))
 
         code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
-        self.assertEqual((code, out, err), (1, '', f"trigger: 'berlin': clock set aside: {why}\n"))
+        reason = "its time zone 'Gone/Zone' is no longer known to this system"
+        self.assertEqual((code, out, err), (1, '', f"trigger: 'berlin' is set aside: {reason}\n"))
         [set_aside] = self.history('berlin', '--failed')
         self.assertEqual((set_aside['outcome'], set_aside['count'], set_aside['reason']),
-                         ('failed', 0, f'clock set aside: {why}'))
+                         ('failed', 0, f'set aside: {reason}'))
         # The others keep firing; the set-aside one does not come back every pass.
         self.ok('--now', at(2 * MINUTE), 'run-once')
         self.assertEqual([r['outcome'] for r in self.history('utc') if r['outcome'] != 'edit'],

@@ -498,11 +498,13 @@ TEST_CASE("a serial task runs after the one before it, however that one goes", "
   trigger::HistoryRecord done;
   done.trigger_id = id;
   done.recorded_epoch = kNow;
-  REQUIRE(store->transaction([&]() -> trigger::Status {
-    auto completed = store->complete_task(first[0], done);
-    if (!completed) return completed.error();
-    return trigger::Ok{};
-  }).ok());
+  REQUIRE(store
+              ->transaction([&]() -> trigger::Status {
+                auto completed = store->complete_task(first[0], done);
+                if (!completed) return completed.error();
+                return trigger::Ok{};
+              })
+              .ok());
   auto second = lease(*store, "runner", 10);
   REQUIRE(epochs(second) == std::vector<trigger::Epoch>{kNow - 180});
   // Removed (as a --log run is): the next runs.
@@ -516,11 +518,13 @@ TEST_CASE("a serial task runs after the one before it, however that one goes", "
   CHECK(lease(*store, "runner", 10).size() == 3);
   // Cancelled: the queued ones go; after the running one, nothing of it is left to run, and a
   // new one queued behind it waits for it.
-  REQUIRE(store->transaction([&]() -> trigger::Status {
-    auto cancelled = store->cancel_tasks(id, kNow);
-    if (!cancelled) return cancelled.error();
-    return trigger::Ok{};
-  }).ok());
+  REQUIRE(store
+              ->transaction([&]() -> trigger::Status {
+                auto cancelled = store->cancel_tasks(id, kNow);
+                if (!cancelled) return cancelled.error();
+                return trigger::Ok{};
+              })
+              .ok());
   CHECK(lease(*store, "runner", 10).empty());
 }
 
@@ -536,12 +540,14 @@ TEST_CASE("finding the next runnable task costs the same with 100 or 20,000 queu
     auto rows = store->rows_visited();
     CHECK(lease(*store, "other", 4).empty());  // what a second pass, or the next lease, asks
     std::vector<std::pair<trigger::Task, std::string>> logs;
-    REQUIRE(store->transaction([&]() -> trigger::Status {
-      auto runnable = store->runnable_log_tasks(kNow, 1000);
-      if (!runnable) return runnable.error();
-      logs = *runnable;
-      return trigger::Ok{};
-    }).ok());
+    REQUIRE(store
+                ->transaction([&]() -> trigger::Status {
+                  auto runnable = store->runnable_log_tasks(kNow, 1000);
+                  if (!runnable) return runnable.error();
+                  logs = *runnable;
+                  return trigger::Ok{};
+                })
+                .ok());
     CHECK(logs.empty());
     return std::make_pair(store->rows_visited() - rows, store->pages_read() - pages);
   };

@@ -41,6 +41,14 @@ struct EventRow {
   std::optional<std::string> error;
 };
 
+/// A trigger changed since the pass's cursor: its id and version, and its definition or the
+/// kDamaged error that decoding its row gave.
+struct ChangedTrigger {
+  std::int64_t id;
+  std::int64_t version;
+  Result<Trigger> trigger;
+};
+
 /// A queued or leased run of a trigger: one occurrence (or one manual run) until its final
 /// outcome is recorded.
 struct Task {
@@ -193,8 +201,11 @@ class Store {
 
   // --- run-once's tables ---------------------------------------------------------------
 
-  /// Up to `limit` triggers whose version is above `version`, in version order.
-  Result<std::vector<Trigger>> triggers_changed_since(std::int64_t version, std::size_t limit);
+  /// Up to `limit` triggers whose version is above `version`, in version order. A trigger
+  /// whose row cannot be decoded comes with kDamaged in place of its definition; the others
+  /// are read on.
+  Result<std::vector<ChangedTrigger>> triggers_changed_since(std::int64_t version,
+                                                             std::size_t limit);
 
   /// The event row of a trigger (exists = false if there is none yet).
   Result<EventRow> event(std::int64_t trigger_id);
@@ -218,6 +229,10 @@ class Store {
 
   /// How many tasks of the trigger are queued or running.
   Result<std::int64_t> open_tasks(std::int64_t trigger_id);
+
+  /// When the trigger's newest queued or running occurrence (not a manual run) was queued,
+  /// if it has one: one index lookup.
+  Result<std::optional<Epoch>> newest_queued_epoch(std::int64_t trigger_id);
 
   /// Queue a task; false (and nothing written) if that occurrence is already queued. A serial
   /// task queued behind another task of its trigger is blocked until every task before it has
