@@ -47,6 +47,19 @@ class Call:
                 f'exit {self.code}: {self.err.strip()!r}')
 
 
+class Recorder:
+    """Runs trigger commands from several threads and keeps each as a Call (self.trigger,
+    self.lock, self.calls and self.started are set by the subclass)."""
+
+    def call(self, who, *args):
+        begun = time.monotonic()
+        code, out, err = self.trigger.run(*args, timeout=300)
+        record = Call(who, args, begun - self.started, time.monotonic() - begun, code, out, err)
+        with self.lock:
+            self.calls.append(record)
+        return record
+
+
 class Churned:
     """A trigger one writer owns: its clocks, each with the interval in which it was set."""
 
@@ -56,7 +69,7 @@ class Churned:
         self.state = 'active'
 
 
-class Soak:
+class Soak(Recorder):
     def __init__(self, test, directory, rng, factor, tag):
         self.test = test
         self.rng = rng
@@ -72,14 +85,6 @@ class Soak:
         self.steady = {}  # name -> (clock set epoch, from, period)
         self.churned = []
         self.manual = []  # event ids that `trigger fire` printed
-
-    def call(self, who, *args):
-        begun = time.monotonic()
-        code, out, err = self.trigger.run(*args, timeout=300)
-        record = Call(who, args, begun - self.started, time.monotonic() - begun, code, out, err)
-        with self.lock:
-            self.calls.append(record)
-        return record
 
     def action(self, sleep):
         return ['--sh', stress.marker_commands(self.log, sleep)]
@@ -300,7 +305,7 @@ class ConcurrencySoakTest(unittest.TestCase):
         self.assertEqual(busy, [], 'exit 75 (busy) at this load')
 
 
-class Backlog:
+class Backlog(Recorder):
     """A large queued backlog (100,000 runs at scale 1) drained by short passes while writers
     work: ten --log catch-up triggers (cheap) and two --sh ones (real commands), each with a
     clock that ends when the test starts, so that everything to run is known."""
@@ -320,14 +325,6 @@ class Backlog:
         self.calls = []
         self.stop = threading.Event()
         self.started = time.monotonic()
-
-    def call(self, who, *args):
-        begun = time.monotonic()
-        code, out, err = self.trigger.run(*args, timeout=300)
-        call = Call(who, args, begun - self.started, time.monotonic() - begun, code, out, err)
-        with self.lock:
-            self.calls.append(call)
-        return call
 
     def create_backlog(self):
         for number in range(self.LOG_TRIGGERS + self.SH_TRIGGERS):
@@ -432,6 +429,8 @@ class BacklogSoakTest(unittest.TestCase):
               f'drained in {seconds:.1f}s by {len(passes)} passes (--max-time 2s, longest '
               f'{max(c.seconds for c in passes):.1f}s) beside {len(writes)} writer commands (slowest '
               f'{max(c.seconds for c in writes):.2f}s); each ran once, none skipped, no exit 75', flush=True)
+        for call in sorted(writes, key=lambda c: c.seconds)[-3:]:
+            print(f'backlog: slow writer: {call}', flush=True)
 
 
 if __name__ == '__main__':
