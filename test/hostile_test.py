@@ -288,6 +288,8 @@ class VanishedZoneTest(HostileTestCase):
         self.assertEqual((berlin['next'], berlin['last_outcome'], berlin['description']), (None, 'failed', why))
         code, out, _ = self.run_trigger('status', '--format', 'json', '--now', at(2 * MINUTE))
         self.assertEqual((code, json.loads(out)['set_aside']), (1, 1))
+        self.assertIn("1 trigger is set aside by the pass (see 'trigger history --failed' for why)",
+                      json.loads(out)['problems'])
 
     def test_a_trigger_not_yet_scheduled_lists_without_a_next_time(self):
         self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin', '--log', 'x')
