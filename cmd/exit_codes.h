@@ -30,6 +30,7 @@ constexpr int exit_code(ErrorKind kind) {
     case ErrorKind::kCannotCreate:
       return kExitCannotCreate;
     case ErrorKind::kIO:
+    case ErrorKind::kDamaged:  // to a command, a damaged row is a damaged database
       return kExitIO;
     case ErrorKind::kBusy:
       return kExitBusy;

@@ -51,8 +51,9 @@ std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
                        " failed in the last hour (see 'trigger history --failed')");
   }
   if (figures.set_aside > 0) {
+    // Its clock failed or its row cannot be read: the history record says which.
     problems.push_back(plural(figures.set_aside, "trigger is", "triggers are") +
-                       " set aside because its clock failed (see 'trigger history')");
+                       " set aside by the pass (see 'trigger history --failed' for why)");
   }
   return problems;
 }

@@ -24,11 +24,35 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::int64_t kKillGraceSeconds = 10;  // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
-constexpr std::size_t kMaxCatchUp = 100000;  // occurrences fired per trigger per batch
-constexpr std::size_t kMaxScan = 100000000;  // occurrences counted per trigger per batch
 constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
 constexpr std::size_t kPruneSlice = 1000;  // history rows pruned per pass
 constexpr int kFinishTries = 12;  // recording an outcome: busy timeouts (5 s each) before giving up
+
+// One write transaction of the pass holds the database at most this long before it commits
+// (writers wait behind it with a 5 s busy timeout)...
+constexpr auto kMaxWriteHold = std::chrono::milliseconds(200);
+// ... and after one that held it this long, the pass leaves it free this long before the next,
+// so that a writer polling in its busy handler (every 100 ms at worst) gets in.
+constexpr auto kWriterGap = std::chrono::milliseconds(50);
+constexpr std::size_t kTasksPerBudgetCheck = 256;  // tasks queued between looks at the clock
+
+// The time one write transaction may take: kMaxWriteHold, and never past the pass's deadline.
+class Budget {
+ public:
+  explicit Budget(SteadyClock::time_point deadline)
+      : started_(SteadyClock::now()), end_(std::min(started_ + kMaxWriteHold, deadline)) {}
+  bool spent() const { return SteadyClock::now() >= end_; }
+  // After the transaction: leave the database to waiting writers if it was held long.
+  void yield_to_writers() const {
+    if (SteadyClock::now() - started_ >= kWriterGap) std::this_thread::sleep_for(kWriterGap);
+  }
+
+ private:
+  SteadyClock::time_point started_;
+  SteadyClock::time_point end_;
+};
+
+bool past(SteadyClock::time_point deadline) { return SteadyClock::now() >= deadline; }
 
 // Narrate a line made by `make` (a callable returning the line), built only when narrating:
 // formatting times in the trigger's zone costs more than firing it.
@@ -39,6 +63,14 @@ void say(const PassOptions& options, Make&& make) {
 
 std::string label(const Trigger& trigger) {
   return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
+}
+
+// The label of trigger `id` as read from the store; "trigger ID" when its row is damaged.
+Result<std::string> label_of(Store& store, std::int64_t id) {
+  auto found = store.trigger_for_pass(id);
+  if (found) return label(*found);
+  if (found.error().kind() == ErrorKind::kDamaged) return "trigger " + std::to_string(id);
+  return found.error();
 }
 
 std::string when(Epoch epoch, const Trigger& trigger) {
@@ -67,23 +99,46 @@ std::string finished(const Trigger& trigger, const Clock& clock, const EventRow&
   return "";
 }
 
-// Record that a trigger's clock failed and set it aside: no next time until it is edited.
-Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const std::string& why,
-                 Epoch now, PassReport& report, const PassOptions& options) {
+// Set a trigger aside because `why` (its clock failed, or its row cannot be decoded): no next
+// time until it is edited, and a history record that says why. `who` names it.
+Status set_aside(Store& store, std::int64_t trigger_id, const std::string& who, EventRow& event,
+                 std::string why, Epoch now, PassReport& report, const PassOptions& options) {
+  // The line names the trigger already: not "'a': ...: trigger 1: its time zone ...".
+  std::string subject = "trigger " + std::to_string(trigger_id) + ": ";
+  if (why.rfind(subject, 0) == 0) why.erase(0, subject.size());
+  event.trigger_id = trigger_id;
   event.next_event_epoch.reset();
   event.error = why;
   if (auto written = store.write_event(event); !written) return written;
   HistoryRecord record;
-  record.trigger_id = trigger.id;
-  record.count = 0;  // no occurrence: the trigger's clock itself failed
+  record.trigger_id = trigger_id;
+  record.count = 0;  // no occurrence: the trigger itself failed
   record.outcome = Outcome::kFailed;
-  record.reason = "clock set aside: " + why;
+  record.reason = "set aside: " + why;
   record.recorded_epoch = now;
   if (auto appended = store.append_history(record); !appended) return appended.error();
   report.set_aside += 1;
-  report.failures.push_back(label(trigger) + ": clock set aside: " + why);
-  say(options, [&] { return label(trigger) + ": clock set aside: " + why; });
+  report.failures.push_back(who + " is set aside: " + why);
+  say(options, [&] { return who + " is set aside: " + why; });
   return Ok{};
+}
+
+Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const std::string& why,
+                 Epoch now, PassReport& report, const PassOptions& options) {
+  return set_aside(store, trigger.id, label(trigger), event, why, now, report, options);
+}
+
+// The next time of an active trigger after an edit. An occurrence that was due under the clock
+// in force before the edit and had not fired (the event's next time, due by the edit) is kept
+// as its next time: the fire phase handles it by the misfire policy, then walks the new clock
+// from it. Nothing due is dropped because the clock changed.
+std::optional<Epoch> next_after_edit(const Trigger& trigger, const EventRow& event,
+                                     std::optional<Epoch> computed, Epoch now) {
+  std::optional<Epoch> pending = event.next_event_epoch;
+  bool owed = pending && *pending <= std::min(now, trigger.updated_epoch) &&
+              (!event.last_event_epoch || *pending > *event.last_event_epoch);
+  if (owed && (!computed || *pending < *computed)) return pending;
+  return computed;
 }
 
 // Give one changed trigger its next time.
@@ -101,7 +156,7 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
     if (!computed)
       return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
-    next = *computed;
+    next = next_after_edit(trigger, *event, *computed, now);
     // --max-runs counts the runs since the clock was last set.
     if (event->runs_from_epoch != trigger.clock_set_epoch) {
       event->runs = 0;
@@ -122,6 +177,17 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
   return Ok{};
 }
 
+// Schedule one changed trigger, or set it aside if its row cannot be decoded.
+Status schedule_changed(Store& store, const ChangedTrigger& changed, Epoch now, PassReport& report,
+                        const PassOptions& options) {
+  if (changed.trigger) return schedule_one(store, *changed.trigger, now, report, options);
+  if (changed.trigger.error().kind() != ErrorKind::kDamaged) return changed.trigger.error();
+  auto event = store.event(changed.id);
+  if (!event) return event.error();
+  return set_aside(store, changed.id, "trigger " + std::to_string(changed.id), *event,
+                   changed.trigger.error().message(), now, report, options);
+}
+
 // A run of occurrences not fired: how many, the first and the last.
 struct Missed {
   std::int64_t count = 0;
@@ -134,14 +200,128 @@ struct Missed {
   }
 };
 
-// The occurrences of one due trigger, classified by its policy.
+// The occurrences of one due trigger that one firing handles, classified by its policy.
 struct Firing {
   std::vector<Epoch> fire;
   Missed coalesced;
   Missed late;     // skipped: older than --grace under --misfire skip
   Missed overlap;  // skipped: the previous run still queued or running
   Missed capped;   // skipped: --max-runs reached
+  Missed dropped;  // coalesced or late, before the policy is known to the record
+  Epoch last_handled = 0;
+  std::optional<Epoch> after;  // the first occurrence not handled (due, if the walk was cut)
 };
+
+// Walk the occurrences due by `now` from `first`. Those that may fire are kept (at most
+// max_catch_up: a later firing queues the rest); under --misfire latest and skip the others
+// are only counted (up to max_scan per firing). kInternal if the clock fails.
+Result<Firing> walk_due(const Trigger& trigger, const Clock& clock, Epoch first, Epoch now,
+                        const PassOptions& options) {
+  const Policy& policy = trigger.policy;
+  Firing firing;
+  Epoch occurrence = first;
+  bool cut = false;  // stopped before the end of what is due
+  for (std::size_t scanned = 1;; ++scanned) {
+    switch (policy.misfire) {
+      case Misfire::kAll:
+        firing.fire.push_back(occurrence);
+        break;
+      case Misfire::kLatest:
+        if (!firing.fire.empty()) firing.dropped.add(firing.fire.back());
+        firing.fire = {occurrence};
+        break;
+      case Misfire::kSkip:
+        if (now - occurrence > policy.grace_seconds) {
+          firing.dropped.add(occurrence);
+        } else {
+          firing.fire.push_back(occurrence);
+        }
+        break;
+    }
+    auto next = next_event(clock, occurrence, trigger.clock_set_epoch, true);
+    if (!next) return next.error();
+    firing.after = *next;
+    if (!*next || **next > now || (policy.until_epoch && **next > *policy.until_epoch)) break;
+    if (firing.fire.size() >= options.max_catch_up || scanned >= options.max_scan) {
+      cut = true;
+      break;
+    }
+    occurrence = **next;
+  }
+  firing.last_handled = occurrence;
+  // Under --misfire latest a walk cut short has not reached the latest: what it kept is
+  // coalesced too, and the firing that reaches the end fires the latest (once).
+  if (cut && policy.misfire == Misfire::kLatest) {
+    firing.dropped.add(firing.fire.back());
+    firing.fire.clear();
+  }
+  if (policy.misfire == Misfire::kLatest) firing.coalesced = firing.dropped;
+  if (policy.misfire == Misfire::kSkip) firing.late = firing.dropped;
+  return firing;
+}
+
+// --max-runs: what would pass it is skipped.
+void cap_runs(Firing& firing, const Policy& policy, const EventRow& event) {
+  if (!policy.max_runs) return;
+  auto remaining =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event.runs));
+  while (firing.fire.size() > remaining) {
+    firing.capped.add(firing.fire.back());
+    firing.fire.pop_back();
+  }
+}
+
+// Whether the firing continues a catch-up that a cap or the time budget cut short: its first
+// occurrence was already due when the trigger's newest run was queued, so it was due together
+// with that run and queues behind it whatever --overlap says (SPEC §6).
+Result<bool> continues_catch_up(Store& store, const Trigger& trigger, Epoch first) {
+  auto queued = store.newest_queued_epoch(trigger.id);
+  if (!queued) return queued.error();
+  return *queued && first <= **queued;
+}
+
+// Queue the firing's occurrences, in order. When the budget is spent part way (looked at
+// every kTasksPerBudgetCheck tasks), the firing ends at the last one queued and the rest
+// wait for the next firing.
+Status queue_tasks(Store& store, const Trigger& trigger, Firing& firing, bool serial,
+                   EventRow& event, Epoch now, const Budget& budget, PassReport& report,
+                   const PassOptions& options) {
+  const Policy& policy = trigger.policy;
+  std::optional<Epoch> previous =
+      firing.dropped.count > 0 && (firing.fire.empty() || firing.dropped.last < firing.fire.front())
+          ? std::optional<Epoch>(firing.dropped.last)
+          : event.last_event_epoch;
+  for (std::size_t i = 0; i < firing.fire.size(); ++i) {
+    if (i > 0 && i % kTasksPerBudgetCheck == 0 && budget.spent()) {
+      firing.after = firing.fire[i];
+      firing.last_handled = firing.fire[i - 1];
+      firing.fire.resize(i);
+      firing.capped = {};  // not reached yet
+      break;
+    }
+    Epoch epoch = firing.fire[i];
+    Task task;
+    task.trigger_id = trigger.id;
+    task.scheduled_epoch = epoch;
+    task.serial = serial;
+    task.last_epoch = previous;
+    task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
+    task.created_epoch = now;
+    auto inserted = store.insert_task(task);
+    if (!inserted) return inserted.error();
+    if (*inserted) {
+      report.fired += 1;
+      event.runs += 1;
+      say(options, [&] {
+        return label(trigger) + ": fired " + when(epoch, trigger) +
+               (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
+                                        : "");
+      });
+    }
+    previous = epoch;
+  }
+  return Ok{};
+}
 
 HistoryRecord skip_record(const Trigger& trigger, const Missed& missed, Outcome outcome,
                           std::string reason, Epoch now) {
@@ -162,115 +342,10 @@ std::string span(const Missed& missed, const Trigger& trigger) {
          " to " + when(missed.last, trigger);
 }
 
-// Add what fire_one counted (it counts nothing else) to the pass's report.
-void add_counts(PassReport& report, PassReport&& firing) {
-  report.fired += firing.fired;
-  report.skipped += firing.skipped;
-  report.coalesced += firing.coalesced;
-  report.set_aside += firing.set_aside;
-  for (auto& failure : firing.failures) report.failures.push_back(std::move(failure));
-}
-
-// Fire one trigger whose next event is due: its tasks, skip records and advanced event are
-// written in the caller's one transaction.
-Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
-                const PassOptions& options) {
-  auto event = store.event(trigger_id);
-  if (!event) return event.error();
-  if (!event->next_event_epoch || *event->next_event_epoch > now)
-    return Ok{};  // another pass did it
-  auto found = store.trigger_for_pass(trigger_id);
-  if (!found) return found.error();
-  const Trigger& trigger = *found;
-  if (trigger.state != State::kActive) {  // paused or cancelled since it was scheduled
-    event->next_event_epoch.reset();
-    return store.write_event(*event);
-  }
-  auto clock = trigger_clock(trigger);
-  if (!clock)
-    return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
-
-  // Walk every occurrence due by now. Those that may fire are kept (at most kMaxCatchUp per
-  // batch: the rest wait for the next one); under --misfire latest and skip the others are only
-  // counted, however many there are (up to kMaxScan).
+// The skipped and coalesced records of a firing.
+Status record_missed(Store& store, const Trigger& trigger, const Firing& firing, Epoch now,
+                     PassReport& report, const PassOptions& options) {
   const Policy& policy = trigger.policy;
-  std::vector<Epoch> keep;
-  Missed dropped;  // coalesced (latest) or late (skip)
-  Epoch occurrence = *event->next_event_epoch;
-  std::optional<Epoch> after_due;
-  for (std::size_t scanned = 1;; ++scanned) {
-    switch (policy.misfire) {
-      case Misfire::kAll:
-        keep.push_back(occurrence);
-        break;
-      case Misfire::kLatest:
-        if (!keep.empty()) dropped.add(keep.back());
-        keep = {occurrence};
-        break;
-      case Misfire::kSkip:
-        if (now - occurrence > policy.grace_seconds) {
-          dropped.add(occurrence);
-        } else {
-          keep.push_back(occurrence);
-        }
-        break;
-    }
-    auto next = next_event(**clock, occurrence, trigger.clock_set_epoch, true);
-    if (!next)
-      return set_aside(store, trigger, *event, next.error().message(), now, report, options);
-    after_due = *next;
-    if (!*next || **next > now || (policy.until_epoch && **next > *policy.until_epoch)) break;
-    if (keep.size() >= kMaxCatchUp || scanned >= kMaxScan) break;
-    occurrence = **next;
-  }
-  Epoch last_handled = occurrence;
-
-  Firing firing;
-  firing.fire = std::move(keep);
-  if (policy.misfire == Misfire::kLatest) firing.coalesced = dropped;
-  if (policy.misfire == Misfire::kSkip) firing.late = dropped;
-  if (policy.max_runs) {
-    auto remaining =
-        static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event->runs));
-    while (firing.fire.size() > remaining) {
-      firing.capped.add(firing.fire.back());
-      firing.fire.pop_back();
-    }
-  }
-  auto open = store.open_tasks(trigger.id);
-  if (!open) return open.error();
-  if (policy.overlap == Overlap::kSkip && *open > 0) {
-    for (Epoch epoch : firing.fire) firing.overlap.add(epoch);
-    firing.fire.clear();
-  }
-
-  // Catch-up occurrences fired together always queue behind each other, in order.
-  bool serial = policy.overlap != Overlap::kAllow || firing.fire.size() > 1;
-  std::optional<Epoch> previous =
-      dropped.count > 0 && (firing.fire.empty() || dropped.last < firing.fire.front())
-          ? std::optional<Epoch>(dropped.last)
-          : event->last_event_epoch;
-  for (Epoch epoch : firing.fire) {
-    Task task;
-    task.trigger_id = trigger.id;
-    task.scheduled_epoch = epoch;
-    task.serial = serial;
-    task.last_epoch = previous;
-    task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
-    task.created_epoch = now;
-    auto inserted = store.insert_task(task);
-    if (!inserted) return inserted.error();
-    if (*inserted) {
-      report.fired += 1;
-      event->runs += 1;
-      say(options, [&] {
-        return label(trigger) + ": fired " + when(epoch, trigger) +
-               (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
-                                        : "");
-      });
-    }
-    previous = epoch;
-  }
   std::vector<HistoryRecord> records;
   if (firing.coalesced.count > 0) {
     records.push_back(skip_record(trigger, firing.coalesced, Outcome::kCoalesced,
@@ -306,9 +381,66 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
     });
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
+  return Ok{};
+}
 
-  event->last_event_epoch = last_handled;
-  std::optional<Epoch> next = after_due;
+// Add what fire_one counted (it counts nothing else) to the pass's report.
+void add_counts(PassReport& report, PassReport&& firing) {
+  report.fired += firing.fired;
+  report.skipped += firing.skipped;
+  report.coalesced += firing.coalesced;
+  report.set_aside += firing.set_aside;
+  for (auto& failure : firing.failures) report.failures.push_back(std::move(failure));
+}
+
+// Fire one trigger whose next event is due: its tasks, skip records and advanced event are
+// written in the caller's one transaction. One firing handles what is due up to its caps and
+// its budget; the trigger stays due for the next firing if more is.
+Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
+                const PassOptions& options, const Budget& budget) {
+  auto event = store.event(trigger_id);
+  if (!event) return event.error();
+  if (!event->next_event_epoch || *event->next_event_epoch > now)
+    return Ok{};  // another pass did it
+  auto found = store.trigger_for_pass(trigger_id);
+  if (!found) return found.error();
+  const Trigger& trigger = *found;
+  if (trigger.state != State::kActive) {  // paused or cancelled since it was scheduled
+    event->next_event_epoch.reset();
+    return store.write_event(*event);
+  }
+  auto clock = trigger_clock(trigger);
+  if (!clock)
+    return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
+  auto walked = walk_due(trigger, **clock, *event->next_event_epoch, now, options);
+  if (!walked)
+    return set_aside(store, trigger, *event, walked.error().message(), now, report, options);
+  Firing& firing = *walked;
+  cap_runs(firing, trigger.policy, *event);
+
+  bool catching_up = false;
+  auto open = store.open_tasks(trigger.id);
+  if (!open) return open.error();
+  if (*open > 0 && !firing.fire.empty()) {
+    auto continues = continues_catch_up(store, trigger, firing.fire.front());
+    if (!continues) return continues.error();
+    catching_up = *continues;
+  }
+  if (trigger.policy.overlap == Overlap::kSkip && *open > 0 && !catching_up) {
+    for (Epoch epoch : firing.fire) firing.overlap.add(epoch);
+    firing.fire.clear();
+  }
+  // Catch-up occurrences fired together always queue behind each other, in order.
+  bool serial = trigger.policy.overlap != Overlap::kAllow || firing.fire.size() > 1 || catching_up;
+  if (auto queued =
+          queue_tasks(store, trigger, firing, serial, *event, now, budget, report, options);
+      !queued)
+    return queued;
+  if (auto recorded = record_missed(store, trigger, firing, now, report, options); !recorded)
+    return recorded;
+
+  event->last_event_epoch = firing.last_handled;
+  std::optional<Epoch> next = firing.after;
   if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
     if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
     say(options, [&] { return label(trigger) + ": done (" + why + ")"; });
@@ -317,6 +449,52 @@ Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& re
   event->next_event_epoch = next;
   event->error.reset();
   return store.write_event(*event);
+}
+
+// Fire one due trigger in its own savepoint: a trigger that cannot be fired (its clock fails,
+// its row cannot be decoded) is rolled back alone and set aside; the queue goes on. The
+// database failing (busy, full, read-only, a damaged file) is no fault of the trigger's: that
+// error ends the batch. What a firing that is rolled back counted does not count.
+Status fire_or_set_aside(Store& store, std::int64_t id, Epoch now, const PassOptions& options,
+                         const Budget& budget, PassReport& batch) {
+  PassReport counted;
+  auto fired = store.transaction(
+      [&]() -> Status { return fire_one(store, id, now, counted, options, budget); });
+  if (fired) {
+    add_counts(batch, std::move(counted));
+    return Ok{};
+  }
+  if (fired.error().kind() == ErrorKind::kBusy || fired.error().kind() == ErrorKind::kIO)
+    return fired;
+  return store.transaction([&]() -> Status {
+    auto who = label_of(store, id);
+    if (!who) return who.error();
+    auto event = store.event(id);
+    if (!event) return event.error();
+    return set_aside(store, id, *who, *event, fired.error().message(), now, batch, options);
+  });
+}
+
+// One fire transaction: fire due triggers until none is due (more = false) or the budget is
+// spent (more = true). A trigger with more catch-up than one firing takes comes round again.
+Status fire_batch(Store& store, Epoch now, const PassOptions& options, const Budget& budget,
+                  PassReport& batch, bool& more) {
+  while (true) {
+    auto due = store.due_triggers(now, options.batch);
+    if (!due) return due.error();
+    if (due->empty()) {
+      more = false;
+      return Ok{};
+    }
+    for (std::int64_t id : *due) {
+      if (auto fired = fire_or_set_aside(store, id, now, options, budget, batch); !fired)
+        return fired;
+      if (budget.spent()) {
+        more = true;
+        return Ok{};
+      }
+    }
+  }
 }
 
 // The environment of a command: run-once's, plus the trigger's and TRIGGER_*.
@@ -437,22 +615,23 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   return status;
 }
 
-// Complete up to a batch of runnable --log tasks in one transaction: each is its history
-// record. Returns how many.
+// Complete up to a batch of runnable --log tasks in one transaction, bounded by time too: each
+// is its history record. Returns how many.
 Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
                                        PassReport& report) {
   std::size_t done = 0;
   std::int64_t ran = 0;
   std::vector<std::string> lines;
+  Budget budget(options.deadline);
   auto status = store.transaction(
       [&]() -> Status {
-        while (done < options.batch) {
+        while (done < options.batch && (done == 0 || !budget.spent())) {
           Epoch at = now();
           auto tasks = store.runnable_log_tasks(at, options.batch - done);
           if (!tasks) return tasks.error();
           if (tasks->empty()) break;
           for (const auto& [task, message] : *tasks) {
-            if (auto removed = store.remove_task(task.id); !removed) return removed;
+            if (auto removed = store.remove_task(task); !removed) return removed;
             HistoryRecord record;
             record.trigger_id = task.trigger_id;
             record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
@@ -482,6 +661,7 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
   if (!status) return status.error();
   report.ran += ran;  // counted once the records are committed
   for (const auto& line : lines) say(options, [&] { return line; });
+  budget.yield_to_writers();
   return done;
 }
 
@@ -813,74 +993,58 @@ Status check_database_safety(const std::string& path) {
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
                                     PassReport& report) {
   std::int64_t total = 0;
-  while (true) {
+  // A batch per transaction, each bounded by rows, time and the deadline (each does one
+  // trigger at least); none is begun past the deadline (the cursor keeps the place for the
+  // next pass).
+  for (bool first = true;; first = false) {
+    if (!first && past(options.deadline)) return total;
+    Budget budget(options.deadline);
     std::size_t count = 0;
+    bool more = false;
     auto status = store.transaction(
         [&]() -> Status {
           auto cursor = store.counter("cursor");
           if (!cursor) return cursor.error();
           auto changed = store.triggers_changed_since(*cursor, options.batch);
           if (!changed) return changed.error();
+          more = changed->size() == options.batch;
           for (const auto& trigger : *changed) {
-            if (auto scheduled = schedule_one(store, trigger, now, report, options); !scheduled)
+            if (auto scheduled = schedule_changed(store, trigger, now, report, options); !scheduled)
               return scheduled;
+            ++count;
+            if (count < changed->size() && budget.spent()) {
+              more = true;
+              break;
+            }
           }
-          count = changed->size();
-          if (count > 0) return store.set_counter("cursor", changed->back().version);
+          if (count > 0) return store.set_counter("cursor", (*changed)[count - 1].version);
           return Ok{};
         },
         Store::Sync::kBatched);
     if (!status) return status.error();
     total += static_cast<std::int64_t>(count);
-    if (count < options.batch) return total;
+    if (!more) return total;
+    budget.yield_to_writers();
   }
 }
 
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report) {
-  while (true) {
-    // One transaction per batch of due triggers, each trigger in its own savepoint: a trigger
-    // that cannot be fired is rolled back alone and set aside; the queue goes on. What the
-    // batch counted reaches the report only once it is committed.
-    std::size_t handled = 0;
+  // One transaction per batch of due triggers, bounded by time (kMaxWriteHold and the
+  // deadline; each fires one trigger at least); none is begun past the deadline. What a batch
+  // counted reaches the report once it is committed.
+  // Each trigger fired has advanced (or been set aside), so this ends.
+  for (bool first = true;; first = false) {
+    if (!first && past(options.deadline)) return Ok{};
+    Budget budget(options.deadline);
+    bool more = false;
     PassReport batch;
     auto status = store.transaction(
-        [&]() -> Status {
-          auto due = store.due_triggers(now, options.batch);
-          if (!due) return due.error();
-          for (std::int64_t id : *due) {
-            // Counted apart: what a firing that is rolled back counted does not count.
-            PassReport counted;
-            auto fired = store.transaction(
-                [&]() -> Status { return fire_one(store, id, now, counted, options); });
-            ++handled;
-            if (fired) {
-              add_counts(batch, std::move(counted));
-            } else {
-              // The database failing (busy, full, read-only, damaged) is no fault of the
-              // trigger's.
-              if (fired.error().kind() == ErrorKind::kBusy ||
-                  fired.error().kind() == ErrorKind::kIO)
-                return fired;
-              auto recorded = store.transaction([&]() -> Status {
-                auto found = store.trigger_for_pass(id);
-                auto event = store.event(id);
-                if (!found || !event) return found ? event.error() : found.error();
-                return set_aside(store, *found, *event, fired.error().message(), now, batch,
-                                 options);
-              });
-              if (!recorded) return recorded;
-            }
-            // Catch-up can queue many tasks per trigger: keep each transaction bounded.
-            if (batch.fired >= static_cast<std::int64_t>(kMaxCatchUp)) break;
-          }
-          return Ok{};
-        },
+        [&]() -> Status { return fire_batch(store, now, options, budget, batch, more); },
         Store::Sync::kBatched);
     if (!status) return status;
     add_counts(report, std::move(batch));
-    // Loop until nothing is due: each trigger fired has advanced (or been set aside), so
-    // this ends; one with more catch-up than kMaxCatchUp comes round again.
-    if (handled == 0) return Ok{};
+    if (!more) return Ok{};
+    budget.yield_to_writers();
   }
 }
 
@@ -950,13 +1114,17 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
       Store::Sync::kBatched);
   if (!begun) return begun.error();
 
-  PassOptions execute_options = options;
+  // --max-time holds inside every batch: each phase is given the deadline.
+  auto deadline =
+      std::min(options.deadline, started + std::chrono::seconds(options.max_time_seconds));
+  PassOptions phase_options = options;
+  phase_options.deadline = deadline;
+  PassOptions execute_options = phase_options;
   execute_options.owner = pass.owner;
-  auto deadline = started + std::chrono::seconds(options.max_time_seconds);
   auto phases = [&](Epoch current) -> Status {
-    auto scheduled = schedule_phase(store, current, options, report);
+    auto scheduled = schedule_phase(store, current, phase_options, report);
     if (!scheduled) return scheduled.error();
-    if (auto fired = fire_phase(store, current, options, report); !fired) return fired;
+    if (auto fired = fire_phase(store, current, phase_options, report); !fired) return fired;
     execute_options.max_time_seconds = std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::seconds>(deadline - SteadyClock::now()).count());
     return execute_phase(store, execute_options, report);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "embedded.h"
 #include "text.h"
@@ -33,6 +34,7 @@ constexpr const char* kTriggerColumns =
     // Scheduled: the pass has an event row for the trigger's latest version.
     "e.id IS NOT NULL AND t.version <= (SELECT value FROM counter WHERE name = 'cursor'), "
     "e.last_event_epoch, e.next_event_epoch";
+constexpr int kVersionColumn = 20;  // t.version in kTriggerColumns
 constexpr const char* kLastOutcomeColumn =
     "(SELECT h.outcome FROM history h WHERE h.trigger_id = t.id AND h.outcome != 'edit' "
     "ORDER BY h.id DESC LIMIT 1)";
@@ -113,6 +115,12 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
   }
 }
 
+// A stored value that cannot be decoded: that row is damaged, not the database (kDamaged).
+class DamagedValue : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Run `body`, turning SQLite exceptions into errors that name the database.
 template <class Body>
 auto guarded(const std::string& path, Body&& body) -> decltype(body()) {
@@ -123,8 +131,10 @@ auto guarded(const std::string& path, Body&& body) -> decltype(body()) {
     int extended = e.getExtendedErrorCode();
     bool refines = extended > 0 && (extended & 0xff) == (e.getErrorCode() & 0xff);
     return sqlite_error(path, refines ? extended : e.getErrorCode(), e.getErrorStr());
+  } catch (const DamagedValue& e) {
+    return Error(ErrorKind::kDamaged, "database " + in_quotes(path) + ": " + e.what());
   } catch (const nlohmann::json::exception& e) {
-    return Error(ErrorKind::kIO,
+    return Error(ErrorKind::kDamaged,
                  "database " + in_quotes(path) + " holds a damaged value: " + e.what());
   }
 }
@@ -172,12 +182,26 @@ void bind_definition(SQLite::Statement& s, const Trigger& t, std::int64_t versio
 
 template <class Enum>
 Enum parse_stored(std::optional<Enum> value, const std::string& text) {
-  if (!value) throw SQLite::Exception("unexpected stored value '" + text + "'", SQLITE_CORRUPT);
+  if (!value) throw DamagedValue("unexpected stored value " + in_quotes(text));
   return *value;
 }
 
-// Read one row of kSelectTriggersSql.
+Trigger decode_trigger(SQLite::Statement& s);
+
+// Read one row of kSelectTriggersSql; DamagedValue naming the trigger if a value is damaged.
 Trigger read_trigger(SQLite::Statement& s) {
+  try {
+    return decode_trigger(s);
+  } catch (const DamagedValue& e) {
+    throw DamagedValue("trigger " + std::to_string(s.getColumn(0).getInt64()) +
+                       " holds a damaged value: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw DamagedValue("trigger " + std::to_string(s.getColumn(0).getInt64()) +
+                       " holds a damaged value: " + e.what());
+  }
+}
+
+Trigger decode_trigger(SQLite::Statement& s) {
   Trigger t;
   int i = 0;
   t.id = s.getColumn(i++).getInt64();
@@ -202,8 +226,7 @@ Trigger read_trigger(SQLite::Statement& s) {
   Zone utc = Zone::utc();
   auto set = [&](std::string_view option, const std::string& value) {
     if (!set_policy_option(t.policy, option, value, 0, utc)) {
-      throw SQLite::Exception("unexpected stored " + std::string(option) + " '" + value + "'",
-                              SQLITE_CORRUPT);
+      throw DamagedValue("unexpected stored " + std::string(option) + " " + in_quotes(value));
     }
   };
   set("misfire", s.getColumn(i++).getString());
@@ -697,22 +720,32 @@ constexpr const char* kDueTriggersSql =
     "SELECT trigger_id FROM trigger_event WHERE next_event_epoch <= ? "
     "ORDER BY next_event_epoch, id LIMIT ?";  // index order: no sort of every due row
 constexpr const char* kOpenTasksSql = "SELECT COUNT(*) FROM task WHERE trigger_id = ?";
+constexpr const char* kNewestQueuedSql =
+    "SELECT created_epoch FROM task WHERE trigger_id = ? AND manual = 0 ORDER BY id DESC LIMIT 1";
+// A serial task queued behind any task of its trigger is blocked (a new task has the highest id).
 constexpr const char* kInsertTaskSql =
     "INSERT OR IGNORE INTO task (trigger_id, scheduled_epoch, manual, serial, last_epoch, "
-    "due_epoch, attempt, created_epoch) VALUES (?, ?, ?, ?, ?, ?, 0, ?)";
+    "due_epoch, attempt, created_epoch, blocked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, "
+    "?4 = 1 AND EXISTS (SELECT 1 FROM task WHERE trigger_id = ?1))";
+// When a task goes, the first task left of its trigger is runnable (the tasks behind it wait).
+constexpr const char* kUnblockFirstTaskSql =
+    "UPDATE task SET blocked = 0 WHERE id = (SELECT id FROM task WHERE trigger_id = ? "
+    "ORDER BY id LIMIT 1) AND blocked = 1";
 constexpr const char* kTaskColumns =
     "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, "
     "t.attempt, t.interrupted, t.lease_owner, t.lease_expires_epoch, t.lease_host, "
     "t.lease_boot_id, t.lease_pid, t.lease_pid_start, t.lease_pgid, t.created_epoch";
 constexpr int kTaskColumnCount = 17;
-// Runnable: due, not leased, and a serial task only once every earlier task of its trigger is
-// gone. An expired lease or a dead holder's is cleared first by the pass's reclaim step
-// (interrupt_task), never taken over here: its command may still run.
-constexpr const char* kRunnableTasksWhere =
-    " FROM task t WHERE t.due_epoch <= ? "
-    "AND t.lease_owner IS NULL "
-    "AND NOT (t.serial = 1 AND EXISTS (SELECT 1 FROM task p WHERE p.trigger_id = t.trigger_id "
-    "AND p.id < t.id)) ORDER BY t.due_epoch, t.id LIMIT ?";
+// Not leased. An expired lease or a dead holder's is cleared first by the pass's reclaim step
+// (interrupt_task), never taken over here: its command may still run. A filter on the rows of
+// task_ready, not the scan.
+constexpr const char* kLeaseFreeCondition = "t.lease_owner IS NULL";
+// Runnable: due (?1 is now), not blocked (a serial task behind an earlier task of its trigger)
+// and not leased; the first `limit` (?2) rows of task_ready, whatever the length of the queue.
+const std::string kRunnableTasksWhere =
+    std::string(
+        " FROM task t INDEXED BY task_ready WHERE t.blocked = 0 AND t.due_epoch <= ?1 AND ") +
+    kLeaseFreeCondition + " ORDER BY t.due_epoch, t.id LIMIT ?2";
 constexpr const char* kLeaseTaskSql =
     "UPDATE task SET lease_owner = ?, lease_host = ?, lease_boot_id = ?, lease_pid = ?, "
     "lease_pid_start = ?, lease_pgid = NULL, lease_expires_epoch = ?, attempt = attempt + 1 "
@@ -798,7 +831,7 @@ Outcome parse_outcome(const std::string& text) {
   for (const auto& entry : kOutcomes) {
     if (entry.name == text) return entry.value;
   }
-  throw SQLite::Exception("unexpected stored outcome '" + text + "'", SQLITE_CORRUPT);
+  throw DamagedValue("unexpected stored outcome " + in_quotes(text));
 }
 
 Task read_task(SQLite::Statement& s) {
@@ -878,19 +911,24 @@ Status Store::set_counter(std::string_view name, std::int64_t value) {
   });
 }
 
-Result<std::vector<Trigger>> Store::triggers_changed_since(std::int64_t version,
-                                                           std::size_t limit) {
-  return guarded(path(), [&]() -> Result<std::vector<Trigger>> {
+Result<std::vector<ChangedTrigger>> Store::triggers_changed_since(std::int64_t version,
+                                                                  std::size_t limit) {
+  return guarded(path(), [&]() -> Result<std::vector<ChangedTrigger>> {
     auto select_prepared = prepare(select_triggers_unordered(kChangedSinceWhere));
     SQLite::Statement& select = *select_prepared;
     select.bind(1, static_cast<std::int64_t>(version));
     select.bind(2, static_cast<std::int64_t>(limit));
-    std::vector<Trigger> triggers;
+    std::vector<ChangedTrigger> changed;
     while (select.executeStep()) {
       ++rows_visited_;
-      triggers.push_back(read_trigger(select));
+      std::int64_t id = select.getColumn(0).getInt64();
+      std::int64_t row_version = select.getColumn(kVersionColumn).getInt64();
+      // A damaged row is that trigger's trouble alone: the others are read on.
+      Result<Trigger> trigger =
+          guarded(path(), [&]() -> Result<Trigger> { return read_trigger(select); });
+      changed.push_back({id, row_version, std::move(trigger)});
     }
-    return triggers;
+    return changed;
   });
 }
 
@@ -990,6 +1028,17 @@ Result<std::int64_t> Store::open_tasks(std::int64_t trigger_id) {
   });
 }
 
+Result<std::optional<Epoch>> Store::newest_queued_epoch(std::int64_t trigger_id) {
+  return guarded(path(), [&]() -> Result<std::optional<Epoch>> {
+    auto select_prepared = prepare(kNewestQueuedSql);
+    SQLite::Statement& select = *select_prepared;
+    select.bind(1, static_cast<std::int64_t>(trigger_id));
+    if (!select.executeStep()) return std::optional<Epoch>();
+    ++rows_visited_;
+    return std::optional<Epoch>(select.getColumn(0).getInt64());
+  });
+}
+
 Result<bool> Store::insert_task(const Task& task) {
   return guarded(path(), [&]() -> Result<bool> {
     auto insert_prepared = prepare(kInsertTaskSql);
@@ -1082,7 +1131,8 @@ Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoc
   return guarded(path(), [&]() -> Result<std::vector<std::pair<Task, std::string>>> {
     std::string where = kRunnableTasksWhere;
     where.replace(where.find(" WHERE "), 7,
-                  " JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND ");
+                  // The queue first (in task_ready order), then each task's trigger.
+                  " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND ");
     auto select_prepared =
         prepare(std::string("SELECT ") + kTaskColumns + ", g.action_argv" + where);
     SQLite::Statement& select = *select_prepared;
@@ -1100,12 +1150,20 @@ Result<std::vector<std::pair<Task, std::string>>> Store::runnable_log_tasks(Epoc
   });
 }
 
-Status Store::remove_task(std::int64_t task_id) {
+void Store::unblock_first_task(std::int64_t trigger_id) {
+  auto unblock_prepared = prepare(kUnblockFirstTaskSql);
+  SQLite::Statement& unblock = *unblock_prepared;
+  unblock.bind(1, static_cast<std::int64_t>(trigger_id));
+  unblock.exec();
+}
+
+Status Store::remove_task(const Task& task) {
   return guarded(path(), [&]() -> Status {
     auto remove_prepared = prepare(kDeleteTaskSql);
     SQLite::Statement& remove = *remove_prepared;
-    remove.bind(1, static_cast<std::int64_t>(task_id));
+    remove.bind(1, static_cast<std::int64_t>(task.id));
     if (remove.exec() != 1) return Error(ErrorKind::kInternal, "task vanished while run");
+    unblock_first_task(task.trigger_id);
     return Ok{};
   });
 }
@@ -1118,6 +1176,7 @@ Result<bool> Store::complete_task(const Task& task, const HistoryRecord& outcome
     remove.bind(2, task.lease_owner.value_or(""));
     remove.bind(3, static_cast<std::int64_t>(task.attempt));
     if (remove.exec() != 1) return false;
+    unblock_first_task(task.trigger_id);
     auto appended = append_history(outcome);
     if (!appended) return appended.error();
     return true;
@@ -1187,6 +1246,7 @@ Result<std::int64_t> Store::cancel_tasks(std::int64_t trigger_id, Epoch now) {
       auto appended = append_history(records[i]);
       if (!appended) return appended.error();
     }
+    if (!ids.empty()) unblock_first_task(trigger_id);  // a running task may be left
     return static_cast<std::int64_t>(ids.size());
   });
 }

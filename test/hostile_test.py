@@ -275,10 +275,11 @@ class VanishedZoneTest(HostileTestCase):
         self.assertIn(f'description:  {why}\n', self.ok('show', 'berlin'))
 
         code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
-        self.assertEqual((code, out, err), (1, '', f"trigger: 'berlin': clock set aside: {why}\n"))
+        reason = "its time zone 'Gone/Zone' is no longer known to this system"
+        self.assertEqual((code, out, err), (1, '', f"trigger: 'berlin' is set aside: {reason}\n"))
         [set_aside] = self.history('berlin', '--failed')
         self.assertEqual((set_aside['outcome'], set_aside['count'], set_aside['reason']),
-                         ('failed', 0, f'clock set aside: {why}'))
+                         ('failed', 0, f'set aside: {reason}'))
         # The others keep firing; the set-aside one does not come back every pass.
         self.ok('--now', at(2 * MINUTE), 'run-once')
         self.assertEqual([r['outcome'] for r in self.history('utc') if r['outcome'] != 'edit'],
@@ -287,6 +288,8 @@ class VanishedZoneTest(HostileTestCase):
         self.assertEqual((berlin['next'], berlin['last_outcome'], berlin['description']), (None, 'failed', why))
         code, out, _ = self.run_trigger('status', '--format', 'json', '--now', at(2 * MINUTE))
         self.assertEqual((code, json.loads(out)['set_aside']), (1, 1))
+        self.assertIn("1 trigger is set aside by the pass (see 'trigger history --failed' for why)",
+                      json.loads(out)['problems'])
 
     def test_a_trigger_not_yet_scheduled_lists_without_a_next_time(self):
         self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin', '--log', 'x')

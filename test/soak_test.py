@@ -47,6 +47,19 @@ class Call:
                 f'exit {self.code}: {self.err.strip()!r}')
 
 
+class Recorder:
+    """Runs trigger commands from several threads and keeps each as a Call (self.trigger,
+    self.lock, self.calls and self.started are set by the subclass)."""
+
+    def call(self, who, *args):
+        begun = time.monotonic()
+        code, out, err = self.trigger.run(*args, timeout=300)
+        record = Call(who, args, begun - self.started, time.monotonic() - begun, code, out, err)
+        with self.lock:
+            self.calls.append(record)
+        return record
+
+
 class Churned:
     """A trigger one writer owns: its clocks, each with the interval in which it was set."""
 
@@ -56,7 +69,7 @@ class Churned:
         self.state = 'active'
 
 
-class Soak:
+class Soak(Recorder):
     def __init__(self, test, directory, rng, factor, tag):
         self.test = test
         self.rng = rng
@@ -72,14 +85,6 @@ class Soak:
         self.steady = {}  # name -> (clock set epoch, from, period)
         self.churned = []
         self.manual = []  # event ids that `trigger fire` printed
-
-    def call(self, who, *args):
-        begun = time.monotonic()
-        code, out, err = self.trigger.run(*args, timeout=300)
-        record = Call(who, args, begun - self.started, time.monotonic() - begun, code, out, err)
-        with self.lock:
-            self.calls.append(record)
-        return record
 
     def action(self, sleep):
         return ['--sh', stress.marker_commands(self.log, sleep)]
@@ -298,6 +303,134 @@ class ConcurrencySoakTest(unittest.TestCase):
         for call in busy:
             print(f'soak: exit 75: {call}', flush=True)
         self.assertEqual(busy, [], 'exit 75 (busy) at this load')
+
+
+class Backlog(Recorder):
+    """A large queued backlog (100,000 runs at scale 1) drained by short passes while writers
+    work: ten --log catch-up triggers (cheap) and two --sh ones (real commands), each with a
+    clock that ends when the test starts, so that everything to run is known."""
+
+    LOG_TRIGGERS, SH_TRIGGERS = 10, 2
+
+    def __init__(self, test, directory, factor, tag):
+        self.test = test
+        self.trigger = stress.Trigger(directory, {'STRESS_TAG': tag})
+        self.log = os.path.join(directory, 'runs.log')
+        self.log_runs = max(1000, round(100000 * factor)) // self.LOG_TRIGGERS
+        self.sh_runs = max(50, round(300 * factor))
+        self.now = math.floor(time.time())
+        self.expected = {}  # name -> (first, last) occurrence, one a second
+        self.sh_names = []
+        self.lock = threading.Lock()
+        self.calls = []
+        self.stop = threading.Event()
+        self.started = time.monotonic()
+
+    def create_backlog(self):
+        for number in range(self.LOG_TRIGGERS + self.SH_TRIGGERS):
+            is_log = number < self.LOG_TRIGGERS
+            runs = self.log_runs if is_log else self.sh_runs
+            name, since = f'backlog-{number}', self.now - runs
+            action = ['--log', 'x'] if is_log else ['--sh', stress.marker_commands(self.log, '0')]
+            # The default --overlap skip: the whole catch-up must queue all the same.
+            self.trigger.ok('create', '--name', name, '--every', '1s', '--from', f'@{since}',
+                            '--misfire', 'all', '--until', f'@{self.now}', *action, now=since)
+            self.expected[name] = (since + 1, self.now)
+            if not is_log:
+                self.sh_names.append(name)
+
+    def runner(self, number):
+        while not self.stop.is_set():
+            self.call(f'runner {number}', 'run-once', '--max-time', '2s', '--jobs', '4')
+
+    def writer(self, number, rng):
+        mine = []
+        while not self.stop.is_set():
+            operation = rng.choices(['create', 'fire', 'cancel'], [3 if len(mine) < 5 else 1, 2, 1])[0]
+            if operation == 'create' or not mine:
+                name = f'w{number}-{len(self.calls)}'
+                if self.call(f'writer {number}', 'create', '--name', name, '--at', '+1h', '--log', 'w').code == 0:
+                    mine.append(name)
+            elif operation == 'fire':
+                self.call(f'writer {number}', 'fire', rng.choice(mine))
+            else:
+                self.call(f'writer {number}', 'cancel', mine.pop(rng.randrange(len(mine))))
+            time.sleep(0.02)
+
+    def drained(self):
+        [(queued, due)] = stress.query(
+            self.trigger.db, "SELECT (SELECT COUNT(*) FROM task JOIN trigger ON trigger.id = task.trigger_id "
+            "WHERE name LIKE 'backlog-%'), (SELECT COUNT(*) FROM trigger WHERE name LIKE 'backlog-%' "
+            "AND state != 'done')")
+        return queued == 0 and due == 0
+
+    def run(self, limit):
+        self.create_backlog()
+        threads = [threading.Thread(target=self.runner, args=(n,)) for n in (1, 2)]
+        threads += [threading.Thread(target=self.writer, args=(n, random.Random(n))) for n in (1, 2)]
+        try:
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + limit
+            while not self.drained() and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join()
+        seconds = time.monotonic() - self.started
+        self.trigger.ok('run-once')  # the writers' last manual runs
+        return seconds
+
+    def check(self):
+        problems = []
+        for call in self.calls:
+            if call.code == 75 or LOCKED.search(call.err):
+                problems.append(f'busy reached a user: {call}')
+            elif call.code != 0 and not (call.code == 65 and SAME_SECOND.fullmatch(call.err)):
+                problems.append(f'unexpected: {call}')
+        self.test.assertTrue(self.drained(), 'the backlog was not drained in time')
+        ids = dict(stress.query(self.trigger.db, "SELECT name, id FROM trigger WHERE name LIKE 'backlog-%'"))
+        for name, (first, last) in sorted(self.expected.items()):
+            [row] = stress.query(
+                self.trigger.db, "SELECT COUNT(*), COUNT(DISTINCT scheduled_epoch), MIN(scheduled_epoch), "
+                "MAX(scheduled_epoch) FROM history WHERE trigger_id = ? AND outcome = 'succeeded' "
+                "AND manual = 0", ids[name])
+            want = (last - first + 1, last - first + 1, first, last)
+            if row != want:
+                problems.append(f'{name}: (runs, distinct, first, last) {row}, expected {want}')
+        not_run = stress.query(self.trigger.db, "SELECT outcome, count, reason FROM history WHERE outcome "
+                               "NOT IN ('succeeded', 'edit', 'cancelled') ORDER BY id")
+        problems += [f'recorded {outcome} x{count}: {reason}' for outcome, count, reason in not_run]
+        runs = stress.read_markers(self.log)
+        sh_events = {f'{ids[name]}-{epoch}' for name in self.sh_names
+                     for epoch in range(self.expected[name][0], self.expected[name][1] + 1)}
+        for event in sh_events | set(runs):
+            attempts = runs.get(event, {})
+            if sorted(attempts) != [1] or (attempts[1].starts, attempts[1].ends) != (1, 1):
+                problems.append(f'{event} ran as {[(a, r.starts, r.ends) for a, r in attempts.items()]}, '
+                                f'not once as attempt 1')
+        self.test.assertEqual(stress.integrity_check(self.trigger.db), [('ok',)])
+        self.test.assertEqual(problems[:20], [], f'{len(problems)} problems')
+        return len(sh_events)
+
+
+class BacklogSoakTest(unittest.TestCase):
+    def test_a_100000_run_backlog_drains_under_short_passes_and_writers_never_wait_long(self):
+        factor = stress.scale()
+        tag = f'{os.getpid()}-{time.monotonic_ns()}'
+        with stress.workspace('trigger-backlog-', tag) as directory:
+            backlog = Backlog(self, directory, factor, tag)
+            seconds = backlog.run(limit=240 * factor)
+            sh_runs = backlog.check()
+        passes = [c for c in backlog.calls if c.args[0] == 'run-once']
+        writes = [c for c in backlog.calls if c.args[0] != 'run-once']
+        print(f'backlog: scale {factor:g}, {backlog.log_runs * Backlog.LOG_TRIGGERS} --log and {sh_runs} --sh runs '
+              f'drained in {seconds:.1f}s by {len(passes)} passes (--max-time 2s, longest '
+              f'{max(c.seconds for c in passes):.1f}s) beside {len(writes)} writer commands (slowest '
+              f'{max(c.seconds for c in writes):.2f}s); each ran once, none skipped, no exit 75', flush=True)
+        for call in sorted(writes, key=lambda c: c.seconds)[-3:]:
+            print(f'backlog: slow writer: {call}', flush=True)
 
 
 if __name__ == '__main__':

@@ -443,3 +443,118 @@ TEST_CASE("a full disk fails the write with one line naming the database and rol
   CHECK(query_text(path, "SELECT state FROM trigger") == "paused");
   CHECK(read_bytes(path) != before);  // the small change after the failure was written
 }
+
+namespace {
+
+// Queue `count` serial tasks of `trigger_id`, one per minute up to kNow, in one transaction.
+void queue_tasks(Store& store, std::int64_t trigger_id, int count, bool serial = true) {
+  REQUIRE(store
+              .transaction([&]() -> trigger::Status {
+                for (int i = 0; i < count; ++i) {
+                  trigger::Task task;
+                  task.trigger_id = trigger_id;
+                  task.scheduled_epoch = kNow - 60 * (count - i);
+                  task.serial = serial;
+                  task.due_epoch = task.scheduled_epoch;
+                  task.created_epoch = kNow;
+                  auto inserted = store.insert_task(task);
+                  if (!inserted) return inserted.error();
+                }
+                return trigger::Ok{};
+              })
+              .ok());
+}
+
+std::vector<trigger::Task> lease(Store& store, const std::string& owner, std::size_t limit) {
+  std::vector<trigger::Task> tasks;
+  trigger::LeaseHolder holder;
+  holder.owner = owner;
+  REQUIRE(store
+              .transaction([&]() -> trigger::Status {
+                auto leased = store.lease_tasks(holder, kNow, 60, limit);
+                if (!leased) return leased.error();
+                tasks = *leased;
+                return trigger::Ok{};
+              })
+              .ok());
+  return tasks;
+}
+
+std::vector<trigger::Epoch> epochs(const std::vector<trigger::Task>& tasks) {
+  std::vector<trigger::Epoch> out;
+  for (const auto& task : tasks) out.push_back(task.scheduled_epoch);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a serial task runs after the one before it, however that one goes", "[store][queue]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto id = insert(*store, make_trigger("a"));
+  queue_tasks(*store, id, 4);
+  auto first = lease(*store, "runner", 10);
+  REQUIRE(epochs(first) == std::vector<trigger::Epoch>{kNow - 240});  // the others wait
+  CHECK(lease(*store, "runner", 10).empty());
+  // Completed: the next runs.
+  trigger::HistoryRecord done;
+  done.trigger_id = id;
+  done.recorded_epoch = kNow;
+  REQUIRE(store
+              ->transaction([&]() -> trigger::Status {
+                auto completed = store->complete_task(first[0], done);
+                if (!completed) return completed.error();
+                return trigger::Ok{};
+              })
+              .ok());
+  auto second = lease(*store, "runner", 10);
+  REQUIRE(epochs(second) == std::vector<trigger::Epoch>{kNow - 180});
+  // Removed (as a --log run is): the next runs.
+  REQUIRE(store->transaction([&] { return store->remove_task(second[0]); }).ok());
+  auto third = lease(*store, "runner", 10);
+  REQUIRE(epochs(third) == std::vector<trigger::Epoch>{kNow - 120});
+  // A run that is not serial (--overlap allow) does not wait.
+  auto other = insert(*store, make_trigger("b"));
+  queue_tasks(*store, other, 1);
+  queue_tasks(*store, other, 3, false);  // two more, at earlier minutes (the third is taken)
+  CHECK(lease(*store, "runner", 10).size() == 3);
+  // Cancelled: the queued ones go; after the running one, nothing of it is left to run, and a
+  // new one queued behind it waits for it.
+  REQUIRE(store
+              ->transaction([&]() -> trigger::Status {
+                auto cancelled = store->cancel_tasks(id, kNow);
+                if (!cancelled) return cancelled.error();
+                return trigger::Ok{};
+              })
+              .ok());
+  CHECK(lease(*store, "runner", 10).empty());
+}
+
+TEST_CASE("finding the next runnable task costs the same with 100 or 20,000 queued",
+          "[store][queue][cost]") {
+  auto cost = [](int queued) {
+    TempDir dir;
+    auto store = open_store(dir.file("t.db"));
+    auto id = insert(*store, make_trigger("a"));
+    queue_tasks(*store, id, queued);  // one catch-up: its first runs, the others wait
+    REQUIRE(lease(*store, "runner", 4).size() == 1);
+    auto pages = store->pages_read();
+    auto rows = store->rows_visited();
+    CHECK(lease(*store, "other", 4).empty());  // what a second pass, or the next lease, asks
+    std::vector<std::pair<trigger::Task, std::string>> logs;
+    REQUIRE(store
+                ->transaction([&]() -> trigger::Status {
+                  auto runnable = store->runnable_log_tasks(kNow, 1000);
+                  if (!runnable) return runnable.error();
+                  logs = *runnable;
+                  return trigger::Ok{};
+                })
+                .ok());
+    CHECK(logs.empty());
+    return std::make_pair(store->rows_visited() - rows, store->pages_read() - pages);
+  };
+  auto small = cost(100);
+  auto large = cost(20000);
+  CHECK(large.first == small.first);
+  CHECK(large.second <= small.second + 4);  // one more b-tree level at most per lookup
+}

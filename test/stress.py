@@ -407,7 +407,7 @@ class Accounting:
             if len(records) > 1:
                 problems.append(f'manual run {event} has {len(records)} final outcomes')
         if self.set_aside:
-            problems.append(f'clock set aside: {self.set_aside[0]["reason"]}')
+            problems.append(self.set_aside[0]["reason"])
         return [f'trigger {self.trigger_id}: {problem}' for problem in problems]
 
 

@@ -16,6 +16,7 @@ enum class ErrorKind {
   kInternal,      ///< a bug or an impossible state
   kCannotCreate,  ///< the database or its directory could not be created
   kIO,            ///< reading or writing the database failed (read-only, full, corrupt)
+  kDamaged,       ///< one stored row holds a value that cannot be decoded; the rest reads fine
   kBusy,          ///< the database stayed locked beyond the busy timeout
   kUnsafe,        ///< refused for safety (a file others can write)
   kTooNew,        ///< the database was written by a newer trigger

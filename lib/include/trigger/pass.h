@@ -2,6 +2,7 @@
 // due, execute what is queued. Each phase works in bounded batches, each batch one transaction.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -19,6 +20,17 @@ struct PassOptions {
   bool dry_run = false;  ///< schedule and fire in a transaction that is rolled back; run nothing
   bool linger = false;   ///< keep firing events due within max_time at their second
   std::size_t batch = 1000;  ///< rows per transaction in the schedule and fire phases
+  /// Occurrences one firing of a trigger queues; a catch-up beyond it is queued by the next
+  /// firings (in the same pass while there is time), behind the first, whatever --overlap says.
+  std::size_t max_catch_up = 100000;
+  /// Occurrences one firing walks (counting those --misfire latest or skip does not fire); a
+  /// longer outage is walked by the next firings, and --misfire latest still fires once.
+  std::size_t max_scan = 100000000;
+  /// Schedule, fire and log completion begin no batch after this (each phase does its first,
+  /// of one trigger or task at least) and end a batch here; run_pass sets it from
+  /// max_time_seconds. Each write transaction is
+  /// also bounded to about 200 ms, so that writers never wait long behind a pass.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::string owner;         ///< the lease owner; default "HOST:PID:RANDOM"
   /// How long a lease lasts past the holder's last heartbeat; renewed every quarter of it
   /// while commands run. Only a holder on another host is ever judged by it.

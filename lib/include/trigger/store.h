@@ -41,6 +41,14 @@ struct EventRow {
   std::optional<std::string> error;
 };
 
+/// A trigger changed since the pass's cursor: its id and version, and its definition or the
+/// kDamaged error that decoding its row gave.
+struct ChangedTrigger {
+  std::int64_t id;
+  std::int64_t version;
+  Result<Trigger> trigger;
+};
+
 /// A queued or leased run of a trigger: one occurrence (or one manual run) until its final
 /// outcome is recorded.
 struct Task {
@@ -222,8 +230,11 @@ class Store {
 
   // --- run-once's tables ---------------------------------------------------------------
 
-  /// Up to `limit` triggers whose version is above `version`, in version order.
-  Result<std::vector<Trigger>> triggers_changed_since(std::int64_t version, std::size_t limit);
+  /// Up to `limit` triggers whose version is above `version`, in version order. A trigger
+  /// whose row cannot be decoded comes with kDamaged in place of its definition; the others
+  /// are read on.
+  Result<std::vector<ChangedTrigger>> triggers_changed_since(std::int64_t version,
+                                                             std::size_t limit);
 
   /// The event row of a trigger (exists = false if there is none yet).
   Result<EventRow> event(std::int64_t trigger_id);
@@ -248,11 +259,18 @@ class Store {
   /// How many tasks of the trigger are queued or running.
   Result<std::int64_t> open_tasks(std::int64_t trigger_id);
 
-  /// Queue a task; false (and nothing written) if that occurrence is already queued.
+  /// When the trigger's newest queued or running occurrence (not a manual run) was queued,
+  /// if it has one: one index lookup.
+  Result<std::optional<Epoch>> newest_queued_epoch(std::int64_t trigger_id);
+
+  /// Queue a task; false (and nothing written) if that occurrence is already queued. A serial
+  /// task queued behind another task of its trigger is blocked until every task before it has
+  /// gone (completed, removed or cancelled: each of those unblocks the next).
   Result<bool> insert_task(const Task& task);
 
-  /// Lease up to `limit` runnable tasks to `holder`: due, not leased, and for serial tasks no
-  /// earlier task of the same trigger left. Each lease lasts until now + `ttl_seconds` unless
+  /// Lease up to `limit` runnable tasks to `holder`: due, not blocked (for serial tasks: no
+  /// earlier task of the same trigger left) and not leased; finding them costs the same however
+  /// many tasks are queued. Each lease lasts until now + `ttl_seconds` unless
   /// renewed (renew_leases); each leased task's attempt is increased. Returned in due order.
   /// A task whose lease expired or whose holder died is not runnable until reclaimed
   /// (interrupt_task): leases are cleared only by their holder or by a reclaim.
@@ -284,8 +302,9 @@ class Store {
   /// transaction with remove_task.
   Result<std::vector<std::pair<Task, std::string>>> runnable_log_tasks(Epoch now,
                                                                        std::size_t limit);
-  /// Remove a task (not leased to anyone else: see runnable_log_tasks).
-  Status remove_task(std::int64_t task_id);
+  /// Remove a task (not leased to anyone else: see runnable_log_tasks); the next task of its
+  /// trigger is unblocked.
+  Status remove_task(const Task& task);
 
   /// Record the final outcome of a leased task and remove it, if `task`'s lease (owner and
   /// attempt) still holds; false if it does not (another runner took it over).
@@ -348,6 +367,8 @@ class Store {
   /// Write the trigger's labels; `replace` removes those it had first (not needed for a new one).
   Status write_labels(const Trigger& trigger, bool replace);
   Status load_labels(std::vector<Trigger>& triggers);
+  /// After a task of the trigger went: its first task left may run.
+  void unblock_first_task(std::int64_t trigger_id);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
