@@ -815,8 +815,14 @@ class Executor {
           if (!tasks) return tasks.error();
           for (auto& task : *tasks) {
             auto trigger = store_.trigger_for_pass(task.trigger_id);
-            if (!trigger) return trigger.error();
-            leased.push_back({task, std::move(*trigger), at});
+            if (trigger) {
+              leased.push_back({task, std::move(*trigger), at});
+            } else if (trigger.error().kind() == ErrorKind::kDamaged) {
+              if (auto failed = fail_damaged_run(task, trigger.error(), at); !failed)
+                return failed;
+            } else {
+              return trigger.error();
+            }
           }
           return Ok{};
         },
@@ -826,6 +832,29 @@ class Executor {
       return {};
     }
     return leased;
+  }
+
+  // A queued run whose trigger's row cannot be decoded (what would it run?) is recorded failed
+  // and the trigger set aside, once: the queue goes on, and nothing is run or dropped silently.
+  Status fail_damaged_run(const Task& task, const Error& damage, Epoch at) {
+    HistoryRecord record;
+    record.trigger_id = task.trigger_id;
+    record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
+    record.scheduled_epoch = task.scheduled_epoch;
+    record.outcome = Outcome::kFailed;
+    record.reason = "not run: " + damage.message();
+    record.manual = task.manual;
+    record.attempts = task.attempt;
+    record.finished_epoch = at;
+    record.recorded_epoch = at;
+    auto completed = store_.complete_task(task, record);
+    if (!completed) return completed.error();
+    report_.failed += 1;
+    auto event = store_.event(task.trigger_id);
+    if (!event) return event.error();
+    if (event->error) return Ok{};  // set aside already
+    return set_aside(store_, task.trigger_id, "trigger " + std::to_string(task.trigger_id),
+                     *event, damage.message(), at, report_, options_);
   }
 
   // Start each leased run (a --log one is finished at once); then record the commands'

@@ -1068,3 +1068,38 @@ TEST_CASE("a trigger row that cannot be decoded is set aside; the queue goes on"
   CHECK(later.set_aside == 0);
   CHECK(account(f.history(fine)).fired.size() == 2);
 }
+
+TEST_CASE("a queued run whose trigger row cannot be decoded is recorded failed, not run",
+          "[pass][backlog]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto damaged = f.create("damaged", every("1m"), shell_action("echo d >> " + ran));
+  auto fine = f.create("fine", every("1m"), shell_action("echo f >> " + ran));
+  f.pass_at(kStart);
+  PassReport fired;
+  trigger::set_now(kStart + kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), kStart + kMinute, {}, fired).ok());
+  REQUIRE(fired.fired == 2);
+  // Damaged after its run was queued: the execute phase is the first to read it.
+  exec_sql(f.file("t.db"),
+           "UPDATE trigger SET action_argv = 'not json' WHERE id = " + std::to_string(damaged));
+  auto report = f.pass_at(kStart + kMinute);
+  CHECK(report.set_aside == 1);
+  CHECK(lines_of(ran) == std::vector<std::string>{"f"});
+  CHECK(*f.store().open_tasks(damaged) == 0);
+  auto records = f.history(damaged);
+  int runs_failed = 0;
+  int set_aside = 0;
+  for (const auto& record : records) {
+    if (record.outcome != Outcome::kFailed) continue;
+    if (record.count == 1 && record.reason.rfind("not run: ", 0) == 0) ++runs_failed;
+    if (record.count == 0 && record.reason.rfind("set aside: ", 0) == 0) ++set_aside;
+  }
+  CHECK(runs_failed == 1);  // the run, accounted for
+  CHECK(set_aside == 1);    // the trigger, once
+  CHECK(account(f.history(fine)).fired.size() == 1);
+  // Later passes go on.
+  auto later = f.pass_at(kStart + 2 * kMinute);
+  CHECK(account(f.history(fine)).fired.size() == 2);
+  CHECK(later.set_aside == 0);
+}
