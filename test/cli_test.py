@@ -677,5 +677,18 @@ class TimeAndZoneInputTest(TriggerTestCase):
                    "the date", 'create', '--at', '2026-12-01\nrm -rf /', '--log', 'x')
 
 
+class ImportInputTest(TriggerTestCase):
+    def test_a_directory_is_refused_saying_so(self):
+        self.fails(66, f"cannot open '{self.dir}': it is a directory", 'import', self.dir)
+
+    def test_a_key_twice_in_a_line_is_refused_naming_key_and_line(self):
+        path = os.path.join(self.dir, 'in.jsonl')
+        with open(path, 'w') as out:
+            out.write('{"name":"a","clock":"--never","action":"--log x"}\n'
+                      '{"name":"b","clock":"--never","action":"--log x","clock":"--at +1h"}\n')
+        self.fails(65, f"'{path}', line 2: key 'clock' appears twice", 'import', path)
+        self.assertEqual(self.ok('list', '--format', 'tsv'), '')
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=1)
