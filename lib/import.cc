@@ -24,9 +24,8 @@ Result<std::optional<std::string>> text_field(const nlohmann::json& object, cons
   return usage_error(std::string("field '") + key + "' must be a string");
 }
 
-}  // namespace
-
-Result<ImportLine> parse_import_line(std::string_view line) {
+// The line as one JSON object, every key once.
+Result<nlohmann::json> parse_object(std::string_view line) {
   nlohmann::json object;
   // nlohmann keeps the last of two equal keys; a line that gives a field twice is refused.
   std::vector<std::set<std::string>> keys;
@@ -54,6 +53,15 @@ Result<ImportLine> parse_import_line(std::string_view line) {
   }
   if (!object.is_object()) return usage_error("expected a JSON object");
   if (twice) return usage_error("key " + in_quotes(*twice) + " appears twice");
+  return object;
+}
+
+}  // namespace
+
+Result<ImportLine> parse_import_line(std::string_view line) {
+  auto parsed = parse_object(line);
+  if (!parsed) return parsed.error();
+  nlohmann::json& object = *parsed;
   ImportLine result;
   TriggerSpec& spec = result.spec;
   auto name = text_field(object, "name");
