@@ -690,5 +690,12 @@ class ImportInputTest(TriggerTestCase):
         self.assertEqual(self.ok('list', '--format', 'tsv'), '')
 
 
+class CronTextTest(TriggerTestCase):
+    def test_cron_text_keeps_its_fields_with_single_spaces_as_the_manual_says(self):
+        self.create('--name', 'c', '--cron', '  0  9 * *\tMON-fri ', '--log', 'x')
+        self.assertIn("--cron '0 9 * * MON-fri'", self.ok('show', 'c'))
+        self.assertIn('"clock":"--cron \'0 9 * * MON-fri\'"', self.ok('export'))
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=1)
