@@ -2,6 +2,8 @@
 // The whole file is read and validated before anything is written; then one transaction.
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -57,6 +59,11 @@ Result<int> cmd_import(Context& ctx) {
     file.open(path);
     if (!file)
       return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
+    // An ifstream opens a directory and then fails at the first read: say why instead.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+      return Error(ErrorKind::kNotFound, "cannot open '" + path + "': it is a directory");
+    }
   }
   std::istream& in = path == "-" ? std::cin : file;
   auto incoming = read_file(in, ctx.now);

@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "text.h"
 
 namespace trigger {
 namespace {
@@ -21,12 +24,24 @@ Result<std::optional<std::string>> text_field(const nlohmann::json& object, cons
   return usage_error(std::string("field '") + key + "' must be a string");
 }
 
-}  // namespace
-
-Result<ImportLine> parse_import_line(std::string_view line) {
+// The line as one JSON object, every key once.
+Result<nlohmann::json> parse_object(std::string_view line) {
   nlohmann::json object;
+  // nlohmann keeps the last of two equal keys; a line that gives a field twice is refused.
+  std::vector<std::set<std::string>> keys;
+  std::optional<std::string> twice;
+  auto check_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) keys.emplace_back();
+    if (event == Event::object_end && !keys.empty()) keys.pop_back();
+    if (event == Event::key && !keys.empty() && !twice &&
+        !keys.back().insert(parsed.get<std::string>()).second) {
+      twice = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    object = nlohmann::json::parse(line);
+    object = nlohmann::json::parse(line, check_keys);
   } catch (const nlohmann::json::parse_error& e) {
     return usage_error("not valid JSON (byte " + std::to_string(e.byte) + ")");
   } catch (const nlohmann::json::out_of_range& e) {
@@ -37,6 +52,16 @@ Result<ImportLine> parse_import_line(std::string_view line) {
                        (bracket == std::string::npos ? what : what.substr(bracket + 2)) + ")");
   }
   if (!object.is_object()) return usage_error("expected a JSON object");
+  if (twice) return usage_error("key " + in_quotes(*twice) + " appears twice");
+  return object;
+}
+
+}  // namespace
+
+Result<ImportLine> parse_import_line(std::string_view line) {
+  auto parsed = parse_object(line);
+  if (!parsed) return parsed.error();
+  nlohmann::json& object = *parsed;
   ImportLine result;
   TriggerSpec& spec = result.spec;
   auto name = text_field(object, "name");

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -83,7 +85,8 @@ Error sqlite_error(const std::string& path, int code, const std::string& what) {
   switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return {ErrorKind::kBusy, where + " is busy (locked by another trigger); try again"};
+      // SQLite does not say who holds the lock: it may be a pass, a writer or another program.
+      return {ErrorKind::kBusy, where + " is busy; try again"};
     case SQLITE_READONLY:
       if (code == SQLITE_READONLY_DIRECTORY) {
         return {ErrorKind::kIO, "cannot use " + where + ": directory " +
@@ -327,6 +330,20 @@ void migrate(SQLite::Database& db, const std::string& path) {
   db.exec("PRAGMA foreign_keys = ON");
 }
 
+// HOME, else the user's home directory in the password database (cron and sudo -i may start
+// commands without HOME), else the current directory.
+std::string home_directory() {
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') return home;
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
+      found != nullptr && found->pw_dir != nullptr && found->pw_dir[0] == '/') {
+    return found->pw_dir;
+  }
+  return ".";
+}
+
 }  // namespace
 
 int Store::schema_version() { return static_cast<int>(kSchemaFiles_count); }
@@ -336,9 +353,7 @@ std::string Store::default_path() {
   if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && state[0] == '/') {
     return std::string(state) + "/trigger/trigger.db";
   }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr && home[0] != '\0' ? home : ".") +
-         "/.local/state/trigger/trigger.db";
+  return home_directory() + "/.local/state/trigger/trigger.db";
 }
 
 Store::Store(std::unique_ptr<SQLite::Database> db, bool writable)

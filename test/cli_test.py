@@ -594,7 +594,7 @@ class DatabaseErrorTest(TriggerTestCase):
         holder = sqlite3.connect(self.db, isolation_level=None)
         holder.execute('BEGIN EXCLUSIVE')
         try:
-            self.fails(75, f"database '{self.db}' is busy (locked by another trigger); try again",
+            self.fails(75, f"database '{self.db}' is busy; try again",
                        'create', '--every', '1h', '--log', 'y')
         finally:
             holder.execute('ROLLBACK')
@@ -633,6 +633,68 @@ class HelpTest(TriggerTestCase):
         self.assertEqual((code, out), (64, ''))
         self.assertTrue(err.startswith('usage: trigger'))
         self.assertTrue(err.endswith('trigger: no command given\n'))
+
+
+class TimeAndZoneInputTest(TriggerTestCase):
+    def test_home_unset_uses_the_password_database_not_the_current_directory(self):
+        if os.geteuid() != 0:
+            self.skipTest('needs root to run as nobody (a non-root user would reach its own default database)')
+        os.chmod(self.dir, 0o777)
+        process = subprocess.run(
+            ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', os.path.abspath(BIN), 'create',
+             '--every', '1h', '--log', 'x'],
+            env={'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'TZ': 'UTC'}, cwd=self.dir,
+            capture_output=True, text=True, timeout=60)
+        home = subprocess.run(['getent', 'passwd', 'nobody'], capture_output=True,
+                              text=True).stdout.split(':')[5]
+        self.assertEqual(process.returncode, 73, process.stderr)
+        self.assertIn(f"'{home}", process.stderr)  # not ./.local/state in the current directory
+        self.assertFalse(os.path.exists(os.path.join(self.dir, '.local')))
+
+    def test_localtime_is_stored_as_the_zone_it_points_to(self):
+        target = os.readlink('/etc/localtime') if os.path.islink('/etc/localtime') else None
+        if target is None or 'zoneinfo/' not in target:
+            self.fails(64, "--tz: cannot resolve the time zone of '/etc/localtime': not a "
+                       "symbolic link into a zoneinfo directory", 'create', '--daily', '09:00',
+                       '--log', 'x', '--tz', 'localtime')
+            return
+        name = target[target.rindex('zoneinfo/') + 9:]
+        for env in ({'TZ': 'UTC'}, {'TZ': 'localtime'}, {'TZ': ':/etc/localtime'}):
+            with self.subTest(env=env):
+                args = ['create', '--daily', '09:00', '--log', 'x', '--format', 'json']
+                if env['TZ'] == 'UTC':
+                    args += ['--tz', 'localtime']
+                self.assertEqual(json.loads(self.ok(*args, env=env))['tz'], name)
+
+    def test_times_with_a_fraction_of_a_second_are_floored(self):
+        for text in ('2026-12-01T09:00:00.000Z', '2026-12-01 09:00:00.5+00:00',
+                     '2026-12-01 09:00:00.999999999+00:00'):
+            with self.subTest(text=text):
+                self.assertEqual(self.ok('next', '--at', text), '2026-12-01T09:00:00Z\n')
+
+    def test_an_error_quoting_a_newline_is_one_line(self):
+        self.fails(64, "--at: invalid time '2026-12-01\\nrm -rf /': expected 'T' or a space after "
+                   "the date", 'create', '--at', '2026-12-01\nrm -rf /', '--log', 'x')
+
+
+class ImportInputTest(TriggerTestCase):
+    def test_a_directory_is_refused_saying_so(self):
+        self.fails(66, f"cannot open '{self.dir}': it is a directory", 'import', self.dir)
+
+    def test_a_key_twice_in_a_line_is_refused_naming_key_and_line(self):
+        path = os.path.join(self.dir, 'in.jsonl')
+        with open(path, 'w') as out:
+            out.write('{"name":"a","clock":"--never","action":"--log x"}\n'
+                      '{"name":"b","clock":"--never","action":"--log x","clock":"--at +1h"}\n')
+        self.fails(65, f"'{path}', line 2: key 'clock' appears twice", 'import', path)
+        self.assertEqual(self.ok('list', '--format', 'tsv'), '')
+
+
+class CronTextTest(TriggerTestCase):
+    def test_cron_text_keeps_its_fields_with_single_spaces_as_the_manual_says(self):
+        self.create('--name', 'c', '--cron', '  0  9 * *\tMON-fri ', '--log', 'x')
+        self.assertIn("--cron '0 9 * * MON-fri'", self.ok('show', 'c'))
+        self.assertIn('"clock":"--cron \'0 9 * * MON-fri\'"', self.ok('export'))
 
 
 if __name__ == '__main__':

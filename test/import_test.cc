@@ -73,3 +73,24 @@ TEST_CASE("a bad import line is refused naming what is wrong", "[import]") {
     CHECK_THAT(line.error().message(), Catch::Contains(c.message));
   }
 }
+
+// JSON parsers keep the last of two equal keys: a line that gives a field twice is refused,
+// at any depth, naming the key.
+TEST_CASE("an import line with a key twice is refused naming the key", "[import]") {
+  struct Case {
+    const char* line;
+    const char* key;
+  };
+  const Case cases[] = {
+      {R"({"clock":"--never","action":"--log x","clock":"--at +1h"})", "clock"},
+      {R"({"clock":"--never","action":"--log x","policy":{"grace":"1m","grace":"2m"}})", "grace"},
+      {R"({"clock":"--never","action":"--log x","labels":{"a":"1","a":"1"}})", "a"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    auto parsed = parse_import_line(c.line);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().message() == "key '" + std::string(c.key) + "' appears twice");
+  }
+  CHECK(parse_import_line(R"({"clock":"--never","action":"--log x","labels":{"clock":"1"}})").ok());
+}

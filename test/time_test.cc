@@ -373,3 +373,15 @@ TEST_CASE("localtime and links to a zone are resolved to the zone's name", "[tim
   for (const std::string& path : {absolute, relative, hop, outside, plain}) unlink(path.c_str());
   rmdir(dir.c_str());
 }
+
+// A message quotes user text with its control characters escaped, so an error is one line.
+TEST_CASE("errors quoting text with control characters stay on one line", "[time]") {
+  auto parsed = trigger::parse_time("2026-12-01\n\tx\x1b\x7f", kNow, Zone::utc());
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().message() ==
+        "invalid time '2026-12-01\\n\\tx\\x1b\\x7f': expected 'T' or a space after the date");
+  auto zone = Zone::locate("Europe/\r\nBerlin");
+  REQUIRE_FALSE(zone.ok());
+  CHECK(zone.error().message() == "unknown time zone 'Europe/\\r\\nBerlin'");
+  CHECK(trigger::one_line("plain text") == "plain text");
+}

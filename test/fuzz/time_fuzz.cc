@@ -13,8 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!zone) return 0;
   auto epoch = trigger::parse_time(text, kNow, *zone);
   if (!epoch) {
-    require(epoch.error().message().find("'" + text + "'") != std::string::npos,
+    require(epoch.error().message().find(trigger::one_line("'" + text + "'")) != std::string::npos,
             "refusal names the time", text);
+    require(epoch.error().message().find('\n') == std::string::npos, "refusal is one line", text);
     return 0;
   }
   require(*epoch >= 0 && *epoch <= 253402300799, "accepted time in range", text);

@@ -22,10 +22,33 @@ enum class ErrorKind {
   kTooNew,        ///< the database was written by a newer trigger
 };
 
+/// `text` with its control characters written as escapes (a newline as \n, a tab as \t, any
+/// other as \xHH), so that user text quoted in a message keeps it on one line.
+inline std::string one_line(std::string text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  bool any = false;
+  for (char c : text) any = any || is_control(c);
+  if (!any) return text;
+  std::string out;
+  for (char c : text) {
+    if (!is_control(c)) {
+      out += c;
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+    } else {
+      out += {'\\', 'x', kHex[(c >> 4) & 0xf], kHex[c & 0xf]};
+    }
+  }
+  return out;
+}
+
 /// An error: a kind and a one-line message naming the value at fault, lowercase, no full stop.
+/// Control characters in the message (from user text it quotes) are escaped: see one_line().
 class Error {
  public:
-  Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
+  Error(ErrorKind kind, std::string message)
+      : kind_(kind), message_(one_line(std::move(message))) {}
   ErrorKind kind() const { return kind_; }
   const std::string& message() const { return message_; }
 
