@@ -435,6 +435,17 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   return status;
 }
 
+// Commands are leased only from a database that is safe at that moment: its files are checked
+// again (a few stat calls) before every lease that would start one, since they may have changed
+// since the pass began, and a --log database may have been given a command meanwhile. kUnsafe
+// rolls the lease back: nothing has started.
+Status commands_allowed(const Store& store, const std::vector<Running>& leased) {
+  bool commands = std::any_of(leased.begin(), leased.end(), [](const Running& run) {
+    return run.trigger.action.kind != ActionKind::kLog;
+  });
+  return commands ? check_database_safety(store) : Status(Ok{});
+}
+
 // Complete up to a batch of runnable --log tasks in one transaction: each is its history
 // record. Returns how many.
 Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
@@ -519,6 +530,18 @@ Status check_database_safety(const std::string& path) {
   if (auto file = check(path, "database"); !file) return file;
   if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
   return check(directory_of(path), "database directory");
+}
+
+Status check_database_safety(const Store& store) { return check_database_safety(store.path()); }
+
+Status check_pass_safety(Store& store) {
+  // Commands are not run from a database others could have written them into. A database
+  // of --log actions only is harmless wherever it is.
+  auto safe = check_database_safety(store);
+  if (safe) return safe;
+  auto commands = store.has_command_actions();
+  if (!commands) return commands.error();
+  return *commands ? safe : Status(Ok{});
 }
 
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
@@ -638,7 +661,7 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
               if (!trigger) return trigger.error();
               leased.push_back({task, std::move(*trigger), at});
             }
-            return Ok{};
+            return commands_allowed(store, leased);
           },
           Store::Sync::kBatched);
       if (!status) {
@@ -685,13 +708,7 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   PassReport report;
   if (!options.dry_run) {
-    // Commands are not run from a database others could have written them into. A database
-    // of --log actions only is harmless wherever it is.
-    if (auto safe = check_database_safety(store.path()); !safe) {
-      auto commands = store.has_command_actions();
-      if (!commands) return commands.error();
-      if (*commands) return safe.error();
-    }
+    if (auto safe = check_pass_safety(store); !safe) return safe.error();
   }
   auto started = SteadyClock::now();
   Epoch at = now();

@@ -685,9 +685,9 @@ constexpr const char* kUpsertEventSql =
     "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
     "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
     "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+// Any state: the queued runs of a done or cancelled trigger run its action too.
 constexpr const char* kCommandActionsSql =
-    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log' AND state IN ('active', "
-    "'paused'))";
+    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log')";
 constexpr const char* kOldestPendingSql =
     "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name "
     "= 'cursor')";

@@ -658,3 +658,73 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
   CHECK(account(f.history(catch_up)).fired.size() == 600);
   CHECK(account(f.history(quiet)).fired.empty());
 }
+
+namespace {
+
+// Queue a manual run of a trigger, as `trigger fire` does.
+void queue_manual_run(Store& store, std::int64_t trigger_id) {
+  trigger::Task task;
+  task.trigger_id = trigger_id;
+  task.scheduled_epoch = trigger::now();
+  task.manual = true;
+  task.due_epoch = trigger::now();
+  task.created_epoch = trigger::now();
+  REQUIRE(store.transaction([&]() -> trigger::Status {
+                 auto inserted = store.insert_task(task);
+                 if (!inserted) return inserted.error();
+                 return trigger::Ok{};
+               })
+              .ok());
+}
+
+}  // namespace
+
+TEST_CASE("a database others can write runs no queued command, whatever its trigger's state",
+          "[pass][safety]") {
+  for (State state : {State::kDone, State::kCancelled, State::kPaused, State::kActive}) {
+    INFO(trigger::to_string(state));
+    Fixture f;
+    auto ran = f.file("ran");
+    // Another user's trigger: a command, fired, then marked done (or cancelled) by hand.
+    auto id = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
+    queue_manual_run(f.store(), id);
+    REQUIRE(f.store()
+                .transaction([&]() -> trigger::Status {
+                  return state == State::kDone ? f.store().finish_trigger(id, trigger::now())
+                                               : f.store().set_state(id, state, trigger::now());
+                })
+                .ok());
+    REQUIRE(chmod(f.file("t.db").c_str(), 0666) == 0);
+    auto report = trigger::run_pass(f.store(), {});
+    REQUIRE_FALSE(report.ok());
+    CHECK(report.error().kind() == ErrorKind::kUnsafe);
+    CHECK(report.error().message() == "refusing to run commands from database '" +
+                                          f.file("t.db") + "': mode 0666 lets others write it");
+    CHECK(access(ran.c_str(), F_OK) != 0);
+  }
+}
+
+TEST_CASE("a command queued in an unsafe database while a pass runs is refused at its lease",
+          "[pass][safety]") {
+  Fixture f;
+  auto ran = f.file("ran");
+  auto log = f.create("harmless", every("1m"), log_action("tick"));
+  REQUIRE(chmod(f.file("t.db").c_str(), 0666) == 0);
+  f.pass_at(kStart);
+  auto report = f.pass_at(kStart + kMinute);  // --log work runs from anywhere
+  CHECK(report.ran == 1);
+  // While the pass lingers, another user adds a command and fires it: the pass has checked the
+  // database once already, at its start, when it held --log actions only.
+  auto evil = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
+  queue_manual_run(f.store(), evil);
+  trigger::set_now(kStart + 2 * kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), trigger::now(), {}, report).ok());
+  PassReport executed;
+  auto status = trigger::execute_phase(f.store(), {}, executed);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().kind() == ErrorKind::kUnsafe);
+  CHECK(access(ran.c_str(), F_OK) != 0);
+  CHECK(executed.ran == 1);  // the --log run due at the same time was done first
+  CHECK(*f.store().open_tasks(evil) == 1);  // still queued, not consumed
+  CHECK(account(f.history(log)).fired.size() == 2);
+}

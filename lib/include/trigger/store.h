@@ -206,7 +206,8 @@ class Store {
   /// A state the pass derives: the version is not bumped.
   Status finish_trigger(std::int64_t id, Epoch now);
 
-  /// Whether any active or paused trigger runs a command (--sh or a program).
+  /// Whether any trigger, whatever its state, runs a command (--sh or a program): a queued
+  /// run of a done or cancelled trigger runs its action too.
   Result<bool> has_command_actions();
 
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
