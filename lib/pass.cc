@@ -508,42 +508,6 @@ std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::
   return static_cast<std::int64_t>(x % static_cast<std::uint64_t>(jitter));
 }
 
-Status check_database_safety(const std::string& path) {
-  auto check = [](const std::string& file, const char* what) -> Status {
-    struct stat info;
-    if (stat(file.c_str(), &info) != 0) return Ok{};
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
-    if (info.st_mode & (S_IWGRP | S_IWOTH)) {
-      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
-                                           in_quotes(file) + ": mode " + mode +
-                                           " lets others write it");
-    }
-    if (info.st_uid != geteuid() && info.st_uid != 0) {
-      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
-                                           in_quotes(file) + ": owned by uid " +
-                                           std::to_string(info.st_uid) + ", not by you or root");
-    }
-    return Ok{};
-  };
-  if (path.empty()) return Ok{};
-  if (auto file = check(path, "database"); !file) return file;
-  if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
-  return check(directory_of(path), "database directory");
-}
-
-Status check_database_safety(const Store& store) { return check_database_safety(store.path()); }
-
-Status check_pass_safety(Store& store) {
-  // Commands are not run from a database others could have written them into. A database
-  // of --log actions only is harmless wherever it is.
-  auto safe = check_database_safety(store);
-  if (safe) return safe;
-  auto commands = store.has_command_actions();
-  if (!commands) return commands.error();
-  return *commands ? safe : Status(Ok{});
-}
-
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
                                     PassReport& report) {
   std::int64_t total = 0;

@@ -258,7 +258,7 @@ Status make_parent_directories(const std::string& path) {
 // Create an empty database file with mode 0600 if none exists.
 Status create_file(const std::string& path) {
   if (auto status = make_parent_directories(path); !status) return status;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return Ok{};
     return Error(ErrorKind::kCannotCreate,
@@ -266,6 +266,20 @@ Status create_file(const std::string& path) {
   }
   ::close(fd);
   return Ok{};
+}
+
+// The file SQLite is to open: `path` made absolute with every symbolic link resolved, so that
+// SQLite (which keeps the -wal and -shm files next to the name it opens) and the safety checks
+// of a pass see the same files.
+Result<std::string> resolve_links(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return Error(ErrorKind::kIO, "cannot open database " + in_quotes(path) + ": " +
+                                     std::strerror(errno));
+  }
+  std::string real = resolved;
+  std::free(resolved);
+  return real;
 }
 
 bool file_exists(const std::string& path) {
@@ -318,8 +332,11 @@ std::string Store::default_path() {
          "/.local/state/trigger/trigger.db";
 }
 
-Store::Store(std::unique_ptr<SQLite::Database> db, bool writable)
-    : db_(std::move(db)), path_(db_->getFilename()), writable_(writable) {}
+Store::Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable)
+    : db_(std::move(db)), path_(std::move(path)), writable_(writable) {
+  const char* real = sqlite3_db_filename(db_->getHandle(), "main");  // "" in memory
+  real_path_ = real != nullptr ? real : "";
+}
 
 void Store::keep_wal_on_close() {
   sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
@@ -378,16 +395,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     return guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
       auto db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
       migrate(*db, path);
-      return std::unique_ptr<Store>(new Store(std::move(db), false));
+      return std::unique_ptr<Store>(new Store(std::move(db), path, false));
     });
   }
   if (mode == Mode::kReadWrite && !exists) {
     if (auto status = create_file(path); !status) return status.error();
   }
+  auto real = resolve_links(path);
+  if (!real) return real.error();
   int too_new_version = 0;
   auto opened = guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
-    int flags = mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE;
-    auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+    // The resolved name, with no link left to follow: a link put in its place since is refused.
+    int flags = (mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE) |
+                SQLITE_OPEN_NOFOLLOW;
+    auto db = std::make_unique<SQLite::Database>(*real, flags, kBusyTimeoutMs);
     // Read the level before anything that could write: a newer database is left untouched.
     int version = db->execAndGet(kUserVersionSql).getInt();
     if (version > schema_version()) {
@@ -397,15 +418,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     if (mode == Mode::kReadOnly) {
       if (version == schema_version()) {
         db->exec("PRAGMA foreign_keys = ON");
-        return std::unique_ptr<Store>(new Store(std::move(db), false));
+        return std::unique_ptr<Store>(new Store(std::move(db), path, false));
       }
       db.reset();
-      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
+      db = std::make_unique<SQLite::Database>(
+          *real, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, kBusyTimeoutMs);
     }
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA foreign_keys = ON");
     if (version < schema_version()) migrate(*db, path);
-    return std::unique_ptr<Store>(new Store(std::move(db), mode == Mode::kReadWrite));
+    return std::unique_ptr<Store>(new Store(std::move(db), path, mode == Mode::kReadWrite));
   });
   if (too_new_version != 0) return too_new(path, too_new_version);
   if (!opened && opened.error().kind() == ErrorKind::kIO && mode == Mode::kReadWrite && !exists) {

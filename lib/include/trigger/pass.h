@@ -63,11 +63,17 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
 /// trigger and occurrence every time.
 std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::int64_t jitter);
 
-/// Whether commands may be run from the database at `path`: kUnsafe naming the file or
-/// directory and its mode when anyone but the invoking user (or root) can write it.
+/// Whether commands may be run from the database at `path`, resolved through any symbolic
+/// links as Store::open resolves it: ok when nothing is there; kUnsafe naming the file or
+/// directory and its mode or owner when anyone but the invoking user or root could change
+/// what SQLite reads. Checked: the database, its -wal and -shm files (absent, or regular files
+/// of the user or root that only their owner can write), its directory (the same, for a
+/// directory), and every directory above it up to / (owned by the user or root, and writable
+/// by its owner alone unless it has the sticky bit, as /tmp does). Each call stats the files
+/// again.
 Status check_database_safety(const std::string& path);
 
-/// check_database_safety() for the database `store` has open.
+/// check_database_safety() of the file `store` has open (Store::real_path()).
 Status check_database_safety(const Store& store);
 
 /// Whether a pass may start on `store` (run_pass calls it first, but for a dry run): kUnsafe

@@ -274,8 +274,11 @@ class Store {
   /// that closes last folds it in. Until then a copy of the database file alone lacks it.
   void keep_wal_on_close();
 
-  /// The file name of the database ("" for an in-memory one).
+  /// The file name of the database as it was given to open() (for messages).
   std::string path() const;
+  /// The file SQLite has open: path() made absolute, every symbolic link resolved ("" for an
+  /// in-memory database). Its -wal and -shm files are this name with the suffix.
+  std::string real_path() const { return real_path_; }
 
   /// Rows read by queries since open, for cost assertions in tests and benchmarks.
   std::int64_t rows_visited() const { return rows_visited_; }
@@ -284,7 +287,7 @@ class Store {
   std::int64_t pages_read() const;
 
  private:
-  explicit Store(std::unique_ptr<SQLite::Database> db, bool writable);
+  Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable);
   Status run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync);
   class Prepared;
   /// The statement for `sql`, prepared once per connection and reset after each use.
@@ -298,6 +301,7 @@ class Store {
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
+  std::string real_path_;
   bool writable_;
   struct CachedStatement {
     std::unique_ptr<SQLite::Statement> statement;
