@@ -61,6 +61,12 @@ constexpr const char* kInsertLabelSql =
 constexpr const char* kSelectLabelsSql =
     "SELECT key, value FROM trigger_label WHERE trigger_id = ? ORDER BY key";
 constexpr const char* kUserVersionSql = "PRAGMA user_version";
+constexpr const char* kApplicationIdSql = "PRAGMA application_id";
+constexpr const char* kFirstTableSql =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' "
+    "ORDER BY name = 'trigger' DESC, name LIMIT 1";
+constexpr int kApplicationId = 1414678354;  // 'TRGR', set by schema/004_leases.sql
+constexpr int kFirstLevelWithId = 4;
 
 struct Enumerated {
   std::string_view name;
@@ -293,6 +299,46 @@ Error too_new(const std::string& path, int version) {
                                   std::to_string(Store::schema_version()) + "); upgrade trigger"};
 }
 
+Error not_trigger_database(const std::string& path, const std::string& why) {
+  return {ErrorKind::kIO, "database " + in_quotes(path) + " is not a trigger database (" + why + ")"};
+}
+
+// Whether the open file at `version` is trigger's, read before anything writes to it: its
+// application id; or, from before level 4 (id 0), trigger's tables, or none at all (a new file).
+Status identify(SQLite::Database& db, const std::string& path, int version) {
+  int id = db.execAndGet(kApplicationIdSql).getInt();
+  if (id == kApplicationId) return Ok{};
+  if (id != 0) return not_trigger_database(path, "application id " + std::to_string(id) +
+                                                     ", not trigger's");
+  std::string level = "level " + std::to_string(version);
+  if (version >= kFirstLevelWithId) {
+    return not_trigger_database(path, level + " without trigger's application id");
+  }
+  SQLite::Statement first(db, kFirstTableSql);
+  std::optional<std::string> table;
+  if (first.executeStep()) table = first.getColumn(0).getString();
+  if (version == 0 && table) {
+    return not_trigger_database(
+        path, "it holds tables of another application, such as " + in_quotes(*table));
+  }
+  if (version > 0 && table != "trigger") {
+    return not_trigger_database(path, level + " without trigger's tables");
+  }
+  return Ok{};
+}
+
+// An existing empty file was meant to hold triggers (or was never a database): only the
+// commands that create triggers make it a new one.
+Status check_not_empty(const std::string& path, const std::string& real, Store::Mode mode) {
+  struct stat info;
+  if (mode == Store::Mode::kCreate || stat(real.c_str(), &info) != 0 || info.st_size != 0) {
+    return Ok{};
+  }
+  return Error(ErrorKind::kIO, "database " + in_quotes(path) +
+                                   " is an empty file, not a trigger database (create or import "
+                                   "makes one)");
+}
+
 // Apply the migrations after the database's level, in one transaction.
 // Foreign keys are off while it runs (a migration may rebuild a table others reference, as
 // SQLite documents) and checked before it commits; they are on again afterwards.
@@ -398,11 +444,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
       return std::unique_ptr<Store>(new Store(std::move(db), path, false));
     });
   }
-  if (mode == Mode::kReadWrite && !exists) {
+  if (mode != Mode::kReadOnly && !exists) {
     if (auto status = create_file(path); !status) return status.error();
   }
   auto real = resolve_links(path);
   if (!real) return real.error();
+  if (exists) {
+    if (auto empty = check_not_empty(path, *real, mode); !empty) return empty.error();
+  }
   int too_new_version = 0;
   auto opened = guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
     // The resolved name, with no link left to follow: a link put in its place since is refused.
@@ -411,6 +460,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     auto db = std::make_unique<SQLite::Database>(*real, flags, kBusyTimeoutMs);
     // Read the level before anything that could write: a newer database is left untouched.
     int version = db->execAndGet(kUserVersionSql).getInt();
+    if (auto ours = identify(*db, path, version); !ours) return ours.error();
     if (version > schema_version()) {
       too_new_version = version;
       return Error(ErrorKind::kTooNew, "");
@@ -427,10 +477,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA foreign_keys = ON");
     if (version < schema_version()) migrate(*db, path);
-    return std::unique_ptr<Store>(new Store(std::move(db), path, mode == Mode::kReadWrite));
+    return std::unique_ptr<Store>(new Store(std::move(db), path, mode != Mode::kReadOnly));
   });
   if (too_new_version != 0) return too_new(path, too_new_version);
-  if (!opened && opened.error().kind() == ErrorKind::kIO && mode == Mode::kReadWrite && !exists) {
+  if (!opened && opened.error().kind() == ErrorKind::kIO && mode != Mode::kReadOnly && !exists) {
     return Error(ErrorKind::kCannotCreate, opened.error().message());
   }
   return opened;

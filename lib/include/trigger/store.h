@@ -126,7 +126,11 @@ struct QueueFigures {
 
 class Store {
  public:
-  enum class Mode { kReadOnly, kReadWrite };
+  enum class Mode {
+    kReadOnly,
+    kReadWrite,
+    kCreate,  ///< kReadWrite that also makes an existing empty file a new database
+  };
 
   /// The schema level this build writes (the highest numbered file in schema/).
   static int schema_version();
@@ -135,11 +139,16 @@ class Store {
   /// ~/.local/state/trigger/trigger.db, and /var/lib/trigger/trigger.db for root.
   static std::string default_path();
 
-  /// Open the database at `path`. kReadWrite creates it (mode 0600, its missing directories
-  /// 0700) and applies pending migrations in one transaction. kReadOnly never creates or
-  /// writes: a missing file reads as an empty database, and one that needs migrating is
-  /// migrated only if it can be opened for writing. Errors: kTooNew for a database from a newer
-  /// trigger (left untouched), kCannotCreate, kIO (unreadable, not a database), kBusy.
+  /// Open the database at `path`, resolved through any symbolic links (real_path()).
+  /// kReadWrite creates it (mode 0600, its missing directories 0700) and applies pending
+  /// migrations in one transaction. kReadOnly never creates or writes: a missing file reads as
+  /// an empty database, and one that needs migrating is migrated only if it can be opened for
+  /// writing. Before anything is written, the file must be trigger's: its application_id, or
+  /// for a file from before level 4 (id 0) trigger's tables, or no tables at all. An existing
+  /// empty file is refused but under kCreate (the commands that create triggers). Errors:
+  /// kTooNew for a database from a newer trigger (left untouched), kCannotCreate, kIO
+  /// (unreadable, not a database, another application's file or an empty one, left
+  /// untouched), kBusy.
   static Result<std::unique_ptr<Store>> open(const std::string& path, Mode mode);
 
   ~Store();
