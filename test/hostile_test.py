@@ -7,6 +7,11 @@ Each failing command must print one line naming the problem, exit with its docum
 leave the database as it was: its bytes, and where it can be read its rows and PRAGMA
 integrity_check. Run by `meson test hostile`, like cli_test.py; as root, the read-only cases run
 trigger as nobody and the full disk is a small tmpfs (skipped where it cannot be mounted).
+
+The privilege escalations (EscalationTest) run the attacker's commands as a second local user,
+trigger-hostile, which the test creates when it runs as root (useradd) and skips otherwise: root's
+pass must refuse (exit 77) and run nothing. Another application's SQLite file and an empty file
+are refused, untouched, by every command.
 """
 import json
 import os
