@@ -3,8 +3,7 @@
 // Adding a new command:
 //  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
 //  2. its entry in kCommands (cmd/main.cc): name, what database access it needs (DbAccess),
-//     synopsis and
-//     one-line summary, in the order `trigger help` lists them;
+//     synopsis and one-line summary, in the order `trigger help` lists them;
 //  3. the file in cmd/meson.build;
 //  4. its man page man/trigger-NAME.1 (SYNOPSIS identical to the synopsis in kCommands, which
 //     test/cli_test.py checks) and the entry in man/meson.build;
