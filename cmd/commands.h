@@ -2,8 +2,8 @@
 //
 // Adding a new command:
 //  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
-//  2. its entry in kCommands (cmd/main.cc): name, what database access it needs, synopsis and
-//     one-line summary, in the order `trigger help` lists them;
+//  2. its entry in kCommands (cmd/main.cc): name, what database access it needs (DbAccess),
+//     synopsis and one-line summary, in the order `trigger help` lists them;
 //  3. the file in cmd/meson.build;
 //  4. its man page man/trigger-NAME.1 (SYNOPSIS identical to the synopsis in kCommands, which
 //     test/cli_test.py checks) and the entry in man/meson.build;
@@ -56,7 +56,13 @@ struct Options {
 using CommandFn = Result<int> (*)(Context&);
 using OptionsFn = void (*)(Options&);
 
-enum class DbAccess { kNone, kReadOnly, kReadWrite };
+/// What database a command needs the dispatcher to open.
+enum class DbAccess {
+  kNone,       ///< none, or it opens one itself
+  kReadOnly,   ///< read it (a missing one reads as empty)
+  kReadWrite,  ///< change it (a missing one is created; an empty file is refused)
+  kCreate,     ///< create triggers in it: kReadWrite, and an empty file becomes a new database
+};
 
 struct Command {
   const char* name;

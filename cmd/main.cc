@@ -13,7 +13,7 @@ namespace {
 
 // clang-format off
 const std::vector<Command> kCommands = {
-  {"create", cmd_create, options_create, DbAccess::kReadWrite,
+  {"create", cmd_create, options_create, DbAccess::kCreate,
    "trigger create [--name NAME] CLOCK ACTION [POLICY] [--tz ZONE] [--paused] [--label KEY=VALUE ...]",
    "define a new trigger and print its id"},
   {"list", cmd_list, options_list, DbAccess::kReadOnly,
@@ -50,7 +50,7 @@ const std::vector<Command> kCommands = {
   {"history", cmd_history, options_history, DbAccess::kReadOnly,
    "trigger history [ID|NAME] [--failed] [--since TIME] [--limit N]",
    "outcomes and edits, newest first"},
-  {"import", cmd_import, options_import, DbAccess::kReadWrite,
+  {"import", cmd_import, options_import, DbAccess::kCreate,
    "trigger import FILE|-",
    "create or update triggers from JSON Lines"},
   {"export", cmd_export, options_export, DbAccess::kReadOnly,
@@ -122,6 +122,19 @@ Result<Format> parse_format(const std::string& text) {
   if (text == "json") return Format::kJson;
   if (text == "tsv") return Format::kTsv;
   return usage("--format " + std::string("'") + text + "': expected table, json or tsv");
+}
+
+Store::Mode store_mode(DbAccess access) {
+  switch (access) {
+    case DbAccess::kReadWrite:
+      return Store::Mode::kReadWrite;
+    case DbAccess::kCreate:
+      return Store::Mode::kCreate;
+    case DbAccess::kNone:
+    case DbAccess::kReadOnly:
+      break;
+  }
+  return Store::Mode::kReadOnly;
 }
 
 Result<int> run(int argc, char** argv) {
@@ -222,8 +235,7 @@ Result<int> run(int argc, char** argv) {
   ctx.now = now();
 
   if (command->access != DbAccess::kNone) {
-    auto opened = open_store(ctx, command->access == DbAccess::kReadWrite ? Store::Mode::kReadWrite
-                                                                          : Store::Mode::kReadOnly);
+    auto opened = open_store(ctx, store_mode(command->access));
     if (!opened) return opened.error();
   }
   return command->run(ctx);

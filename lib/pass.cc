@@ -615,6 +615,17 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   return status;
 }
 
+// Commands are leased only from a database that is safe at that moment: its files are checked
+// again (a few stat calls) before every lease that would start one, since they may have changed
+// since the pass began, and a --log database may have been given a command meanwhile. kUnsafe
+// rolls the lease back: nothing has started.
+Status commands_allowed(const Store& store, const std::vector<Running>& leased) {
+  bool commands = std::any_of(leased.begin(), leased.end(), [](const Running& run) {
+    return run.trigger.action.kind != ActionKind::kLog;
+  });
+  return commands ? check_database_safety(store) : Status(Ok{});
+}
+
 // Complete up to a batch of runnable --log tasks in one transaction, bounded by time too: each
 // is its history record. Returns how many.
 Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
@@ -824,7 +835,7 @@ class Executor {
               return trigger.error();
             }
           }
-          return Ok{};
+          return commands_allowed(store_, leased);
         },
         Store::Sync::kBatched);
     if (!status) {
@@ -995,30 +1006,6 @@ std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::
   return static_cast<std::int64_t>(x % static_cast<std::uint64_t>(jitter));
 }
 
-Status check_database_safety(const std::string& path) {
-  auto check = [](const std::string& file, const char* what) -> Status {
-    struct stat info;
-    if (stat(file.c_str(), &info) != 0) return Ok{};
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
-    if (info.st_mode & (S_IWGRP | S_IWOTH)) {
-      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
-                                           in_quotes(file) + ": mode " + mode +
-                                           " lets others write it");
-    }
-    if (info.st_uid != geteuid() && info.st_uid != 0) {
-      return Error(ErrorKind::kUnsafe, "refusing to run commands from " + std::string(what) + " " +
-                                           in_quotes(file) + ": owned by uid " +
-                                           std::to_string(info.st_uid) + ", not by you or root");
-    }
-    return Ok{};
-  };
-  if (path.empty()) return Ok{};
-  if (auto file = check(path, "database"); !file) return file;
-  if (auto wal = check(path + "-wal", "database journal"); !wal) return wal;
-  return check(directory_of(path), "database directory");
-}
-
 Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
                                     PassReport& report) {
   std::int64_t total = 0;
@@ -1084,13 +1071,7 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   PassReport report;
   if (!options.dry_run) {
-    // Commands are not run from a database others could have written them into. A database
-    // of --log actions only is harmless wherever it is.
-    if (auto safe = check_database_safety(store.path()); !safe) {
-      auto commands = store.has_command_actions();
-      if (!commands) return commands.error();
-      if (*commands) return safe.error();
-    }
+    if (auto safe = check_pass_safety(store); !safe) return safe.error();
   }
   auto started = SteadyClock::now();
   Epoch at = now();

@@ -65,6 +65,12 @@ constexpr const char* kInsertLabelSql =
 constexpr const char* kSelectLabelsSql =
     "SELECT key, value FROM trigger_label WHERE trigger_id = ? ORDER BY key";
 constexpr const char* kUserVersionSql = "PRAGMA user_version";
+constexpr const char* kApplicationIdSql = "PRAGMA application_id";
+constexpr const char* kFirstTableSql =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' "
+    "ORDER BY name = 'trigger' DESC, name LIMIT 1";
+constexpr int kApplicationId = 1414678354;  // 'TRGR', set by schema/004_leases.sql
+constexpr int kFirstLevelWithId = 4;
 
 struct Enumerated {
   std::string_view name;
@@ -284,7 +290,7 @@ Status make_parent_directories(const std::string& path) {
 // Create an empty database file with mode 0600 if none exists.
 Status create_file(const std::string& path) {
   if (auto status = make_parent_directories(path); !status) return status;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return Ok{};
     return Error(ErrorKind::kCannotCreate,
@@ -292,6 +298,20 @@ Status create_file(const std::string& path) {
   }
   ::close(fd);
   return Ok{};
+}
+
+// The file SQLite is to open: `path` made absolute with every symbolic link resolved, so that
+// SQLite (which keeps the -wal and -shm files next to the name it opens) and the safety checks
+// of a pass see the same files.
+Result<std::string> resolve_links(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return Error(ErrorKind::kIO, "cannot open database " + in_quotes(path) + ": " +
+                                     std::strerror(errno));
+  }
+  std::string real = resolved;
+  std::free(resolved);
+  return real;
 }
 
 bool file_exists(const std::string& path) {
@@ -303,6 +323,46 @@ Error too_new(const std::string& path, int version) {
   return {ErrorKind::kTooNew, "database " + in_quotes(path) + " is from a newer trigger (schema " +
                                   std::to_string(version) + ", this one knows up to " +
                                   std::to_string(Store::schema_version()) + "); upgrade trigger"};
+}
+
+Error not_trigger_database(const std::string& path, const std::string& why) {
+  return {ErrorKind::kIO, "database " + in_quotes(path) + " is not a trigger database (" + why + ")"};
+}
+
+// Whether the open file at `version` is trigger's, read before anything writes to it: its
+// application id; or, from before level 4 (id 0), trigger's tables, or none at all (a new file).
+Status identify(SQLite::Database& db, const std::string& path, int version) {
+  int id = db.execAndGet(kApplicationIdSql).getInt();
+  if (id == kApplicationId) return Ok{};
+  if (id != 0) return not_trigger_database(path, "application id " + std::to_string(id) +
+                                                     ", not trigger's");
+  std::string level = "level " + std::to_string(version);
+  if (version >= kFirstLevelWithId) {
+    return not_trigger_database(path, level + " without trigger's application id");
+  }
+  SQLite::Statement first(db, kFirstTableSql);
+  std::optional<std::string> table;
+  if (first.executeStep()) table = first.getColumn(0).getString();
+  if (version == 0 && table) {
+    return not_trigger_database(
+        path, "it holds tables of another application, such as " + in_quotes(*table));
+  }
+  if (version > 0 && table != "trigger") {
+    return not_trigger_database(path, level + " without trigger's tables");
+  }
+  return Ok{};
+}
+
+// An existing empty file was meant to hold triggers (or was never a database): only the
+// commands that create triggers make it a new one.
+Status check_not_empty(const std::string& path, const std::string& real, Store::Mode mode) {
+  struct stat info;
+  if (mode == Store::Mode::kCreate || stat(real.c_str(), &info) != 0 || info.st_size != 0) {
+    return Ok{};
+  }
+  return Error(ErrorKind::kIO, "database " + in_quotes(path) +
+                                   " is an empty file, not a trigger database (create or import "
+                                   "makes one)");
 }
 
 // Apply the migrations after the database's level, in one transaction.
@@ -356,8 +416,11 @@ std::string Store::default_path() {
   return home_directory() + "/.local/state/trigger/trigger.db";
 }
 
-Store::Store(std::unique_ptr<SQLite::Database> db, bool writable)
-    : db_(std::move(db)), path_(db_->getFilename()), writable_(writable) {}
+Store::Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable)
+    : db_(std::move(db)), path_(std::move(path)), writable_(writable) {
+  const char* real = sqlite3_db_filename(db_->getHandle(), "main");  // "" in memory
+  real_path_ = real != nullptr ? real : "";
+}
 
 void Store::keep_wal_on_close() {
   sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
@@ -416,18 +479,26 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     return guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
       auto db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
       migrate(*db, path);
-      return std::unique_ptr<Store>(new Store(std::move(db), false));
+      return std::unique_ptr<Store>(new Store(std::move(db), path, false));
     });
   }
-  if (mode == Mode::kReadWrite && !exists) {
+  if (mode != Mode::kReadOnly && !exists) {
     if (auto status = create_file(path); !status) return status.error();
+  }
+  auto real = resolve_links(path);
+  if (!real) return real.error();
+  if (exists) {
+    if (auto empty = check_not_empty(path, *real, mode); !empty) return empty.error();
   }
   int too_new_version = 0;
   auto opened = guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
-    int flags = mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE;
-    auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+    // The resolved name, with no link left to follow: a link put in its place since is refused.
+    int flags = (mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE) |
+                SQLITE_OPEN_NOFOLLOW;
+    auto db = std::make_unique<SQLite::Database>(*real, flags, kBusyTimeoutMs);
     // Read the level before anything that could write: a newer database is left untouched.
     int version = db->execAndGet(kUserVersionSql).getInt();
+    if (auto ours = identify(*db, path, version); !ours) return ours.error();
     if (version > schema_version()) {
       too_new_version = version;
       return Error(ErrorKind::kTooNew, "");
@@ -435,18 +506,19 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
     if (mode == Mode::kReadOnly) {
       if (version == schema_version()) {
         db->exec("PRAGMA foreign_keys = ON");
-        return std::unique_ptr<Store>(new Store(std::move(db), false));
+        return std::unique_ptr<Store>(new Store(std::move(db), path, false));
       }
       db.reset();
-      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
+      db = std::make_unique<SQLite::Database>(
+          *real, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, kBusyTimeoutMs);
     }
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA foreign_keys = ON");
     if (version < schema_version()) migrate(*db, path);
-    return std::unique_ptr<Store>(new Store(std::move(db), mode == Mode::kReadWrite));
+    return std::unique_ptr<Store>(new Store(std::move(db), path, mode != Mode::kReadOnly));
   });
   if (too_new_version != 0) return too_new(path, too_new_version);
-  if (!opened && opened.error().kind() == ErrorKind::kIO && mode == Mode::kReadWrite && !exists) {
+  if (!opened && opened.error().kind() == ErrorKind::kIO && mode != Mode::kReadOnly && !exists) {
     return Error(ErrorKind::kCannotCreate, opened.error().message());
   }
   return opened;
@@ -723,9 +795,9 @@ constexpr const char* kUpsertEventSql =
     "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
     "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
     "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+// Any state: the queued runs of a done or cancelled trigger run its action too.
 constexpr const char* kCommandActionsSql =
-    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log' AND state IN ('active', "
-    "'paused'))";
+    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log')";
 constexpr const char* kOldestPendingSql =
     "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name "
     "= 'cursor')";

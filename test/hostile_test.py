@@ -7,9 +7,15 @@ Each failing command must print one line naming the problem, exit with its docum
 leave the database as it was: its bytes, and where it can be read its rows and PRAGMA
 integrity_check. Run by `meson test hostile`, like cli_test.py; as root, the read-only cases run
 trigger as nobody and the full disk is a small tmpfs (skipped where it cannot be mounted).
+
+The privilege escalations (EscalationTest) run the attacker's commands as a second local user,
+trigger-hostile, which the test creates when it runs as root (useradd) and skips otherwise: root's
+pass must refuse (exit 77) and run nothing. Another application's SQLite file and an empty file
+are refused, untouched, by every command.
 """
 import json
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -22,6 +28,7 @@ from cli_test import BIN, NOW
 from run_once_test import MINUTE, PassTestCase, at
 
 NOBODY = 65534  # uid and gid of nobody / nogroup on Debian
+ATTACKER = 'trigger-hostile'  # the second local user of the privilege escalations
 IS_ROOT = os.geteuid() == 0
 TABLES = ('trigger', 'trigger_label', 'trigger_event', 'counter', 'task', 'history', 'pass')
 
@@ -378,6 +385,157 @@ class StubbornCommandTest(HostileTestCase):
         else:
             os.kill(pid, signal.SIGKILL)
             self.fail(f'the sleep it started (pid {pid}) survived')
+
+
+class SecondUser:
+    """The attacker: a second local user, created when missing. Only root can create it and run
+    commands as it; otherwise the escalation tests are skipped, saying so."""
+    _ids = None
+
+    @classmethod
+    def ids(cls):
+        if cls._ids is None:
+            if not IS_ROOT:
+                raise unittest.SkipTest(f'the privilege escalations need root, to create a second local user '
+                                        f'({ATTACKER}) and attack root\'s pass as it')
+            if not shutil.which('setpriv'):
+                raise unittest.SkipTest('setpriv is missing: cannot run commands as a second user')
+            try:
+                entry = pwd.getpwnam(ATTACKER)
+            except KeyError:
+                made = subprocess.run(['useradd', '--system', '--no-create-home', '--shell', '/usr/sbin/nologin',
+                                       ATTACKER], capture_output=True, text=True)
+                if made.returncode != 0:
+                    raise unittest.SkipTest(f'cannot create the user {ATTACKER}: {made.stderr.strip()}')
+                entry = pwd.getpwnam(ATTACKER)
+            cls._ids = (entry.pw_uid, entry.pw_gid)
+        return cls._ids
+
+
+class EscalationTest(HostileTestCase):
+    """Another local user tries to get a command run by root's pass. Each must be refused with
+    exit 77 and run nothing: the command would write `self.evidence`."""
+
+    def setUp(self):
+        super().setUp()
+        self.uid, self.gid = SecondUser.ids()
+        os.chmod(self.dir, 0o755)  # the attacker may pass through
+        self.evidence = os.path.join(self.dir, 'ran-as-root')
+
+    def tearDown(self):
+        os.chmod(self.dir, 0o700)
+        super().tearDown()
+
+    def attack(self, db, *args, env=None):
+        """Run trigger as the attacker on `db`; require success; return stdout."""
+        full_env = {k: v for k, v in dict(self.env, TRIGGER_DB=db, HOME='/', **(env or {})).items() if v is not None}
+        process = subprocess.run(['setpriv', f'--reuid={self.uid}', f'--regid={self.gid}', '--init-groups', '--',
+                                  Unprivileged.binary(), *args], env=full_env, capture_output=True, text=True,
+                                 timeout=60)
+        self.assertEqual((process.returncode, process.stderr), (0, ''), f'attacker: trigger {" ".join(args)}')
+        return process.stdout
+
+    def shared_database(self, mode=0o777):
+        """A --log database in a directory of `mode`, its files writable by everyone."""
+        shared = os.path.join(self.dir, 'shared')
+        os.mkdir(shared)
+        os.chmod(shared, mode)
+        db = os.path.join(shared, 't.db')
+        self.ok('--db', db, 'create', '--name', 'tick', '--every', '1s', '--log', 'tick', env={'TRIGGER_NOW': None})
+        for suffix in ('', '-wal', '-shm'):
+            if os.path.exists(db + suffix):
+                os.chmod(db + suffix, 0o666)
+        return db
+
+    def refused(self, db, code, err, reason=None):
+        self.assertEqual((code, err), (77, f"trigger: refusing to run commands from {reason or f'database {db!r}: mode 0666 lets others write it'}\n"))
+        self.assertFalse(os.path.exists(self.evidence), 'the command ran as root')
+
+    def test_a_done_command_trigger_in_a_shared_database(self):
+        db = self.shared_database()
+        self.ok('--db', db, '--now', at(MINUTE), 'run-once')  # --log work runs from anywhere
+        self.attack(db, 'create', '--name', 'evil', '--every', '1h', '--sh', f'id > {self.evidence}')
+        self.attack(db, 'fire', 'evil')
+        [evil] = [json.loads(line) for line in self.attack(db, 'export', '--name', 'evil').splitlines()]
+        evil['state'] = 'done'
+        lines = os.path.join(os.path.dirname(db), 'evil.jsonl')
+        with open(lines, 'w') as f:
+            f.write(json.dumps(evil) + '\n')
+        os.chmod(lines, 0o644)
+        self.attack(db, 'import', lines)
+        self.assertEqual([t['state'] for t in self.listed('--db', db, '--all', '--name', 'evil')], ['done'])
+        self.refused(db, *self.run_trigger('--db', db, '--now', at(2 * MINUTE), 'run-once')[::2])
+
+    def test_a_command_added_while_a_lingering_pass_runs(self):
+        db = self.shared_database()
+        real_time = {'TRIGGER_NOW': None}
+        self.ok('--db', db, 'run-once', env=real_time)
+        env = {k: v for k, v in self.env.items() if k != 'TRIGGER_NOW'}
+        lingering = subprocess.Popen([BIN, '--db', db, 'run-once', '--linger', '--max-time', '8s'], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # the pass has checked the database, with --log actions only, and lingers
+        self.attack(db, 'create', '--name', 'evil', '--every', '1h', '--sh', f'id > {self.evidence}', env=real_time)
+        self.attack(db, 'fire', 'evil', env=real_time)
+        out, err = lingering.communicate(timeout=30)
+        self.refused(db, lingering.returncode, err)
+        ticks = [r for r in self.history('--db', db, 'tick', env=real_time) if r['outcome'] == 'succeeded']
+        self.assertTrue(ticks, 'the --log work of the pass was not done')
+
+    def test_a_link_into_a_sticky_directory_with_a_planted_wal(self):
+        public = os.path.join(self.dir, 'public')
+        os.mkdir(public)
+        os.chmod(public, 0o1777)
+        home = os.path.join(self.dir, 'home')
+        os.mkdir(home, 0o700)
+        real, link = os.path.join(public, 't.db'), os.path.join(home, 't.db')
+        self.ok('--db', real, 'create', '--name', 'backup', '--every', '1h', '--sh', f'touch {self.evidence}')
+        self.ok('--db', real, 'fire', 'backup')
+        for suffix in ('-wal', '-shm'):  # closed cleanly: the names are free for anyone to take
+            if os.path.exists(real + suffix):
+                os.remove(real + suffix)
+        os.symlink(real, link)
+        subprocess.run(['setpriv', f'--reuid={self.uid}', f'--regid={self.gid}', '--init-groups', '--', 'sh', '-c',
+                        f'head -c 8192 /dev/urandom > {real}-wal'], check=True)
+        code, _, err = self.run_trigger('--db', link, 'run-once')
+        # SQLite, opening the database, may have reset the garbage -wal as root: then the directory
+        # that let it be planted is what is refused.
+        planted = f"database journal '{real}-wal': owned by uid {self.uid}, not by you or root"
+        directory = f"database directory '{public}': mode 1777 lets others write it"
+        self.refused(link, code, err, planted if planted in err else directory)
+
+    def history(self, *args, env=None):
+        return json.loads(self.ok('history', '--format', 'json', '--limit', '1000', *args, env=env))
+
+    def listed(self, *args):
+        return json.loads(self.ok('list', '--format', 'json', *args))
+
+
+class ForeignFileTest(HostileTestCase):
+    """Files that are not trigger's databases are refused, untouched, by every command."""
+
+    def commands(self):
+        lines = os.path.join(self.dir, 'import.jsonl')
+        with open(lines, 'w') as f:
+            f.write(json.dumps({'name': 'i', 'clock': '--every 1h', 'action': '--log i'}) + '\n')
+        return [['list'], ['status'], ['show', 'x'], ['cancel', 'x'], ['fire', 'x'], ['run-once'],
+                ['run-once', '--dry-run'], ['next', 'x'], ['gc'], ['export']]
+
+    def test_another_applications_sqlite_file(self):
+        with sqlite3.connect(self.db) as connection:
+            connection.execute('CREATE TABLE users (name TEXT)')
+            connection.execute("INSERT INTO users VALUES ('alice')")
+        connection.close()
+        creators = [['create', '--every', '1h', '--log', 'x'], ['import', os.path.join(self.dir, 'import.jsonl')]]
+        self.fails_unchanged(74, f"database '{self.db}' is not a trigger database (it holds tables of another "
+                             "application, such as 'users')", self.commands() + creators)
+
+    def test_an_empty_file(self):
+        open(self.db, 'w').close()
+        self.fails_unchanged(74, f"database '{self.db}' is an empty file, not a trigger database (create or import "
+                             "makes one)", self.commands())
+        self.assertEqual(os.path.getsize(self.db), 0)
+        self.assertEqual(sorted(os.listdir(self.dir)), ['import.jsonl', 't.db'])
+        self.assertEqual(self.ok('create', '--every', '1h', '--log', 'x'), '1\n')
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@
 #include <thread>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -738,6 +739,22 @@ std::vector<Epoch> outcomes_in_order(const std::vector<HistoryRecord>& records) 
   return order;
 }
 
+// Queue a manual run of a trigger, as `trigger fire` does.
+void queue_manual_run(Store& store, std::int64_t trigger_id) {
+  trigger::Task task;
+  task.trigger_id = trigger_id;
+  task.scheduled_epoch = trigger::now();
+  task.manual = true;
+  task.due_epoch = trigger::now();
+  task.created_epoch = trigger::now();
+  REQUIRE(store.transaction([&]() -> trigger::Status {
+                 auto inserted = store.insert_task(task);
+                 if (!inserted) return inserted.error();
+                 return trigger::Ok{};
+               })
+              .ok());
+}
+
 }  // namespace
 
 TEST_CASE("a lease held by a live pass of this host is never taken, even long expired",
@@ -1102,4 +1119,190 @@ TEST_CASE("a queued run whose trigger row cannot be decoded is recorded failed, 
   auto later = f.pass_at(kStart + 2 * kMinute);
   CHECK(account(f.history(fine)).fired.size() == 2);
   CHECK(later.set_aside == 0);
+}
+
+TEST_CASE("a database others can write runs no queued command, whatever its trigger's state",
+          "[pass][safety]") {
+  for (State state : {State::kDone, State::kCancelled, State::kPaused, State::kActive}) {
+    INFO(trigger::to_string(state));
+    Fixture f;
+    auto ran = f.file("ran");
+    // Another user's trigger: a command, fired, then marked done (or cancelled) by hand.
+    auto id = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
+    queue_manual_run(f.store(), id);
+    REQUIRE(f.store()
+                .transaction([&]() -> trigger::Status {
+                  return state == State::kDone ? f.store().finish_trigger(id, trigger::now())
+                                               : f.store().set_state(id, state, trigger::now());
+                })
+                .ok());
+    REQUIRE(chmod(f.file("t.db").c_str(), 0666) == 0);
+    auto report = trigger::run_pass(f.store(), {});
+    REQUIRE_FALSE(report.ok());
+    CHECK(report.error().kind() == ErrorKind::kUnsafe);
+    CHECK(report.error().message() == "refusing to run commands from database '" +
+                                          f.file("t.db") + "': mode 0666 lets others write it");
+    CHECK(access(ran.c_str(), F_OK) != 0);
+  }
+}
+
+TEST_CASE("a command queued in an unsafe database while a pass runs is refused at its lease",
+          "[pass][safety]") {
+  Fixture f;
+  auto ran = f.file("ran");
+  auto log = f.create("harmless", every("1m"), log_action("tick"));
+  REQUIRE(chmod(f.file("t.db").c_str(), 0666) == 0);
+  f.pass_at(kStart);
+  auto report = f.pass_at(kStart + kMinute);  // --log work runs from anywhere
+  CHECK(report.ran == 1);
+  // While the pass lingers, another user adds a command and fires it: the pass has checked the
+  // database once already, at its start, when it held --log actions only.
+  auto evil = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
+  queue_manual_run(f.store(), evil);
+  trigger::set_now(kStart + 2 * kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), trigger::now(), {}, report).ok());
+  PassReport executed;
+  auto status = trigger::execute_phase(f.store(), {}, executed);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().kind() == ErrorKind::kUnsafe);
+  CHECK(access(ran.c_str(), F_OK) != 0);
+  CHECK(executed.ran == 1);  // the --log run due at the same time was done first
+  CHECK(*f.store().open_tasks(evil) == 1);  // still queued, not consumed
+  CHECK(account(f.history(log)).fired.size() == 2);
+}
+
+namespace {
+
+// A directory tree for the safety checks: `mkdir(name, mode)` makes a directory below it (the
+// mode set exactly, whatever the umask), `touch` a file.
+class Tree {
+ public:
+  Tree() {
+    std::string pattern = "/tmp/trigger-safety-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    root_ = pattern;
+  }
+  ~Tree() { std::system(("chmod -R u+rwx '" + root_ + "'; rm -rf '" + root_ + "'").c_str()); }
+  std::string path(const std::string& name) const { return root_ + "/" + name; }
+  std::string mkdir(const std::string& name, mode_t mode) {
+    REQUIRE(::mkdir(path(name).c_str(), 0700) == 0);
+    REQUIRE(chmod(path(name).c_str(), mode) == 0);
+    return path(name);
+  }
+  std::string touch(const std::string& name, mode_t mode = 0600) {
+    std::ofstream{path(name)};
+    REQUIRE(chmod(path(name).c_str(), mode) == 0);
+    return path(name);
+  }
+
+ private:
+  std::string root_;
+};
+
+}  // namespace
+
+TEST_CASE("the safety check follows links to the files SQLite uses and checks every directory up",
+          "[pass][safety]") {
+  Tree tree;
+  auto shared = tree.mkdir("shared", 0777);
+  auto db = tree.touch("shared/t.db");
+  auto home = tree.mkdir("home", 0700);
+  REQUIRE(symlink(db.c_str(), tree.path("home/t.db").c_str()) == 0);
+  // Another user's -wal, planted next to the real database, would replace its contents.
+  tree.touch("shared/t.db-wal");
+  auto link = trigger::check_database_safety(tree.path("home/t.db"));
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.error().kind() == ErrorKind::kUnsafe);
+  CHECK(link.error().message() == "refusing to run commands from database directory '" + shared +
+                                      "': mode 0777 lets others write it");
+
+  struct Case {
+    const char* what;
+    std::function<std::string()> make;  // returns the database path
+    std::string refusal;                // "" when it is safe
+  };
+  std::vector<Case> cases = {
+      {"a private directory under a sticky one like /tmp",
+       [&] {
+         tree.mkdir("sticky", 01777);
+         tree.mkdir("sticky/mine", 0700);
+         return tree.touch("sticky/mine/t.db");
+       },
+       ""},
+      {"a private directory under one others can write",
+       [&] {
+         tree.mkdir("open", 0777);
+         tree.mkdir("open/mine", 0700);
+         return tree.touch("open/mine/t.db");
+       },
+       "refusing to run commands from directory '" + tree.path("open") + "' above database '" +
+           tree.path("open/mine/t.db") + "': mode 0777 lets others rename what it holds"},
+      {"a sticky directory as the database's own",
+       [&] {
+         tree.mkdir("tmp", 01777);
+         return tree.touch("tmp/t.db");
+       },
+       "refusing to run commands from database directory '" + tree.path("tmp") +
+           "': mode 1777 lets others write it"},
+      {"a -shm file others can write",
+       [&] {
+         tree.mkdir("shm", 0700);
+         tree.touch("shm/t.db-shm", 0666);
+         return tree.touch("shm/t.db");
+       },
+       "refusing to run commands from database shared memory '" + tree.path("shm/t.db-shm") +
+           "': mode 0666 lets others write it"},
+      {"a -wal file that is a link",
+       [&] {
+         tree.mkdir("wal", 0700);
+         REQUIRE(symlink("/dev/null", tree.path("wal/t.db-wal").c_str()) == 0);
+         return tree.touch("wal/t.db");
+       },
+       "refusing to run commands from database journal '" + tree.path("wal/t.db-wal") +
+           "': it is a symbolic link"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto path = c.make();
+    auto checked = trigger::check_database_safety(path);
+    CHECK(checked.ok() == c.refusal.empty());
+    if (!checked.ok()) CHECK(checked.error().message() == c.refusal);
+  }
+}
+
+TEST_CASE("a pass through a link to a database in a directory others can write runs nothing",
+          "[pass][safety]") {
+  Tree tree;
+  auto shared = tree.mkdir("shared", 0777);
+  tree.mkdir("home", 0700);
+  std::string ran = tree.path("home/ran");
+  {
+    auto store = Store::open(tree.path("shared/t.db"), Store::Mode::kReadWrite);
+    REQUIRE(store.ok());
+  }
+  REQUIRE(symlink(tree.path("shared/t.db").c_str(), tree.path("home/t.db").c_str()) == 0);
+  auto opened = Store::open(tree.path("home/t.db"), Store::Mode::kReadWrite);
+  REQUIRE(opened.ok());
+  Store& store = **opened;
+  CHECK(store.path() == tree.path("home/t.db"));
+  CHECK(store.real_path() == tree.path("shared/t.db"));
+  trigger::set_now(kStart);
+  trigger::TriggerSpec spec;
+  spec.name = "evil";
+  spec.clock = every("1m");
+  spec.tz = "UTC";
+  spec.action = shell_action("touch '" + ran + "'");
+  auto built = trigger::build_trigger(spec, kStart);
+  REQUIRE(built.ok());
+  REQUIRE(store.transaction([&]() -> trigger::Status {
+                 auto inserted = store.insert_trigger(*built);
+                 if (!inserted) return inserted.error();
+                 return trigger::Ok{};
+               })
+              .ok());
+  auto report = trigger::run_pass(store, {});
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.error().message() == "refusing to run commands from database directory '" +
+                                        shared + "': mode 0777 lets others write it");
+  trigger::set_now(std::nullopt);
 }

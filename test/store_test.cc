@@ -155,7 +155,7 @@ TEST_CASE("migrations apply to an empty file and re-opening changes nothing", "[
   TempDir dir;
   auto path = dir.file("trigger.db");
   { std::ofstream empty(path); }
-  open_store(path);
+  open_store(path, Store::Mode::kCreate);
   std::string first = read_bytes(path);
   open_store(path);
   open_store(path);
@@ -557,4 +557,61 @@ TEST_CASE("finding the next runnable task costs the same with 100 or 20,000 queu
   auto large = cost(20000);
   CHECK(large.first == small.first);
   CHECK(large.second <= small.second + 4);  // one more b-tree level at most per lookup
+}
+
+TEST_CASE("an empty file is a new database only for a command that creates triggers",
+          "[store][safety]") {
+  TempDir dir;
+  auto path = dir.file("trigger.db");
+  { std::ofstream empty(path); }
+  for (auto mode : {Store::Mode::kReadWrite, Store::Mode::kReadOnly}) {
+    auto store = Store::open(path, mode);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().kind() == ErrorKind::kIO);
+    CHECK(store.error().message() == "database '" + path +
+                                         "' is an empty file, not a trigger database (create or "
+                                         "import makes one)");
+    CHECK(read_bytes(path).empty());
+    struct stat info;
+    CHECK(stat((path + "-wal").c_str(), &info) != 0);
+  }
+  open_store(path, Store::Mode::kCreate);
+  CHECK(query_text(path, "PRAGMA application_id") == "1414678354");
+  open_store(path, Store::Mode::kReadOnly);  // a trigger database now
+}
+
+TEST_CASE("another application's SQLite file is refused untouched", "[store][safety]") {
+  struct Case {
+    const char* what;
+    const char* sql;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {"its own application id", "CREATE TABLE trigger (id INTEGER); PRAGMA application_id = 42;",
+       "application id 42, not trigger's"},
+      {"tables of its own and no level", "CREATE TABLE users (name TEXT); INSERT INTO users "
+       "VALUES ('x');",
+       "it holds tables of another application, such as 'users'"},
+      {"a level but none of trigger's tables",
+       "CREATE TABLE users (name TEXT); PRAGMA user_version = 2;",
+       "level 2 without trigger's tables"},
+      {"a level trigger's databases never have without the id",
+       "CREATE TABLE trigger (id INTEGER); PRAGMA user_version = 4;",
+       "level 4 without trigger's application id"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    TempDir dir;
+    auto path = dir.file("other.db");
+    exec_sql(path, c.sql);
+    std::string before = read_bytes(path);
+    for (auto mode : {Store::Mode::kCreate, Store::Mode::kReadWrite, Store::Mode::kReadOnly}) {
+      auto store = Store::open(path, mode);
+      REQUIRE_FALSE(store.ok());
+      CHECK(store.error().kind() == ErrorKind::kIO);
+      CHECK(store.error().message() ==
+            "database '" + path + "' is not a trigger database (" + c.reason + ")");
+    }
+    CHECK(read_bytes(path) == before);
+  }
 }

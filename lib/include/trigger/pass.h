@@ -56,7 +56,8 @@ struct PassReport {
   std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
 };
 
-/// Run one pass at now(). kUnsafe if commands would be run from a database others can write;
+/// Run one pass at now(). kUnsafe if commands would be run from a database others can write
+/// (check_pass_safety(), and again before each command is leased);
 /// store errors as they come (kBusy when it stays locked). Failed runs are not errors: they
 /// are in the report.
 Result<PassReport> run_pass(Store& store, const PassOptions& options);
@@ -75,14 +76,33 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
 /// nothing runnable is left or max_time has passed. A run that cannot be started because this
 /// process is out of descriptors or processes is put back unstarted (report.deferred) and no
 /// more is leased.
+/// The execute phase alone: lease runnable tasks and run them, `jobs` at once, recording
+/// each outcome; returns when nothing runnable is left or max_time has passed. kUnsafe, the
+/// runs already started seen through, when a command would be leased from a database that
+/// check_database_safety() refuses at that moment.
 Status execute_phase(Store& store, const PassOptions& options, PassReport& report);
 
 /// The jitter of an occurrence: a pseudo-random offset in [0, jitter), the same for a given
 /// trigger and occurrence every time.
 std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::int64_t jitter);
 
-/// Whether commands may be run from the database at `path`: kUnsafe naming the file or
-/// directory and its mode when anyone but the invoking user (or root) can write it.
+/// Whether commands may be run from the database at `path`, resolved through any symbolic
+/// links as Store::open resolves it: ok when nothing is there; kUnsafe naming the file or
+/// directory and its mode or owner when anyone but the invoking user or root could change
+/// what SQLite reads. Checked: the database, its -wal and -shm files (absent, or regular files
+/// of the user or root that only their owner can write), its directory (the same, for a
+/// directory), and every directory above it up to / (owned by the user or root, and writable
+/// by its owner alone unless it has the sticky bit, as /tmp does). Each call stats the files
+/// again.
 Status check_database_safety(const std::string& path);
+
+/// check_database_safety() of the file `store` has open (Store::real_path()).
+Status check_database_safety(const Store& store);
+
+/// Whether a pass may start on `store` (run_pass calls it first, but for a dry run): kUnsafe
+/// from check_database_safety() when any trigger in the database, in any state, runs a command;
+/// ok for a database of --log actions only, wherever it is. The execute phase checks the files
+/// again before each lease that would start a command, and refuses (kUnsafe) then.
+Status check_pass_safety(Store& store);
 
 }  // namespace trigger

@@ -163,7 +163,11 @@ struct QueueFigures {
 
 class Store {
  public:
-  enum class Mode { kReadOnly, kReadWrite };
+  enum class Mode {
+    kReadOnly,
+    kReadWrite,
+    kCreate,  ///< kReadWrite that also makes an existing empty file a new database
+  };
 
   /// The schema level this build writes (the highest numbered file in schema/).
   static int schema_version();
@@ -172,11 +176,16 @@ class Store {
   /// ~/.local/state/trigger/trigger.db, and /var/lib/trigger/trigger.db for root.
   static std::string default_path();
 
-  /// Open the database at `path`. kReadWrite creates it (mode 0600, its missing directories
-  /// 0700) and applies pending migrations in one transaction. kReadOnly never creates or
-  /// writes: a missing file reads as an empty database, and one that needs migrating is
-  /// migrated only if it can be opened for writing. Errors: kTooNew for a database from a newer
-  /// trigger (left untouched), kCannotCreate, kIO (unreadable, not a database), kBusy.
+  /// Open the database at `path`, resolved through any symbolic links (real_path()).
+  /// kReadWrite creates it (mode 0600, its missing directories 0700) and applies pending
+  /// migrations in one transaction. kReadOnly never creates or writes: a missing file reads as
+  /// an empty database, and one that needs migrating is migrated only if it can be opened for
+  /// writing. Before anything is written, the file must be trigger's: its application_id, or
+  /// for a file from before level 4 (id 0) trigger's tables, or no tables at all. An existing
+  /// empty file is refused but under kCreate (the commands that create triggers). Errors:
+  /// kTooNew for a database from a newer trigger (left untouched), kCannotCreate, kIO
+  /// (unreadable, not a database, another application's file or an empty one, left
+  /// untouched), kBusy.
   static Result<std::unique_ptr<Store>> open(const std::string& path, Mode mode);
 
   ~Store();
@@ -246,7 +255,8 @@ class Store {
   /// A state the pass derives: the version is not bumped.
   Status finish_trigger(std::int64_t id, Epoch now);
 
-  /// Whether any active or paused trigger runs a command (--sh or a program).
+  /// Whether any trigger, whatever its state, runs a command (--sh or a program): a queued
+  /// run of a done or cancelled trigger runs its action too.
   Result<bool> has_command_actions();
 
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
@@ -343,8 +353,11 @@ class Store {
   /// that closes last folds it in. Until then a copy of the database file alone lacks it.
   void keep_wal_on_close();
 
-  /// The file name of the database ("" for an in-memory one).
+  /// The file name of the database as it was given to open() (for messages).
   std::string path() const;
+  /// The file SQLite has open: path() made absolute, every symbolic link resolved ("" for an
+  /// in-memory database). Its -wal and -shm files are this name with the suffix.
+  std::string real_path() const { return real_path_; }
 
   /// Rows read by queries since open, for cost assertions in tests and benchmarks.
   std::int64_t rows_visited() const { return rows_visited_; }
@@ -353,7 +366,7 @@ class Store {
   std::int64_t pages_read() const;
 
  private:
-  explicit Store(std::unique_ptr<SQLite::Database> db, bool writable);
+  Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable);
   Status run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync);
   class Prepared;
   /// The statement for `sql`, prepared once per connection and reset after each use.
@@ -372,6 +385,7 @@ class Store {
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
+  std::string real_path_;
   bool writable_;
   struct CachedStatement {
     std::unique_ptr<SQLite::Statement> statement;
