@@ -4,6 +4,7 @@
 #include <set>
 
 #include "output.h"
+#include "text.h"
 
 namespace trigger::cmd {
 namespace {
@@ -123,6 +124,14 @@ Result<int> change_state(Context& ctx, State target) {
     return Ok{};
   });
   if (!status) return status.error();
+  if (!changed.empty()) {
+    ctx.done = std::string(moved(target)) + " ";
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      const Trigger& trigger = changed[i];
+      ctx.done += (i == 0 ? "" : ", ") +
+                  (trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id));
+    }
+  }
   if (ctx.verbose) {
     for (const auto& trigger : changed) {
       std::cerr << "trigger: " << moved(target) << " " << trigger.id
