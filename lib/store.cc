@@ -361,8 +361,6 @@ void Store::keep_wal_on_close() {
 
 Store::~Store() {
   statements_.clear();  // before the database they belong to
-  // A command that ends early (an error) still keeps the batching promise.
-  if (unsynced_since_ms_ >= 0) (void)sync_wal();
 }
 
 // A statement from the cache, reset (its row and read lock released) when the use ends. A
