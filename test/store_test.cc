@@ -576,3 +576,45 @@ TEST_CASE("a private copy of an older read-only file is migrated in memory only"
   CHECK(read_bytes(path) == before);
   CHECK(query_text(path, "PRAGMA user_version") == "1");
 }
+
+TEST_CASE("status reads the pass records back to the last ok one, at most kPassesCounted",
+          "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto passes = [&](int count, trigger::PassOutcome outcome) {
+    REQUIRE(store
+                ->transaction([&]() -> trigger::Status {
+                  for (int i = 0; i < count; ++i) {
+                    trigger::PassRecord pass;
+                    pass.owner = "test";
+                    pass.started_epoch = kNow;
+                    auto id = store->begin_pass(pass);
+                    if (!id) return id.error();
+                    pass.id = *id;
+                    pass.finished_epoch = kNow;
+                    pass.outcome = outcome;
+                    if (auto ended = store->end_pass(pass); !ended) return ended;
+                  }
+                  return trigger::Ok{};
+                })
+                .ok());
+  };
+  auto pass_rows = [&](std::int64_t& failed) {
+    auto before = store->rows_visited();
+    auto figures = store->queue_figures(kNow);
+    REQUIRE(figures.ok());
+    failed = figures->failed_passes_in_a_row;
+    return store->rows_visited() - before;
+  };
+  passes(1, trigger::PassOutcome::kOk);
+  std::int64_t failed = 0;
+  auto healthy = pass_rows(failed);
+  CHECK(failed == 0);
+  passes(1500, trigger::PassOutcome::kFailed);
+  auto failing = pass_rows(failed);
+  CHECK(failed == trigger::QueueFigures::kPassesCounted);
+  CHECK(failing - healthy == trigger::QueueFigures::kPassesCounted - 1);
+  passes(1, trigger::PassOutcome::kOk);
+  CHECK(pass_rows(failed) == healthy);  // the latest ok: one pass record read
+  CHECK(failed == 0);
+}
