@@ -51,6 +51,10 @@ std::string predicted_next(const Trigger& trigger) {
 
 }  // namespace
 
+std::string label_of(const Trigger& trigger) {
+  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
+}
+
 Status record_edit(Context& ctx, const Trigger* before, const Trigger& after,
                    const std::string& what) {
   HistoryRecord record;
@@ -127,9 +131,7 @@ Result<int> change_state(Context& ctx, State target) {
   if (!changed.empty()) {
     ctx.done = std::string(moved(target)) + " ";
     for (std::size_t i = 0; i < changed.size(); ++i) {
-      const Trigger& trigger = changed[i];
-      ctx.done += (i == 0 ? "" : ", ") +
-                  (trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id));
+      ctx.done += (i == 0 ? "" : ", ") + label_of(changed[i]);
     }
   }
   if (ctx.verbose) {

@@ -3,7 +3,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "text.h"
 
 namespace trigger::cmd {
 
@@ -29,7 +28,7 @@ Result<int> cmd_fire(Context& ctx) {
     task.due_epoch = ctx.now;
     task.created_epoch = ctx.now;
     id = event_id(trigger->id, ctx.now, true);
-    fired = trigger->name ? in_quotes(*trigger->name) : "trigger " + std::to_string(trigger->id);
+    fired = label_of(*trigger);
     // One manual run a second: its event id must stay unique in the history too.
     HistoryFilter done;
     done.trigger_id = trigger->id;

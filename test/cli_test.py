@@ -619,6 +619,9 @@ class OutputFailureTest(TriggerTestCase):
         self.assertEqual(self.to_full('fire', 'x'), (
             74, f"trigger: fired 'x' (event 1-m{NOW}), but cannot write to standard output: No space left on device\n"))
         self.assertEqual(json.loads(self.ok('status', '--format', 'json'))['queued'], 1)  # once
+        self.assertEqual(self.to_full('schedule', 'x', '--every', '2h', '--format', 'json'), (
+            74, "trigger: scheduled 'x', but cannot write to standard output: No space left on device\n"))
+        self.assertTrue(self.listed()[0]['clock'].startswith('--every 2h'))
         self.assertEqual(self.to_full('cancel', 'x', '--format', 'json'), (
             74, "trigger: cancelled 'x', but cannot write to standard output: No space left on device\n"))
         self.assertEqual(self.listed('--all')[0]['state'], 'cancelled')
