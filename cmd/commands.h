@@ -38,6 +38,9 @@ struct Context {
   std::string db_path;
   std::unique_ptr<Store> store;  ///< open as the command's entry asks, else null
   Epoch now = 0;
+  /// What the command changed, set once committed ("fired 'x' (event 3-m1800000000)"): the
+  /// message when its output then cannot be written says the change was made.
+  std::string done;
 
   /// The value of option `name` if given.
   std::optional<std::string> get(const std::string& name) const;

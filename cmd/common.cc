@@ -4,6 +4,7 @@
 #include <set>
 
 #include "output.h"
+#include "text.h"
 
 namespace trigger::cmd {
 namespace {
@@ -49,6 +50,10 @@ std::string predicted_next(const Trigger& trigger) {
 }
 
 }  // namespace
+
+std::string label_of(const Trigger& trigger) {
+  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
+}
 
 Status record_edit(Context& ctx, const Trigger* before, const Trigger& after,
                    const std::string& what) {
@@ -123,6 +128,12 @@ Result<int> change_state(Context& ctx, State target) {
     return Ok{};
   });
   if (!status) return status.error();
+  if (!changed.empty()) {
+    ctx.done = std::string(moved(target)) + " ";
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      ctx.done += (i == 0 ? "" : ", ") + label_of(changed[i]);
+    }
+  }
   if (ctx.verbose) {
     for (const auto& trigger : changed) {
       std::cerr << "trigger: " << moved(target) << " " << trigger.id

@@ -11,6 +11,9 @@ namespace trigger::cmd {
 /// whose state forbids the move. A trigger already in `target` is left alone.
 Result<int> change_state(Context& ctx, State target);
 
+/// A trigger as messages name it: 'NAME' in quotes, else "trigger ID".
+std::string label_of(const Trigger& trigger);
+
 /// Append an edit to the history: `what` changed, with the next time before and after
 /// ("created; next - -> 2026-12-01T09:00:00Z"). `before` is null for a new trigger. Call
 /// inside the command's transaction, after the change.

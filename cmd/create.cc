@@ -5,6 +5,7 @@
 #include "common.h"
 #include "options.h"
 #include "output.h"
+#include "text.h"
 
 namespace trigger::cmd {
 
@@ -46,6 +47,8 @@ Result<int> cmd_create(Context& ctx) {
     return record_edit(ctx, nullptr, stored, "created");
   });
   if (!status) return status.error();
+  ctx.done = "created trigger " + std::to_string(stored.id) +
+             (stored.name ? " " + in_quotes(*stored.name) : "");
   if (ctx.format == Format::kJson) {
     auto json = trigger_json(stored);
     if (!json) return json.error();

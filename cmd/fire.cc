@@ -11,6 +11,7 @@ void options_fire(Options&) {}
 Result<int> cmd_fire(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
   std::string id;
+  std::string fired;
   auto status = ctx.store->transaction([&]() -> Status {
     auto trigger = ctx.store->find_trigger(ctx.positional[0]);
     if (!trigger) return trigger.error();
@@ -27,6 +28,7 @@ Result<int> cmd_fire(Context& ctx) {
     task.due_epoch = ctx.now;
     task.created_epoch = ctx.now;
     id = event_id(trigger->id, ctx.now, true);
+    fired = label_of(*trigger);
     // One manual run a second: its event id must stay unique in the history too.
     HistoryFilter done;
     done.trigger_id = trigger->id;
@@ -43,6 +45,7 @@ Result<int> cmd_fire(Context& ctx) {
     return Ok{};
   });
   if (!status) return status.error();
+  ctx.done = "fired " + fired + " (event " + id + ")";
   if (ctx.format == Format::kJson) {
     std::cout << "{\"event_id\": \"" << id << "\"}\n";
   } else {

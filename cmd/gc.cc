@@ -34,6 +34,8 @@ Result<int> cmd_gc(Context& ctx) {
     deleted += slice;
     if (slice < static_cast<std::int64_t>(kSlice)) break;
   }
+  ctx.done = "deleted " + std::to_string(deleted) +
+             (deleted == 1 ? " history record" : " history records");
   if (ctx.format == Format::kJson) {
     std::cout << "{\"deleted\": " << deleted << "}\n";
   } else if (ctx.format == Format::kTsv) {

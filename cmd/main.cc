@@ -1,7 +1,9 @@
 // trigger: the dispatcher. One table says what each command needs; everything a command
 // shares (global options, --now, the database, errors to exit statuses) happens here once.
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -137,9 +139,8 @@ Store::Mode store_mode(DbAccess access) {
   return Store::Mode::kReadOnly;
 }
 
-Result<int> run(int argc, char** argv) {
+Result<int> run(int argc, char** argv, Context& ctx) {
   std::vector<std::string> tokens(argv + 1, argv + argc);
-  Context ctx;
   auto dashes = std::find(tokens.begin(), tokens.end(), "--");
   if (dashes != tokens.end()) {
     ctx.has_program = true;
@@ -319,19 +320,38 @@ std::string command_help(const Command& command) {
 
 }  // namespace trigger::cmd
 
+namespace trigger::cmd {
+namespace {
+
+// Standard output could not be written: exit 74, and say whether the command had already made
+// its change (then it stands, and running the command again would make it twice).
+int output_failed(const Context& ctx, int error) {
+  std::string why = error != 0 ? std::string(": ") + std::strerror(error) : "";
+  if (ctx.store && ctx.store->changes_committed() > 0) {
+    std::cerr << "trigger: " << (ctx.done.empty() ? "the change was made" : ctx.done)
+              << ", but cannot write to standard output" << why << "\n";
+  } else {
+    std::cerr << "trigger: cannot write to standard output" << why << "\n";
+  }
+  return kExitIO;
+}
+
+}  // namespace
+}  // namespace trigger::cmd
+
 int main(int argc, char** argv) {
   using namespace trigger::cmd;
   try {
-    auto result = run(argc, argv);
+    Context ctx;
+    auto result = run(argc, argv, ctx);
+    errno = 0;
     std::cout.flush();
+    int error = errno;
     if (!result) {
       std::cerr << "trigger: " << result.error().message() << "\n";
       return exit_code(result.error().kind());
     }
-    if (!std::cout) {
-      std::cerr << "trigger: cannot write to standard output\n";
-      return kExitIO;
-    }
+    if (!std::cout) return output_failed(ctx, error);
     return *result;
   } catch (const std::exception& e) {
     std::cerr << "trigger: internal error: " << e.what() << "\n";

@@ -1,6 +1,4 @@
 // trigger run-once: one pass — schedule what changed, fire what is due, run what is queued.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "commands.h"
@@ -53,10 +51,10 @@ Result<int> cmd_run_once(Context& ctx) {
   } else if (ctx.verbose) {
     options.narrate = [](const std::string& line) { std::cerr << "trigger: " << line << "\n"; };
   }
-  // A dry run changes nothing: not even a missing database is created for it.
-  bool missing = access(database_path(ctx).c_str(), F_OK) != 0;
-  auto opened = open_store(
-      ctx, options.dry_run && missing ? Store::Mode::kReadOnly : Store::Mode::kReadWrite);
+  // A dry run changes nothing and needs no write access: it rehearses on a private copy in
+  // memory (migrated there if the file is older), and creates no missing database.
+  auto opened =
+      open_store(ctx, options.dry_run ? Store::Mode::kPrivateCopy : Store::Mode::kReadWrite);
   if (!opened) return opened.error();
   auto report = run_pass(*ctx.store, options);
   if (!report) return report.error();

@@ -41,6 +41,7 @@ Result<int> cmd_schedule(Context& ctx) {
     return record_edit(ctx, &*current, moved, what);
   });
   if (!status) return status.error();
+  ctx.done = "scheduled " + label_of(moved);
   if (ctx.format == Format::kJson) {
     auto json = trigger_json(moved);
     if (!json) return json.error();

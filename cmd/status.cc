@@ -5,20 +5,32 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
+#include "text.h"
 
 namespace trigger::cmd {
 namespace {
 
 constexpr std::int64_t kCronSilenceSeconds = 5 * 60;
+// Due events are far overdue when due this long while passes run: three times as long as the
+// longest wait for a pass that status accepts, so that one slow pass is not a problem.
+constexpr std::int64_t kOverdueSeconds = 3 * kCronSilenceSeconds;
 
 std::string plural(std::int64_t count, const char* one, const char* many) {
   return std::to_string(count) + " " + (count == 1 ? one : many);
 }
 
-// Each problem as a sentence; none means healthy.
-std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
-  std::vector<std::string> problems;
-  // Work is waiting and no pass has come for it: cron is probably not running run-once.
+// "a", "a and b", "a, b and c".
+std::string listed(const std::vector<std::string>& items) {
+  std::string text;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  }
+  return text;
+}
+
+// The work that waits for a pass, as a phrase ("1 event is due and 2 runs are queued"); ""
+// when none waits.
+std::string waiting_work(const QueueFigures& figures) {
   std::vector<std::string> waiting;
   if (figures.due > 0) waiting.push_back(plural(figures.due, "event is", "events are") + " due");
   if (figures.pending_changes > 0) {
@@ -27,24 +39,78 @@ std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
   }
   if (figures.queued > 0)
     waiting.push_back(plural(figures.queued, "run is", "runs are") + " queued");
-  std::string what;
-  for (std::size_t i = 0; i < waiting.size(); ++i) {
-    what += (i == 0 ? "" : i + 1 == waiting.size() ? " and " : ", ") + waiting[i];
-  }
+  return listed(waiting);
+}
+
+// Work waits and no pass has come for it: cron is probably not running run-once.
+std::optional<std::string> silence_problem(const QueueFigures& figures, Epoch now) {
+  std::string what = waiting_work(figures);
+  if (what.empty()) return std::nullopt;
   const auto& pass = figures.last_pass;
-  if (!waiting.empty() && pass && now - pass->started_epoch > kCronSilenceSeconds) {
-    problems.push_back("no pass for " + format_duration(now - pass->started_epoch) + " while " +
-                       what + " (is cron running 'trigger run-once'?)");
-  } else if (!waiting.empty() && !pass && figures.oldest_pending_epoch &&
-             now - *figures.oldest_pending_epoch > kCronSilenceSeconds) {
-    problems.push_back("no pass has ever run, and the first change was made " +
-                       format_duration(now - *figures.oldest_pending_epoch) + " ago: " + what +
-                       " (is cron running 'trigger run-once'?)");
+  if (pass && now - pass->started_epoch > kCronSilenceSeconds) {
+    return "no pass for " + format_duration(now - pass->started_epoch) + " while " + what +
+           " (is cron running 'trigger run-once'?)";
+  }
+  if (!pass && figures.oldest_pending_epoch &&
+      now - *figures.oldest_pending_epoch > kCronSilenceSeconds) {
+    return "no pass has ever run, and the oldest change was made " +
+           format_duration(now - *figures.oldest_pending_epoch) + " ago: " + what +
+           " (is cron running 'trigger run-once'?)";
+  }
+  return std::nullopt;
+}
+
+// The latest passes that ended did not end ok: how many, and how the latest of them ended.
+std::optional<std::string> failed_pass_problem(const QueueFigures& figures) {
+  if (figures.failed_passes_in_a_row == 0 || !figures.last_failed_pass) return std::nullopt;
+  const PassRecord& pass = *figures.last_failed_pass;
+  std::int64_t count = figures.failed_passes_in_a_row;
+  std::string counted = count >= QueueFigures::kPassesCounted
+                            ? std::to_string(count) + " or more"
+                            : std::to_string(count);
+  std::string text = count == 1 ? "the last pass" : "the last " + counted + " passes failed; the latest";
+  std::string error = pass.error.value_or("no reason recorded");
+  switch (figures.last_failed_pass_end.value_or(PassEnd::kFailed)) {
+    case PassEnd::kRefused:
+      return text + " was refused for safety: " + error;
+    case PassEnd::kDied:
+      return text + " (pid " + std::to_string(pass.pid) +
+             (pass.host.empty() ? "" : " on " + in_quotes(pass.host)) + ", started " +
+             time_text(pass.started_epoch, "UTC") +
+             ") died before it finished: it was killed, or could not record how it ended";
+    default:
+      return text + " failed: " + error;
+  }
+}
+
+// Events stay due although passes run: the passes do not fire them (they fail, or fall behind).
+std::optional<std::string> overdue_problem(const QueueFigures& figures, Epoch now) {
+  const auto& pass = figures.last_pass;
+  if (!pass || now - pass->started_epoch > kCronSilenceSeconds) return std::nullopt;
+  if (figures.due == 0 || !figures.oldest_due_epoch) return std::nullopt;
+  std::int64_t lag = now - *figures.oldest_due_epoch;
+  if (lag <= kOverdueSeconds) return std::nullopt;
+  if (figures.due == 1) {
+    return "1 event has been due for " + format_duration(lag) +
+           " although passes run: they do not fire it";
+  }
+  return std::to_string(figures.due) + " events are due, the oldest for " + format_duration(lag) +
+         ", although passes run: they do not fire them";
+}
+
+// Each problem as a sentence; none means healthy.
+std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
+  std::vector<std::string> problems;
+  for (auto problem :
+       {silence_problem(figures, now), failed_pass_problem(figures), overdue_problem(figures, now)}) {
+    if (problem) problems.push_back(std::move(*problem));
   }
   if (figures.stuck > 0) {
-    problems.push_back(plural(figures.stuck, "task is", "tasks are") +
-                       " stuck past their lease: the pass running them died (the next pass runs "
-                       "them again)");
+    problems.push_back(plural(figures.stuck,
+                              "run is stuck past its lease: the pass running it died (the next "
+                              "pass runs it again)",
+                              "runs are stuck past their leases: the passes running them died "
+                              "(the next pass runs them again)"));
   }
   if (figures.failed_last_hour > 0) {
     problems.push_back(plural(figures.failed_last_hour, "run", "runs") +
@@ -56,6 +122,70 @@ std::vector<std::string> problems_of(const QueueFigures& figures, Epoch now) {
                        " set aside by the pass (see 'trigger history --failed' for why)");
   }
   return problems;
+}
+
+// The figures as one object, in the documented order (fields are added, never renamed).
+nlohmann::ordered_json status_json(const QueueFigures& figures,
+                                   const std::vector<std::string>& problems, Epoch now) {
+  auto maybe = [](auto value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+  };
+  std::optional<std::int64_t> lag;
+  if (figures.oldest_due_epoch) lag = now - *figures.oldest_due_epoch;
+  const auto& pass = figures.last_pass;
+  std::optional<std::string> outcome;
+  if (figures.last_pass_end) outcome = std::string(to_string(*figures.last_pass_end));
+  nlohmann::ordered_json triggers = nlohmann::ordered_json::object();
+  for (const auto& [state, count] : figures.triggers_by_state) triggers[state] = count;
+  return {
+      {"healthy", problems.empty()},
+      {"problems", problems},
+      {"pending_changes", figures.pending_changes},
+      {"due", figures.due},
+      {"oldest_due_lag_seconds", maybe(lag)},
+      {"queued", figures.queued},
+      {"running", figures.running},
+      {"stuck", figures.stuck},
+      {"failed_last_hour", figures.failed_last_hour},
+      {"set_aside", figures.set_aside},
+      {"last_pass_epoch",
+       maybe(pass ? std::optional<std::int64_t>(pass->started_epoch) : std::nullopt)},
+      {"last_pass_duration_ms", maybe(pass ? pass->duration_ms : std::nullopt)},
+      {"last_pass_clock_jump_seconds",
+       maybe(pass ? std::optional<std::int64_t>(pass->clock_jump_seconds) : std::nullopt)},
+      {"last_pass_outcome", maybe(outcome)},
+      {"last_pass_error", maybe(pass ? pass->error : std::nullopt)},
+      {"failed_passes_in_a_row", figures.failed_passes_in_a_row},
+      {"triggers", triggers},
+  };
+}
+
+// The table (or TSV): a line per figure, a line per trigger state, a line per problem.
+void print_lines(const nlohmann::ordered_json& json, bool tsv) {
+  auto line = [&](const std::string& name, const std::string& text) {
+    std::cout << name << (tsv ? "\t" : ":" + std::string(30 - name.size(), ' ')) << text << "\n";
+  };
+  for (const auto& [key, value] : json.items()) {
+    if (key == "problems" || key == "triggers") continue;
+    std::string text = value.is_null()     ? (tsv ? "" : "-")
+                       : value.is_string() ? (tsv ? tsv_field(value.get<std::string>())
+                                                  : value.get<std::string>())
+                                           : value.dump();
+    std::string name = key;
+    if (key == "last_pass_epoch" && !tsv) {  // a time for people, the epoch for scripts
+      name = "last_pass";
+      if (!value.is_null()) text = time_text(value.get<std::int64_t>(), "UTC");
+    }
+    line(name, text);
+  }
+  for (const auto& [state, count] : json["triggers"].items()) {
+    line("triggers_" + state, count.dump());
+  }
+  for (const auto& problem : json["problems"]) {
+    std::string text = problem.get<std::string>();
+    std::cout << "problem" << (tsv ? "\t" + tsv_field(text) : ":" + std::string(23, ' ') + text)
+              << "\n";
+  }
 }
 
 }  // namespace
@@ -73,54 +203,11 @@ Result<int> cmd_status(Context& ctx) {
   });
   if (!status) return status.error();
   auto problems = problems_of(figures, ctx.now);
-  std::optional<std::int64_t> lag;
-  if (figures.oldest_due_epoch) lag = ctx.now - *figures.oldest_due_epoch;
-  const auto& pass = figures.last_pass;
-  nlohmann::ordered_json triggers = nlohmann::ordered_json::object();
-  for (const auto& [state, count] : figures.triggers_by_state) triggers[state] = count;
-  auto maybe = [](std::optional<std::int64_t> value) {
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-  };
-  nlohmann::ordered_json json = {
-      {"healthy", problems.empty()},
-      {"problems", problems},
-      {"pending_changes", figures.pending_changes},
-      {"due", figures.due},
-      {"oldest_due_lag_seconds", maybe(lag)},
-      {"queued", figures.queued},
-      {"running", figures.running},
-      {"stuck", figures.stuck},
-      {"failed_last_hour", figures.failed_last_hour},
-      {"set_aside", figures.set_aside},
-      {"last_pass_epoch",
-       maybe(pass ? std::optional<std::int64_t>(pass->started_epoch) : std::nullopt)},
-      {"last_pass_duration_ms", maybe(pass ? pass->duration_ms : std::nullopt)},
-      {"last_pass_clock_jump_seconds",
-       maybe(pass ? std::optional<std::int64_t>(pass->clock_jump_seconds) : std::nullopt)},
-      {"triggers", triggers},
-  };
+  auto json = status_json(figures, problems, ctx.now);
   if (ctx.format == Format::kJson) {
     std::cout << json.dump(2) << "\n";
   } else {
-    bool tsv = ctx.format == Format::kTsv;
-    for (const auto& [key, value] : json.items()) {
-      if (key == "problems" || key == "triggers") continue;
-      std::string text = value.is_null() ? (tsv ? "" : "-") : value.dump();
-      std::string name = key;
-      if (key == "last_pass_epoch" && !tsv) {  // a time for people, the epoch for scripts
-        name = "last_pass";
-        if (!value.is_null()) text = time_text(value.get<std::int64_t>(), "UTC");
-      }
-      std::cout << name << (tsv ? "\t" : ":" + std::string(30 - name.size(), ' ')) << text << "\n";
-    }
-    for (const auto& [state, count] : figures.triggers_by_state) {
-      std::string key = "triggers_" + state;
-      std::cout << key << (tsv ? "\t" : ":" + std::string(30 - key.size(), ' ')) << count << "\n";
-    }
-    for (const auto& problem : problems) {
-      std::cout << "problem"
-                << (tsv ? "\t" + tsv_field(problem) : ":" + std::string(23, ' ') + problem) << "\n";
-    }
+    print_lines(json, ctx.format == Format::kTsv);
   }
   return problems.empty() ? kExitOk : kExitTrouble;
 }

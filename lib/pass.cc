@@ -945,7 +945,11 @@ class Executor {
   // Wait up to a second for commands to end, renew the leases when a quarter of their TTL
   // has passed, and finish the commands that ended.
   void wait_for_commands() {
-    auto ended = pool_.wait(std::chrono::seconds(1));
+    // While commands run no transaction may come for a while: outcomes already committed are
+    // synced when their batch window closes, and the wait ends by then.
+    auto wait = store_.sync_if_due(std::chrono::seconds(1));
+    if (!wait) fail(wait.error());
+    auto ended = pool_.wait(wait ? *wait : std::chrono::seconds(1));
     renew_leases();
     for (auto& [handle, result] : ended) {
       auto found = running_.find(handle);
@@ -1068,52 +1072,71 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
   return Executor(store, options, report).run();
 }
 
-Result<PassReport> run_pass(Store& store, const PassOptions& options) {
-  PassReport report;
-  if (!options.dry_run) {
-    if (auto safe = check_pass_safety(store); !safe) return safe.error();
-  }
-  auto started = SteadyClock::now();
-  Epoch at = now();
+namespace {
+
+// How far the clock moved back since the last pass started (0 if it did not): nothing fires
+// twice (each event fires only after its last), and the jump is on record.
+Result<std::int64_t> clock_jump(Store& store, Epoch at, const PassOptions& options) {
   auto last = store.last_pass();
   if (!last) return last.error();
-  if (*last && at < (*last)->started_epoch) {
-    // The clock moved back: nothing fires twice (each event fires only after its last), and
-    // the jump is on record.
-    report.clock_jump_seconds = at - (*last)->started_epoch;
-    say(options, [&] {
-      return "the clock moved back " + format_duration(-report.clock_jump_seconds) +
-             " since the last pass";
-    });
-  }
+  if (!*last || at >= (*last)->started_epoch) return std::int64_t{0};
+  std::int64_t jump = at - (*last)->started_epoch;
+  say(options, [&] { return "the clock moved back " + format_duration(-jump) + " since the last pass"; });
+  return jump;
+}
 
-  if (options.dry_run) {
-    auto rehearsed = store.rehearse([&]() -> Status {
-      auto scheduled = schedule_phase(store, at, options, report);
-      if (!scheduled) return scheduled.error();
-      if (auto fired = fire_phase(store, at, options, report); !fired) return fired;
-      LeaseHolder rehearsal;
-      rehearsal.owner = "dry-run";
-      auto runnable = store.lease_tasks(rehearsal, at, 0, std::numeric_limits<int>::max());
-      if (!runnable) return runnable.error();
-      for (const auto& task : *runnable) {
-        auto trigger = store.trigger_for_pass(task.trigger_id);
-        if (!trigger) return trigger.error();
-        say(options, [&] {
-          return label(*trigger) + ": would run " + trigger->action.text() + " (event " +
-                 event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")";
-        });
-      }
-      return Ok{};
-    });
-    if (!rehearsed) return rehearsed.error();
-    return report;
-  }
+// run-once --dry-run: schedule and fire in a transaction that is rolled back, and say what
+// would run. No pass record.
+Result<PassReport> rehearse_pass(Store& store, const PassOptions& options) {
+  PassReport report;
+  Epoch at = now();
+  auto jump = clock_jump(store, at, options);
+  if (!jump) return jump.error();
+  report.clock_jump_seconds = *jump;
+  auto rehearsed = store.rehearse([&]() -> Status {
+    auto scheduled = schedule_phase(store, at, options, report);
+    if (!scheduled) return scheduled.error();
+    if (auto fired = fire_phase(store, at, options, report); !fired) return fired;
+    LeaseHolder rehearsal;
+    rehearsal.owner = "dry-run";
+    auto runnable = store.lease_tasks(rehearsal, at, 0, std::numeric_limits<int>::max());
+    if (!runnable) return runnable.error();
+    for (const auto& task : *runnable) {
+      auto trigger = store.trigger_for_pass(task.trigger_id);
+      if (!trigger) return trigger.error();
+      say(options, [&] {
+        return label(*trigger) + ": would run " + trigger->action.text() + " (event " +
+               event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")";
+      });
+    }
+    return Ok{};
+  });
+  if (!rehearsed) return rehearsed.error();
+  return report;
+}
 
+std::int64_t elapsed_ms(SteadyClock::time_point started) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
+      .count();
+}
+
+// The record of this pass, begun before anything else it does: a pass that fails or is
+// refused is on record (status reports it), and one that dies leaves a record without an
+// outcome, naming its process.
+Result<PassRecord> begin_pass_record(Store& store, const PassOptions& options, Epoch at,
+                                     PassReport& report) {
+  auto jump = clock_jump(store, at, options);
+  if (!jump) return jump.error();
+  report.clock_jump_seconds = *jump;
   PassRecord pass;
   pass.owner = options.owner.empty() ? default_owner() : options.owner;
   pass.started_epoch = at;
   pass.clock_jump_seconds = report.clock_jump_seconds;
+  const ProcessIdentity& self = this_process();
+  pass.host = self.host;
+  pass.pid = self.pid;
+  pass.pid_start = self.start_ticks;
+  pass.boot_id = self.boot_id;
   auto begun = store.transaction(
       [&]() -> Status {
         auto id = store.begin_pass(pass);
@@ -1123,7 +1146,68 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
       },
       Store::Sync::kBatched);
   if (!begun) return begun.error();
+  return pass;
+}
 
+// The pass record's end: when, how long, the counts and the outcome.
+void close_record(PassRecord& pass, const PassReport& report, SteadyClock::time_point started,
+                  PassOutcome outcome) {
+  pass.finished_epoch = now();
+  pass.duration_ms = elapsed_ms(started);
+  pass.scheduled = report.scheduled;
+  pass.fired = report.fired;
+  pass.ran = report.ran;
+  pass.failed = report.failed;
+  pass.outcome = outcome;
+}
+
+// The end of a pass that did its work: its figures and outcome ok, with the history pruned.
+Status end_pass_record(Store& store, PassRecord& pass, const PassReport& report,
+                       SteadyClock::time_point started) {
+  bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
+                  report.set_aside + report.retried + report.interrupted + report.deferred ==
+              0;
+  if (idle) store.keep_wal_on_close();
+  return store.transaction(
+      [&]() -> Status {
+        auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
+        if (!pruned) return pruned.error();
+        close_record(pass, report, started, PassOutcome::kOk);
+        return store.end_pass(pass);
+      },
+      // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
+      // idle pass syncs nothing (losing its pass record to a power cut loses nothing).
+      idle ? Store::Sync::kBatched : Store::Sync::kDurable);
+}
+
+// Record how a pass ended that stopped at `error`: refused for kUnsafe, else failed. Best
+// effort, in its own small transaction: what failed the pass (a full disk) may refuse this too,
+// and then the record keeps no outcome, which status reports as a pass that died.
+void record_pass_failure(Store& store, PassRecord& pass, const PassReport& report,
+                         const Error& error, SteadyClock::time_point started) {
+  close_record(pass, report, started,
+               error.kind() == ErrorKind::kUnsafe ? PassOutcome::kRefused : PassOutcome::kFailed);
+  pass.error = error.message();
+  (void)store.transaction([&]() -> Status { return store.end_pass(pass); },
+                          Store::Sync::kDurable);
+}
+
+// Sleep for `duration`, syncing batched commits when their window closes meanwhile.
+Status sleep_syncing(Store& store, std::chrono::milliseconds duration) {
+  auto end = SteadyClock::now() + duration;
+  for (auto left = duration; left.count() > 0;
+       left = std::chrono::duration_cast<std::chrono::milliseconds>(end - SteadyClock::now())) {
+    auto wait = store.sync_if_due(left);
+    if (!wait) return wait.error();
+    std::this_thread::sleep_for(*wait);
+  }
+  return Ok{};
+}
+
+// The pass proper, once its record is begun.
+Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& pass,
+                         PassReport& report, SteadyClock::time_point started) {
+  if (auto safe = check_pass_safety(store); !safe) return safe;
   // --max-time holds inside every batch: each phase is given the deadline.
   auto deadline =
       std::min(options.deadline, started + std::chrono::seconds(options.max_time_seconds));
@@ -1139,36 +1223,28 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
         0, std::chrono::duration_cast<std::chrono::seconds>(deadline - SteadyClock::now()).count());
     return execute_phase(store, execute_options, report);
   };
-  if (auto done = phases(at); !done) return done.error();
+  if (auto done = phases(pass.started_epoch); !done) return done;
   // --linger: stay within the budget and fire what falls due at its second.
   while (options.linger && !now_is_fixed() &&
          SteadyClock::now() + std::chrono::seconds(1) < deadline) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (auto done = phases(now()); !done) return done.error();
+    if (auto slept = sleep_syncing(store, std::chrono::seconds(1)); !slept) return slept;
+    if (auto done = phases(now()); !done) return done;
   }
+  return end_pass_record(store, pass, report, started);
+}
 
-  bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
-                  report.set_aside + report.retried + report.interrupted + report.deferred ==
-              0;
-  if (idle) store.keep_wal_on_close();
-  auto closed = store.transaction(
-      [&]() -> Status {
-        auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
-        if (!pruned) return pruned.error();
-        pass.finished_epoch = now();
-        pass.duration_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
-                .count();
-        pass.scheduled = report.scheduled;
-        pass.fired = report.fired;
-        pass.ran = report.ran;
-        pass.failed = report.failed;
-        return store.end_pass(pass);
-      },
-      // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
-      // idle pass syncs nothing (losing its pass record to a power cut loses nothing).
-      idle ? Store::Sync::kBatched : Store::Sync::kDurable);
-  if (!closed) return closed.error();
+}  // namespace
+
+Result<PassReport> run_pass(Store& store, const PassOptions& options) {
+  if (options.dry_run) return rehearse_pass(store, options);
+  auto started = SteadyClock::now();
+  PassReport report;
+  auto pass = begin_pass_record(store, options, now(), report);
+  if (!pass) return pass.error();
+  if (auto done = run_recorded_pass(store, options, *pass, report, started); !done) {
+    record_pass_failure(store, *pass, report, done.error(), started);
+    return done.error();
+  }
   return report;
 }
 

@@ -1,5 +1,6 @@
 #include "trigger/store.h"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include <stdexcept>
 
 #include "embedded.h"
+#include "process.h"
 #include "text.h"
 
 namespace trigger {
@@ -417,9 +419,39 @@ std::string Store::default_path() {
 }
 
 Store::Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable)
-    : db_(std::move(db)), path_(std::move(path)), writable_(writable) {
+    : db_(std::move(db)),
+      path_(path.empty() ? db_->getFilename() : std::move(path)),
+      writable_(writable),
+      steady_ms_([] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      }) {
   const char* real = sqlite3_db_filename(db_->getHandle(), "main");  // "" in memory
   real_path_ = real != nullptr ? real : "";
+}
+
+Status Store::sync_wal() {
+  return guarded(path(), [&]() -> Status {
+    sqlite3_file* wal = nullptr;
+    int code = sqlite3_file_control(db_->getHandle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (code != SQLITE_OK || wal == nullptr || wal->pMethods == nullptr) return Ok{};
+    code = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    if (code != SQLITE_OK) return sqlite_error(path(), code, "cannot sync its -wal file");
+    return Ok{};
+  });
+}
+
+Result<std::chrono::milliseconds> Store::sync_if_due(std::chrono::milliseconds longest) {
+  if (unsynced_since_ms_ < 0) return longest;
+  std::int64_t age = steady_ms_() - unsynced_since_ms_;
+  if (age < kBatchWindowMs) {
+    return std::min(longest, std::chrono::milliseconds(kBatchWindowMs - age));
+  }
+  if (auto synced = sync_wal(); !synced) return synced.error();
+  unsynced_since_ms_ = -1;
+  ++timed_syncs_;
+  return longest;
 }
 
 void Store::keep_wal_on_close() {
@@ -471,8 +503,36 @@ Store::Prepared Store::prepare(const std::string& sql) {
   return Prepared(cached.statement.get(), nullptr, &cached.in_use);
 }
 
+// A copy in memory of the database at `path`, read with a read-only connection, migrated
+// there if older; never written back.
+Result<std::unique_ptr<Store>> Store::open_private_copy(const std::string& path) {
+  int too_new_version = 0;
+  auto opened = guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
+    auto copy = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
+    if (file_exists(path)) {
+      if (auto empty = check_not_empty(path, path, Mode::kReadOnly); !empty) return empty.error();
+      SQLite::Database file(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+      int version = file.execAndGet(kUserVersionSql).getInt();
+      if (auto ours = identify(file, path, version); !ours) return ours.error();
+      if (version > schema_version()) {
+        too_new_version = version;
+        return Error(ErrorKind::kTooNew, "");
+      }
+      SQLite::Backup backup(*copy, file);
+      int step = backup.executeStep();  // all pages, in one read transaction of the file
+      if (step != SQLITE_DONE) return sqlite_error(path, step, "cannot copy it");
+    }
+    copy->exec("PRAGMA foreign_keys = ON");
+    if (copy->execAndGet(kUserVersionSql).getInt() < schema_version()) migrate(*copy, path);
+    return std::unique_ptr<Store>(new Store(std::move(copy), path, true));
+  });
+  if (too_new_version != 0) return too_new(path, too_new_version);
+  return opened;
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, Mode mode) {
   if (path.empty()) return usage_error("empty database path");
+  if (mode == Mode::kPrivateCopy) return open_private_copy(path);
   bool exists = file_exists(path);
   if (mode == Mode::kReadOnly && !exists) {
     // A read-only command on a database that does not exist yet sees an empty one.
@@ -548,9 +608,7 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
     // survives a crash of the process, and a power cut takes back whole commits only), unless
     // the oldest commit not yet on disk is kBatchWindowMs old: that commit syncs them all.
     bool durable = false;
-    std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now().time_since_epoch())
-                              .count();
+    std::int64_t now_ms = steady_ms_();
     if (!nested && writable_) {
       durable = sync == Sync::kDurable ||
                 (unsynced_since_ms_ >= 0 && now_ms - unsynced_since_ms_ >= kBatchWindowMs);
@@ -585,6 +643,7 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
       if (!nested && sqlite3_get_autocommit(db_->getHandle()) == 0) run("ROLLBACK");
       throw;
     }
+    if (!nested) changes_committed_ += sqlite3_total_changes64(db_->getHandle()) - changes_before;
     if (!nested && writable_) {
       if (durable) {
         unsynced_since_ms_ = -1;
@@ -871,13 +930,16 @@ constexpr const char* kPrunePassesSql =  // the latest pass is kept: status read
     "DELETE FROM pass WHERE id IN (SELECT id FROM pass WHERE started_epoch < ? "
     "AND id < (SELECT MAX(id) FROM pass) ORDER BY id LIMIT ?)";
 constexpr const char* kBeginPassSql =
-    "INSERT INTO pass (owner, started_epoch, clock_jump_seconds) VALUES (?, ?, ?)";
+    "INSERT INTO pass (owner, started_epoch, clock_jump_seconds, host, pid, pid_start, boot_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kEndPassSql =
     "UPDATE pass SET finished_epoch = ?, duration_ms = ?, scheduled = ?, fired = ?, ran = ?, "
-    "failed = ?, note = ? WHERE id = ?";
-constexpr const char* kLastPassSql =
+    "failed = ?, note = ?, outcome = ?, error = ? WHERE id = ?";
+constexpr const char* kPassColumns =
     "SELECT id, owner, started_epoch, finished_epoch, duration_ms, scheduled, fired, ran, failed, "
-    "clock_jump_seconds, note FROM pass ORDER BY id DESC LIMIT 1";
+    "clock_jump_seconds, note, host, pid, pid_start, boot_id, outcome, error FROM pass ";
+constexpr const char* kLastPassSql = "ORDER BY id DESC LIMIT 1";
+constexpr const char* kRecentPassesSql = "ORDER BY id DESC LIMIT ?";  // newest first
 constexpr const char* kDueFiguresSql =  // of active triggers: a pause since the last pass counts
     "SELECT COUNT(*), MIN(e.next_event_epoch) FROM trigger_event e JOIN trigger t "
     "ON t.id = e.trigger_id WHERE e.next_event_epoch <= ? AND t.state = 'active'";
@@ -944,6 +1006,24 @@ Task read_task(SQLite::Statement& s) {
   return t;
 }
 
+constexpr Named<PassOutcome> kPassOutcomes[] = {
+    {PassOutcome::kOk, "ok"}, {PassOutcome::kFailed, "failed"}, {PassOutcome::kRefused, "refused"}};
+
+constexpr Named<PassEnd> kPassEnds[] = {{PassEnd::kRunning, "running"},
+                                        {PassEnd::kOk, "ok"},
+                                        {PassEnd::kFailed, "failed"},
+                                        {PassEnd::kRefused, "refused"},
+                                        {PassEnd::kDied, "died"}};
+
+std::optional<PassOutcome> parse_pass_outcome(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  std::string text = column.getString();
+  for (const auto& entry : kPassOutcomes) {
+    if (entry.name == text) return entry.value;
+  }
+  throw SQLite::Exception("unexpected stored pass outcome '" + text + "'", SQLITE_CORRUPT);
+}
+
 PassRecord read_pass(SQLite::Statement& s) {
   PassRecord p;
   int i = 0;
@@ -958,7 +1038,36 @@ PassRecord read_pass(SQLite::Statement& s) {
   p.failed = s.getColumn(i++).getInt64();
   p.clock_jump_seconds = s.getColumn(i++).getInt64();
   p.note = s.getColumn(i++).getString();
+  p.host = s.getColumn(i++).getString();
+  p.pid = s.getColumn(i++).getInt64();
+  p.pid_start = s.getColumn(i++).getInt64();
+  p.boot_id = s.getColumn(i++).getString();
+  p.outcome = parse_pass_outcome(s.getColumn(i++));
+  if (auto error = s.getColumn(i++); !error.isNull()) p.error = error.getString();
   return p;
+}
+
+// How the pass of `record` ended, as far as can be told at `now`.
+PassEnd end_of(const PassRecord& record, Epoch now) {
+  if (record.outcome) {
+    switch (*record.outcome) {
+      case PassOutcome::kOk:
+        return PassEnd::kOk;
+      case PassOutcome::kFailed:
+        return PassEnd::kFailed;
+      case PassOutcome::kRefused:
+        return PassEnd::kRefused;
+    }
+  }
+  if (record.finished_epoch) return PassEnd::kOk;  // finished before outcomes were recorded
+  ProcessIdentity holder{record.host, record.boot_id, record.pid, record.pid_start};
+  Liveness alive = liveness(holder);
+  if (alive == Liveness::kDead) return PassEnd::kDied;
+  if (alive == Liveness::kUnknown &&
+      now - record.started_epoch > QueueFigures::kPassPresumedDeadSeconds) {
+    return PassEnd::kDied;
+  }
+  return PassEnd::kRunning;
 }
 
 std::int64_t count_of(SQLite::Database& db, const char* sql, std::optional<std::int64_t> value) {
@@ -975,6 +1084,8 @@ std::string event_id(std::int64_t trigger_id, Epoch scheduled_epoch, bool manual
 }
 
 std::string_view to_string(Outcome outcome) { return name_of(kOutcomes, outcome); }
+std::string_view to_string(PassOutcome outcome) { return name_of(kPassOutcomes, outcome); }
+std::string_view to_string(PassEnd end) { return name_of(kPassEnds, end); }
 
 std::string Store::path() const { return path_; }
 
@@ -1429,6 +1540,10 @@ Result<std::int64_t> Store::begin_pass(const PassRecord& pass) {
     insert.bind(1, pass.owner);
     insert.bind(2, static_cast<std::int64_t>(pass.started_epoch));
     insert.bind(3, static_cast<std::int64_t>(pass.clock_jump_seconds));
+    insert.bind(4, pass.host);
+    insert.bind(5, static_cast<std::int64_t>(pass.pid));
+    insert.bind(6, static_cast<std::int64_t>(pass.pid_start));
+    insert.bind(7, pass.boot_id);
     insert.exec();
     return static_cast<std::int64_t>(db_->getLastInsertRowid());
   });
@@ -1446,6 +1561,12 @@ Status Store::end_pass(const PassRecord& pass) {
     update.bind(i++, static_cast<std::int64_t>(pass.ran));
     update.bind(i++, static_cast<std::int64_t>(pass.failed));
     update.bind(i++, pass.note);
+    if (pass.outcome) {
+      update.bind(i++, std::string(to_string(*pass.outcome)));
+    } else {
+      update.bind(i++);
+    }
+    bind_optional(update, i++, pass.error);
     update.bind(i++, static_cast<std::int64_t>(pass.id));
     update.exec();
     return Ok{};
@@ -1454,12 +1575,35 @@ Status Store::end_pass(const PassRecord& pass) {
 
 Result<std::optional<PassRecord>> Store::last_pass() {
   return guarded(path(), [&]() -> Result<std::optional<PassRecord>> {
-    auto select_prepared = prepare(kLastPassSql);
+    auto select_prepared = prepare(std::string(kPassColumns) + kLastPassSql);
     SQLite::Statement& select = *select_prepared;
     if (!select.executeStep()) return std::optional<PassRecord>();
     ++rows_visited_;
     return std::optional<PassRecord>(read_pass(select));
   });
+}
+
+// The latest pass, and the failures in a row among those that ended: the newest records,
+// read one at a time until one that ended ok (kPassesCounted at most).
+void Store::read_pass_figures(QueueFigures& figures, Epoch now) {
+  auto recent_prepared = prepare(std::string(kPassColumns) + kRecentPassesSql);
+  SQLite::Statement& recent = *recent_prepared;
+  recent.bind(1, static_cast<std::int64_t>(QueueFigures::kPassesCounted));
+  while (recent.executeStep()) {
+    ++rows_visited_;
+    PassRecord record = read_pass(recent);
+    PassEnd end = end_of(record, now);
+    if (!figures.last_pass) {
+      figures.last_pass = record;
+      figures.last_pass_end = end;
+    }
+    if (end == PassEnd::kOk) break;
+    if (end == PassEnd::kRunning) continue;
+    if (figures.failed_passes_in_a_row++ == 0) {
+      figures.last_failed_pass = std::move(record);
+      figures.last_failed_pass_end = end;
+    }
+  }
 }
 
 Result<QueueFigures> Store::queue_figures(Epoch now) {
@@ -1490,9 +1634,7 @@ Result<QueueFigures> Store::queue_figures(Epoch now) {
     figures.running = tasks.getColumn(1).getInt64();
     figures.failed_last_hour = count_of(*db_, kFailedSinceSql, now - 3600);
     figures.set_aside = count_of(*db_, kSetAsideSql, std::nullopt);
-    auto last = last_pass();
-    if (!last) return last.error();
-    figures.last_pass = *last;
+    read_pass_figures(figures, now);
     auto states_prepared = prepare(kStatesSql);
     SQLite::Statement& states = *states_prepared;
     for (State state : {State::kActive, State::kPaused, State::kCancelled, State::kDone}) {

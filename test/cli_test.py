@@ -602,6 +602,34 @@ class DatabaseErrorTest(TriggerTestCase):
         self.assertEqual(len(self.listed()), 1)
 
 
+class OutputFailureTest(TriggerTestCase):
+    """A command whose standard output cannot be written after it made its change says that the
+    change was made (exit 74): running it again would make it twice."""
+
+    def to_full(self, *args):
+        with open('/dev/full', 'w') as full:
+            process = subprocess.run([BIN, *args], env=self.env, stdout=full, stderr=subprocess.PIPE,
+                                     text=True, timeout=60)
+        return process.returncode, process.stderr
+
+    def test_the_message_says_the_change_was_made(self):
+        self.assertEqual(self.to_full('create', '--name', 'x', '--every', '1h', '--log', 'x'), (
+            74, "trigger: created trigger 1 'x', but cannot write to standard output: No space left on device\n"))
+        self.assertEqual([t['name'] for t in self.listed()], ['x'])
+        self.assertEqual(self.to_full('fire', 'x'), (
+            74, f"trigger: fired 'x' (event 1-m{NOW}), but cannot write to standard output: No space left on device\n"))
+        self.assertEqual(json.loads(self.ok('status', '--format', 'json'))['queued'], 1)  # once
+        self.assertEqual(self.to_full('schedule', 'x', '--every', '2h', '--format', 'json'), (
+            74, "trigger: scheduled 'x', but cannot write to standard output: No space left on device\n"))
+        self.assertTrue(self.listed()[0]['clock'].startswith('--every 2h'))
+        self.assertEqual(self.to_full('cancel', 'x', '--format', 'json'), (
+            74, "trigger: cancelled 'x', but cannot write to standard output: No space left on device\n"))
+        self.assertEqual(self.listed('--all')[0]['state'], 'cancelled')
+        # A command that changed nothing says only that it cannot write.
+        self.assertEqual(self.to_full('list', '--all'), (
+            74, 'trigger: cannot write to standard output: No space left on device\n'))
+
+
 class HelpTest(TriggerTestCase):
     COMMANDS = ['create', 'list', 'show', 'schedule', 'cancel', 'pause', 'resume', 'fire', 'next',
                 'run-once', 'status', 'history', 'import', 'export', 'gc', 'help']

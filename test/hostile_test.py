@@ -134,6 +134,31 @@ class ReadOnlyDatabaseTest(UnprivilegedTestCase):
         self.assertEqual(rows(self.db)['integrity'], [('ok',)])
 
 
+class ReadOnlyOlderDatabaseTest(UnprivilegedTestCase):
+    """A dry run needs no write access and migrates nothing: it rehearses on a copy in memory."""
+
+    def populate(self):
+        root = os.environ.get('TRIGGER_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
+        with open(os.path.join(root, 'test', 'data', 'schema-1.sql')) as f:
+            dump = f.read()
+        connection = sqlite3.connect(self.db)
+        connection.executescript(dump)
+        connection.close()
+        self.import_file = os.path.join(self.dir, 'import.jsonl')
+        open(self.import_file, 'w').close()
+
+    def test_a_dry_run_of_a_read_only_level_1_file_changes_nothing(self):
+        os.chmod(self.db, 0o400)
+        before = self.snapshot()
+        code, out, err = self.run_trigger('--now', '2030-01-01T00:00:00Z', 'run-once', '--dry-run')
+        self.assertEqual((code, err), (0, ''))
+        self.assertIn("'level1': would run", out)
+        self.assertEqual(self.snapshot(), before)
+        with sqlite3.connect(f'file:{self.db}?mode=ro', uri=True) as connection:
+            self.assertEqual(connection.execute('PRAGMA user_version').fetchone(), (1,))
+        connection.close()
+
+
 class ReadOnlyDirectoryTest(UnprivilegedTestCase):
     def test_every_command_names_the_directory(self):
         os.chmod(self.dir, 0o555)  # the -wal and -shm files cannot be created

@@ -672,6 +672,12 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
   auto figures = f.store().queue_figures(later);
   REQUIRE(figures.ok());
   CHECK(figures->set_aside == 0);
+  // The pass is on record as failed with its error (or, had even that not fit, as died).
+  CHECK(figures->failed_passes_in_a_row == 1);
+  REQUIRE(figures->last_failed_pass);
+  CHECK(figures->last_failed_pass_end == trigger::PassEnd::kFailed);
+  CHECK(figures->last_failed_pass->error ==
+        "cannot write database '" + f.file("t.db") + "': disk or database full");
   // With room again, the next pass fires every occurrence once.
   f.pass_at(later);
   CHECK(account(f.history(catch_up)).fired.size() == 600);
@@ -1305,4 +1311,43 @@ TEST_CASE("a pass through a link to a database in a directory others can write r
   CHECK(report.error().message() == "refusing to run commands from database directory '" +
                                         shared + "': mode 0777 lets others write it");
   trigger::set_now(std::nullopt);
+}
+
+TEST_CASE("a finished run's outcome is synced while a long command still runs", "[pass]") {
+  Fixture f;
+  f.create("quick", every("1h"), shell_action("true"));
+  f.create("long", every("1h"), shell_action("sleep 2"));
+  f.pass_at(kStart);
+  // quick's outcome is committed batched at once; no transaction comes while long sleeps, so
+  // only the execute loop's timed sync can put it on disk before the pass ends.
+  PassOptions options;
+  options.jobs = 2;
+  f.pass_at(kStart + kHour, options);
+  CHECK(f.store().timed_syncs() >= 1);
+  CHECK_FALSE(f.store().unsynced());
+}
+
+TEST_CASE("a pass that fails or is refused is on record with its error", "[pass]") {
+  Fixture f;
+  f.create("cmd", every("1m"), shell_action("true"));
+  f.pass_at(kStart);
+  chmod(f.file("t.db").c_str(), 0666);  // others may write it: commands are refused
+  trigger::set_now(kStart + kMinute);
+  auto refused = trigger::run_pass(f.store(), {});
+  chmod(f.file("t.db").c_str(), 0600);
+  REQUIRE_FALSE(refused.ok());
+  REQUIRE(refused.error().kind() == ErrorKind::kUnsafe);
+  auto figures = f.store().queue_figures(kStart + kMinute);
+  REQUIRE(figures.ok());
+  CHECK(figures->last_pass_end == trigger::PassEnd::kRefused);
+  CHECK(figures->failed_passes_in_a_row == 1);
+  REQUIRE(figures->last_failed_pass);
+  CHECK(figures->last_failed_pass->error == refused.error().message());
+  CHECK(figures->last_failed_pass->outcome == trigger::PassOutcome::kRefused);
+  // A pass that works again ends the run of failures.
+  f.pass_at(kStart + kMinute);
+  figures = f.store().queue_figures(kStart + kMinute);
+  REQUIRE(figures.ok());
+  CHECK(figures->last_pass_end == trigger::PassEnd::kOk);
+  CHECK(figures->failed_passes_in_a_row == 0);
 }

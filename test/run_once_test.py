@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import stat
 import subprocess
 import time
@@ -165,7 +166,6 @@ class RunOnceTest(PassTestCase):
     def test_refuses_a_database_others_can_write(self):
         self.create('--every', '1m', '--sh', 'touch ran')
         os.chmod(self.db, 0o666)
-        before = self.snapshot()
         self.fails(77, f"refusing to run commands from database '{self.db}': mode 0666 lets others write it",
                    '--now', at(MINUTE), 'run-once')
         os.chmod(self.db, 0o600)
@@ -175,8 +175,15 @@ class RunOnceTest(PassTestCase):
                        '--now', at(MINUTE), 'run-once')
         finally:
             os.chmod(self.dir, 0o700)
-        self.assertEqual(self.snapshot(), before)
         self.assertFalse(os.path.exists(os.path.join(self.dir, 'ran')))
+        # Nothing was scheduled, fired or run; the refusals are on record for status.
+        self.assertEqual([r['outcome'] for r in self.history()], ['edit'])
+        code, out, _ = self.run_trigger('--now', at(MINUTE), 'status', '--format', 'json')
+        status = json.loads(out)
+        self.assertEqual((code, status['last_pass_outcome'], status['failed_passes_in_a_row']), (1, 'refused', 2))
+        self.assertEqual(status['problems'], [
+            f"the last 2 passes failed; the latest was refused for safety: refusing to run commands from "
+            f"database directory '{self.dir}': mode 0777 lets others write it"])
 
     def test_bad_options(self):
         self.create('--every', '1m', '--log', 'x')
@@ -247,6 +254,13 @@ class CrashTest(PassTestCase):
         self.wait_for('attempts')
         runner.send_signal(signal.SIGKILL)  # run-once alone: its command is not touched here
         runner.wait()
+        # status tells at once that the pass died (its process is gone).
+        code, out, _ = self.run_trigger('--now', at(HOUR + 10), 'status', '--format', 'json')
+        status = json.loads(out)
+        self.assertEqual((code, status['last_pass_outcome'], status['failed_passes_in_a_row']), (1, 'died', 1))
+        self.assertIn(f"the last pass (pid {runner.pid} on '{os.uname().nodename}', started "
+                      f"2026-12-01T09:00:00Z) died before it finished: it was killed, or could not record "
+                      "how it ended", status['problems'])
         event = f'1-{NOW + HOUR}'
         command_pid = int(self.read('attempts')[0].split()[2])
         self.assertEqual([line.split()[:2] for line in self.read('attempts')], [[event, '1']])
@@ -438,7 +452,7 @@ class StatusTest(PassTestCase):
         self.assertEqual(self.run_trigger('--now', at(4 * MINUTE), 'status')[0], 0)  # cron may be about to
         code, out, _ = self.run_trigger('--now', at(6 * MINUTE), 'status', '--format', 'json')
         self.assertEqual((code, json.loads(out)['problems']), (1, [
-            "no pass has ever run, and the first change was made 6m ago: 1 change waits to be scheduled "
+            "no pass has ever run, and the oldest change was made 6m ago: 1 change waits to be scheduled "
             "(is cron running 'trigger run-once'?)"]))
 
     def test_recent_failures(self):
@@ -452,6 +466,41 @@ class StatusTest(PassTestCase):
         self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 1)  # still due: no pass since
         self.ok('--now', at(2 * HOUR), 'run-once', '--max-time', '0')
         self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 0)
+
+
+    def test_failing_passes_make_status_unhealthy(self):
+        self.create('--name', 'n', '--every', '1m', '--log', 'x')
+        self.ok('run-once')
+        self.assertEqual(json.loads(self.ok('status', '--format', 'json'))['last_pass_outcome'], 'ok')
+        # From now on every pass stops at an error once it has begun: it cannot record a run.
+        connection = sqlite3.connect(self.db)
+        connection.execute("CREATE TRIGGER no_room BEFORE INSERT ON history BEGIN SELECT RAISE(ABORT, 'no room'); END")
+        connection.commit()
+        connection.close()
+        for minute in range(1, 21):
+            code, _, err = self.run_trigger('--now', at(minute * MINUTE), 'run-once')
+            self.assertNotEqual(code, 0)
+        error = err.strip().removeprefix('trigger: ')
+        self.assertEqual(error, f"sql error on database '{self.db}': constraint failed")
+        code, out, _ = self.run_trigger('--now', at(20 * MINUTE + 30), 'status', '--format', 'json')
+        status = json.loads(out)
+        self.assertEqual((code, status['healthy'], status['last_pass_outcome'], status['last_pass_error'],
+                          status['failed_passes_in_a_row']), (1, False, 'failed', error, 20))
+        self.assertEqual(status['problems'], [
+            f'the last 20 passes failed; the latest failed: {error}',
+            '1 event has been due for 18m30s although passes run: they do not fire it'])
+        tsv = self.run_trigger('--now', at(20 * MINUTE + 30), 'status', '--format', 'tsv')[1]
+        self.assertIn('last_pass_outcome\tfailed\n', tsv)
+        self.assertIn('failed_passes_in_a_row\t20\n', tsv)
+        # Once passes work again, so does status.
+        connection = sqlite3.connect(self.db)
+        connection.execute('DROP TRIGGER no_room')
+        connection.commit()
+        connection.close()
+        self.ok('--now', at(21 * MINUTE), 'run-once')
+        status = json.loads(self.ok('--now', at(21 * MINUTE), 'status', '--format', 'json'))
+        self.assertEqual((status['healthy'], status['last_pass_outcome'], status['failed_passes_in_a_row']),
+                         (True, 'ok', 0))
 
 
 class HistoryTest(PassTestCase):

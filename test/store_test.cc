@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 
 #include "embedded.h"
 #include "page_limit.h"
+#include "process.h"
 
 namespace trigger {
 extern const EmbeddedFile kSchemaFiles[];
@@ -614,4 +616,177 @@ TEST_CASE("another application's SQLite file is refused untouched", "[store][saf
     }
     CHECK(read_bytes(path) == before);
   }
+}
+
+TEST_CASE("pass figures: failures in a row, passing over running passes; dead passes told",
+          "[store]") {
+  using trigger::PassEnd;
+  using trigger::PassOutcome;
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  auto record = [&](trigger::Epoch started, std::optional<PassOutcome> outcome,
+                    const trigger::ProcessIdentity& who, std::string error = "") {
+    trigger::PassRecord pass;
+    pass.owner = "test";
+    pass.started_epoch = started;
+    pass.host = who.host;
+    pass.pid = who.pid;
+    pass.pid_start = who.start_ticks;
+    pass.boot_id = who.boot_id;
+    REQUIRE(store
+                ->transaction([&]() -> trigger::Status {
+                  auto id = store->begin_pass(pass);
+                  if (!id) return id.error();
+                  if (!outcome) return trigger::Ok{};
+                  pass.id = *id;
+                  pass.finished_epoch = started + 1;
+                  pass.outcome = outcome;
+                  if (!error.empty()) pass.error = error;
+                  return store->end_pass(pass);
+                })
+                .ok());
+  };
+  auto figures = [&](trigger::Epoch at) {
+    auto read = store->queue_figures(at);
+    REQUIRE(read.ok());
+    return *read;
+  };
+  record(kNow - 600, PassOutcome::kOk, self);
+  CHECK(figures(kNow).last_pass_end == PassEnd::kOk);
+  CHECK(figures(kNow).failed_passes_in_a_row == 0);
+  record(kNow - 540, PassOutcome::kFailed, self, "first");
+  record(kNow - 480, PassOutcome::kRefused, self, "refused");
+  record(kNow - 420, PassOutcome::kFailed, self, "disk full");
+  auto read = figures(kNow);
+  CHECK(read.failed_passes_in_a_row == 3);
+  CHECK(read.last_pass_end == PassEnd::kFailed);
+  CHECK(read.last_failed_pass_end == PassEnd::kFailed);
+  CHECK(read.last_failed_pass->error == "disk full");
+  // A pass still running (this process) is passed over.
+  record(kNow - 60, std::nullopt, self);
+  read = figures(kNow);
+  CHECK(read.last_pass_end == PassEnd::kRunning);
+  CHECK(read.failed_passes_in_a_row == 3);
+  CHECK(read.last_failed_pass->error == "disk full");
+  // A pass whose process is gone died.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  REQUIRE(waitpid(child, nullptr, 0) == child);
+  trigger::ProcessIdentity dead = self;
+  dead.pid = child;
+  record(kNow - 30, std::nullopt, dead);
+  read = figures(kNow);
+  CHECK(read.last_pass_end == PassEnd::kDied);
+  CHECK(read.failed_passes_in_a_row == 4);
+  CHECK(read.last_failed_pass_end == PassEnd::kDied);
+  CHECK(read.last_failed_pass->pid == child);
+  // On another host a pass runs until it is a day old.
+  record(kNow - 10, std::nullopt, {"elsewhere", "boot", 42, 7});
+  CHECK(figures(kNow).last_pass_end == PassEnd::kRunning);
+  CHECK(figures(kNow).failed_passes_in_a_row == 4);
+  read = figures(kNow - 10 + trigger::QueueFigures::kPassPresumedDeadSeconds + 1);
+  CHECK(read.last_pass_end == PassEnd::kDied);
+  CHECK(read.failed_passes_in_a_row == 5);
+  // A pass that ends ok ends the run.
+  record(kNow, PassOutcome::kOk, self);
+  CHECK(figures(kNow).failed_passes_in_a_row == 0);
+  CHECK(figures(kNow).last_pass_end == PassEnd::kOk);
+}
+
+TEST_CASE("batched commits are synced when their window closes, with no transaction to come",
+          "[store]") {
+  using std::chrono::milliseconds;
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  std::int64_t clock = 1000;
+  store->set_steady_clock([&] { return clock; });
+  REQUIRE(store
+              ->transaction(
+                  [&]() -> trigger::Status {
+                    auto inserted = store->insert_trigger(make_trigger("a"));
+                    if (!inserted) return inserted.error();
+                    return trigger::Ok{};
+                  },
+                  Store::Sync::kBatched)
+              .ok());
+  CHECK(store->unsynced());
+  clock += 40;  // inside the window: nothing yet, and the wait ends when it closes
+  auto wait = store->sync_if_due(milliseconds(1000));
+  REQUIRE(wait.ok());
+  CHECK(*wait == milliseconds(Store::kBatchWindowMs - 40));
+  CHECK(store->unsynced());
+  clock += Store::kBatchWindowMs - 40;
+  wait = store->sync_if_due(milliseconds(1000));
+  REQUIRE(wait.ok());
+  CHECK(*wait == milliseconds(1000));
+  CHECK_FALSE(store->unsynced());
+  CHECK(store->timed_syncs() == 1);
+  wait = store->sync_if_due(milliseconds(1000));  // nothing waits: nothing to do
+  CHECK(store->timed_syncs() == 1);
+}
+
+TEST_CASE("a private copy of an older read-only file is migrated in memory only", "[store]") {
+  TempDir dir;
+  auto path = dir.file("old.db");
+  std::ifstream dump(std::string(TRIGGER_TEST_DATA) + "/schema-1.sql");
+  std::stringstream sql;
+  sql << dump.rdbuf();
+  exec_sql(path, sql.str().c_str());
+  chmod(path.c_str(), 0400);
+  std::string before = read_bytes(path);
+  {
+    auto store = open_store(path, Store::Mode::kPrivateCopy);
+    CHECK(store->path() == path);
+    auto triggers = store->list_triggers({});
+    REQUIRE(triggers.ok());
+    CHECK(triggers->size() == 2);
+    // The copy is writable, at the current level.
+    insert(*store, make_trigger("new"));
+    CHECK(store->list_triggers({})->size() == 3);
+  }
+  CHECK(read_bytes(path) == before);
+  CHECK(query_text(path, "PRAGMA user_version") == "1");
+}
+
+TEST_CASE("status reads the pass records back to the last ok one, at most kPassesCounted",
+          "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("t.db"));
+  auto passes = [&](int count, trigger::PassOutcome outcome) {
+    REQUIRE(store
+                ->transaction([&]() -> trigger::Status {
+                  for (int i = 0; i < count; ++i) {
+                    trigger::PassRecord pass;
+                    pass.owner = "test";
+                    pass.started_epoch = kNow;
+                    auto id = store->begin_pass(pass);
+                    if (!id) return id.error();
+                    pass.id = *id;
+                    pass.finished_epoch = kNow;
+                    pass.outcome = outcome;
+                    if (auto ended = store->end_pass(pass); !ended) return ended;
+                  }
+                  return trigger::Ok{};
+                })
+                .ok());
+  };
+  auto pass_rows = [&](std::int64_t& failed) {
+    auto before = store->rows_visited();
+    auto figures = store->queue_figures(kNow);
+    REQUIRE(figures.ok());
+    failed = figures->failed_passes_in_a_row;
+    return store->rows_visited() - before;
+  };
+  passes(1, trigger::PassOutcome::kOk);
+  std::int64_t failed = 0;
+  auto healthy = pass_rows(failed);
+  CHECK(failed == 0);
+  passes(1500, trigger::PassOutcome::kFailed);
+  auto failing = pass_rows(failed);
+  CHECK(failed == trigger::QueueFigures::kPassesCounted);
+  CHECK(failing - healthy == trigger::QueueFigures::kPassesCounted - 1);
+  passes(1, trigger::PassOutcome::kOk);
+  CHECK(pass_rows(failed) == healthy);  // the latest ok: one pass record read
+  CHECK(failed == 0);
 }

@@ -2,6 +2,7 @@
 // the only place in trigger that speaks SQL.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -131,6 +132,14 @@ struct HistoryFilter {
   std::size_t limit = 20;
 };
 
+/// How a pass ended, as its record says.
+enum class PassOutcome {
+  kOk,       ///< it did its work (failed runs are the runs' outcomes, not the pass's)
+  kFailed,   ///< it stopped at an error (a full disk, a damaged table, a lock that stayed)
+  kRefused,  ///< it refused to run commands from a database others can write (kUnsafe)
+};
+std::string_view to_string(PassOutcome outcome);
+
 /// One run-once pass.
 struct PassRecord {
   std::int64_t id = 0;
@@ -144,7 +153,26 @@ struct PassRecord {
   std::int64_t failed = 0;
   std::int64_t clock_jump_seconds = 0;
   std::string note;
+  // The process that ran it: with these a pass that died is told from one still running.
+  std::string host;            ///< "" in records made before schema level 4
+  std::int64_t pid = 0;
+  std::int64_t pid_start = 0;  ///< its start time, clock ticks since boot (0 if unknown)
+  std::string boot_id;
+  /// How it ended; none while it runs, when it died before it could say, and in records made
+  /// before schema level 4 (those that have finished_epoch ended ok).
+  std::optional<PassOutcome> outcome;
+  std::optional<std::string> error;  ///< the failure or refusal, one line
 };
+
+/// How a pass ended, as `trigger status` judges it from its record.
+enum class PassEnd {
+  kRunning,  ///< no outcome yet and its process may still run
+  kOk,
+  kFailed,
+  kRefused,
+  kDied,  ///< no outcome, and its process is gone (this host) or it started kPassPresumedDead ago
+};
+std::string_view to_string(PassEnd end);
 
 /// The figures behind `trigger status`.
 struct QueueFigures {
@@ -157,8 +185,22 @@ struct QueueFigures {
   std::int64_t stuck = 0;    ///< tasks whose lease expired: their runner died
   std::int64_t failed_last_hour = 0;
   std::int64_t set_aside = 0;  ///< triggers whose clock failed
-  std::optional<PassRecord> last_pass;
+  std::optional<PassRecord> last_pass;  ///< the latest pass started, running or not
+  std::optional<PassEnd> last_pass_end;  ///< how it ended (kRunning while it runs)
+  /// The latest passes that ended, in a row, without ending ok (failed, refused or died),
+  /// passing over those still running; counted up to kPassesCounted.
+  std::int64_t failed_passes_in_a_row = 0;
+  std::optional<PassRecord> last_failed_pass;  ///< the latest of them
+  std::optional<PassEnd> last_failed_pass_end;
   std::map<std::string, std::int64_t> triggers_by_state;
+
+  /// A pass whose liveness cannot be told (another host) and that has no outcome this long
+  /// after it started is taken as dead: no pass runs that long (its commands' timeouts end
+  /// them sooner, but for --timeout beyond a day).
+  static constexpr std::int64_t kPassPresumedDeadSeconds = 24 * 3600;
+  /// How many passes back the failures in a row are counted (status reads at most this many
+  /// pass records).
+  static constexpr std::int64_t kPassesCounted = 1000;
 };
 
 class Store {
@@ -167,6 +209,10 @@ class Store {
     kReadOnly,
     kReadWrite,
     kCreate,  ///< kReadWrite that also makes an existing empty file a new database
+    /// A private copy in memory of the file, read with a read-only connection (SQLite's backup
+    /// API) and migrated there if older: it may be written, and nothing is ever written back
+    /// (run-once --dry-run). It costs the size of the database in memory and one read of it.
+    kPrivateCopy,
   };
 
   /// The schema level this build writes (the highest numbered file in schema/).
@@ -206,6 +252,23 @@ class Store {
   static constexpr int kBatchWindowMs = 100;
   /// `transaction` with the given durability; a nested one follows its outer transaction.
   Status transaction(const std::function<Status()>& body, Sync sync);
+
+  /// Sync the batched commits once the oldest of them is kBatchWindowMs old, although no
+  /// transaction comes to do it (an fdatasync of the -wal file, through SQLite's VFS). Returns
+  /// how long the caller may wait before it calls again: until the window of the oldest
+  /// unsynced commit closes, or `longest` when nothing waits to be synced. kIO if the sync
+  /// fails. For a caller that waits between commits (the pass, while commands run).
+  Result<std::chrono::milliseconds> sync_if_due(std::chrono::milliseconds longest);
+  /// Whether batched commits wait to be synced.
+  bool unsynced() const { return unsynced_since_ms_ >= 0; }
+  /// Syncs made by sync_if_due since open (for tests).
+  std::int64_t timed_syncs() const { return timed_syncs_; }
+  /// For tests: the steady clock, in milliseconds, that batching reads (by default
+  /// std::chrono::steady_clock).
+  void set_steady_clock(std::function<std::int64_t()> clock) { steady_ms_ = std::move(clock); }
+  /// Rows changed by the transactions committed since open: non-zero once a command has made
+  /// its change (and must not print as if it had not).
+  std::int64_t changes_committed() const { return changes_committed_; }
 
   /// Run `body` in a transaction that is always rolled back: what it would do, undone
   /// (run-once --dry-run). Transactions inside it nest as savepoints.
@@ -338,9 +401,9 @@ class Store {
   /// before `before`; returns how many history records went.
   Result<std::int64_t> prune_history(Epoch before, std::size_t limit);
 
-  /// Start a pass record; returns its id.
+  /// Start a pass record (owner, start, clock jump and process); returns its id.
   Result<std::int64_t> begin_pass(const PassRecord& pass);
-  /// Complete the pass record `pass.id`.
+  /// Complete the pass record `pass.id`: its end, figures, outcome and error.
   Status end_pass(const PassRecord& pass);
   /// The most recent pass, if any.
   Result<std::optional<PassRecord>> last_pass();
@@ -367,6 +430,9 @@ class Store {
 
  private:
   Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable);
+  static Result<std::unique_ptr<Store>> open_private_copy(const std::string& path);
+  /// fdatasync the -wal file (nothing when there is none).
+  Status sync_wal();
   Status run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync);
   class Prepared;
   /// The statement for `sql`, prepared once per connection and reset after each use.
@@ -382,6 +448,7 @@ class Store {
   Status load_labels(std::vector<Trigger>& triggers);
   /// After a task of the trigger went: its first task left may run.
   void unblock_first_task(std::int64_t trigger_id);
+  void read_pass_figures(QueueFigures& figures, Epoch now);
 
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;
@@ -395,6 +462,9 @@ class Store {
   bool synchronous_full_ = true;         ///< PRAGMA synchronous as last set (SQLite's default)
   std::int64_t unsynced_since_ms_ = -1;  ///< steady ms of the oldest commit not yet fsynced
   std::int64_t rows_visited_ = 0;
+  std::int64_t timed_syncs_ = 0;
+  std::int64_t changes_committed_ = 0;
+  std::function<std::int64_t()> steady_ms_;
 };
 
 }  // namespace trigger
