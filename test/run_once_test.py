@@ -287,7 +287,17 @@ class CrashTest(PassTestCase):
         self.assertEqual((status['running'], status['queued']), (0, 0))
 
 
+def sanitized(binary):
+    """Whether the binary is built with UBSan (tools/setup.sh test's second build)."""
+    with open(binary, 'rb') as f:
+        return b'__ubsan_handle' in f.read()
+
+
 class ResourceTest(PassTestCase):
+    # UBSan checks a vptr by writing the memory into a pipe of its own: with no descriptor left
+    # it reports every virtual call as invalid. The unit test of the same behaviour (pass_test,
+    # descriptors exhausted in-process after start-up) runs under the sanitizers instead.
+    @unittest.skipIf(sanitized(BIN), 'the sanitizer runtime itself needs descriptors')
     def test_out_of_descriptors_a_run_stays_queued_and_runs_later(self):
         out = os.path.join(self.dir, 'ran')
         self.create('--name', 'starved', '--every', '1h', '--sh', f'echo "$TRIGGER_ATTEMPT" >> {out}')
