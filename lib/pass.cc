@@ -78,11 +78,11 @@ std::string when(Epoch epoch, const Trigger& trigger) {
   return format_rfc3339(epoch, zone ? *zone : Zone::utc());
 }
 
+// "HOST:PID:RANDOM", from the identity the leases and pass records carry.
 std::string default_owner() {
-  char host[256] = "host";
-  gethostname(host, sizeof host - 1);
+  const ProcessIdentity& self = this_process();
   std::random_device random;
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(random());
+  return self.host + ":" + std::to_string(self.pid) + ":" + std::to_string(random());
 }
 
 // Why a trigger with this next time (and runs so far) has finished, or "" if it has not.
