@@ -422,13 +422,15 @@ Store::Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writab
     : db_(std::move(db)),
       path_(path.empty() ? db_->getFilename() : std::move(path)),
       writable_(writable),
-      steady_ms_([] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-      }) {
+      env_(&Env::system()) {
   const char* real = sqlite3_db_filename(db_->getHandle(), "main");  // "" in memory
   real_path_ = real != nullptr ? real : "";
+}
+
+std::int64_t Store::steady_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             env_->steady_now().time_since_epoch())
+      .count();
 }
 
 Status Store::sync_wal() {
@@ -444,7 +446,7 @@ Status Store::sync_wal() {
 
 Result<std::chrono::milliseconds> Store::sync_if_due(std::chrono::milliseconds longest) {
   if (unsynced_since_ms_ < 0) return longest;
-  std::int64_t age = steady_ms_() - unsynced_since_ms_;
+  std::int64_t age = steady_ms() - unsynced_since_ms_;
   if (age < kBatchWindowMs) {
     return std::min(longest, std::chrono::milliseconds(kBatchWindowMs - age));
   }
@@ -608,7 +610,7 @@ Status Store::run_transaction(const std::function<Status()>& body, bool roll_bac
     // survives a crash of the process, and a power cut takes back whole commits only), unless
     // the oldest commit not yet on disk is kBatchWindowMs old: that commit syncs them all.
     bool durable = false;
-    std::int64_t now_ms = steady_ms_();
+    std::int64_t now_ms = steady_ms();
     if (!nested && writable_) {
       durable = sync == Sync::kDurable ||
                 (unsynced_since_ms_ >= 0 && now_ms - unsynced_since_ms_ >= kBatchWindowMs);

@@ -699,8 +699,8 @@ TEST_CASE("batched commits are synced when their window closes, with no transact
   using std::chrono::milliseconds;
   TempDir dir;
   auto store = open_store(dir.file("t.db"));
-  std::int64_t clock = 1000;
-  store->set_steady_clock([&] { return clock; });
+  trigger::FakeEnv env(1000);
+  store->set_env(env);
   REQUIRE(store
               ->transaction(
                   [&]() -> trigger::Status {
@@ -711,12 +711,12 @@ TEST_CASE("batched commits are synced when their window closes, with no transact
                   Store::Sync::kBatched)
               .ok());
   CHECK(store->unsynced());
-  clock += 40;  // inside the window: nothing yet, and the wait ends when it closes
+  env.advance(milliseconds(40));  // inside the window: nothing yet, and the wait ends when it closes
   auto wait = store->sync_if_due(milliseconds(1000));
   REQUIRE(wait.ok());
   CHECK(*wait == milliseconds(Store::kBatchWindowMs - 40));
   CHECK(store->unsynced());
-  clock += Store::kBatchWindowMs - 40;
+  env.advance(milliseconds(Store::kBatchWindowMs - 40));
   wait = store->sync_if_due(milliseconds(1000));
   REQUIRE(wait.ok());
   CHECK(*wait == milliseconds(1000));

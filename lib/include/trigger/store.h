@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/trigger.h"
 
@@ -263,9 +264,9 @@ class Store {
   bool unsynced() const { return unsynced_since_ms_ >= 0; }
   /// Syncs made by sync_if_due since open (for tests).
   std::int64_t timed_syncs() const { return timed_syncs_; }
-  /// For tests: the steady clock, in milliseconds, that batching reads (by default
-  /// std::chrono::steady_clock).
-  void set_steady_clock(std::function<std::int64_t()> clock) { steady_ms_ = std::move(clock); }
+  /// The clocks the sync window reads (Env::system() unless set): the pass hands the store its
+  /// own, tests a FakeEnv. `env` must outlive the store.
+  void set_env(Env& env) { env_ = &env; }
   /// Rows changed by the transactions committed since open: non-zero once a command has made
   /// its change (and must not print as if it had not).
   std::int64_t changes_committed() const { return changes_committed_; }
@@ -464,7 +465,8 @@ class Store {
   std::int64_t rows_visited_ = 0;
   std::int64_t timed_syncs_ = 0;
   std::int64_t changes_committed_ = 0;
-  std::function<std::int64_t()> steady_ms_;
+  Env* env_;
+  std::int64_t steady_ms() const;
 };
 
 }  // namespace trigger

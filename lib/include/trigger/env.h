@@ -1,0 +1,67 @@
+// The one seam through which trigger reads the time and waits (LevelDB's Env, ninja's Tick()):
+// wall time, monotonic time and sleeping. The pass, the store's sync window and the process
+// runner take one; tests hand them a FakeEnv that ticks, `--now` a FixedEnv.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "trigger/time.h"
+
+namespace trigger {
+
+class Env {
+ public:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  virtual ~Env() = default;
+
+  /// Wall-clock time: seconds since the epoch (may step back or forward with the system clock).
+  virtual Epoch now() = 0;
+  /// Monotonic time, for deadlines, budgets, heartbeats and the sync window: never goes back.
+  virtual SteadyTime steady_now() = 0;
+  /// Wait `duration` (a fake moves its clocks on instead).
+  virtual void sleep_for(std::chrono::milliseconds duration) = 0;
+
+  /// The machine's clocks: std::chrono's system and steady clocks and a real sleep. Shared;
+  /// lives for the whole program.
+  static Env& system();
+};
+
+/// Clocks that move only when told, for tests: both start where given; sleep_for() and
+/// advance() move both on at once, and each steady_now() call moves them on by `tick` (so
+/// that a loop waiting for time to pass ends). Wall time moves in milliseconds and reads in
+/// whole seconds.
+class FakeEnv final : public Env {
+ public:
+  explicit FakeEnv(Epoch wall, std::chrono::milliseconds tick = std::chrono::milliseconds(0))
+      : wall_ms_(wall * 1000), tick_(tick) {}
+
+  Epoch now() override { return wall_ms_ / 1000; }
+  SteadyTime steady_now() override {
+    advance(tick_);
+    return SteadyTime(std::chrono::milliseconds(steady_ms_));
+  }
+  void sleep_for(std::chrono::milliseconds duration) override {
+    slept_ += duration;
+    advance(duration);
+  }
+
+  /// Move both clocks on by `duration`.
+  void advance(std::chrono::milliseconds duration) {
+    wall_ms_ += duration.count();
+    steady_ms_ += duration.count();
+  }
+  /// Step the wall clock alone (a clock step: NTP, a VM resumed); `seconds` may be negative.
+  void step_wall(std::int64_t seconds) { wall_ms_ += seconds * 1000; }
+  /// The total asked of sleep_for().
+  std::chrono::milliseconds slept() const { return slept_; }
+
+ private:
+  std::int64_t wall_ms_;
+  std::int64_t steady_ms_ = 1'000'000;  ///< arbitrary, well above zero
+  std::chrono::milliseconds tick_;
+  std::chrono::milliseconds slept_{0};
+};
+
+}  // namespace trigger
