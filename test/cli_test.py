@@ -352,6 +352,16 @@ class NextTest(TriggerTestCase):
                          '2026-12-01T symbolic\n'.replace(' symbolic', '') and
                          '2026-12-02T05:00:00+09:00\n2026-12-02T17:00:00+09:00\n')
 
+    def test_monthly_before_1970_fires_on_the_day_it_describes(self):
+        now = '1970-01-01T00:00:00Z'
+        self.assertEqual(
+            self.ok('--now', now, 'next', '--monthly', now, '--tz', 'America/New_York', '--count', '2', '--explain'),
+            '1970-01-31T19:00:00-05:00\n'
+            '1970-02-28T19:00:00-05:00  day 31 does not exist in February 1970: clamped to the last day, the 28th\n')
+        self.create('--now', now, '--name', 'm', '--monthly', now, '--tz', 'America/New_York', '--log', 'x')
+        self.assertIn('description:  monthly on day 31 at 19:00 (the last day in shorter months) after '
+                      '1969-12-31T19:00:00-05:00, America/New_York\n', self.ok('--now', now, 'show', 'm'))
+
     def test_never_has_no_times(self):
         self.assertEqual(self.ok('next', '--never'), '')
 

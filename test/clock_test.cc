@@ -255,6 +255,17 @@ TEST_CASE("--monthly clamps to the month's last day and explains it", "[clock][c
   CHECK(monthly->explain(times[1]).empty());
 }
 
+TEST_CASE("--monthly anchored before 1970 describes the day it fires on", "[clock][calendar]") {
+  // 1970-01-01T00:00:00Z is 1969-12-31T19:00 in New York: local seconds below zero, which a
+  // truncating division put on the 1st.
+  auto monthly = calendar(ClockKind::kMonthly, "1970-01-01T00:00:00Z", "America/New_York");
+  CHECK(monthly->describe() ==
+        "monthly on day 31 at 19:00 (the last day in shorter months) after "
+        "1969-12-31T19:00:00-05:00, America/New_York");
+  auto times = times_after(*monthly, 0, 2);
+  CHECK(times == std::vector<Epoch>{utc("1970-02-01T00:00:00Z"), utc("1970-03-01T00:00:00Z")});
+}
+
 TEST_CASE("--daily fires at its local time, under each DST rule", "[clock][calendar]") {
   struct Case {
     const char* at;
