@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "civil.h"
 #include "cron.h"
 #include "text.h"
 #include "trigger/action.h"
@@ -11,11 +12,12 @@
 namespace trigger {
 namespace {
 
-constexpr std::int64_t kSecondsPerDay = 86400;
-constexpr Epoch kLastLocal = 253402300799;  // 9999-12-31T23:59:59, local
 // Around a daylight-saving change local time moves by at most this much (30 minutes in
 // Lord Howe, an hour almost everywhere, two hours for wartime "double summer time").
-constexpr std::int64_t kMaxShift = 3 * 3600;
+constexpr std::int64_t kMaxShift = 3 * kSecondsPerHour;
+
+// The calendar day of local seconds `local` (floor division: before 1970 too).
+date::sys_days local_day(std::int64_t local) { return date::sys_days(date::days(day_of(local))); }
 
 // Why a candidate local time is where it is (a month-end clamp), for --explain.
 using Why = std::string;
@@ -46,11 +48,9 @@ class DailyTimes final : public LocalTimes {
  public:
   explicit DailyTimes(std::int64_t second_of_day) : second_of_day_(second_of_day) {}
   std::optional<std::int64_t> next(std::int64_t local, Why*) const override {
-    std::int64_t day =
-        local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
-    std::int64_t candidate = day * kSecondsPerDay + second_of_day_;
+    std::int64_t candidate = day_of(local) * kSecondsPerDay + second_of_day_;
     if (candidate <= local) candidate += kSecondsPerDay;
-    if (candidate > kLastLocal) return std::nullopt;
+    if (candidate > kLastSecond) return std::nullopt;
     return candidate;
   }
 
@@ -64,18 +64,13 @@ class DailyTimes final : public LocalTimes {
 class MonthlyTimes final : public LocalTimes {
  public:
   explicit MonthlyTimes(std::int64_t anchor_local) {
-    auto days = date::sys_days(date::days(floor_div(anchor_local, kSecondsPerDay)));
-    date::year_month_day ymd(days);
-    anchor_month_ = static_cast<int>(ymd.year()) * 12 +
-                    static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+    date::year_month_day ymd(local_day(anchor_local));
+    anchor_month_ = month_index(ymd);
     day_ = static_cast<unsigned>(ymd.day());
-    second_of_day_ = anchor_local - days.time_since_epoch().count() * kSecondsPerDay;
+    second_of_day_ = second_of_day(anchor_local);
   }
   std::optional<std::int64_t> next(std::int64_t local, Why* why) const override {
-    auto days = date::sys_days(date::days(floor_div(local, kSecondsPerDay)));
-    date::year_month_day ymd(days);
-    int month = static_cast<int>(ymd.year()) * 12 +
-                static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+    int month = month_index(date::year_month_day(local_day(local)));
     for (int k = std::max(1, month - anchor_month_);; ++k) {
       auto candidate = at(anchor_month_ + k, why);
       if (!candidate) return std::nullopt;
@@ -84,8 +79,10 @@ class MonthlyTimes final : public LocalTimes {
   }
 
  private:
-  static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    return a >= 0 ? a / b : (a - b + 1) / b;
+  // Months since January of year 0.
+  static int month_index(const date::year_month_day& ymd) {
+    return static_cast<int>(ymd.year()) * 12 +
+           static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
   }
 
   std::optional<std::int64_t> at(int month_index, Why* why) const {
@@ -129,9 +126,8 @@ class NearbySpans {
 };
 
 std::string local_text(std::int64_t local) {
-  auto days = date::sys_days(date::days(
-      local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay));
-  std::int64_t second = local - days.time_since_epoch().count() * kSecondsPerDay;
+  auto days = local_day(local);
+  std::int64_t second = second_of_day(local);
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, second % 60 ? "%02lld:%02lld:%02lld" : "%02lld:%02lld",
                 static_cast<long long>(second / 3600), static_cast<long long>(second / 60 % 60),
@@ -277,7 +273,7 @@ std::optional<std::int64_t> parse_time_of_day(std::string_view text) {
   std::int64_t hours = number(0);
   std::int64_t minutes = number(3);
   if (hours > 23 || minutes > 59 || seconds > 59) return std::nullopt;
-  return hours * 3600 + minutes * 60 + seconds;
+  return hours * kSecondsPerHour + minutes * kSecondsPerMinute + seconds;
 }
 
 }  // namespace
@@ -318,8 +314,7 @@ Result<std::unique_ptr<const Clock>> make_calendar_clock(const ClockSpec& spec, 
       if (!anchor) return usage_error("--monthly: " + anchor.error().message());
       std::int64_t local = *anchor + zone.offset_at(*anchor);
       std::string text = format_rfc3339(*anchor, zone);
-      auto days = date::sys_days(date::days(local / kSecondsPerDay));
-      unsigned day = static_cast<unsigned>(date::year_month_day(days).day());
+      unsigned day = static_cast<unsigned>(date::year_month_day(local_day(local)).day());
       std::string description = "monthly on day " + std::to_string(day) + " at " +
                                 local_text(local).substr(0, local_text(local).find(" on ")) +
                                 (day > 28 ? " (the last day in shorter months)" : "") + " after " +

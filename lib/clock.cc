@@ -3,13 +3,12 @@
 #include <limits>
 
 #include "calendar.h"
+#include "civil.h"
 #include "text.h"
 #include "trigger/action.h"
 
 namespace trigger {
 namespace {
-
-constexpr Epoch kLastEpoch = 253402300799;  // 9999-12-31T23:59:59Z
 
 // --at TIME: one fire time.
 class AtClock final : public Clock {
@@ -35,12 +34,9 @@ class EveryClock final : public Clock {
       : period_(period), anchor_(anchor), zone_(std::move(zone)) {}
   ClockKind kind() const override { return ClockKind::kEvery; }
   std::optional<Epoch> first_after(Epoch after) const override {
-    // The smallest anchor + k * period strictly greater than `after` (floor division).
-    std::int64_t delta = after - anchor_;
-    std::int64_t k = delta >= 0 ? delta / period_ + 1 : -((-delta) / period_);
-    if (delta < 0 && (-delta) % period_ == 0) k += 1;
-    Epoch next = anchor_ + k * period_;
-    if (next > kLastEpoch) return std::nullopt;
+    // The smallest anchor + k * period strictly greater than `after`.
+    Epoch next = anchor_ + (floor_div(after - anchor_, period_) + 1) * period_;
+    if (next > kLastSecond) return std::nullopt;
     return next;
   }
   std::string text() const override {
@@ -103,7 +99,7 @@ Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set
       // Without --from, the phase is the whole minute in which the clock is set: cron starts
       // passes on the minute, so `--every 1m` created at 08:00:06 fires at 08:01:00, not at
       // 08:01:06 (54 seconds after each pass).
-      Epoch anchor = set_epoch - ((set_epoch % 60) + 60) % 60;
+      Epoch anchor = floor_div(set_epoch, kSecondsPerMinute) * kSecondsPerMinute;
       if (spec.from) {
         auto from = parse_time(*spec.from, set_epoch, zone);
         if (!from) return Error(ErrorKind::kUsage, "--from: " + from.error().message());

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "civil.h"
 #include "text.h"
 
 namespace trigger {
@@ -19,9 +20,6 @@ constexpr int kLastYear = 9999;
 // expression that matches nowhere in one cycle matches nowhere at all.
 constexpr int kGregorianCycleYears = 400;
 constexpr int kCycleFirstYear = 2000;
-constexpr std::int64_t kSecondsPerMinute = 60;
-constexpr std::int64_t kSecondsPerHour = 3600;
-constexpr std::int64_t kSecondsPerDay = 86400;
 constexpr unsigned kMinutesPerHour = 60;
 constexpr unsigned kHoursPerDay = 24;
 constexpr unsigned kShortestMonth = 28;
@@ -335,11 +333,6 @@ struct MonthShape {
   unsigned first_weekday;  // 0-6 from Sunday
   unsigned length;         // 28-31
 };
-
-std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
-  std::int64_t quotient = value / divisor;
-  return quotient * divisor > value ? quotient - 1 : quotient;
-}
 
 // Only for local seconds in [kBeginLocal, kEndLocal).
 LocalMinute break_down(std::int64_t local_seconds) {

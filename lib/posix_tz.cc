@@ -6,10 +6,11 @@
 #include <cctype>
 #include <limits>
 
+#include "civil.h"
+
 namespace trigger {
 namespace {
 
-constexpr std::int64_t kSecondsPerDay = 86400;
 constexpr Epoch kForever = std::numeric_limits<Epoch>::max() / 4;
 // POSIX: offsets up to 24 h; RFC 8536 §3.3.1: transition times from -167 to 167 h.
 constexpr std::int64_t kMaxOffsetHours = 24;
@@ -162,7 +163,7 @@ Epoch PosixRule::instant(const Change& change, int year, std::int64_t offset_bef
 Zone::OffsetSpan PosixRule::span_at(Epoch epoch) const {
   if (!has_dst_) return {-kForever, kForever, std_offset_};
   // Years 1-30000 are far beyond trigger's range and well inside date::year's.
-  std::int64_t day = std::clamp<std::int64_t>(epoch / kSecondsPerDay, -719162, 10238400);
+  std::int64_t day = std::clamp<std::int64_t>(day_of(epoch), -719162, 10238400);
   int year = static_cast<int>(date::year_month_day(date::sys_days(date::days(day))).year());
   // The common shape: one change each way in the year, in either order (north or south).
   Epoch start = instant(start_, year, std_offset_);

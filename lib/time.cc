@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 
+#include "civil.h"
 #include "posix_tz.h"
 #include "text.h"
 
@@ -30,8 +31,7 @@ namespace {
 
 // The range of times trigger accepts: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 constexpr Epoch kMinEpoch = 0;
-constexpr Epoch kMaxEpoch = 253402300799;
-constexpr std::int64_t kSecondsPerDay = 86400;
+constexpr Epoch kMaxEpoch = kLastSecond;
 
 std::optional<Epoch> g_fixed_now;
 
@@ -472,8 +472,7 @@ std::string format_rfc3339(Epoch epoch, const Zone& zone) {
   // 9999-12-31 is written in UTC, so that what is printed (and stored) reads back to it.
   if (offset % 60 != 0 || epoch + offset > kMaxEpoch) offset = 0;
   std::int64_t local = epoch + offset;
-  std::int64_t days =
-      local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
+  std::int64_t days = day_of(local);
   std::int64_t second_of_day = local - days * kSecondsPerDay;
   date::year_month_day ymd{date::sys_days{date::days{days}}};
   char buffer[48];
