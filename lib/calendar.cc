@@ -6,8 +6,8 @@
 
 #include "civil.h"
 #include "cron.h"
+#include "shell_quote.h"
 #include "text.h"
-#include "trigger/action.h"
 
 namespace trigger {
 namespace {

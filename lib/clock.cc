@@ -4,8 +4,8 @@
 
 #include "calendar.h"
 #include "civil.h"
+#include "shell_quote.h"
 #include "text.h"
-#include "trigger/action.h"
 
 namespace trigger {
 namespace {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "shell_quote.h"
+
 using trigger::Action;
 using trigger::ActionKind;
 

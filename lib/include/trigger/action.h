@@ -39,11 +39,4 @@ Result<Action> make_action(ActionKind kind, std::vector<std::string> argv,
 /// Read Action::text() back. kUsage naming the text if it is not an action.
 Result<Action> parse_action_text(std::string_view text);
 
-/// Quote a word for a POSIX shell when it needs it: "a b" -> "'a b'", "ab" -> "ab".
-std::string shell_quote(std::string_view word);
-
-/// Split a line into words as a POSIX shell would (quotes and backslashes, no expansion).
-/// kUsage naming the line if a quote is left open.
-Result<std::vector<std::string>> shell_split(std::string_view line);
-
 }  // namespace trigger
