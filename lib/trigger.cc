@@ -3,15 +3,10 @@
 #include <array>
 
 #include "text.h"
+#include "trigger/names.h"
 
 namespace trigger {
 namespace {
-
-template <class Enum>
-struct Named {
-  Enum value;
-  std::string_view name;
-};
 
 constexpr Named<State> kStates[] = {{State::kActive, "active"},
                                     {State::kPaused, "paused"},
@@ -23,29 +18,6 @@ constexpr Named<Overlap> kOverlaps[] = {
     {Overlap::kSkip, "skip"}, {Overlap::kQueue, "queue"}, {Overlap::kAllow, "allow"}};
 constexpr Named<DstRule> kDstRules[] = {
     {DstRule::kAuto, "auto"}, {DstRule::kOnce, "once"}, {DstRule::kLiteral, "literal"}};
-
-template <class Enum, std::size_t N>
-std::string_view name_of(const Named<Enum> (&table)[N], Enum value) {
-  for (const auto& entry : table) {
-    if (entry.value == value) return entry.name;
-  }
-  return "?";
-}
-
-template <class Enum, std::size_t N>
-std::optional<Enum> value_of(const Named<Enum> (&table)[N], std::string_view name) {
-  for (const auto& entry : table) {
-    if (entry.name == name) return entry.value;
-  }
-  return std::nullopt;
-}
-
-template <class Enum, std::size_t N>
-std::string choices(const Named<Enum> (&table)[N]) {
-  std::string out;
-  for (const auto& entry : table) out += (out.empty() ? "" : ", ") + std::string(entry.name);
-  return out;
-}
 
 Error option_error(std::string_view option, std::string_view value, std::string_view why) {
   return usage_error("--" + std::string(option) + " " + in_quotes(value) + ": " + std::string(why));
