@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "policy.h"
 #include "process.h"
 #include "runner.h"
 #include "text.h"
@@ -85,20 +86,6 @@ std::string default_owner() {
   return self.host + ":" + std::to_string(self.pid) + ":" + std::to_string(random());
 }
 
-// Why a trigger with this next time (and runs so far) has finished, or "" if it has not.
-std::string finished(const Trigger& trigger, const Clock& clock, const EventRow& event,
-                     std::optional<Epoch> next) {
-  const Policy& policy = trigger.policy;
-  if (policy.max_runs && event.runs >= *policy.max_runs) {
-    return "--max-runs " + std::to_string(*policy.max_runs) + " reached";
-  }
-  if (!next) return clock.kind() == ClockKind::kNever ? "" : "no more fire times";
-  if (policy.until_epoch && *next > *policy.until_epoch) {
-    return "past --until " + when(*policy.until_epoch, trigger);
-  }
-  return "";
-}
-
 // Set a trigger aside because `why` (its clock failed, or its row cannot be decoded): no next
 // time until it is edited, and a history record that says why. `who` names it.
 Status set_aside(Store& store, std::int64_t trigger_id, const std::string& who, EventRow& event,
@@ -128,17 +115,30 @@ Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const st
   return set_aside(store, trigger.id, label(trigger), event, why, now, report, options);
 }
 
-// The next time of an active trigger after an edit. An occurrence that was due under the clock
-// in force before the edit and had not fired (the event's next time, due by the edit) is kept
-// as its next time: the fire phase handles it by the misfire policy, then walks the new clock
-// from it. Nothing due is dropped because the clock changed.
-std::optional<Epoch> next_after_edit(const Trigger& trigger, const EventRow& event,
-                                     std::optional<Epoch> computed, Epoch now) {
-  std::optional<Epoch> pending = event.next_event_epoch;
-  bool owed = pending && *pending <= std::min(now, trigger.updated_epoch) &&
-              (!event.last_event_epoch || *pending > *event.last_event_epoch);
-  if (owed && (!computed || *pending < *computed)) return pending;
-  return computed;
+// The words for why a trigger finished.
+std::string finish_text(Finish finish, const Trigger& trigger) {
+  switch (finish) {
+    case Finish::kMaxRuns:
+      return "--max-runs " + std::to_string(*trigger.policy.max_runs) + " reached";
+    case Finish::kNoMoreTimes:
+      return "no more fire times";
+    case Finish::kPastUntil:
+      return "past --until " + when(*trigger.policy.until_epoch, trigger);
+    case Finish::kNotFinished:
+      break;
+  }
+  return "";
+}
+
+// A trigger that has finished (finished_because()) is marked done and gets no next time:
+// `next` is cleared. The schedule and the fire phase both end a trigger here.
+Status finish_if_done(Store& store, const Trigger& trigger, Finish finish,
+                      std::optional<Epoch>& next, Epoch now, const PassOptions& options) {
+  if (finish == Finish::kNotFinished) return Ok{};
+  if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
+  say(options, [&] { return label(trigger) + ": done (" + finish_text(finish, trigger) + ")"; });
+  next.reset();
+  return Ok{};
 }
 
 // Give one changed trigger its next time.
@@ -156,17 +156,15 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
     if (!computed)
       return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
-    next = next_after_edit(trigger, *event, *computed, now);
+    next = next_after_edit(event->next_event_epoch, event->last_event_epoch, trigger.updated_epoch,
+                           *computed, now);
     // --max-runs counts the runs since the clock was last set.
     if (event->runs_from_epoch != trigger.clock_set_epoch) {
       event->runs = 0;
       event->runs_from_epoch = trigger.clock_set_epoch;
     }
-    if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
-      if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-      say(options, [&] { return label(trigger) + ": done (" + why + ")"; });
-      next.reset();
-    }
+    Finish finish = finished_because((*clock)->kind(), trigger.policy, event->runs, next);
+    if (auto done = finish_if_done(store, trigger, finish, next, now, options); !done) return done;
   }
   event->next_event_epoch = next;
   if (auto written = store.write_event(*event); !written) return written;
@@ -188,142 +186,106 @@ Status schedule_changed(Store& store, const ChangedTrigger& changed, Epoch now, 
                    changed.trigger.error().message(), now, report, options);
 }
 
-// A run of occurrences not fired: how many, the first and the last.
-struct Missed {
-  std::int64_t count = 0;
-  Epoch first = 0;
-  Epoch last = 0;
-  void add(Epoch epoch) {
-    if (count++ == 0) first = epoch;
-    first = std::min(first, epoch);
-    last = std::max(last, epoch);
-  }
+// What firing one trigger reads from the store.
+struct FiringLoad {
+  EventRow event;
+  Trigger trigger;
+  std::shared_ptr<const Clock> clock;
+  std::int64_t open = 0;                ///< its runs queued or running
+  std::optional<Epoch> newest_queued;   ///< read only while a run is open
 };
 
-// The occurrences of one due trigger that one firing handles, classified by its policy.
-struct Firing {
-  std::vector<Epoch> fire;
-  Missed coalesced;
-  Missed late;     // skipped: older than --grace under --misfire skip
-  Missed overlap;  // skipped: the previous run still queued or running
-  Missed capped;   // skipped: --max-runs reached
-  Missed dropped;  // coalesced or late, before the policy is known to the record
-  Epoch last_handled = 0;
-  std::optional<Epoch> after;  // the first occurrence not handled (due, if the walk was cut)
-};
-
-// Walk the occurrences due by `now` from `first`. Those that may fire are kept (at most
-// max_catch_up: a later firing queues the rest); under --misfire latest and skip the others
-// are only counted (up to max_scan per firing). kInternal if the clock fails.
-Result<Firing> walk_due(const Trigger& trigger, const Clock& clock, Epoch first, Epoch now,
-                        const PassOptions& options) {
-  const Policy& policy = trigger.policy;
-  Firing firing;
-  Epoch occurrence = first;
-  bool cut = false;  // stopped before the end of what is due
-  for (std::size_t scanned = 1;; ++scanned) {
-    switch (policy.misfire) {
-      case Misfire::kAll:
-        firing.fire.push_back(occurrence);
-        break;
-      case Misfire::kLatest:
-        if (!firing.fire.empty()) firing.dropped.add(firing.fire.back());
-        firing.fire = {occurrence};
-        break;
-      case Misfire::kSkip:
-        if (now - occurrence > policy.grace_seconds) {
-          firing.dropped.add(occurrence);
-        } else {
-          firing.fire.push_back(occurrence);
-        }
-        break;
-    }
-    auto next = next_event(clock, occurrence, trigger.clock_set_epoch, true);
-    if (!next) return next.error();
-    firing.after = *next;
-    if (!*next || **next > now || (policy.until_epoch && **next > *policy.until_epoch)) break;
-    if (firing.fire.size() >= options.max_catch_up || scanned >= options.max_scan) {
-      cut = true;
-      break;
-    }
-    occurrence = **next;
+// Load: the due trigger's event, definition, clock and open runs. Nullopt when there is
+// nothing to fire: another pass fired it, it is no longer active (its next time is cleared
+// here) or its clock cannot be built (it is set aside here).
+Result<std::optional<FiringLoad>> load_firing(Store& store, std::int64_t trigger_id, Epoch now,
+                                              PassReport& report, const PassOptions& options) {
+  auto event = store.event(trigger_id);
+  if (!event) return event.error();
+  if (!event->next_event_epoch || *event->next_event_epoch > now)
+    return std::optional<FiringLoad>();  // another pass did it
+  auto found = store.trigger_for_pass(trigger_id);
+  if (!found) return found.error();
+  if (found->state != State::kActive) {  // paused or cancelled since it was scheduled
+    event->next_event_epoch.reset();
+    if (auto written = store.write_event(*event); !written) return written.error();
+    return std::optional<FiringLoad>();
   }
-  firing.last_handled = occurrence;
-  // Under --misfire latest a walk cut short has not reached the latest: what it kept is
-  // coalesced too, and the firing that reaches the end fires the latest (once).
-  if (cut && policy.misfire == Misfire::kLatest) {
-    firing.dropped.add(firing.fire.back());
-    firing.fire.clear();
+  auto clock = trigger_clock(*found);
+  if (!clock) {
+    auto aside = set_aside(store, *found, *event, clock.error().message(), now, report, options);
+    if (!aside) return aside.error();
+    return std::optional<FiringLoad>();
   }
-  if (policy.misfire == Misfire::kLatest) firing.coalesced = firing.dropped;
-  if (policy.misfire == Misfire::kSkip) firing.late = firing.dropped;
-  return firing;
+  FiringLoad load;
+  load.event = std::move(*event);
+  load.trigger = std::move(*found);
+  load.clock = std::move(*clock);
+  auto open = store.open_tasks(trigger_id);
+  if (!open) return open.error();
+  load.open = *open;
+  if (load.open > 0) {
+    auto queued = store.newest_queued_epoch(trigger_id);
+    if (!queued) return queued.error();
+    load.newest_queued = *queued;
+  }
+  return std::optional<FiringLoad>(std::move(load));
 }
 
-// --max-runs: what would pass it is skipped.
-void cap_runs(Firing& firing, const Policy& policy, const EventRow& event) {
-  if (!policy.max_runs) return;
-  auto remaining =
-      static_cast<std::size_t>(std::max<std::int64_t>(0, *policy.max_runs - event.runs));
-  while (firing.fire.size() > remaining) {
-    firing.capped.add(firing.fire.back());
-    firing.fire.pop_back();
-  }
+// The policy's view of a loaded trigger.
+FiringInput firing_input(const FiringLoad& load, Epoch now, const PassOptions& options) {
+  FiringInput input;
+  input.trigger_id = load.trigger.id;
+  input.clock = load.clock.get();
+  input.policy = &load.trigger.policy;
+  input.clock_set_epoch = load.trigger.clock_set_epoch;
+  input.first_due = *load.event.next_event_epoch;
+  input.last_event = load.event.last_event_epoch;
+  input.runs = load.event.runs;
+  input.run_open = load.open > 0;
+  input.newest_queued = load.newest_queued;
+  input.now = now;
+  input.max_catch_up = options.max_catch_up;
+  input.max_scan = options.max_scan;
+  return input;
 }
 
-// Whether the firing continues a catch-up that a cap or the time budget cut short: its first
-// occurrence was already due when the trigger's newest run was queued, so it was due together
-// with that run and queues behind it whatever --overlap says (SPEC §6).
-Result<bool> continues_catch_up(Store& store, const Trigger& trigger, Epoch first) {
-  auto queued = store.newest_queued_epoch(trigger.id);
-  if (!queued) return queued.error();
-  return *queued && first <= **queued;
-}
-
-// Queue the firing's occurrences, in order. When the budget is spent part way (looked at
-// every kTasksPerBudgetCheck tasks), the firing ends at the last one queued and the rest
-// wait for the next firing.
-Status queue_tasks(Store& store, const Trigger& trigger, Firing& firing, bool serial,
-                   EventRow& event, Epoch now, const Budget& budget, PassReport& report,
+// Queue the plan's occurrences, in order. When the budget is spent part way (looked at
+// every kTasksPerBudgetCheck tasks), the firing ends at the last one queued (cut_plan()) and
+// the rest wait for the next firing.
+Status queue_tasks(Store& store, FiringLoad& load, FiringPlan& plan, const FiringInput& input,
+                   Epoch now, const Budget& budget, PassReport& report,
                    const PassOptions& options) {
-  const Policy& policy = trigger.policy;
-  std::optional<Epoch> previous =
-      firing.dropped.count > 0 && (firing.fire.empty() || firing.dropped.last < firing.fire.front())
-          ? std::optional<Epoch>(firing.dropped.last)
-          : event.last_event_epoch;
-  for (std::size_t i = 0; i < firing.fire.size(); ++i) {
+  const Trigger& trigger = load.trigger;
+  for (std::size_t i = 0; i < plan.queue.size(); ++i) {
     if (i > 0 && i % kTasksPerBudgetCheck == 0 && budget.spent()) {
-      firing.after = firing.fire[i];
-      firing.last_handled = firing.fire[i - 1];
-      firing.fire.resize(i);
-      firing.capped = {};  // not reached yet
+      cut_plan(plan, i, input);
       break;
     }
-    Epoch epoch = firing.fire[i];
+    const Occurrence& occurrence = plan.queue[i];
     Task task;
     task.trigger_id = trigger.id;
-    task.scheduled_epoch = epoch;
-    task.serial = serial;
-    task.last_epoch = previous;
-    task.due_epoch = epoch + jitter_offset(trigger.id, epoch, policy.jitter_seconds);
+    task.scheduled_epoch = occurrence.scheduled;
+    task.serial = plan.serial;
+    task.last_epoch = occurrence.previous;
+    task.due_epoch = occurrence.due;
     task.created_epoch = now;
     auto inserted = store.insert_task(task);
     if (!inserted) return inserted.error();
-    if (*inserted) {
-      report.fired += 1;
-      event.runs += 1;
-      say(options, [&] {
-        return label(trigger) + ": fired " + when(epoch, trigger) +
-               (task.due_epoch != epoch ? " (jitter: runs at " + when(task.due_epoch, trigger) + ")"
-                                        : "");
-      });
-    }
-    previous = epoch;
+    if (!*inserted) continue;
+    report.fired += 1;
+    load.event.runs += 1;
+    say(options, [&] {
+      return label(trigger) + ": fired " + when(occurrence.scheduled, trigger) +
+             (occurrence.due != occurrence.scheduled
+                  ? " (jitter: runs at " + when(occurrence.due, trigger) + ")"
+                  : "");
+    });
   }
   return Ok{};
 }
 
-HistoryRecord skip_record(const Trigger& trigger, const Missed& missed, Outcome outcome,
+HistoryRecord skip_record(const Trigger& trigger, const Miss& missed, Outcome outcome,
                           std::string reason, Epoch now) {
   HistoryRecord record;
   record.trigger_id = trigger.id;
@@ -336,45 +298,46 @@ HistoryRecord skip_record(const Trigger& trigger, const Missed& missed, Outcome 
   return record;
 }
 
-std::string span(const Missed& missed, const Trigger& trigger) {
+std::string span(const Miss& missed, const Trigger& trigger) {
   if (missed.count == 1) return "1 occurrence at " + when(missed.last, trigger);
   return std::to_string(missed.count) + " occurrences from " + when(missed.first, trigger) +
          " to " + when(missed.last, trigger);
 }
 
-// The skipped and coalesced records of a firing.
-Status record_missed(Store& store, const Trigger& trigger, const Firing& firing, Epoch now,
-                     PassReport& report, const PassOptions& options) {
+// The history record of a miss, with its reason in words.
+HistoryRecord miss_record(const Trigger& trigger, const Miss& missed, Epoch now) {
   const Policy& policy = trigger.policy;
-  std::vector<HistoryRecord> records;
-  if (firing.coalesced.count > 0) {
-    records.push_back(skip_record(trigger, firing.coalesced, Outcome::kCoalesced,
-                                  "missed " + span(firing.coalesced, trigger) +
-                                      "; fired the latest instead (--misfire latest)",
-                                  now));
-    report.coalesced += firing.coalesced.count;
+  switch (missed.reason) {
+    case MissReason::kCoalesced:
+      return skip_record(trigger, missed, Outcome::kCoalesced,
+                         "missed " + span(missed, trigger) +
+                             "; fired the latest instead (--misfire latest)",
+                         now);
+    case MissReason::kLate:
+      return skip_record(trigger, missed, Outcome::kSkipped,
+                         span(missed, trigger) + " more than " +
+                             format_duration(policy.grace_seconds) + " late (--misfire skip)",
+                         now);
+    case MissReason::kOverlap:
+      return skip_record(trigger, missed, Outcome::kSkipped,
+                         span(missed, trigger) +
+                             ": the previous run was still queued or running (--overlap skip)",
+                         now);
+    case MissReason::kMaxRuns:
+      break;
   }
-  if (firing.late.count > 0) {
-    records.push_back(skip_record(trigger, firing.late, Outcome::kSkipped,
-                                  span(firing.late, trigger) + " more than " +
-                                      format_duration(policy.grace_seconds) +
-                                      " late (--misfire skip)",
-                                  now));
-  }
-  if (firing.overlap.count > 0) {
-    records.push_back(
-        skip_record(trigger, firing.overlap, Outcome::kSkipped,
-                    span(firing.overlap, trigger) +
-                        ": the previous run was still queued or running (--overlap skip)",
-                    now));
-  }
-  if (firing.capped.count > 0) {
-    records.push_back(skip_record(trigger, firing.capped, Outcome::kSkipped,
-                                  span(firing.capped, trigger) + ": --max-runs " +
-                                      std::to_string(*policy.max_runs) + " reached",
-                                  now));
-  }
-  for (const auto& record : records) {
+  return skip_record(trigger, missed, Outcome::kSkipped,
+                     span(missed, trigger) + ": --max-runs " +
+                         std::to_string(*policy.max_runs) + " reached",
+                     now);
+}
+
+// The skipped and coalesced records of a firing.
+Status record_missed(Store& store, const Trigger& trigger, const std::vector<Miss>& misses,
+                     Epoch now, PassReport& report, const PassOptions& options) {
+  for (const Miss& missed : misses) {
+    HistoryRecord record = miss_record(trigger, missed, now);
+    if (record.outcome == Outcome::kCoalesced) report.coalesced += record.count;
     if (record.outcome == Outcome::kSkipped) report.skipped += record.count;
     say(options, [&] {
       return label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason;
@@ -382,6 +345,27 @@ Status record_missed(Store& store, const Trigger& trigger, const Firing& firing,
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
   return Ok{};
+}
+
+// Apply: queue the plan's occurrences, record its misses and advance the event (ending the
+// trigger if it finished, by the runs actually queued).
+Status apply_firing(Store& store, FiringLoad& load, FiringPlan& plan, const FiringInput& input,
+                    Epoch now, const Budget& budget, PassReport& report,
+                    const PassOptions& options) {
+  if (auto queued = queue_tasks(store, load, plan, input, now, budget, report, options); !queued)
+    return queued;
+  if (auto recorded = record_missed(store, load.trigger, plan.misses, now, report, options);
+      !recorded)
+    return recorded;
+  EventRow& event = load.event;
+  event.last_event_epoch = plan.last_handled;
+  std::optional<Epoch> next = plan.next;
+  Finish finish = finished_because(load.clock->kind(), load.trigger.policy, event.runs, next);
+  if (auto done = finish_if_done(store, load.trigger, finish, next, now, options); !done)
+    return done;
+  event.next_event_epoch = next;
+  event.error.reset();
+  return store.write_event(event);
 }
 
 // Add what fire_one counted (it counts nothing else) to the pass's report.
@@ -393,62 +377,22 @@ void add_counts(PassReport& report, PassReport&& firing) {
   for (auto& failure : firing.failures) report.failures.push_back(std::move(failure));
 }
 
-// Fire one trigger whose next event is due: its tasks, skip records and advanced event are
-// written in the caller's one transaction. One firing handles what is due up to its caps and
-// its budget; the trigger stays due for the next firing if more is.
+// Fire one trigger whose next event is due: load, plan (the pure policy), apply. Its tasks,
+// skip records and advanced event are written in the caller's one transaction. One firing
+// handles what is due up to its caps and its budget; the trigger stays due for the next
+// firing if more is.
 Status fire_one(Store& store, std::int64_t trigger_id, Epoch now, PassReport& report,
                 const PassOptions& options, const Budget& budget) {
-  auto event = store.event(trigger_id);
-  if (!event) return event.error();
-  if (!event->next_event_epoch || *event->next_event_epoch > now)
-    return Ok{};  // another pass did it
-  auto found = store.trigger_for_pass(trigger_id);
-  if (!found) return found.error();
-  const Trigger& trigger = *found;
-  if (trigger.state != State::kActive) {  // paused or cancelled since it was scheduled
-    event->next_event_epoch.reset();
-    return store.write_event(*event);
-  }
-  auto clock = trigger_clock(trigger);
-  if (!clock)
-    return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
-  auto walked = walk_due(trigger, **clock, *event->next_event_epoch, now, options);
-  if (!walked)
-    return set_aside(store, trigger, *event, walked.error().message(), now, report, options);
-  Firing& firing = *walked;
-  cap_runs(firing, trigger.policy, *event);
-
-  bool catching_up = false;
-  auto open = store.open_tasks(trigger.id);
-  if (!open) return open.error();
-  if (*open > 0 && !firing.fire.empty()) {
-    auto continues = continues_catch_up(store, trigger, firing.fire.front());
-    if (!continues) return continues.error();
-    catching_up = *continues;
-  }
-  if (trigger.policy.overlap == Overlap::kSkip && *open > 0 && !catching_up) {
-    for (Epoch epoch : firing.fire) firing.overlap.add(epoch);
-    firing.fire.clear();
-  }
-  // Catch-up occurrences fired together always queue behind each other, in order.
-  bool serial = trigger.policy.overlap != Overlap::kAllow || firing.fire.size() > 1 || catching_up;
-  if (auto queued =
-          queue_tasks(store, trigger, firing, serial, *event, now, budget, report, options);
-      !queued)
-    return queued;
-  if (auto recorded = record_missed(store, trigger, firing, now, report, options); !recorded)
-    return recorded;
-
-  event->last_event_epoch = firing.last_handled;
-  std::optional<Epoch> next = firing.after;
-  if (auto why = finished(trigger, **clock, *event, next); !why.empty()) {
-    if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-    say(options, [&] { return label(trigger) + ": done (" + why + ")"; });
-    next.reset();
-  }
-  event->next_event_epoch = next;
-  event->error.reset();
-  return store.write_event(*event);
+  auto loaded = load_firing(store, trigger_id, now, report, options);
+  if (!loaded) return loaded.error();
+  if (!*loaded) return Ok{};
+  FiringLoad& load = **loaded;
+  FiringInput input = firing_input(load, now, options);
+  auto plan = plan_firing(input);
+  if (!plan)
+    return set_aside(store, load.trigger, load.event, plan.error().message(), now, report,
+                     options);
+  return apply_firing(store, load, *plan, input, now, budget, report, options);
 }
 
 // Fire one due trigger in its own savepoint: a trigger that cannot be fired (its clock fails,
