@@ -2,10 +2,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "options.h"
 #include "output.h"
-#include "text.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 
@@ -34,21 +33,11 @@ Result<int> cmd_create(Context& ctx) {
   spec.policy = policy_from(ctx);
   spec.labels = ctx.get_all("label");
   spec.state = ctx.flag("paused") ? State::kPaused : State::kActive;
-  auto trigger = build_trigger(spec, ctx.now);
-  if (!trigger) return trigger.error();
-
-  Trigger stored;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto id = ctx.store->insert_trigger(*trigger);
-    if (!id) return id.error();
-    auto found = ctx.store->find_trigger(std::to_string(*id));
-    if (!found) return found.error();
-    stored = std::move(*found);
-    return record_edit(ctx, nullptr, stored, "created");
-  });
-  if (!status) return status.error();
-  ctx.done = "created trigger " + std::to_string(stored.id) +
-             (stored.name ? " " + in_quotes(*stored.name) : "");
+  auto created = create_trigger(*ctx.store, spec, ctx.now);
+  if (!created) return created.error();
+  const Trigger& stored = *created;
+  ctx.done =
+      "created trigger " + std::to_string(stored.id) + (stored.name ? " " + describe(stored) : "");
   if (ctx.format == Format::kJson) {
     auto json = trigger_json(stored);
     if (!json) return json.error();

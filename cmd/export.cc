@@ -2,9 +2,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "options.h"
 #include "output.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 
@@ -15,7 +15,7 @@ Result<int> cmd_export(Context& ctx) {
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
   filter->include_finished = true;
-  auto triggers = load_triggers(ctx, *filter);
+  auto triggers = load_triggers(*ctx.store, *filter);
   if (!triggers) return triggers.error();
   for (const auto& trigger : *triggers) {
     auto json = trigger_json(trigger);

@@ -2,12 +2,9 @@
 #include <iostream>
 
 #include "commands.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
-namespace {
-constexpr std::size_t kSlice = 10000;  // rows per transaction, so writers are not held up
-}
-
 void options_gc(Options& options) {
   options.named.add_options()("keep", po::value<std::string>()->value_name("DURATION"),
                               "keep history younger than DURATION (default 30d)");
@@ -21,19 +18,9 @@ Result<int> cmd_gc(Context& ctx) {
     if (!parsed) return usage_error("--keep: " + parsed.error().message());
     keep = *parsed;
   }
-  std::int64_t deleted = 0;
-  while (true) {
-    std::int64_t slice = 0;
-    auto status = ctx.store->transaction([&]() -> Status {
-      auto pruned = ctx.store->prune_history(ctx.now - keep, kSlice);
-      if (!pruned) return pruned.error();
-      slice = *pruned;
-      return Ok{};
-    });
-    if (!status) return status.error();
-    deleted += slice;
-    if (slice < static_cast<std::int64_t>(kSlice)) break;
-  }
+  auto pruned = prune_old_history(*ctx.store, keep, ctx.now);
+  if (!pruned) return pruned.error();
+  std::int64_t deleted = *pruned;
   ctx.done = "deleted " + std::to_string(deleted) +
              (deleted == 1 ? " history record" : " history records");
   if (ctx.format == Format::kJson) {

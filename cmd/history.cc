@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "output.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 namespace {
@@ -37,19 +37,11 @@ Result<int> cmd_history(Context& ctx) {
     if (!parsed) return usage_error("--since: " + parsed.error().message());
     filter.since = *parsed;
   }
-  std::vector<HistoryRecord> records;
-  auto status = ctx.store->transaction([&]() -> Status {
-    if (!ctx.positional.empty()) {
-      auto trigger = ctx.store->find_trigger(ctx.positional[0]);
-      if (!trigger) return trigger.error();
-      filter.trigger_id = trigger->id;
-    }
-    auto found = ctx.store->history(filter);
-    if (!found) return found.error();
-    records = std::move(*found);
-    return Ok{};
-  });
-  if (!status) return status.error();
+  auto ref =
+      ctx.positional.empty() ? std::nullopt : std::optional<std::string_view>(ctx.positional[0]);
+  auto found = load_history(*ctx.store, ref, filter);
+  if (!found) return found.error();
+  const std::vector<HistoryRecord>& records = *found;
 
   if (ctx.format == Format::kJson) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();

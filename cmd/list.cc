@@ -1,8 +1,8 @@
 // trigger list: triggers with their next and last times.
 #include "commands.h"
-#include "common.h"
 #include "options.h"
 #include "output.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 
@@ -15,7 +15,7 @@ Result<int> cmd_list(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
-  auto triggers = load_triggers(ctx, *filter);
+  auto triggers = load_triggers(*ctx.store, *filter);
   if (!triggers) return triggers.error();
   if (auto printed = print_triggers(ctx, *triggers); !printed) return printed.error();
   return 0;

@@ -2,9 +2,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "options.h"
 #include "output.h"
+#include "trigger/catalog.h"
 #include "trigger/pass.h"
 
 namespace trigger::cmd {
@@ -71,7 +71,7 @@ Status print_times(const Context& ctx, const std::vector<Epoch>& times, const st
 // The times of an existing trigger, in its own zone and policy.
 Result<int> next_of_trigger(Context& ctx, std::size_t count) {
   if (auto opened = open_store(ctx, Store::Mode::kReadOnly); !opened) return opened.error();
-  auto trigger = load_trigger(ctx, ctx.positional[0]);
+  auto trigger = load_trigger(*ctx.store, ctx.positional[0]);
   if (!trigger) return trigger.error();
   auto times = trigger_fire_times(*trigger, count);
   if (!times) return times.error();

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common.h"
 #include "options.h"
 #include "output.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 
@@ -24,24 +24,10 @@ Result<int> cmd_schedule(Context& ctx) {
   }
   change.tz = ctx.get("tz");
   change.policy = policy_from(ctx);
-  Trigger moved;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto current = ctx.store->find_trigger(ctx.positional[0]);
-    if (!current) return current.error();
-    auto rescheduled = reschedule_trigger(*current, change, ctx.now);
-    if (!rescheduled) return rescheduled.error();
-    if (auto updated = ctx.store->update_trigger(*rescheduled); !updated) return updated;
-    auto after = ctx.store->find_trigger(std::to_string(current->id));
-    if (!after) return after.error();
-    moved = std::move(*after);
-    std::string what = "scheduled";
-    if (change.clock) what += ": clock " + current->clock + " -> " + moved.clock;
-    if (current->tz != moved.tz) what += ": zone " + current->tz + " -> " + moved.tz;
-    for (const auto& [option, value] : change.policy) what += ": --" + option + " " + value;
-    return record_edit(ctx, &*current, moved, what);
-  });
-  if (!status) return status.error();
-  ctx.done = "scheduled " + label_of(moved);
+  auto rescheduled = reschedule(*ctx.store, ctx.positional[0], change, ctx.now);
+  if (!rescheduled) return rescheduled.error();
+  const Trigger& moved = *rescheduled;
+  ctx.done = "scheduled " + describe(moved);
   if (ctx.format == Format::kJson) {
     auto json = trigger_json(moved);
     if (!json) return json.error();

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 constexpr std::size_t kUpcomingCount = 5;
@@ -12,21 +13,10 @@ void options_show(Options&) {}
 
 Result<int> cmd_show(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
-  Trigger trigger;
-  std::vector<HistoryRecord> recent;
-  auto loaded = ctx.store->transaction([&]() -> Status {
-    auto found = ctx.store->find_trigger(ctx.positional[0]);
-    if (!found) return found.error();
-    trigger = std::move(*found);
-    HistoryFilter filter;
-    filter.trigger_id = trigger.id;
-    filter.limit = kRecentCount;
-    auto history = ctx.store->history(filter);
-    if (!history) return history.error();
-    recent = std::move(*history);
-    return Ok{};
-  });
+  auto loaded = load_trigger_detail(*ctx.store, ctx.positional[0], kRecentCount);
   if (!loaded) return loaded.error();
+  const Trigger& trigger = loaded->trigger;
+  const std::vector<HistoryRecord>& recent = loaded->recent;
   auto json = trigger_json(trigger);
   if (!json) return json.error();
   // None when the clock cannot be computed: the description says why.

@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
-#include "text.h"
+#include "trigger/catalog.h"
 
 namespace trigger::cmd {
 namespace {
@@ -75,7 +75,7 @@ std::optional<std::string> failed_pass_problem(const QueueFigures& figures) {
       return text + " was refused for safety: " + error;
     case PassEnd::kDied:
       return text + " (pid " + std::to_string(pass.pid) +
-             (pass.host.empty() ? "" : " on " + in_quotes(pass.host)) + ", started " +
+             (pass.host.empty() ? "" : " on '" + pass.host + "'") + ", started " +
              time_text(pass.started_epoch, "UTC") +
              ") died before it finished: it was killed, or could not record how it ended";
     default:
@@ -194,14 +194,9 @@ void options_status(Options&) {}
 
 Result<int> cmd_status(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
-  QueueFigures figures;
-  auto status = ctx.store->transaction([&]() -> Status {
-    auto read = ctx.store->queue_figures(ctx.now);
-    if (!read) return read.error();
-    figures = std::move(*read);
-    return Ok{};
-  });
-  if (!status) return status.error();
+  auto read = load_queue_figures(*ctx.store, ctx.now);
+  if (!read) return read.error();
+  const QueueFigures& figures = *read;
   auto problems = problems_of(figures, ctx.now);
   auto json = status_json(figures, problems, ctx.now);
   if (ctx.format == Format::kJson) {

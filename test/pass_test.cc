@@ -19,6 +19,7 @@
 
 #include "page_limit.h"
 #include "process.h"
+#include "trigger/catalog.h"
 
 using trigger::ClockKind;
 using trigger::Epoch;
@@ -60,7 +61,7 @@ class Fixture {
   Store& store() { return *store_; }
   std::string file(const std::string& name) const { return dir_ + "/" + name; }
 
-  // Create a trigger as `trigger create` does at now(); returns its id.
+  // Create a trigger at now() with the catalog, as `trigger create` does; returns its id.
   std::int64_t create(const std::string& name, trigger::ClockSpec clock, trigger::Action action,
                       std::vector<std::pair<std::string, std::string>> policy = {}) {
     trigger::TriggerSpec spec;
@@ -69,19 +70,10 @@ class Fixture {
     spec.tz = "UTC";
     spec.action = std::move(action);
     spec.policy = std::move(policy);
-    auto built = trigger::build_trigger(spec, trigger::now());
-    INFO((built.ok() ? "" : built.error().message()));
-    REQUIRE(built.ok());
-    std::int64_t id = 0;
-    REQUIRE(store_
-                ->transaction([&]() -> trigger::Status {
-                  auto inserted = store_->insert_trigger(*built);
-                  if (!inserted) return inserted.error();
-                  id = *inserted;
-                  return trigger::Ok{};
-                })
-                .ok());
-    return id;
+    auto created = trigger::create_trigger(*store_, spec, trigger::now());
+    INFO((created.ok() ? "" : created.error().message()));
+    REQUIRE(created.ok());
+    return created->id;
   }
 
   PassReport pass_at(Epoch at, PassOptions options = {}) {
@@ -99,39 +91,33 @@ class Fixture {
     return *found;
   }
 
+  // The trigger's history, oldest first, without the edit records the catalog writes: the
+  // runs and their outcomes, which are what these tests count.
   std::vector<HistoryRecord> history(std::int64_t id) {
     trigger::HistoryFilter filter;
     filter.trigger_id = id;
     filter.limit = 10000000;
     auto records = store_->history(filter);
     REQUIRE(records.ok());
-    std::vector<HistoryRecord> oldest_first(records->rbegin(), records->rend());
+    std::vector<HistoryRecord> oldest_first;
+    for (auto record = records->rbegin(); record != records->rend(); ++record) {
+      if (record->outcome != Outcome::kEdit) oldest_first.push_back(*record);
+    }
     return oldest_first;
   }
 
-  // Change a trigger as `trigger schedule` does.
+  // Change a trigger with the catalog, as `trigger schedule` does.
   void reschedule(std::int64_t id, trigger::ScheduleChange change) {
-    REQUIRE(store_
-                ->transaction([&]() -> trigger::Status {
-                  auto current = store_->find_trigger(std::to_string(id));
-                  if (!current) return current.error();
-                  auto moved = trigger::reschedule_trigger(*current, change, trigger::now());
-                  if (!moved) return moved.error();
-                  return store_->update_trigger(*moved);
-                })
-                .ok());
+    auto moved = trigger::reschedule(*store_, std::to_string(id), change, trigger::now());
+    INFO((moved.ok() ? "" : moved.error().message()));
+    REQUIRE(moved.ok());
   }
 
+  // Pause, resume or cancel a trigger with the catalog, as the commands do.
   void set_state(std::int64_t id, State state) {
-    REQUIRE(store_
-                ->transaction([&]() -> trigger::Status {
-                  if (state == State::kCancelled) {
-                    auto cancelled = store_->cancel_tasks(id, trigger::now());
-                    if (!cancelled) return cancelled.error();
-                  }
-                  return store_->set_state(id, state, trigger::now());
-                })
-                .ok());
+    auto moved = trigger::move_triggers(*store_, {std::to_string(id)}, state, trigger::now());
+    INFO((moved.ok() ? "" : moved.error().message()));
+    REQUIRE(moved.ok());
   }
 
  private:
@@ -745,20 +731,11 @@ std::vector<Epoch> outcomes_in_order(const std::vector<HistoryRecord>& records) 
   return order;
 }
 
-// Queue a manual run of a trigger, as `trigger fire` does.
+// Queue a manual run of a trigger with the catalog, as `trigger fire` does.
 void queue_manual_run(Store& store, std::int64_t trigger_id) {
-  trigger::Task task;
-  task.trigger_id = trigger_id;
-  task.scheduled_epoch = trigger::now();
-  task.manual = true;
-  task.due_epoch = trigger::now();
-  task.created_epoch = trigger::now();
-  REQUIRE(store.transaction([&]() -> trigger::Status {
-                 auto inserted = store.insert_task(task);
-                 if (!inserted) return inserted.error();
-                 return trigger::Ok{};
-               })
-              .ok());
+  auto run = trigger::fire_trigger(store, std::to_string(trigger_id), trigger::now());
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
 }
 
 }  // namespace

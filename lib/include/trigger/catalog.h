@@ -1,0 +1,129 @@
+// The catalog: the operations on triggers that `trigger`'s commands offer, for any application
+// that links lib/. Each write owns its transaction (nested inside a caller's, it follows it)
+// and appends its edit record to the history ("created; next - -> 2026-12-01T09:00:00Z"), so
+// that an application changes triggers exactly as the commands do. Each read is one
+// transaction. Every function takes the store and the time it acts at; none prints.
+//
+// Errors every function may return besides those it names: the store's (kIO, kBusy, kDamaged),
+// after which nothing was written.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trigger/error.h"
+#include "trigger/store.h"
+#include "trigger/time.h"
+#include "trigger/trigger.h"
+
+namespace trigger {
+
+/// A trigger as messages name it: its name in quotes ('backup'), else "trigger ID" (trigger 7).
+std::string describe(const Trigger& trigger);
+
+// --- reading -------------------------------------------------------------------------------
+
+/// The trigger named by `ref` (all digits: an id, else a name). kNotFound naming `ref`.
+Result<Trigger> load_trigger(Store& store, std::string_view ref);
+
+/// The triggers matching `filter`, by id.
+Result<std::vector<Trigger>> load_triggers(Store& store, const TriggerFilter& filter);
+
+/// A trigger with its newest history records (what `trigger show` prints).
+struct TriggerDetail {
+  Trigger trigger;
+  std::vector<HistoryRecord> recent;  ///< newest first, at most the count asked for
+};
+
+/// The trigger named by `ref` and its `recent` newest history records, read together.
+/// kNotFound naming `ref`.
+Result<TriggerDetail> load_trigger_detail(Store& store, std::string_view ref, std::size_t recent);
+
+/// The history records matching `filter`, newest first; when `ref` is given, only those of the
+/// trigger it names (filter.trigger_id is then set from it). kNotFound naming `ref`.
+Result<std::vector<HistoryRecord>> load_history(Store& store, std::optional<std::string_view> ref,
+                                                HistoryFilter filter);
+
+/// The queue's figures at `now` (what `trigger status` judges).
+Result<QueueFigures> load_queue_figures(Store& store, Epoch now);
+
+// --- writing -------------------------------------------------------------------------------
+
+/// Define a trigger from `spec` at `now` (validated as build_trigger() does) and record it
+/// `created`. Returns it as stored, with its id. kUsage naming the first bad value (nothing is
+/// written), kData if its name is taken.
+Result<Trigger> create_trigger(Store& store, const TriggerSpec& spec, Epoch now);
+
+/// Move the trigger named by `ref` (what `trigger schedule` does: reschedule_trigger() applied
+/// and stored) and record it `scheduled`, with what changed ("scheduled: clock A -> B: zone X
+/// -> Y: --retries 3"). The next pass schedules it again from its last event. Returns it as
+/// stored. kNotFound naming `ref`; kUsage for a bad value or nothing to change; kData for a
+/// cancelled trigger.
+Result<Trigger> reschedule(Store& store, std::string_view ref, const ScheduleChange& change,
+                           Epoch now);
+
+/// The past participle of a move to `target`, as edit records and messages say it:
+/// "cancelled", "paused", "resumed" (active), "finished" (done).
+std::string_view moved_word(State target);
+
+/// Move the triggers named by `refs` to `target` (pause: kPaused, resume: kActive, cancel:
+/// kCancelled), all in one transaction after every name has been checked, and record each move
+/// ("paused", "cancelled (2 queued runs cancelled)"). Cancelling removes the trigger's queued
+/// runs that no pass holds, recording each as cancelled. The state machine: a trigger already in
+/// `target` is left alone (so is a done one that is cancelled); a cancelled or done trigger can
+/// be neither paused nor resumed. Returns the triggers moved, as stored after the move, each once
+/// however often it was named, in the order first named. kNotFound for the first missing name;
+/// kData for the first trigger whose state forbids the move ("trigger 'x' is cancelled; it cannot
+/// be paused"); kUsage for target kDone (only the pass finishes triggers). Nothing is moved then.
+Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::string>& refs,
+                                           State target, Epoch now);
+
+/// A manual run queued by fire_trigger().
+struct ManualRun {
+  Trigger trigger;
+  std::string event_id;  ///< "ID-mEPOCH": TRIGGER_EVENT_ID of the run
+};
+
+/// Queue one manual run of the trigger named by `ref` at `now`, outside its schedule (which is
+/// left unchanged); the next pass runs it. kNotFound naming `ref`; kData for a cancelled or done
+/// trigger, and when a manual run of it was already queued (or recorded) this second: its event
+/// id would not be unique.
+Result<ManualRun> fire_trigger(Store& store, std::string_view ref, Epoch now);
+
+/// One trigger of an import file, validated.
+struct ImportEntry {
+  std::size_t line_number = 0;
+  Trigger trigger;
+  bool has_state = false;  ///< the line gave a state; without one an update keeps the trigger's
+};
+
+/// Read and validate every line of an import file (JSON Lines, the output of `trigger export`)
+/// at `now`; blank lines are passed over, nothing is written. kData "line N: ..." for the first
+/// bad line (not an export line, a bad value, a name given twice); kIO if the stream fails.
+Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now);
+
+/// What import_triggers() did.
+struct ImportCounts {
+  std::size_t created = 0;
+  std::size_t updated = 0;
+};
+
+/// Merge `entries` into the store in one transaction: a named trigger that exists is updated
+/// ("updated by import"; its id, creation time and, without a state on its line, its state are
+/// kept; an unchanged clock and zone keep its next time), any other entry is created ("created
+/// by import"). All or nothing: kData or kUsage "line N: ..." for the first entry the store
+/// refuses (a name taken).
+Result<ImportCounts> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
+                                     Epoch now);
+
+/// Delete the history records (and pass records, but for the latest) older than `keep_seconds`
+/// before `now`, in slices of a transaction each so that writers are not held up. Returns how
+/// many history records went.
+Result<std::int64_t> prune_old_history(Store& store, std::int64_t keep_seconds, Epoch now);
+
+}  // namespace trigger

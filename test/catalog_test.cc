@@ -1,0 +1,382 @@
+#include "trigger/catalog.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <sstream>
+
+using trigger::ClockKind;
+using trigger::Epoch;
+using trigger::ErrorKind;
+using trigger::HistoryRecord;
+using trigger::Outcome;
+using trigger::State;
+using trigger::Store;
+using trigger::Trigger;
+
+namespace {
+
+constexpr Epoch kNow = 1796112000;  // 2026-12-01T08:00:00Z
+constexpr Epoch kHour = 3600;
+
+// A database in a private directory, as an application that links lib/ would use it.
+class Catalog {
+ public:
+  Catalog() {
+    char pattern[] = "/tmp/trigger-catalog-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+    auto opened = Store::open(dir_ + "/t.db", Store::Mode::kReadWrite);
+    REQUIRE(opened.ok());
+    store_ = std::move(*opened);
+  }
+  ~Catalog() {
+    store_.reset();
+    std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+  Store& store() { return *store_; }
+
+  // An hourly --log trigger named `name` (unnamed when empty).
+  trigger::TriggerSpec spec(const std::string& name) {
+    trigger::TriggerSpec spec;
+    if (!name.empty()) spec.name = name;
+    spec.clock = {ClockKind::kEvery, "1h", std::nullopt};
+    spec.tz = "UTC";
+    auto action = trigger::make_action(trigger::ActionKind::kLog, {"hello"});
+    REQUIRE(action.ok());
+    spec.action = *action;
+    return spec;
+  }
+
+  Trigger create(const std::string& name, Epoch at = kNow) {
+    auto created = trigger::create_trigger(*store_, spec(name), at);
+    INFO((created.ok() ? "" : created.error().message()));
+    REQUIRE(created.ok());
+    return *created;
+  }
+
+  Trigger find(const std::string& ref) {
+    auto found = trigger::load_trigger(*store_, ref);
+    REQUIRE(found.ok());
+    return *found;
+  }
+
+  // Every history record, oldest first.
+  std::vector<HistoryRecord> history() {
+    trigger::HistoryFilter filter;
+    filter.limit = 1000;
+    auto records = trigger::load_history(*store_, std::nullopt, filter);
+    REQUIRE(records.ok());
+    return {records->rbegin(), records->rend()};
+  }
+
+  std::vector<std::string> reasons() {
+    std::vector<std::string> reasons;
+    for (const auto& record : history()) reasons.push_back(record.reason);
+    return reasons;
+  }
+
+  std::int64_t version() {
+    auto version = store_->counter("version");
+    REQUIRE(version.ok());
+    return *version;
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace
+
+TEST_CASE("a trigger is named by its name in quotes, else by its id", "[catalog]") {
+  Trigger trigger;
+  trigger.id = 7;
+  CHECK(trigger::describe(trigger) == "trigger 7");
+  trigger.name = "backup";
+  CHECK(trigger::describe(trigger) == "'backup'");
+}
+
+TEST_CASE("an application that creates a trigger gets its created record", "[catalog]") {
+  Catalog c;
+  Trigger created = c.create("hourly");
+  CHECK(created.id > 0);
+  CHECK(created.name == "hourly");
+  CHECK(created.state == State::kActive);
+  CHECK(c.find("hourly").id == created.id);
+  auto records = c.history();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].trigger_id == created.id);
+  CHECK(records[0].outcome == Outcome::kEdit);
+  CHECK(records[0].reason == "created; next - -> 2026-12-01T09:00:00Z");
+  CHECK(records[0].recorded_epoch == kNow);
+}
+
+TEST_CASE("a create that is refused writes nothing", "[catalog]") {
+  Catalog c;
+  c.create("taken");
+  auto version = c.version();
+  SECTION("a bad name is kUsage") {
+    auto created = trigger::create_trigger(c.store(), c.spec("no spaces"), kNow);
+    REQUIRE_FALSE(created.ok());
+    CHECK(created.error().kind() == ErrorKind::kUsage);
+  }
+  SECTION("a name taken is kData") {
+    auto created = trigger::create_trigger(c.store(), c.spec("taken"), kNow);
+    REQUIRE_FALSE(created.ok());
+    CHECK(created.error().kind() == ErrorKind::kData);
+  }
+  CHECK(c.version() == version);
+  CHECK(c.history().size() == 1);  // the first trigger's created record only
+  auto all = trigger::load_triggers(c.store(), {});
+  REQUIRE(all.ok());
+  CHECK(all->size() == 1);
+}
+
+TEST_CASE("reschedule stores the moved trigger and records what changed", "[catalog]") {
+  Catalog c;
+  c.create("moved");
+  trigger::ScheduleChange change;
+  change.clock = trigger::ClockSpec{ClockKind::kEvery, "30m", std::nullopt};
+  change.policy = {{"retries", "2"}};
+  auto moved = trigger::reschedule(c.store(), "moved", change, kNow + 60);
+  REQUIRE(moved.ok());
+  CHECK(moved->clock == "--every 30m --from 2026-12-01T08:01:00Z");
+  CHECK(moved->policy.retries == 2);
+  CHECK(c.find("moved").clock == moved->clock);
+  CHECK(c.reasons().back() ==
+        "scheduled: clock --every 1h --from 2026-12-01T08:00:00Z -> --every 30m --from "
+        "2026-12-01T08:01:00Z: --retries 2; next 2026-12-01T09:00:00Z -> 2026-12-01T08:31:00Z");
+}
+
+TEST_CASE("a reschedule that is refused changes nothing", "[catalog]") {
+  Catalog c;
+  c.create("kept");
+  auto before = c.find("kept");
+  auto version = c.version();
+  SECTION("nothing to change is kUsage") {
+    auto moved = trigger::reschedule(c.store(), "kept", {}, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kUsage);
+  }
+  SECTION("a bad zone is kUsage") {
+    trigger::ScheduleChange change;
+    change.tz = "Nowhere/Atlantis";
+    auto moved = trigger::reschedule(c.store(), "kept", change, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kUsage);
+  }
+  SECTION("a missing trigger is kNotFound") {
+    trigger::ScheduleChange change;
+    change.policy = {{"retries", "1"}};
+    auto moved = trigger::reschedule(c.store(), "gone", change, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kNotFound);
+  }
+  CHECK(c.version() == version);
+  CHECK(c.find("kept").clock == before.clock);
+  CHECK(c.history().size() == 1);
+}
+
+TEST_CASE("pause and resume move the state and record each move", "[catalog]") {
+  Catalog c;
+  c.create("a");
+  c.create("b");
+  auto paused = trigger::move_triggers(c.store(), {"a", "b", "a"}, State::kPaused, kNow);
+  REQUIRE(paused.ok());
+  REQUIRE(paused->size() == 2);  // each once, in the order first named
+  CHECK((*paused)[0].name == "a");
+  CHECK((*paused)[0].state == State::kPaused);
+  CHECK(c.find("b").state == State::kPaused);
+  CHECK(c.reasons().back() == "paused; next 2026-12-01T09:00:00Z -> -");
+  // Already paused: nothing moves, nothing is recorded.
+  auto again = trigger::move_triggers(c.store(), {"a"}, State::kPaused, kNow);
+  REQUIRE(again.ok());
+  CHECK(again->empty());
+  CHECK(c.history().size() == 4);
+  auto resumed = trigger::move_triggers(c.store(), {"a"}, State::kActive, kNow);
+  REQUIRE(resumed.ok());
+  CHECK(c.find("a").state == State::kActive);
+  CHECK(c.reasons().back() == "resumed; next - -> 2026-12-01T09:00:00Z");
+}
+
+TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
+  Catalog c;
+  auto trigger = c.create("doomed");
+  auto fired = trigger::fire_trigger(c.store(), "doomed", kNow + 10);
+  REQUIRE(fired.ok());
+  REQUIRE(*c.store().open_tasks(trigger.id) == 1);
+  auto cancelled = trigger::move_triggers(c.store(), {"doomed"}, State::kCancelled, kNow + 20);
+  REQUIRE(cancelled.ok());
+  REQUIRE(cancelled->size() == 1);
+  CHECK(c.find("doomed").state == State::kCancelled);
+  CHECK(*c.store().open_tasks(trigger.id) == 0);
+  auto records = c.history();
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].outcome == Outcome::kCancelled);
+  CHECK(records[1].event_id == fired->event_id);
+  CHECK(records[2].reason == "cancelled (1 queued run cancelled); next 2026-12-01T09:00:00Z -> -");
+}
+
+TEST_CASE("the state machine refuses a move, and then nothing moves", "[catalog]") {
+  Catalog c;
+  c.create("a");
+  auto cancelled = c.create("b");
+  REQUIRE(trigger::move_triggers(c.store(), {"b"}, State::kCancelled, kNow).ok());
+  auto version = c.version();
+  auto records = c.history().size();
+  SECTION("a cancelled trigger cannot be paused, even named after one that can") {
+    auto moved = trigger::move_triggers(c.store(), {"a", "b"}, State::kPaused, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kData);
+    CHECK(moved.error().message() == "trigger 'b' is cancelled; it cannot be paused");
+  }
+  SECTION("a cancelled trigger cannot be resumed") {
+    auto moved = trigger::move_triggers(c.store(), {"b"}, State::kActive, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().message() == "trigger 'b' is cancelled; it cannot be resumed");
+  }
+  SECTION("a done trigger cannot be paused; cancelling it changes nothing") {
+    REQUIRE(
+        c.store().transaction([&] { return c.store().finish_trigger(cancelled.id, kNow); }).ok());
+    auto done = c.create("");
+    REQUIRE(c.store().transaction([&] { return c.store().finish_trigger(done.id, kNow); }).ok());
+    version = c.version();
+    records = c.history().size();
+    auto moved = trigger::move_triggers(c.store(), {std::to_string(done.id)}, State::kPaused, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().message() ==
+          "trigger '" + std::to_string(done.id) + "' is done; it cannot be paused");
+    auto no_op =
+        trigger::move_triggers(c.store(), {std::to_string(done.id)}, State::kCancelled, kNow);
+    REQUIRE(no_op.ok());
+    CHECK(no_op->empty());
+  }
+  SECTION("a missing name is kNotFound") {
+    auto moved = trigger::move_triggers(c.store(), {"a", "nobody"}, State::kPaused, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kNotFound);
+  }
+  SECTION("only a pass finishes a trigger") {
+    auto moved = trigger::move_triggers(c.store(), {"a"}, State::kDone, kNow);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().kind() == ErrorKind::kUsage);
+  }
+  CHECK(c.find("a").state == State::kActive);
+  CHECK(c.version() == version);
+  CHECK(c.history().size() == records);
+}
+
+TEST_CASE("fire queues one manual run and leaves the schedule alone", "[catalog]") {
+  Catalog c;
+  auto trigger = c.create("manual");
+  auto fired = trigger::fire_trigger(c.store(), "manual", kNow + 5);
+  REQUIRE(fired.ok());
+  CHECK(fired->trigger.id == trigger.id);
+  CHECK(fired->event_id == std::to_string(trigger.id) + "-m" + std::to_string(kNow + 5));
+  CHECK(*c.store().open_tasks(trigger.id) == 1);
+  CHECK(c.find("manual").clock == trigger.clock);
+  SECTION("twice in one second is kData, and queues nothing more") {
+    auto again = trigger::fire_trigger(c.store(), "manual", kNow + 5);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().kind() == ErrorKind::kData);
+    CHECK(again.error().message() == "a manual run of 'manual' was already queued this second");
+    CHECK(*c.store().open_tasks(trigger.id) == 1);
+  }
+  SECTION("a cancelled trigger cannot be fired") {
+    REQUIRE(trigger::move_triggers(c.store(), {"manual"}, State::kCancelled, kNow + 6).ok());
+    auto refused = trigger::fire_trigger(c.store(), "manual", kNow + 7);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message() == "trigger 'manual' is cancelled; it cannot be fired");
+    CHECK(*c.store().open_tasks(trigger.id) == 0);
+  }
+  SECTION("a missing trigger is kNotFound") {
+    auto missing = trigger::fire_trigger(c.store(), "other", kNow + 5);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().kind() == ErrorKind::kNotFound);
+  }
+}
+
+TEST_CASE("import creates new triggers and updates named ones, recording each", "[catalog]") {
+  Catalog c;
+  auto kept = c.create("kept");
+  REQUIRE(trigger::move_triggers(c.store(), {"kept"}, State::kPaused, kNow).ok());
+  std::istringstream file(
+      R"({"name": "kept", "clock": "--every 1h --from 2026-12-01T08:00:00Z", "tz": "UTC",)"
+      R"( "action": "--log changed"})"
+      "\n\n"
+      R"({"name": "new", "clock": "--every 2h", "tz": "UTC", "action": "--log new"})"
+      "\n");
+  auto entries = trigger::read_import(file, kNow + kHour);
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[1].line_number == 3);
+  auto counts = trigger::import_triggers(c.store(), *entries, kNow + kHour);
+  REQUIRE(counts.ok());
+  CHECK(counts->created == 1);
+  CHECK(counts->updated == 1);
+  auto updated = c.find("kept");
+  CHECK(updated.id == kept.id);
+  CHECK(updated.state == State::kPaused);  // the line gave no state: it is kept
+  CHECK(updated.action.text() == "--log changed");
+  CHECK(updated.clock_set_epoch == kept.clock_set_epoch);  // same clock: same next time
+  CHECK(c.find("new").state == State::kActive);
+  auto reasons = c.reasons();
+  REQUIRE(reasons.size() == 4);
+  CHECK(reasons[2] == "updated by import; next - -> -");
+  CHECK(reasons[3] == "created by import; next - -> 2026-12-01T11:00:00Z");
+}
+
+TEST_CASE("an import file with a bad line is refused before anything is written", "[catalog]") {
+  std::istringstream file(
+      R"({"name": "a", "clock": "--every 1h", "tz": "UTC", "action": "--log a"})"
+      "\n"
+      R"({"name": "a", "clock": "--every 2h", "tz": "UTC", "action": "--log b"})"
+      "\n");
+  auto entries = trigger::read_import(file, kNow);
+  REQUIRE_FALSE(entries.ok());
+  CHECK(entries.error().kind() == ErrorKind::kData);
+  CHECK(entries.error().message() == "line 2: name 'a' appears twice in the file");
+  std::istringstream not_json("{\n");
+  auto bad = trigger::read_import(not_json, kNow);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message().rfind("line 1: not valid JSON", 0) == 0);
+}
+
+TEST_CASE("pruning deletes the history older than the time kept", "[catalog]") {
+  Catalog c;
+  c.create("old", kNow - 40 * 24 * kHour);
+  c.create("young", kNow - kHour);
+  auto deleted = trigger::prune_old_history(c.store(), 30 * 24 * kHour, kNow);
+  REQUIRE(deleted.ok());
+  CHECK(*deleted == 1);
+  auto reasons = c.reasons();
+  REQUIRE(reasons.size() == 1);
+  CHECK(reasons[0].rfind("created;", 0) == 0);
+  CHECK(c.history()[0].recorded_epoch == kNow - kHour);
+  auto none = trigger::prune_old_history(c.store(), 30 * 24 * kHour, kNow);
+  REQUIRE(none.ok());
+  CHECK(*none == 0);
+}
+
+TEST_CASE("the read helpers find triggers, their history and the queue", "[catalog]") {
+  Catalog c;
+  auto a = c.create("a");
+  c.create("b");
+  auto detail = trigger::load_trigger_detail(c.store(), "a", 5);
+  REQUIRE(detail.ok());
+  CHECK(detail->trigger.id == a.id);
+  REQUIRE(detail->recent.size() == 1);
+  CHECK(detail->recent[0].trigger_id == a.id);
+  trigger::HistoryFilter filter;
+  auto of_b = trigger::load_history(c.store(), std::string_view("b"), filter);
+  REQUIRE(of_b.ok());
+  REQUIRE(of_b->size() == 1);
+  CHECK(of_b->front().trigger_name == "b");
+  auto missing = trigger::load_history(c.store(), std::string_view("c"), filter);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().kind() == ErrorKind::kNotFound);
+  CHECK(trigger::load_trigger(c.store(), "c").error().kind() == ErrorKind::kNotFound);
+  auto figures = trigger::load_queue_figures(c.store(), kNow);
+  REQUIRE(figures.ok());
+  CHECK(figures->triggers_by_state["active"] == 2);
+}
