@@ -25,6 +25,12 @@ namespace trigger::cmd {
 namespace po = boost::program_options;
 
 enum class Format { kTable, kJson, kTsv };
+/// Formats as bits, for the command table's list of what each command can print.
+constexpr unsigned format_bit(Format format) { return 1u << static_cast<unsigned>(format); }
+constexpr unsigned kTable = format_bit(Format::kTable);
+constexpr unsigned kJson = format_bit(Format::kJson);
+constexpr unsigned kTsv = format_bit(Format::kTsv);
+constexpr unsigned kAnyFormat = kTable | kJson | kTsv;
 
 /// What the dispatcher gives a command.
 struct Context {
@@ -74,6 +80,9 @@ struct Command {
   DbAccess access;
   const char* synopsis;  ///< identical to the man page's SYNOPSIS (after "trigger NAME")
   const char* summary;
+  /// The --format values it accepts (format_bit()); any other given is a usage error. Without
+  /// --format a command prints its own default (table, or JSON Lines for export).
+  unsigned formats = kAnyFormat;
 };
 
 /// Check the number of operands: kUsage naming the first extra one, or saying `what` is missing.

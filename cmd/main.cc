@@ -26,16 +26,16 @@ const std::vector<Command> kCommands = {
    "show everything about one trigger"},
   {"schedule", cmd_schedule, options_schedule, DbAccess::kReadWrite,
    "trigger schedule ID|NAME [CLOCK] [POLICY] [--tz ZONE]",
-   "move a trigger: change its clock, zone or policy"},
+   "move a trigger: change its clock, zone or policy", kTable | kJson},
   {"cancel", cmd_cancel, options_cancel, DbAccess::kReadWrite,
    "trigger cancel ID|NAME ...",
-   "stop triggers for good, keeping their history"},
+   "stop triggers for good, keeping their history", kTable | kJson},
   {"pause", cmd_pause, options_pause, DbAccess::kReadWrite,
    "trigger pause ID|NAME ...",
-   "stop triggers from firing until resumed"},
+   "stop triggers from firing until resumed", kTable | kJson},
   {"resume", cmd_resume, options_resume, DbAccess::kReadWrite,
    "trigger resume ID|NAME ...",
-   "let paused triggers fire again"},
+   "let paused triggers fire again", kTable | kJson},
   {"fire", cmd_fire, options_fire, DbAccess::kReadWrite,
    "trigger fire ID|NAME",
    "queue one manual run now"},
@@ -45,7 +45,7 @@ const std::vector<Command> kCommands = {
    "print the next fire times of a clock or a trigger"},
   {"run-once", cmd_run_once, options_run_once, DbAccess::kNone,  // opens it itself (--dry-run)
    "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run]",
-   "one pass: schedule, fire and run what is due (from cron)"},
+   "one pass: schedule, fire and run what is due (from cron)", kTable | kJson},
   {"status", cmd_status, options_status, DbAccess::kReadOnly,
    "trigger status",
    "the health of the queue (exit 1 when unhealthy)"},
@@ -54,16 +54,16 @@ const std::vector<Command> kCommands = {
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kCreate,
    "trigger import FILE|-",
-   "create or update triggers from JSON Lines"},
+   "create or update triggers from JSON Lines", kTable},
   {"export", cmd_export, options_export, DbAccess::kReadOnly,
    "trigger export [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
-   "print triggers as JSON Lines"},
+   "print triggers as JSON Lines", kJson},
   {"gc", cmd_gc, options_gc, DbAccess::kReadWrite,
    "trigger gc [--keep DURATION]",
    "prune old history"},
   {"help", cmd_help, options_help, DbAccess::kNone,
    "trigger help [COMMAND]",
-   "show the manual page of a command"},
+   "show the manual page of a command", kTable},
 };
 // clang-format on
 
@@ -211,6 +211,9 @@ Result<int> run(int argc, char** argv, Context& ctx) {
   if (auto format = ctx.get("format")) {
     auto parsed = parse_format(*format);
     if (!parsed) return parsed.error();
+    if ((command->formats & format_bit(*parsed)) == 0) {
+      return usage("--format '" + *format + "' is not accepted by '" + command->name + "'");
+    }
     ctx.format = *parsed;
   }
 
