@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/store.h"
 #include "trigger/time.h"
@@ -43,7 +44,11 @@ struct Context {
   bool verbose = false;
   std::string db_path;
   std::unique_ptr<Store> store;  ///< open as the command's entry asks, else null
-  Epoch now = 0;
+  /// Where the command reads the time and waits: Env::system(), or under --now (TRIGGER_NOW)
+  /// fixed_env, a FixedEnv at that instant. Never null.
+  Env* env = &Env::system();
+  std::unique_ptr<FixedEnv> fixed_env;
+  Epoch now = 0;  ///< env->now() when the command began
   /// What the command changed, set once committed ("fired 'x' (event 3-m1800000000)"): the
   /// message when its output then cannot be written says the change was made.
   std::string done;

@@ -139,6 +139,28 @@ Store::Mode store_mode(DbAccess access) {
   return Store::Mode::kReadOnly;
 }
 
+// The instant --now (else TRIGGER_NOW) fixes, if either is given; kUsage naming it if invalid.
+Result<std::optional<Epoch>> fixed_now(const Context& ctx) {
+  std::optional<std::string> now_text = ctx.get("now");
+  const char* now_env = std::getenv("TRIGGER_NOW");
+  if (!now_text && now_env != nullptr && now_env[0] != '\0') now_text = now_env;
+  if (!now_text) return std::optional<Epoch>();
+  // The system zone (and with it the time zone database) is loaded only for a local time.
+  const std::string& text = *now_text;
+  std::size_t size = text.size();
+  bool absolute =
+      size > 0 &&
+      (text.front() == '@' || text.back() == 'Z' || text.back() == 'z' ||
+       (size > 6 && (text[size - 6] == '+' || text[size - 6] == '-') && text[size - 3] == ':'));
+  auto zone = absolute ? Result<Zone>(Zone::utc()) : Zone::system_default();
+  auto fixed = parse_time(text, Env::system().now(), zone ? *zone : Zone::utc());
+  if (!fixed) {
+    return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " +
+                 fixed.error().message());
+  }
+  return std::optional<Epoch>(*fixed);
+}
+
 Result<int> run(int argc, char** argv, Context& ctx) {
   std::vector<std::string> tokens(argv + 1, argv + argc);
   auto dashes = std::find(tokens.begin(), tokens.end(), "--");
@@ -217,26 +239,13 @@ Result<int> run(int argc, char** argv, Context& ctx) {
     ctx.format = *parsed;
   }
 
-  std::optional<std::string> now_text = ctx.get("now");
-  const char* now_env = std::getenv("TRIGGER_NOW");
-  if (!now_text && now_env != nullptr && now_env[0] != '\0') now_text = now_env;
-  if (now_text) {
-    // The system zone (and with it the time zone database) is loaded only for a local time.
-    const std::string& text = *now_text;
-    std::size_t size = text.size();
-    bool absolute =
-        size > 0 &&
-        (text.front() == '@' || text.back() == 'Z' || text.back() == 'z' ||
-         (size > 6 && (text[size - 6] == '+' || text[size - 6] == '-') && text[size - 3] == ':'));
-    auto zone = absolute ? Result<Zone>(Zone::utc()) : Zone::system_default();
-    auto fixed = parse_time(*now_text, now(), zone ? *zone : Zone::utc());
-    if (!fixed) {
-      return usage(std::string(ctx.get("now") ? "--now" : "TRIGGER_NOW") + ": " +
-                   fixed.error().message());
-    }
-    set_now(*fixed);
+  auto fixed = fixed_now(ctx);
+  if (!fixed) return fixed.error();
+  if (*fixed) {
+    ctx.fixed_env = std::make_unique<FixedEnv>(**fixed);
+    ctx.env = ctx.fixed_env.get();
   }
-  ctx.now = now();
+  ctx.now = ctx.env->now();
 
   if (command->access != DbAccess::kNone) {
     auto opened = open_store(ctx, store_mode(command->access));

@@ -34,6 +34,7 @@ void options_run_once(Options& options) {
 Result<int> cmd_run_once(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   PassOptions options;
+  options.env = ctx.env;
   auto jobs = jobs_from(ctx);
   if (!jobs) return jobs.error();
   options.jobs = *jobs;

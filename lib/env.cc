@@ -1,6 +1,10 @@
 // The machine's clocks behind the Env seam.
 #include "trigger/env.h"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <limits>
 #include <thread>
 
 namespace trigger {
@@ -24,6 +28,22 @@ class SystemEnv final : public Env {
 Env& Env::system() {
   static SystemEnv env;
   return env;
+}
+
+int Env::poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) {
+  auto wait = std::clamp<long long>(timeout.count(), 0, std::numeric_limits<int>::max());
+  return ::poll(fds, static_cast<nfds_t>(count), static_cast<int>(wait));
+}
+
+void FixedEnv::sleep_for(std::chrono::milliseconds duration) {
+  system().sleep_for(duration);
+  wall_ms_ += duration.count();
+}
+
+int FakeEnv::poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) {
+  int ready = Env::poll(fds, count, std::min(timeout, real_wait_));
+  if (ready == 0 && timeout.count() > 0) advance(timeout);
+  return ready;
 }
 
 }  // namespace trigger

@@ -9,7 +9,6 @@
 #include <limits>
 #include <map>
 #include <random>
-#include <thread>
 
 #include "policy.h"
 #include "process.h"
@@ -21,7 +20,7 @@ extern char** environ;
 namespace trigger {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = Env::SteadyTime;
 
 constexpr std::int64_t kKillGraceSeconds = 10;  // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
@@ -37,23 +36,28 @@ constexpr auto kMaxWriteHold = std::chrono::milliseconds(200);
 constexpr auto kWriterGap = std::chrono::milliseconds(50);
 constexpr std::size_t kTasksPerBudgetCheck = 256;  // tasks queued between looks at the clock
 
-// The time one write transaction may take: kMaxWriteHold, and never past the pass's deadline.
+// The time one write transaction may take: kMaxWriteHold, and never past the pass's deadline
+// (options.deadline, on options.env's monotonic clock).
 class Budget {
  public:
-  explicit Budget(SteadyClock::time_point deadline)
-      : started_(SteadyClock::now()), end_(std::min(started_ + kMaxWriteHold, deadline)) {}
-  bool spent() const { return SteadyClock::now() >= end_; }
+  explicit Budget(const PassOptions& options)
+      : env_(*options.env),
+        started_(env_.steady_now()),
+        end_(std::min(started_ + kMaxWriteHold, options.deadline)) {}
+  bool spent() const { return env_.steady_now() >= end_; }
   // After the transaction: leave the database to waiting writers if it was held long.
   void yield_to_writers() const {
-    if (SteadyClock::now() - started_ >= kWriterGap) std::this_thread::sleep_for(kWriterGap);
+    if (env_.steady_now() - started_ >= kWriterGap) env_.sleep_for(kWriterGap);
   }
 
  private:
-  SteadyClock::time_point started_;
-  SteadyClock::time_point end_;
+  Env& env_;
+  SteadyTime started_;
+  SteadyTime end_;
 };
 
-bool past(SteadyClock::time_point deadline) { return SteadyClock::now() >= deadline; }
+// Whether the pass's deadline has passed.
+bool past(const PassOptions& options) { return options.env->steady_now() >= options.deadline; }
 
 // Narrate a line made by `make` (a callable returning the line), built only when narrating:
 // formatting times in the trigger's zone costs more than firing it.
@@ -487,7 +491,8 @@ struct Running {
 // Record the end of one run: a retry, or the final outcome.
 Status finish_run(Store& store, const Running& run, const RunResult& result, PassReport& report,
                   const PassOptions& options) {
-  Epoch finished_epoch = now();
+  Env& env = *options.env;
+  Epoch finished_epoch = env.now();
   const Policy& policy = run.trigger.policy;
   Outcome outcome = result.succeeded() ? Outcome::kSucceeded
                     : result.timed_out ? Outcome::kTimedOut
@@ -553,7 +558,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   Status status = store.transaction(record, Store::Sync::kBatched);
   for (int attempt = 1;
        !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    env.sleep_for(std::chrono::milliseconds(100 * attempt));
     status = store.transaction(record, Store::Sync::kBatched);
   }
   return status;
@@ -577,11 +582,11 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
   std::size_t done = 0;
   std::int64_t ran = 0;
   std::vector<std::string> lines;
-  Budget budget(options.deadline);
+  Budget budget(options);
   auto status = store.transaction(
       [&]() -> Status {
         while (done < options.batch && (done == 0 || !budget.spent())) {
-          Epoch at = now();
+          Epoch at = options.env->now();
           auto tasks = store.runnable_log_tasks(at, options.batch - done);
           if (!tasks) return tasks.error();
           if (tasks->empty()) break;
@@ -645,15 +650,15 @@ std::string reclaim_reason(const Task& task, Epoch at, Liveness alive) {
 class Executor {
  public:
   Executor(Store& store, const PassOptions& options, PassReport& report)
-      : store_(store), options_(options), report_(report) {
+      : store_(store), options_(options), report_(report), env_(*options.env), pool_(env_) {
     holder_.owner = options.owner.empty() ? default_owner() : options.owner;
     const ProcessIdentity& self = this_process();
     holder_.host = self.host;
     holder_.boot_id = self.boot_id;
     holder_.pid = self.pid;
     holder_.pid_start = self.start_ticks;
-    deadline_ = SteadyClock::now() + std::chrono::seconds(options.max_time_seconds);
-    renewed_ = SteadyClock::now();
+    deadline_ = env_.steady_now() + std::chrono::seconds(options.max_time_seconds);
+    renewed_ = env_.steady_now();
   }
 
   Status run() {
@@ -683,7 +688,7 @@ class Executor {
  private:
   std::size_t jobs() const { return std::max<std::size_t>(options_.jobs, 1); }
   bool may_lease() const {
-    return leasing_ && !failure_ && !out_of_resources_ && SteadyClock::now() < deadline_;
+    return leasing_ && !failure_ && !out_of_resources_ && env_.steady_now() < deadline_;
   }
   void fail(const Status& status) {
     if (!failure_) failure_ = status.error();
@@ -705,7 +710,7 @@ class Executor {
   void reclaim_leases() {
     auto leased = store_.leased_tasks();
     if (!leased) return fail(leased.error());
-    Epoch at = now();
+    Epoch at = env_.now();
     for (const Task& task : *leased) {
       if (task.lease_owner == holder_.owner) continue;
       ProcessIdentity holder{task.lease_host, task.lease_boot_id, task.lease_pid,
@@ -718,7 +723,7 @@ class Executor {
       // carries the occurrence's TRIGGER_EVENT_ID is killed.
       if (alive == Liveness::kDead && task.lease_pgid &&
           task.lease_boot_id == this_process().boot_id)
-        end_orphaned_group(static_cast<pid_t>(*task.lease_pgid), "TRIGGER_EVENT_ID=" + id);
+        end_orphaned_group(env_, static_cast<pid_t>(*task.lease_pgid), "TRIGGER_EVENT_ID=" + id);
       if (auto reclaimed = interrupt(task, id, why, at); !reclaimed) return fail(reclaimed);
     }
   }
@@ -764,7 +769,7 @@ class Executor {
     std::vector<Running> leased;
     auto status = store_.transaction(
         [&]() -> Status {
-          Epoch at = now();
+          Epoch at = env_.now();
           auto tasks = store_.lease_tasks(holder_, at, options_.lease_ttl_seconds,
                                           jobs() - running_.size());
           if (!tasks) return tasks.error();
@@ -911,15 +916,15 @@ class Executor {
   // tried again at the next wake; the TTL leaves room for many.
   void renew_leases() {
     auto every = std::chrono::seconds(std::max<std::int64_t>(options_.lease_ttl_seconds / 4, 1));
-    if (running_.empty() || SteadyClock::now() - renewed_ < every) return;
+    if (running_.empty() || env_.steady_now() - renewed_ < every) return;
     auto renewed = store_.transaction(
         [&]() -> Status {
-          auto count = store_.renew_leases(holder_.owner, now() + options_.lease_ttl_seconds);
+          auto count = store_.renew_leases(holder_.owner, env_.now() + options_.lease_ttl_seconds);
           return count ? Status(Ok{}) : count.error();
         },
         Store::Sync::kBatched);
     if (renewed) {
-      renewed_ = SteadyClock::now();
+      renewed_ = env_.steady_now();
     } else if (renewed.error().kind() != ErrorKind::kBusy) {
       fail(renewed);
     }
@@ -928,9 +933,10 @@ class Executor {
   Store& store_;
   const PassOptions& options_;
   PassReport& report_;
+  Env& env_;
   LeaseHolder holder_;
-  SteadyClock::time_point deadline_;
-  SteadyClock::time_point renewed_;  ///< the last heartbeat (or the start)
+  SteadyTime deadline_;
+  SteadyTime renewed_;  ///< the last heartbeat (or the start)
   ProcessPool pool_;
   std::map<int, Running> running_;
   bool leasing_ = true;
@@ -961,8 +967,8 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
   // trigger at least); none is begun past the deadline (the cursor keeps the place for the
   // next pass).
   for (bool first = true;; first = false) {
-    if (!first && past(options.deadline)) return total;
-    Budget budget(options.deadline);
+    if (!first && past(options)) return total;
+    Budget budget(options);
     std::size_t count = 0;
     bool more = false;
     auto status = store.transaction(
@@ -998,8 +1004,8 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
   // counted reaches the report once it is committed.
   // Each trigger fired has advanced (or been set aside), so this ends.
   for (bool first = true;; first = false) {
-    if (!first && past(options.deadline)) return Ok{};
-    Budget budget(options.deadline);
+    if (!first && past(options)) return Ok{};
+    Budget budget(options);
     bool more = false;
     PassReport batch;
     auto status = store.transaction(
@@ -1033,7 +1039,7 @@ Result<std::int64_t> clock_jump(Store& store, Epoch at, const PassOptions& optio
 // would run. No pass record.
 Result<PassReport> rehearse_pass(Store& store, const PassOptions& options) {
   PassReport report;
-  Epoch at = now();
+  Epoch at = options.env->now();
   auto jump = clock_jump(store, at, options);
   if (!jump) return jump.error();
   report.clock_jump_seconds = *jump;
@@ -1059,10 +1065,15 @@ Result<PassReport> rehearse_pass(Store& store, const PassOptions& options) {
   return report;
 }
 
-std::int64_t elapsed_ms(SteadyClock::time_point started) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
-      .count();
-}
+// Where a pass began on the monotonic clock of its Env, which its record reads.
+struct PassClock {
+  Env& env;
+  SteadyTime started;
+  std::int64_t elapsed_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(env.steady_now() - started)
+        .count();
+  }
+};
 
 // The record of this pass, begun before anything else it does: a pass that fails or is
 // refused is on record (status reports it), and one that dies leaves a record without an
@@ -1094,10 +1105,10 @@ Result<PassRecord> begin_pass_record(Store& store, const PassOptions& options, E
 }
 
 // The pass record's end: when, how long, the counts and the outcome.
-void close_record(PassRecord& pass, const PassReport& report, SteadyClock::time_point started,
+void close_record(PassRecord& pass, const PassReport& report, const PassClock& clock,
                   PassOutcome outcome) {
-  pass.finished_epoch = now();
-  pass.duration_ms = elapsed_ms(started);
+  pass.finished_epoch = clock.env.now();
+  pass.duration_ms = clock.elapsed_ms();
   pass.scheduled = report.scheduled;
   pass.fired = report.fired;
   pass.ran = report.ran;
@@ -1107,16 +1118,16 @@ void close_record(PassRecord& pass, const PassReport& report, SteadyClock::time_
 
 // The end of a pass that did its work: its figures and outcome ok, with the history pruned.
 Status end_pass_record(Store& store, PassRecord& pass, const PassReport& report,
-                       SteadyClock::time_point started) {
+                       const PassClock& clock) {
   bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
                   report.set_aside + report.retried + report.interrupted + report.deferred ==
               0;
   if (idle) store.keep_wal_on_close();
   return store.transaction(
       [&]() -> Status {
-        auto pruned = store.prune_history(now() - kHistoryKeepSeconds, kPruneSlice);
+        auto pruned = store.prune_history(clock.env.now() - kHistoryKeepSeconds, kPruneSlice);
         if (!pruned) return pruned.error();
-        close_record(pass, report, started, PassOutcome::kOk);
+        close_record(pass, report, clock, PassOutcome::kOk);
         return store.end_pass(pass);
       },
       // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
@@ -1128,33 +1139,34 @@ Status end_pass_record(Store& store, PassRecord& pass, const PassReport& report,
 // effort, in its own small transaction: what failed the pass (a full disk) may refuse this too,
 // and then the record keeps no outcome, which status reports as a pass that died.
 void record_pass_failure(Store& store, PassRecord& pass, const PassReport& report,
-                         const Error& error, SteadyClock::time_point started) {
-  close_record(pass, report, started,
+                         const Error& error, const PassClock& clock) {
+  close_record(pass, report, clock,
                error.kind() == ErrorKind::kUnsafe ? PassOutcome::kRefused : PassOutcome::kFailed);
   pass.error = error.message();
   (void)store.transaction([&]() -> Status { return store.end_pass(pass); },
                           Store::Sync::kDurable);
 }
 
-// Sleep for `duration`, syncing batched commits when their window closes meanwhile.
-Status sleep_syncing(Store& store, std::chrono::milliseconds duration) {
-  auto end = SteadyClock::now() + duration;
+// Sleep for `duration` on `env`, syncing batched commits when their window closes meanwhile.
+Status sleep_syncing(Store& store, Env& env, std::chrono::milliseconds duration) {
+  auto end = env.steady_now() + duration;
   for (auto left = duration; left.count() > 0;
-       left = std::chrono::duration_cast<std::chrono::milliseconds>(end - SteadyClock::now())) {
+       left = std::chrono::duration_cast<std::chrono::milliseconds>(end - env.steady_now())) {
     auto wait = store.sync_if_due(left);
     if (!wait) return wait.error();
-    std::this_thread::sleep_for(*wait);
+    env.sleep_for(*wait);
   }
   return Ok{};
 }
 
 // The pass proper, once its record is begun.
 Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& pass,
-                         PassReport& report, SteadyClock::time_point started) {
+                         PassReport& report, const PassClock& clock) {
   if (auto safe = check_pass_safety(store); !safe) return safe;
+  Env& env = clock.env;
   // --max-time holds inside every batch: each phase is given the deadline.
   auto deadline =
-      std::min(options.deadline, started + std::chrono::seconds(options.max_time_seconds));
+      std::min(options.deadline, clock.started + std::chrono::seconds(options.max_time_seconds));
   PassOptions phase_options = options;
   phase_options.deadline = deadline;
   PassOptions execute_options = phase_options;
@@ -1164,29 +1176,30 @@ Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& p
     if (!scheduled) return scheduled.error();
     if (auto fired = fire_phase(store, current, phase_options, report); !fired) return fired;
     execute_options.max_time_seconds = std::max<std::int64_t>(
-        0, std::chrono::duration_cast<std::chrono::seconds>(deadline - SteadyClock::now()).count());
+        0, std::chrono::duration_cast<std::chrono::seconds>(deadline - env.steady_now()).count());
     return execute_phase(store, execute_options, report);
   };
   if (auto done = phases(pass.started_epoch); !done) return done;
-  // --linger: stay within the budget and fire what falls due at its second.
-  while (options.linger && !now_is_fixed() &&
-         SteadyClock::now() + std::chrono::seconds(1) < deadline) {
-    if (auto slept = sleep_syncing(store, std::chrono::seconds(1)); !slept) return slept;
-    if (auto done = phases(now()); !done) return done;
+  // --linger: stay within the budget and fire what falls due at its second (of env's wall
+  // clock: under --now, the fixed time moved on by the second slept).
+  while (options.linger && env.steady_now() + std::chrono::seconds(1) < deadline) {
+    if (auto slept = sleep_syncing(store, env, std::chrono::seconds(1)); !slept) return slept;
+    if (auto done = phases(env.now()); !done) return done;
   }
-  return end_pass_record(store, pass, report, started);
+  return end_pass_record(store, pass, report, clock);
 }
 
 }  // namespace
 
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
+  store.set_env(*options.env);
   if (options.dry_run) return rehearse_pass(store, options);
-  auto started = SteadyClock::now();
+  PassClock clock{*options.env, options.env->steady_now()};
   PassReport report;
-  auto pass = begin_pass_record(store, options, now(), report);
+  auto pass = begin_pass_record(store, options, clock.env.now(), report);
   if (!pass) return pass.error();
-  if (auto done = run_recorded_pass(store, options, *pass, report, started); !done) {
-    record_pass_failure(store, *pass, report, done.error(), started);
+  if (auto done = run_recorded_pass(store, options, *pass, report, clock); !done) {
+    record_pass_failure(store, *pass, report, done.error(), clock);
     return done.error();
   }
   return report;

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "trigger/time.h"
 
@@ -111,8 +110,8 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   child.kill_grace_seconds = request.kill_grace_seconds;
   // A timeout beyond a century is no timeout (and would overflow the clock's nanoseconds).
   constexpr std::int64_t kLongestTimeout = 100LL * 366 * 86400;
-  child.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
+  child.deadline =
+      env_.steady_now() + std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
   auto not_started = [&](const std::string& why) -> Result<Started> {
     child.result.exit_status = 127;
     child.result.start_error = why;
@@ -194,9 +193,8 @@ void ProcessPool::read_output(Child& child) {
 }
 
 std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::milliseconds max_wait) {
-  using Clock = std::chrono::steady_clock;
   std::vector<std::pair<int, RunResult>> finished;
-  auto until = Clock::now() + max_wait;
+  auto until = env_.steady_now() + max_wait;
   while (finished.empty()) {
     // Children that never started (no pid) are finished at once.
     for (auto it = children_.begin(); it != children_.end();) {
@@ -209,7 +207,7 @@ std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::millisecon
     }
     if (!finished.empty() || children_.empty()) break;
 
-    auto now = Clock::now();
+    auto now = env_.steady_now();
     auto wake = until;
     std::vector<pollfd> fds;
     bool have_pid_fds = true;
@@ -237,7 +235,7 @@ std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::millisecon
     auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count();
     if (!have_pid_fds) wait_ms = std::min<long long>(wait_ms, 5);
     if (wait_ms < 0) wait_ms = 0;
-    poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
+    env_.poll(fds.data(), fds.size(), std::chrono::milliseconds(wait_ms));
 
     for (auto it = children_.begin(); it != children_.end();) {
       Child& child = it->second;
@@ -258,7 +256,7 @@ std::vector<std::pair<int, RunResult>> ProcessPool::wait(std::chrono::millisecon
         ++it;
       }
     }
-    if (Clock::now() >= until) break;
+    if (env_.steady_now() >= until) break;
   }
   return finished;
 }
@@ -312,14 +310,14 @@ std::pair<int, bool> group_members(pid_t pgid, const std::string& marker) {
 
 }  // namespace
 
-int end_orphaned_group(pid_t pgid, const std::string& marker) {
+int end_orphaned_group(Env& env, pid_t pgid, const std::string& marker) {
   if (pgid <= 1) return 0;
   auto [members, marked] = group_members(pgid, marker);
   if (members == 0 || !marked) return 0;
   kill(-pgid, SIGKILL);
   // Until they are gone (their descriptors and locks released), or a second has passed.
   for (int wait = 0; wait < 100 && group_members(pgid, "").first > 0; ++wait)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    env.sleep_for(std::chrono::milliseconds(10));
   return members;
 }
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "trigger/env.h"
 #include "trigger/error.h"
 
 namespace trigger {
@@ -39,10 +40,12 @@ struct RunResult {
   std::string describe(std::int64_t timeout_seconds) const;
 };
 
-/// Runs processes concurrently. Not thread-safe; one per pass.
+/// Runs processes concurrently. Not thread-safe; one per pass. Timeouts are measured and
+/// waits made on `env` (steady_now() and poll()), which must outlive the pool.
 class ProcessPool {
  public:
-  explicit ProcessPool(std::size_t output_limit = 64 * 1024) : output_limit_(output_limit) {}
+  explicit ProcessPool(Env& env, std::size_t output_limit = 64 * 1024)
+      : env_(env), output_limit_(output_limit) {}
   ~ProcessPool();
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
@@ -58,7 +61,6 @@ class ProcessPool {
   /// is out of descriptors or processes (EMFILE, ENFILE, EAGAIN, ENOMEM from pipe2 or vfork):
   /// that is the caller's trouble, not the command's; try again later.
   Result<Started> start(const RunRequest& request);
-  std::size_t running() const { return children_.size(); }
   /// Wait until at least one process ends or `max_wait` passes; returns those that ended.
   std::vector<std::pair<int, RunResult>> wait(std::chrono::milliseconds max_wait);
 
@@ -67,8 +69,8 @@ class ProcessPool {
     pid_t pid = -1;
     int output_fd = -1;
     int pid_fd = -1;
-    std::chrono::steady_clock::time_point deadline;
-    std::chrono::steady_clock::time_point kill_at;
+    Env::SteadyTime deadline;
+    Env::SteadyTime kill_at;
     bool terminated = false;  ///< SIGTERM sent at the timeout
     bool killed = false;      ///< SIGKILL sent
     std::int64_t kill_grace_seconds = 10;
@@ -77,6 +79,7 @@ class ProcessPool {
   void read_output(Child& child);
   void keep_tail(std::string& output) const;
 
+  Env& env_;
   std::size_t output_limit_;
   int next_handle_ = 1;
   std::map<int, Child> children_;
@@ -84,8 +87,8 @@ class ProcessPool {
 
 /// End what is left of process group `pgid` (of this boot) after the pass that started it
 /// died: SIGKILL to the group, if one of its processes still carries `marker` ("K=V") in its
-/// environment, so that a reused group id is never killed; waits up to a second for them to
-/// go. Returns how many processes the group had.
-int end_orphaned_group(pid_t pgid, const std::string& marker);
+/// environment, so that a reused group id is never killed; waits up to a second of `env`'s
+/// (sleep_for()) for them to go. Returns how many processes the group had.
+int end_orphaned_group(Env& env, pid_t pgid, const std::string& marker);
 
 }  // namespace trigger

@@ -33,8 +33,6 @@ namespace {
 constexpr Epoch kMinEpoch = 0;
 constexpr Epoch kMaxEpoch = kLastSecond;
 
-std::optional<Epoch> g_fixed_now;
-
 // Where date/tz, built with the OS tz database, reads the zone files on Debian.
 constexpr const char* kZoneDir = "/usr/share/zoneinfo";
 // The system's zone, a link into the zone directory; "localtime" there links back to it.
@@ -209,17 +207,6 @@ const ZoneTail* tail_of(const date::time_zone* zone) {
 }
 
 }  // namespace
-
-Epoch now() {
-  if (g_fixed_now) return *g_fixed_now;
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void set_now(std::optional<Epoch> fixed) { g_fixed_now = fixed; }
-
-bool now_is_fixed() { return g_fixed_now.has_value(); }
 
 Zone::Zone(std::string name, const date::time_zone* zone)
     : name_(std::move(name)), zone_(zone), tail_(zone != nullptr ? tail_of(zone) : nullptr) {}

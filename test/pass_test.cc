@@ -48,17 +48,26 @@ class Fixture {
     std::string pattern = base + "/trigger-pass-test-XXXXXX";
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
-    trigger::set_now(kStart);
     auto opened = Store::open(dir_ + "/t.db", Store::Mode::kReadWrite);
     REQUIRE(opened.ok());
     store_ = std::move(*opened);
+    store_->set_env(env_);
   }
   ~Fixture() {
-    trigger::set_now(std::nullopt);
     store_.reset();
     std::system(("rm -rf '" + dir_ + "'").c_str());
   }
   Store& store() { return *store_; }
+  // The time, fixed as --now fixes it, that the fixture's passes and edits read.
+  trigger::FixedEnv& env() { return env_; }
+  Epoch now() { return env_.now(); }
+  void set_now(Epoch at) { env_.set(at); }
+  // Pass options reading the fixture's time.
+  PassOptions options() {
+    PassOptions options;
+    options.env = &env_;
+    return options;
+  }
   std::string file(const std::string& name) const { return dir_ + "/" + name; }
 
   // Create a trigger at now() with the catalog, as `trigger create` does; returns its id.
@@ -70,14 +79,15 @@ class Fixture {
     spec.tz = "UTC";
     spec.action = std::move(action);
     spec.policy = std::move(policy);
-    auto created = trigger::create_trigger(*store_, spec, trigger::now());
+    auto created = trigger::create_trigger(*store_, spec, env_.now());
     INFO((created.ok() ? "" : created.error().message()));
     REQUIRE(created.ok());
     return created->id;
   }
 
   PassReport pass_at(Epoch at, PassOptions options = {}) {
-    trigger::set_now(at);
+    env_.set(at);
+    options.env = &env_;
     options.max_time_seconds = 600;
     auto report = trigger::run_pass(*store_, options);
     INFO((report.ok() ? "" : report.error().message()));
@@ -108,20 +118,21 @@ class Fixture {
 
   // Change a trigger with the catalog, as `trigger schedule` does.
   void reschedule(std::int64_t id, trigger::ScheduleChange change) {
-    auto moved = trigger::reschedule(*store_, std::to_string(id), change, trigger::now());
+    auto moved = trigger::reschedule(*store_, std::to_string(id), change, env_.now());
     INFO((moved.ok() ? "" : moved.error().message()));
     REQUIRE(moved.ok());
   }
 
   // Pause, resume or cancel a trigger with the catalog, as the commands do.
   void set_state(std::int64_t id, State state) {
-    auto moved = trigger::move_triggers(*store_, {std::to_string(id)}, state, trigger::now());
+    auto moved = trigger::move_triggers(*store_, {std::to_string(id)}, state, env_.now());
     INFO((moved.ok() ? "" : moved.error().message()));
     REQUIRE(moved.ok());
   }
 
  private:
   std::string dir_;
+  trigger::FixedEnv env_{kStart};
   std::unique_ptr<Store> store_;
 };
 
@@ -327,10 +338,10 @@ TEST_CASE("edits between and during passes never fire twice nor lose an occurren
   Fixture f;
   auto id = f.create("edited", every("10m"), log_action("e"));
   Epoch end = kStart + 6 * kHour;
-  PassOptions options;
+  PassOptions options = f.options();
   std::int64_t step = 0;
   for (Epoch at = kStart; at <= end; at += kMinute, ++step) {
-    trigger::set_now(at);
+    f.set_now(at);
     // Every so often, an edit lands between the phases of a pass (the seed's race).
     PassReport report;
     REQUIRE(trigger::schedule_phase(f.store(), at, options, report).ok());
@@ -366,7 +377,7 @@ TEST_CASE("moving a trigger keeps its last event: the next time is after it", "[
   auto id = f.create("moved", every("1h"), log_action("m"));
   f.pass_at(kStart);
   f.pass_at(kStart + kHour);  // fires 09:00
-  trigger::set_now(kStart + kHour + 10 * kMinute);
+  f.set_now(kStart + kHour + 10 * kMinute);
   // Move it to every 30 minutes from 08:00: 09:00 fired already, so the next is 09:30.
   f.reschedule(id,
                {trigger::ClockSpec{ClockKind::kEvery, "30m", std::string("2026-12-01T08:00:00Z")},
@@ -375,8 +386,8 @@ TEST_CASE("moving a trigger keeps its last event: the next time is after it", "[
   f.pass_at(kStart + kHour + 10 * kMinute);
   CHECK(f.find(id).next_event_epoch == kStart + kHour + 30 * kMinute);
   // Cancelled: its queued runs are cancelled and recorded; nothing fires after.
-  trigger::set_now(kStart + kHour + 30 * kMinute);
-  PassOptions no_time;
+  f.set_now(kStart + kHour + 30 * kMinute);
+  PassOptions no_time = f.options();
   no_time.max_time_seconds = 0;  // fires, but leases nothing to run
   REQUIRE(trigger::run_pass(f.store(), no_time).ok());
   f.set_state(id, State::kCancelled);
@@ -397,7 +408,7 @@ TEST_CASE("overlap: skip, queue or allow while the previous run is still running
   f.pass_at(kStart);
   // The 08:01 occurrences fire, but another runner holds them (it is still running).
   PassReport report;
-  trigger::set_now(kStart + kMinute);
+  f.set_now(kStart + kMinute);
   REQUIRE(trigger::fire_phase(f.store(), kStart + kMinute, {}, report).ok());
   std::vector<trigger::Task> held;
   REQUIRE(f.store()
@@ -636,8 +647,8 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
     PageLimit full;
     auto limited = Store::open(f.file("t.db"), Store::Mode::kReadWrite);
     REQUIRE(limited.ok());
-    trigger::set_now(later);
-    auto report = trigger::run_pass(**limited, {});
+    f.set_now(later);
+    auto report = trigger::run_pass(**limited, f.options());
     INFO((report.ok() ? "fired " + std::to_string(report->fired) + ", set aside " +
                             std::to_string(report->set_aside) + ": " +
                             (report->failures.empty() ? "" : report->failures[0])
@@ -678,7 +689,7 @@ namespace {
 // seconds, as a pass that then stops (or runs its commands elsewhere) would leave them.
 std::vector<trigger::Task> lease_due(Fixture& f, Epoch at, const trigger::LeaseHolder& holder,
                                      std::int64_t ttl, std::size_t count = 1) {
-  trigger::set_now(at);
+  f.set_now(at);
   PassReport fired;
   REQUIRE(trigger::fire_phase(f.store(), at, {}, fired).ok());
   std::vector<trigger::Task> leased;
@@ -732,8 +743,8 @@ std::vector<Epoch> outcomes_in_order(const std::vector<HistoryRecord>& records) 
 }
 
 // Queue a manual run of a trigger with the catalog, as `trigger fire` does.
-void queue_manual_run(Store& store, std::int64_t trigger_id) {
-  auto run = trigger::fire_trigger(store, std::to_string(trigger_id), trigger::now());
+void queue_manual_run(Store& store, std::int64_t trigger_id, Epoch at) {
+  auto run = trigger::fire_trigger(store, std::to_string(trigger_id), at);
   INFO((run.ok() ? "" : run.error().message()));
   REQUIRE(run.ok());
 }
@@ -823,11 +834,10 @@ TEST_CASE("a pass renews its leases while its commands run", "[pass][lease][slow
   f.create("slow", every("1h"), shell_action("sleep 3"));
   f.pass_at(kStart);
   PassReport fired;
-  trigger::set_now(kStart + kHour);
+  f.set_now(kStart + kHour);
   REQUIRE(trigger::fire_phase(f.store(), kStart + kHour, {}, fired).ok());
   // Real time from here (past kStart + 1h): a 4 s lease, renewed every second, seen from a
   // second connection while the command runs.
-  trigger::set_now(std::nullopt);
   std::vector<Epoch> seen;
   std::atomic<bool> done{false};
   std::thread watcher([&] {
@@ -840,7 +850,7 @@ TEST_CASE("a pass renews its leases while its commands run", "[pass][lease][slow
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  PassOptions options;
+  PassOptions options;  // the system's clocks
   options.lease_ttl_seconds = 4;
   options.max_time_seconds = 60;
   PassReport report;
@@ -861,7 +871,7 @@ TEST_CASE("out of descriptors, a command is left queued unstarted, not failed",
   auto id = f.create("starved", every("1h"), shell_action("echo \"$TRIGGER_ATTEMPT\" >> " + ran));
   f.pass_at(kStart);
   PassReport fired;
-  trigger::set_now(kStart + kHour);
+  f.set_now(kStart + kHour);
   REQUIRE(trigger::fire_phase(f.store(), kStart + kHour, {}, fired).ok());
   PassReport report;
   {
@@ -874,7 +884,7 @@ TEST_CASE("out of descriptors, a command is left queued unstarted, not failed",
     rlimit low = saved;
     low.rlim_cur = static_cast<rlim_t>(lowest);
     REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
-    PassOptions options;
+    PassOptions options = f.options();
     options.max_time_seconds = 60;
     auto executed = trigger::execute_phase(f.store(), options, report);
     REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
@@ -901,7 +911,7 @@ TEST_CASE("the reclaim step reads the leased rows, not the queue", "[pass][lease
                            {{"misfire", "all"}, {"overlap", "queue"}});
   f.pass_at(kStart);
   PassReport fired;
-  trigger::set_now(kStart + 5000 * kMinute);
+  f.set_now(kStart + 5000 * kMinute);
   REQUIRE(trigger::fire_phase(f.store(), kStart + 5000 * kMinute, {}, fired).ok());
   REQUIRE(*f.store().open_tasks(catch_up) == 5000);
   auto pages = f.store().pages_read();
@@ -958,7 +968,7 @@ TEST_CASE("a catch-up continued by a later pass still queues behind the runs it 
   f.pass_at(kStart, options);
   // The fire phase alone, cut after one firing: the rest is due, its runs are queued.
   PassReport first;
-  trigger::set_now(kStart + 100 * kMinute);
+  f.set_now(kStart + 100 * kMinute);
   options.deadline = std::chrono::steady_clock::now();  // no batch after the first
   REQUIRE(trigger::fire_phase(f.store(), kStart + 100 * kMinute, options, first).ok());
   CHECK(first.fired >= 40);
@@ -966,7 +976,7 @@ TEST_CASE("a catch-up continued by a later pass still queues behind the runs it 
   // A later pass (the runs of the first still queued) queues the rest of the catch-up.
   PassReport rest;
   options.deadline = std::chrono::steady_clock::time_point::max();
-  trigger::set_now(kStart + 100 * kMinute + 20);
+  f.set_now(kStart + 100 * kMinute + 20);
   REQUIRE(trigger::fire_phase(f.store(), kStart + 100 * kMinute + 20, options, rest).ok());
   CHECK(first.fired + rest.fired == 100);
   CHECK(rest.skipped == 0);
@@ -980,10 +990,10 @@ TEST_CASE("resume after a long pause under --misfire all queues every missed occ
   options.max_catch_up = 25;
   auto all = f.create("all", every("1m"), log_action("a"), {{"misfire", "all"}});
   f.pass_at(kStart, options);
-  trigger::set_now(kStart + 30);
+  f.set_now(kStart + 30);
   f.set_state(all, State::kPaused);
   f.pass_at(kStart + 40, options);
-  trigger::set_now(kStart + 200 * kMinute + 10);
+  f.set_now(kStart + 200 * kMinute + 10);
   f.set_state(all, State::kActive);
   auto report = f.pass_at(kStart + 200 * kMinute + 20, options);
   CHECK(report.fired == 200);
@@ -1015,7 +1025,7 @@ TEST_CASE(
       f.create("skip", every("1h"), log_action("s"), {{"misfire", "skip"}, {"grace", "2m"}});
   f.pass_at(kStart);
   // 09:00 is due under the hourly clock, but no pass ran before the clocks were changed.
-  trigger::set_now(kStart + kHour + 5 * kMinute);
+  f.set_now(kStart + kHour + 5 * kMinute);
   trigger::ScheduleChange change;
   change.clock = every("2h");
   f.reschedule(latest, change);
@@ -1077,7 +1087,7 @@ TEST_CASE("a queued run whose trigger row cannot be decoded is recorded failed, 
   auto fine = f.create("fine", every("1m"), shell_action("echo f >> " + ran));
   f.pass_at(kStart);
   PassReport fired;
-  trigger::set_now(kStart + kMinute);
+  f.set_now(kStart + kMinute);
   REQUIRE(trigger::fire_phase(f.store(), kStart + kMinute, {}, fired).ok());
   REQUIRE(fired.fired == 2);
   // Damaged after its run was queued: the execute phase is the first to read it.
@@ -1112,15 +1122,15 @@ TEST_CASE("a database others can write runs no queued command, whatever its trig
     auto ran = f.file("ran");
     // Another user's trigger: a command, fired, then marked done (or cancelled) by hand.
     auto id = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
-    queue_manual_run(f.store(), id);
+    queue_manual_run(f.store(), id, f.now());
     REQUIRE(f.store()
                 .transaction([&]() -> trigger::Status {
-                  return state == State::kDone ? f.store().finish_trigger(id, trigger::now())
-                                               : f.store().set_state(id, state, trigger::now());
+                  return state == State::kDone ? f.store().finish_trigger(id, f.now())
+                                               : f.store().set_state(id, state, f.now());
                 })
                 .ok());
     REQUIRE(chmod(f.file("t.db").c_str(), 0666) == 0);
-    auto report = trigger::run_pass(f.store(), {});
+    auto report = trigger::run_pass(f.store(), f.options());
     REQUIRE_FALSE(report.ok());
     CHECK(report.error().kind() == ErrorKind::kUnsafe);
     CHECK(report.error().message() == "refusing to run commands from database '" +
@@ -1141,11 +1151,11 @@ TEST_CASE("a command queued in an unsafe database while a pass runs is refused a
   // While the pass lingers, another user adds a command and fires it: the pass has checked the
   // database once already, at its start, when it held --log actions only.
   auto evil = f.create("evil", every("1h"), shell_action("touch '" + ran + "'"));
-  queue_manual_run(f.store(), evil);
-  trigger::set_now(kStart + 2 * kMinute);
-  REQUIRE(trigger::fire_phase(f.store(), trigger::now(), {}, report).ok());
+  queue_manual_run(f.store(), evil, f.now());
+  f.set_now(kStart + 2 * kMinute);
+  REQUIRE(trigger::fire_phase(f.store(), f.now(), {}, report).ok());
   PassReport executed;
-  auto status = trigger::execute_phase(f.store(), {}, executed);
+  auto status = trigger::execute_phase(f.store(), f.options(), executed);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().kind() == ErrorKind::kUnsafe);
   CHECK(access(ran.c_str(), F_OK) != 0);
@@ -1269,7 +1279,7 @@ TEST_CASE("a pass through a link to a database in a directory others can write r
   Store& store = **opened;
   CHECK(store.path() == tree.path("home/t.db"));
   CHECK(store.real_path() == tree.path("shared/t.db"));
-  trigger::set_now(kStart);
+  trigger::FixedEnv env(kStart);
   trigger::TriggerSpec spec;
   spec.name = "evil";
   spec.clock = every("1m");
@@ -1283,11 +1293,12 @@ TEST_CASE("a pass through a link to a database in a directory others can write r
                  return trigger::Ok{};
                })
               .ok());
-  auto report = trigger::run_pass(store, {});
+  PassOptions options;
+  options.env = &env;
+  auto report = trigger::run_pass(store, options);
   REQUIRE_FALSE(report.ok());
   CHECK(report.error().message() == "refusing to run commands from database directory '" +
                                         shared + "': mode 0777 lets others write it");
-  trigger::set_now(std::nullopt);
 }
 
 TEST_CASE("a finished run's outcome is synced while a long command still runs", "[pass]") {
@@ -1309,8 +1320,8 @@ TEST_CASE("a pass that fails or is refused is on record with its error", "[pass]
   f.create("cmd", every("1m"), shell_action("true"));
   f.pass_at(kStart);
   chmod(f.file("t.db").c_str(), 0666);  // others may write it: commands are refused
-  trigger::set_now(kStart + kMinute);
-  auto refused = trigger::run_pass(f.store(), {});
+  f.set_now(kStart + kMinute);
+  auto refused = trigger::run_pass(f.store(), f.options());
   chmod(f.file("t.db").c_str(), 0600);
   REQUIRE_FALSE(refused.ok());
   REQUIRE(refused.error().kind() == ErrorKind::kUnsafe);

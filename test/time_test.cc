@@ -269,13 +269,6 @@ TEST_CASE("the default zone comes from TZ, resolved to a name", "[time]") {
   }
 }
 
-TEST_CASE("now() is the fixed time when one is set, else the real clock", "[time]") {
-  trigger::set_now(1234);
-  CHECK(trigger::now() == 1234);
-  trigger::set_now(std::nullopt);
-  CHECK(trigger::now() > 1700000000);
-}
-
 // Zone files list transitions up to 2037; past the last one their POSIX TZ footer gives the
 // rule. Until it was read, New York stayed at -05:00 and Sydney at +11:00 from 2038 on.
 TEST_CASE("zones keep changing past the last transition their files list", "[time]") {

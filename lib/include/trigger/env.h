@@ -4,9 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 #include "trigger/time.h"
+
+struct pollfd;
 
 namespace trigger {
 
@@ -22,20 +25,47 @@ class Env {
   virtual SteadyTime steady_now() = 0;
   /// Wait `duration` (a fake moves its clocks on instead).
   virtual void sleep_for(std::chrono::milliseconds duration) = 0;
+  /// Wait until one of `fds` is ready or `timeout` has passed, as poll(2) does, and return
+  /// what it returns (how many are ready, 0 when none is, -1 with errno). The process runner
+  /// waits for its commands here. Unless overridden: poll(2) itself.
+  virtual int poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout);
 
   /// The machine's clocks: std::chrono's system and steady clocks and a real sleep. Shared;
   /// lives for the whole program.
   static Env& system();
 };
 
+/// The wall clock of `--now` (and TRIGGER_NOW): fixed at an instant, and moved on only by
+/// sleeping. sleep_for() really sleeps and moves the wall clock on by the time slept; the
+/// monotonic clock and poll() are the system's, so that commands' run time and the work of a
+/// pass leave the wall clock where it is (a pass at a fixed time records that time), while a
+/// lingering pass sees its seconds pass. Wall time moves in milliseconds and reads in whole
+/// seconds.
+class FixedEnv final : public Env {
+ public:
+  explicit FixedEnv(Epoch instant) : wall_ms_(instant * 1000) {}
+
+  Epoch now() override { return wall_ms_ / 1000; }
+  SteadyTime steady_now() override { return system().steady_now(); }
+  void sleep_for(std::chrono::milliseconds duration) override;
+
+  /// Fix the wall clock at `instant` again (tests stepping from one pass's time to the next).
+  void set(Epoch instant) { wall_ms_ = instant * 1000; }
+
+ private:
+  std::int64_t wall_ms_;
+};
+
 /// Clocks that move only when told, for tests: both start where given; sleep_for() and
 /// advance() move both on at once, and each steady_now() call moves them on by `tick` (so
 /// that a loop waiting for time to pass ends). Wall time moves in milliseconds and reads in
-/// whole seconds.
+/// whole seconds. poll() waits for real, `real_wait` at most (real commands run meanwhile);
+/// when nothing is ready by then the clocks move on by the whole timeout, as if waited.
 class FakeEnv final : public Env {
  public:
-  explicit FakeEnv(Epoch wall, std::chrono::milliseconds tick = std::chrono::milliseconds(0))
-      : wall_ms_(wall * 1000), tick_(tick) {}
+  explicit FakeEnv(Epoch wall, std::chrono::milliseconds tick = std::chrono::milliseconds(0),
+                   std::chrono::milliseconds real_wait = std::chrono::milliseconds(1000))
+      : wall_ms_(wall * 1000), tick_(tick), real_wait_(real_wait) {}
 
   Epoch now() override { return wall_ms_ / 1000; }
   SteadyTime steady_now() override {
@@ -46,6 +76,7 @@ class FakeEnv final : public Env {
     slept_ += duration;
     advance(duration);
   }
+  int poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) override;
 
   /// Move both clocks on by `duration`.
   void advance(std::chrono::milliseconds duration) {
@@ -61,6 +92,7 @@ class FakeEnv final : public Env {
   std::int64_t wall_ms_;
   std::int64_t steady_ms_ = 1'000'000;  ///< arbitrary, well above zero
   std::chrono::milliseconds tick_;
+  std::chrono::milliseconds real_wait_;
   std::chrono::milliseconds slept_{0};
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/store.h"
 #include "trigger/time.h"
@@ -15,6 +16,11 @@
 namespace trigger {
 
 struct PassOptions {
+  /// Where the pass reads the time and waits: wall time for what is due, leases, retries and
+  /// records; the monotonic clock for max_time, deadline, the write budget, heartbeats and
+  /// commands' timeouts; sleeping for --linger, backoffs and pauses. Never null; must outlive
+  /// the pass. run_pass hands the store the same (Store::set_env).
+  Env* env = &Env::system();
   std::size_t jobs = 4;                ///< commands run at once
   std::int64_t max_time_seconds = 50;  ///< stop leasing new work after this long
   bool dry_run = false;  ///< schedule and fire in a transaction that is rolled back; run nothing
@@ -30,7 +36,7 @@ struct PassOptions {
   /// of one trigger or task at least) and end a batch here; run_pass sets it from
   /// max_time_seconds. Each write transaction is
   /// also bounded to about 200 ms, so that writers never wait long behind a pass.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  Env::SteadyTime deadline = Env::SteadyTime::max();  ///< on env's monotonic clock
   std::string owner;         ///< the lease owner; default "HOST:PID:RANDOM"
   /// How long a lease lasts past the holder's last heartbeat; renewed every quarter of it
   /// while commands run. Only a holder on another host is ever judged by it.
@@ -56,10 +62,12 @@ struct PassReport {
   std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
 };
 
-/// Run one pass at now(). kUnsafe if commands would be run from a database others can write
-/// (check_pass_safety(), and again before each command is leased);
-/// store errors as they come (kBusy when it stays locked). Failed runs are not errors: they
-/// are in the report.
+/// Run one pass at options.env's now(), first handing `store` that Env (Store::set_env), so
+/// that its sync window reads the same clocks. With options.linger it then repeats the phases
+/// every second of that Env until max_time (a fixed or fake Env included). kUnsafe if commands
+/// would be run from a database others can write (check_pass_safety(), and again before each
+/// command is leased); store errors as they come (kBusy when it stays locked). Failed runs are
+/// not errors: they are in the report.
 Result<PassReport> run_pass(Store& store, const PassOptions& options);
 
 /// The schedule phase alone: give every trigger changed since the cursor its next time and
@@ -72,14 +80,13 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report);
 
 /// The execute phase alone: reclaim the runs of dead passes, lease runnable tasks and run
-/// them, `jobs` at once, renewing their leases and recording each outcome; returns when
-/// nothing runnable is left or max_time has passed. A run that cannot be started because this
-/// process is out of descriptors or processes is put back unstarted (report.deferred) and no
-/// more is leased.
-/// The execute phase alone: lease runnable tasks and run them, `jobs` at once, recording
-/// each outcome; returns when nothing runnable is left or max_time has passed. kUnsafe, the
-/// runs already started seen through, when a command would be leased from a database that
-/// check_database_safety() refuses at that moment.
+/// them, `jobs` at once, renewing their leases every quarter of lease_ttl_seconds and
+/// recording each outcome; returns when nothing runnable is left or max_time has passed (the
+/// runs already started seen through). A run that cannot be started because this process is
+/// out of descriptors or processes is put back unstarted (report.deferred) and no more is
+/// leased. kUnsafe, the runs already started seen through, when a command would be leased
+/// from a database that check_database_safety() refuses at that moment. Reads options.env;
+/// `store`'s sync window reads its own (give it the same).
 Status execute_phase(Store& store, const PassOptions& options, PassReport& report);
 
 /// The jitter of an occurrence: a pseudo-random offset in [0, jitter), the same for a given

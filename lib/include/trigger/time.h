@@ -1,5 +1,5 @@
 // Time: epochs, the input grammar for times and durations (trigger-clock(7)), IANA zones
-// through date/tz, RFC 3339 output, and the one seam through which "now" is read.
+// through date/tz, RFC 3339 output. The time now is read through an Env (trigger/env.h).
 #pragma once
 
 #include <cstdint>
@@ -19,16 +19,6 @@ struct ZoneTail;
 
 /// Seconds since 1970-01-01T00:00:00Z, leap seconds ignored.
 using Epoch = std::int64_t;
-
-/// The current time. Returns the time set by set_now() if any, else the system clock.
-/// Nothing in trigger reads the real clock except through this function.
-Epoch now();
-
-/// Fix the time now() returns (--now, TRIGGER_NOW, tests); nullopt returns to the real clock.
-void set_now(std::optional<Epoch> fixed);
-
-/// Whether now() is fixed by set_now() (then it never advances).
-bool now_is_fixed();
 
 /// An IANA time zone from the system tz database. Cheap to copy. Past the last transition its
 /// zone file lists, the file's POSIX TZ rule gives the offsets (New York keeps changing to
