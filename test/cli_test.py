@@ -572,6 +572,32 @@ class BadInputTest(TriggerTestCase):
                 self.assertEqual(self.snapshot(), before)
 
 
+class FormatTest(TriggerTestCase):
+    """Each command prints the formats its row in the command table declares; any other given
+    --format is a usage error that changes nothing."""
+
+    REFUSED = [
+        ('export', 'tsv'), ('export', 'table'), ('import', 'json'), ('help', 'tsv'),
+        ('schedule', 'tsv'), ('cancel', 'tsv'), ('pause', 'tsv'), ('resume', 'tsv'),
+        ('run-once', 'tsv'),
+    ]
+
+    def test_an_unsupported_format_is_refused_with_64_and_changes_nothing(self):
+        self.create('--name', 'x', '--every', '1h', '--log', 'a')
+        before = self.snapshot()
+        operands = {'schedule': ['x', '--every', '2h'], 'cancel': ['x'], 'pause': ['x'],
+                    'resume': ['x'], 'import': ['-']}
+        for command, fmt in self.REFUSED:
+            with self.subTest(command=command, format=fmt):
+                self.fails(64, f"--format '{fmt}' is not accepted by '{command}'",
+                           command, *operands.get(command, []), '--format', fmt, stdin='')
+        self.assertEqual(self.snapshot(), before)
+
+    def test_export_still_prints_json_lines_for_format_json(self):
+        self.create('--name', 'x', '--every', '1h', '--log', 'a')
+        self.assertEqual(self.ok('export', '--format', 'json'), self.ok('export'))
+
+
 class DatabaseErrorTest(TriggerTestCase):
     def test_cannot_create(self):
         with open(os.path.join(self.dir, 'file'), 'w'):
