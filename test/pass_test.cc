@@ -1339,3 +1339,54 @@ TEST_CASE("a pass that fails or is refused is on record with its error", "[pass]
   CHECK(figures->last_pass_end == trigger::PassEnd::kOk);
   CHECK(figures->failed_passes_in_a_row == 0);
 }
+
+// --- time through the Env seam: linger and lease expiry on a fake clock ----------------------
+
+TEST_CASE("a lingering pass fires each occurrence at its second until max-time, on fake time",
+          "[pass][env]") {
+  Fixture f;
+  auto id = f.create("tick", every("1m", "2026-12-01T09:00:00Z"), log_action("tick"));
+  trigger::FakeEnv env(kStart);
+  f.store().set_env(env);
+  PassOptions options;
+  options.env = &env;
+  options.linger = true;
+  options.max_time_seconds = 200;  // 09:00:00 .. 09:03:20 of the fake clock
+  auto report = trigger::run_pass(f.store(), options);
+  REQUIRE(report.ok());
+  // The pass slept the whole budget but for its last second, on the fake clock alone.
+  CHECK(env.slept() >= std::chrono::seconds(198));
+  CHECK(env.slept() <= std::chrono::seconds(200));
+  auto records = f.history(id);
+  REQUIRE(records.size() == 3);  // 09:01, 09:02, 09:03; 09:00 is the anchor, not an occurrence
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Epoch due = kStart + kMinute * static_cast<Epoch>(i + 1);
+    CHECK(records[i].scheduled_epoch == due);
+    CHECK(records[i].outcome == Outcome::kSucceeded);
+    // Fired at its second: the fake clock had reached it and not gone a second past.
+    REQUIRE(records[i].finished_epoch.has_value());
+    CHECK(*records[i].finished_epoch == due);
+  }
+}
+
+TEST_CASE("another host's lease lapses at its expiry to the millisecond, on fake time",
+          "[pass][lease][env]") {
+  Fixture f;
+  f.create("remote", every("1h"), log_action("remote"));
+  f.pass_at(kStart);
+  trigger::LeaseHolder remote{"remote-pass", "elsewhere.example", "another-boot", 4242, 77};
+  lease_due(f, kStart + kHour, remote, 120);
+  trigger::FakeEnv env(kStart + kHour + 119);
+  env.advance(std::chrono::milliseconds(999));  // 119.999 s after the lease was taken
+  f.store().set_env(env);
+  PassOptions options;
+  options.env = &env;
+  auto before = trigger::run_pass(f.store(), options);
+  REQUIRE(before.ok());
+  CHECK(before->interrupted == 0);
+  env.advance(std::chrono::milliseconds(1));  // 120.000 s: the heartbeat has lapsed
+  auto after = trigger::run_pass(f.store(), options);
+  REQUIRE(after.ok());
+  CHECK(after->interrupted == 1);
+  CHECK(after->ran == 1);
+}
