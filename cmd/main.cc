@@ -161,36 +161,41 @@ Result<std::optional<Epoch>> fixed_now(const Context& ctx) {
   return std::optional<Epoch>(*fixed);
 }
 
-Result<int> run(int argc, char** argv, Context& ctx) {
-  std::vector<std::string> tokens(argv + 1, argv + argc);
+// Take the words after "--" (a program and its arguments) out of `tokens` into ctx.
+void take_program(std::vector<std::string>& tokens, Context& ctx) {
   auto dashes = std::find(tokens.begin(), tokens.end(), "--");
-  if (dashes != tokens.end()) {
-    ctx.has_program = true;
-    ctx.program.assign(dashes + 1, tokens.end());
-    tokens.erase(dashes, tokens.end());
-  }
-  const Command* command = nullptr;
+  if (dashes == tokens.end()) return;
+  ctx.has_program = true;
+  ctx.program.assign(dashes + 1, tokens.end());
+  tokens.erase(dashes, tokens.end());
+}
+
+// Find the command name among `tokens` (the first word that is no option or option value) and
+// take it out; nullptr when there is none. kUsage, with a suggestion, for an unknown name.
+Result<const Command*> take_command(std::vector<std::string>& tokens) {
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (global_takes_value(tokens[i])) {
       ++i;
       continue;
     }
     if (!tokens[i].empty() && tokens[i][0] == '-') continue;
-    command = find_command(tokens[i]);
+    const Command* command = find_command(tokens[i]);
     if (command == nullptr) {
       auto suggestion = suggest_command(tokens[i]);
       return usage("'" + tokens[i] + "' is not a trigger command" +
                    (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
     }
     tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i));
-    break;
+    return command;
   }
+  return static_cast<const Command*>(nullptr);
+}
 
-  Options options;
-  if (command != nullptr) command->options(options);
+// Parse the global options, the command's own and its operands into ctx.options.
+Status parse_options(const std::vector<std::string>& tokens, const Command* command,
+                     const Options& options, Context& ctx) {
   po::options_description operands;
   operands.add_options()("operand", po::value<std::vector<std::string>>());
-  options.positional.add("operand", -1);
   po::options_description all;
   all.add(global_options()).add(options.named).add(operands);
   try {
@@ -206,26 +211,36 @@ Result<int> run(int argc, char** argv, Context& ctx) {
     return usage(std::string(e.what()) +
                  (command ? " (see 'trigger " + std::string(command->name) + " --help')" : ""));
   }
+  return Ok{};
+}
 
+// --version, --help and no command at all: what is answered without running a command.
+std::optional<Result<int>> answer_without_command(const Context& ctx, const Command* command) {
   if (ctx.flag("version")) {
     std::cout << "trigger " << TRIGGER_VERSION << " (database schema " << Store::schema_version()
               << ")\n";
-    return kExitOk;
+    return Result<int>(kExitOk);
   }
   if (command == nullptr) {
     if (ctx.flag("help")) {
       std::cout << general_usage();
-      return kExitOk;
+      return Result<int>(kExitOk);
     }
     std::cerr << general_usage();
-    return usage("no command given");
+    return Result<int>(usage("no command given"));
   }
   if (ctx.flag("help")) {
     std::cout << command_help(*command);
-    return kExitOk;
+    return Result<int>(kExitOk);
   }
+  return std::nullopt;
+}
+
+// The global settings of ctx: operands, -q, -v, --format (one the command prints), and the
+// time (--now or TRIGGER_NOW fix it).
+Status settle_context(const Command& command, const Options& options, Context& ctx) {
   if (ctx.has_program && !options.takes_program) {
-    return usage("'--' and a program are not accepted by '" + std::string(command->name) + "'");
+    return usage("'--' and a program are not accepted by '" + std::string(command.name) + "'");
   }
   ctx.positional = ctx.get_all("operand");
   ctx.quiet = ctx.flag("quiet");
@@ -233,12 +248,11 @@ Result<int> run(int argc, char** argv, Context& ctx) {
   if (auto format = ctx.get("format")) {
     auto parsed = parse_format(*format);
     if (!parsed) return parsed.error();
-    if ((command->formats & format_bit(*parsed)) == 0) {
-      return usage("--format '" + *format + "' is not accepted by '" + command->name + "'");
+    if ((command.formats & format_bit(*parsed)) == 0) {
+      return usage("--format '" + *format + "' is not accepted by '" + command.name + "'");
     }
     ctx.format = *parsed;
   }
-
   auto fixed = fixed_now(ctx);
   if (!fixed) return fixed.error();
   if (*fixed) {
@@ -246,12 +260,25 @@ Result<int> run(int argc, char** argv, Context& ctx) {
     ctx.env = ctx.fixed_env.get();
   }
   ctx.now = ctx.env->now();
+  return Ok{};
+}
 
-  if (command->access != DbAccess::kNone) {
-    auto opened = open_store(ctx, store_mode(command->access));
+Result<int> run(int argc, char** argv, Context& ctx) {
+  std::vector<std::string> tokens(argv + 1, argv + argc);
+  take_program(tokens, ctx);
+  auto command = take_command(tokens);
+  if (!command) return command.error();
+  Options options;
+  if (*command != nullptr) (*command)->options(options);
+  options.positional.add("operand", -1);
+  if (auto parsed = parse_options(tokens, *command, options, ctx); !parsed) return parsed.error();
+  if (auto answered = answer_without_command(ctx, *command)) return *answered;
+  if (auto settled = settle_context(**command, options, ctx); !settled) return settled.error();
+  if ((*command)->access != DbAccess::kNone) {
+    auto opened = open_store(ctx, store_mode((*command)->access));
     if (!opened) return opened.error();
   }
-  return command->run(ctx);
+  return (*command)->run(ctx);
 }
 
 }  // namespace
