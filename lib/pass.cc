@@ -66,14 +66,10 @@ void say(const PassOptions& options, Make&& make) {
   if (options.narrate) options.narrate(make());
 }
 
-std::string label(const Trigger& trigger) {
-  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
-}
-
 // The label of trigger `id` as read from the store; "trigger ID" when its row is damaged.
 Result<std::string> label_of(Store& store, std::int64_t id) {
   auto found = store.trigger_for_pass(id);
-  if (found) return label(*found);
+  if (found) return describe(*found);
   if (found.error().kind() == ErrorKind::kDamaged) return "trigger " + std::to_string(id);
   return found.error();
 }
@@ -116,7 +112,7 @@ Status set_aside(Store& store, std::int64_t trigger_id, const std::string& who, 
 
 Status set_aside(Store& store, const Trigger& trigger, EventRow& event, const std::string& why,
                  Epoch now, PassReport& report, const PassOptions& options) {
-  return set_aside(store, trigger.id, label(trigger), event, why, now, report, options);
+  return set_aside(store, trigger.id, describe(trigger), event, why, now, report, options);
 }
 
 // The words for why a trigger finished.
@@ -140,7 +136,7 @@ Status finish_if_done(Store& store, const Trigger& trigger, Finish finish,
                       std::optional<Epoch>& next, Epoch now, const PassOptions& options) {
   if (finish == Finish::kNotFinished) return Ok{};
   if (auto done = store.finish_trigger(trigger.id, now); !done) return done;
-  say(options, [&] { return label(trigger) + ": done (" + finish_text(finish, trigger) + ")"; });
+  say(options, [&] { return describe(trigger) + ": done (" + finish_text(finish, trigger) + ")"; });
   next.reset();
   return Ok{};
 }
@@ -174,7 +170,7 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
   if (auto written = store.write_event(*event); !written) return written;
   report.scheduled += 1;
   say(options, [&] {
-    return label(trigger) + ": scheduled, next " + (next ? when(*next, trigger) : "none");
+    return describe(trigger) + ": scheduled, next " + (next ? when(*next, trigger) : "none");
   });
   return Ok{};
 }
@@ -280,7 +276,7 @@ Status queue_tasks(Store& store, FiringLoad& load, FiringPlan& plan, const Firin
     report.fired += 1;
     load.event.runs += 1;
     say(options, [&] {
-      return label(trigger) + ": fired " + when(occurrence.scheduled, trigger) +
+      return describe(trigger) + ": fired " + when(occurrence.scheduled, trigger) +
              (occurrence.due != occurrence.scheduled
                   ? " (jitter: runs at " + when(occurrence.due, trigger) + ")"
                   : "");
@@ -344,7 +340,7 @@ Status record_missed(Store& store, const Trigger& trigger, const std::vector<Mis
     if (record.outcome == Outcome::kCoalesced) report.coalesced += record.count;
     if (record.outcome == Outcome::kSkipped) report.skipped += record.count;
     say(options, [&] {
-      return label(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason;
+      return describe(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason;
     });
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
@@ -516,7 +512,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
       if (*retried) {
         report.retried += 1;
         say(options, [&] {
-          return label(run.trigger) + ": event " + id + " attempt " +
+          return describe(run.trigger) + ": event " + id + " attempt " +
                  std::to_string(run.task.attempt) + " " + what + "; retry in " +
                  format_duration(delay);
         });
@@ -540,16 +536,16 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
     if (!completed) return completed.error();
     if (!*completed) {
       say(options, [&] {
-        return label(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded";
+        return describe(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded";
       });
       return Ok{};
     }
     if (outcome != Outcome::kSucceeded) {
       report.failed += 1;
-      report.failures.push_back(label(run.trigger) + " (event " + id + "): " + what);
+      report.failures.push_back(describe(run.trigger) + " (event " + id + "): " + what);
     }
     say(options, [&] {
-      return label(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
+      return describe(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
              (outcome == Outcome::kSucceeded ? "" : " (" + what + ")");
     });
     return Ok{};
@@ -608,8 +604,8 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
             if (options.narrate) {
               auto trigger = store.trigger_for_pass(task.trigger_id);
               if (!trigger) return trigger.error();
-              lines.push_back(label(*trigger) + ": log: " + message);
-              lines.push_back(label(*trigger) + ": event " + *record.event_id + " succeeded");
+              lines.push_back(describe(*trigger) + ": log: " + message);
+              lines.push_back(describe(*trigger) + ": event " + *record.event_id + " succeeded");
             }
             ++done;
             ++ran;
@@ -753,7 +749,7 @@ class Executor {
             auto cancelled = store_.cancel_tasks(task.trigger_id, at);
             if (!cancelled) return cancelled.error();
           }
-          line = label(*trigger) + ": event " + id + " interrupted (" + record.reason + ")";
+          line = describe(*trigger) + ": event " + id + " interrupted (" + record.reason + ")";
           return Ok{};
         },
         Store::Sync::kBatched);
@@ -832,7 +828,7 @@ class Executor {
         continue;
       }
       say(options_, [&] {
-        return label(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
+        return describe(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
                event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
                ", attempt " + std::to_string(run.task.attempt) + ")";
       });
@@ -866,7 +862,7 @@ class Executor {
     RunResult logged;
     logged.exit_status = 0;
     logged.output = run.trigger.action.argv.front();
-    say(options_, [&] { return label(run.trigger) + ": log: " + logged.output; });
+    say(options_, [&] { return describe(run.trigger) + ": log: " + logged.output; });
     if (auto finished = finish_run(store_, run, logged, report_, options_); !finished) {
       fail(finished);
     } else {
@@ -885,7 +881,7 @@ class Executor {
     if (!released) return fail(released);
     report_.deferred += 1;
     say(options_, [&] {
-      return label(run.trigger) + ": event " +
+      return describe(run.trigger) + ": event " +
              event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
              " left queued: " + trouble_;
     });
@@ -1055,7 +1051,7 @@ Result<PassReport> rehearse_pass(Store& store, const PassOptions& options) {
       auto trigger = store.trigger_for_pass(task.trigger_id);
       if (!trigger) return trigger.error();
       say(options, [&] {
-        return label(*trigger) + ": would run " + trigger->action.text() + " (event " +
+        return describe(*trigger) + ": would run " + trigger->action.text() + " (event " +
                event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")";
       });
     }

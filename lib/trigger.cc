@@ -6,6 +6,10 @@
 #include "trigger/names.h"
 
 namespace trigger {
+
+std::string describe(const Trigger& trigger) {
+  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
+}
 namespace {
 
 constexpr Named<State> kStates[] = {{State::kActive, "active"},

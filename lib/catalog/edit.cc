@@ -5,10 +5,6 @@
 
 namespace trigger {
 
-std::string describe(const Trigger& trigger) {
-  return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
-}
-
 namespace catalog {
 namespace {
 

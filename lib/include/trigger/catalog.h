@@ -23,9 +23,6 @@
 
 namespace trigger {
 
-/// A trigger as messages name it: its name in quotes ('backup'), else "trigger ID" (trigger 7).
-std::string describe(const Trigger& trigger);
-
 // --- reading -------------------------------------------------------------------------------
 
 /// The trigger named by `ref` (all digits: an id, else a name). kNotFound naming `ref`.

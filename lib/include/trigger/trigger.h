@@ -23,6 +23,10 @@ enum class State { kActive, kPaused, kCancelled, kDone };
 enum class Misfire { kAll, kLatest, kSkip };
 enum class Overlap { kSkip, kQueue, kAllow };
 
+struct Trigger;
+/// A trigger as messages name it: its name in quotes ('backup'), else "trigger ID" (trigger 7).
+std::string describe(const Trigger& trigger);
+
 std::string_view to_string(State state);
 std::string_view to_string(Misfire misfire);
 std::string_view to_string(Overlap overlap);
