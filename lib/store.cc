@@ -936,10 +936,10 @@ constexpr const char* kBeginPassSql =
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kEndPassSql =
     "UPDATE pass SET finished_epoch = ?, duration_ms = ?, scheduled = ?, fired = ?, ran = ?, "
-    "failed = ?, note = ?, outcome = ?, error = ? WHERE id = ?";
+    "failed = ?, outcome = ?, error = ? WHERE id = ?";
 constexpr const char* kPassColumns =
     "SELECT id, owner, started_epoch, finished_epoch, duration_ms, scheduled, fired, ran, failed, "
-    "clock_jump_seconds, note, host, pid, pid_start, boot_id, outcome, error FROM pass ";
+    "clock_jump_seconds, host, pid, pid_start, boot_id, outcome, error FROM pass ";
 constexpr const char* kLastPassSql = "ORDER BY id DESC LIMIT 1";
 constexpr const char* kRecentPassesSql = "ORDER BY id DESC LIMIT ?";  // newest first
 constexpr const char* kDueFiguresSql =  // of active triggers: a pause since the last pass counts
@@ -1039,7 +1039,6 @@ PassRecord read_pass(SQLite::Statement& s) {
   p.ran = s.getColumn(i++).getInt64();
   p.failed = s.getColumn(i++).getInt64();
   p.clock_jump_seconds = s.getColumn(i++).getInt64();
-  p.note = s.getColumn(i++).getString();
   p.host = s.getColumn(i++).getString();
   p.pid = s.getColumn(i++).getInt64();
   p.pid_start = s.getColumn(i++).getInt64();
@@ -1562,7 +1561,6 @@ Status Store::end_pass(const PassRecord& pass) {
     update.bind(i++, static_cast<std::int64_t>(pass.fired));
     update.bind(i++, static_cast<std::int64_t>(pass.ran));
     update.bind(i++, static_cast<std::int64_t>(pass.failed));
-    update.bind(i++, pass.note);
     if (pass.outcome) {
       update.bind(i++, std::string(to_string(*pass.outcome)));
     } else {

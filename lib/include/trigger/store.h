@@ -153,7 +153,6 @@ struct PassRecord {
   std::int64_t ran = 0;
   std::int64_t failed = 0;
   std::int64_t clock_jump_seconds = 0;
-  std::string note;
   // The process that ran it: with these a pass that died is told from one still running.
   std::string host;            ///< "" in records made before schema level 4
   std::int64_t pid = 0;
