@@ -24,12 +24,9 @@ Result<int> cmd_history(Context& ctx) {
   filter.failed_only = ctx.flag("failed");
   filter.limit = kDefaultLimit;
   if (auto limit = ctx.get("limit")) {
-    bool digits = !limit->empty() && limit->size() <= 7 &&
-                  limit->find_first_not_of("0123456789") == std::string::npos;
-    if (!digits || std::stol(*limit) < 1) {
-      return usage_error("--limit '" + *limit + "': expected a whole number from 1 to 9999999");
-    }
-    filter.limit = std::stoul(*limit);
+    auto parsed = parse_whole_number("limit", *limit, 1, 9999999);
+    if (!parsed) return parsed.error();
+    filter.limit = static_cast<std::size_t>(*parsed);
   }
   if (auto since = ctx.get("since")) {
     auto zone = Zone::system_default();

@@ -16,14 +16,9 @@ constexpr int kMaxCount = 100000;
 Result<std::size_t> count_from(const Context& ctx) {
   auto text = ctx.get("count");
   if (!text) return static_cast<std::size_t>(kDefaultCount);
-  bool digits = !text->empty() && text->size() <= 6 &&
-                text->find_first_not_of("0123456789") == std::string::npos;
-  int count = digits ? std::stoi(*text) : 0;
-  if (count < 1 || count > kMaxCount) {
-    return usage_error("--count '" + *text + "': expected a whole number from 1 to " +
-                       std::to_string(kMaxCount));
-  }
-  return static_cast<std::size_t>(count);
+  auto count = parse_whole_number("count", *text, 1, kMaxCount);
+  if (!count) return count.error();
+  return static_cast<std::size_t>(*count);
 }
 
 // Why each time is where it is (--explain): what the clock says moved it, and the trigger's

@@ -12,12 +12,9 @@ namespace {
 Result<std::size_t> jobs_from(const Context& ctx) {
   auto text = ctx.get("jobs");
   if (!text) return static_cast<std::size_t>(4);
-  bool digits = !text->empty() && text->size() <= 3 &&
-                text->find_first_not_of("0123456789") == std::string::npos;
-  int jobs = digits ? std::stoi(*text) : 0;
-  if (jobs < 1 || jobs > 256)
-    return usage_error("--jobs '" + *text + "': expected a whole number from 1 to 256");
-  return static_cast<std::size_t>(jobs);
+  auto jobs = parse_whole_number("jobs", *text, 1, 256);
+  if (!jobs) return jobs.error();
+  return static_cast<std::size_t>(*jobs);
 }
 
 }  // namespace

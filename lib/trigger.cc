@@ -7,6 +7,20 @@
 
 namespace trigger {
 
+Result<std::int64_t> parse_whole_number(std::string_view option, std::string_view text,
+                                        std::int64_t min, std::int64_t max) {
+  std::string_view digits = text.substr(std::min(text.find_first_not_of('0'), text.size()));
+  bool whole = all_digits(text) && digits.size() <= 18;  // no overflow: max < 10^18
+  std::int64_t value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  if (!whole || value < min || value > max) {
+    return usage_error("--" + std::string(option) + " " + in_quotes(text) +
+                       ": expected a whole number from " + std::to_string(min) + " to " +
+                       std::to_string(max));
+  }
+  return value;
+}
+
 std::string describe(const Trigger& trigger) {
   return trigger.name ? in_quotes(*trigger.name) : "trigger " + std::to_string(trigger.id);
 }
@@ -50,13 +64,9 @@ Status set_duration(std::int64_t& field, std::string_view option, std::string_vi
 
 Status set_count(std::int64_t& field, std::string_view option, std::string_view value,
                  std::int64_t min, std::int64_t max) {
-  if (!all_digits(value) || value.size() > 6 || std::stoll(std::string(value)) < min ||
-      std::stoll(std::string(value)) > max) {
-    return option_error(
-        option, value,
-        "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  field = std::stoll(std::string(value));
+  auto number = parse_whole_number(option, value, min, max);
+  if (!number) return number.error();
+  field = *number;
   return Ok{};
 }
 

@@ -251,3 +251,34 @@ TEST_CASE("a trigger whose zone vanished from the system reports it by name", "[
   CHECK(clock.error().message() ==
         "trigger 7: its time zone 'Gone/Zone' is no longer known to this system");
 }
+
+TEST_CASE("whole-number options share one parser with one message", "[trigger]") {
+  struct Case {
+    const char* text;
+    std::int64_t min, max;
+    std::optional<std::int64_t> value;  // nullopt: refused
+  };
+  const Case cases[] = {
+      {"5", 1, 256, 5},          {"256", 1, 256, 256},   {"257", 1, 256, std::nullopt},
+      {"0", 1, 256, std::nullopt}, {"0", 0, 100, 0},     {"0005", 1, 256, 5},
+      {"", 1, 256, std::nullopt}, {"-1", 0, 100, std::nullopt}, {"+1", 0, 100, std::nullopt},
+      {"1.5", 0, 100, std::nullopt}, {" 1", 0, 100, std::nullopt},
+      {"99999999999999999999", 1, 9999999, std::nullopt},  // would overflow
+      {"9999999", 1, 9999999, 9999999},
+  };
+  for (const auto& c : cases) {
+    INFO("'" << c.text << "' in " << c.min << ".." << c.max);
+    auto parsed = trigger::parse_whole_number("jobs", c.text, c.min, c.max);
+    if (c.value) {
+      REQUIRE(parsed.ok());
+      CHECK(*parsed == *c.value);
+    } else {
+      REQUIRE_FALSE(parsed.ok());
+      CHECK(parsed.error().kind() == trigger::ErrorKind::kUsage);
+      CHECK(parsed.error().message() == "--jobs '" + std::string(c.text) +
+                                            "': expected a whole number from " +
+                                            std::to_string(c.min) + " to " +
+                                            std::to_string(c.max));
+    }
+  }
+}

@@ -23,6 +23,11 @@ enum class State { kActive, kPaused, kCancelled, kDone };
 enum class Misfire { kAll, kLatest, kSkip };
 enum class Overlap { kSkip, kQueue, kAllow };
 
+/// The value of a whole-number option: digits only, from `min` to `max` (leading zeros
+/// allowed). kUsage "--OPTION 'TEXT': expected a whole number from MIN to MAX" otherwise.
+Result<std::int64_t> parse_whole_number(std::string_view option, std::string_view text,
+                                        std::int64_t min, std::int64_t max);
+
 struct Trigger;
 /// A trigger as messages name it: its name in quotes ('backup'), else "trigger ID" (trigger 7).
 std::string describe(const Trigger& trigger);
