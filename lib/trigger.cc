@@ -12,7 +12,9 @@ Result<std::int64_t> parse_whole_number(std::string_view option, std::string_vie
   std::string_view digits = text.substr(std::min(text.find_first_not_of('0'), text.size()));
   bool whole = all_digits(text) && digits.size() <= 18;  // no overflow: max < 10^18
   std::int64_t value = 0;
-  for (char c : digits) value = value * 10 + (c - '0');
+  if (whole) {
+    for (char c : digits) value = value * 10 + (c - '0');
+  }
   if (!whole || value < min || value > max) {
     return usage_error("--" + std::string(option) + " " + in_quotes(text) +
                        ": expected a whole number from " + std::to_string(min) + " to " +
