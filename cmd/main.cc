@@ -366,7 +366,7 @@ namespace {
 // its change (then it stands, and running the command again would make it twice).
 int output_failed(const Context& ctx, int error) {
   std::string why = error != 0 ? std::string(": ") + std::strerror(error) : "";
-  if (ctx.store && ctx.store->changes_committed() > 0) {
+  if (ctx.store && ctx.store->stats().changes_committed > 0) {
     std::cerr << "trigger: " << (ctx.done.empty() ? "the change was made" : ctx.done)
               << ", but cannot write to standard output" << why << "\n";
   } else {

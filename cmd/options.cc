@@ -133,7 +133,7 @@ Result<TriggerFilter> filter_from(const Context& ctx) {
     }
     filter.labels.emplace_back(label.substr(0, equals), label.substr(equals + 1));
   }
-  filter.name_glob = ctx.get("name");
+  filter.name_pattern = ctx.get("name");
   return filter;
 }
 

@@ -568,7 +568,7 @@ Status commands_allowed(const Store& store, const std::vector<Running>& leased) 
   bool commands = std::any_of(leased.begin(), leased.end(), [](const Running& run) {
     return run.trigger.action.kind != ActionKind::kLog;
   });
-  return commands ? check_database_safety(store) : Status(Ok{});
+  return commands ? store.check_writers() : Status(Ok{});
 }
 
 // Complete up to a batch of runnable --log tasks in one transaction, bounded by time too: each
@@ -1118,13 +1118,12 @@ Status end_pass_record(Store& store, PassRecord& pass, const PassReport& report,
   bool idle = report.scheduled + report.fired + report.ran + report.skipped + report.coalesced +
                   report.set_aside + report.retried + report.interrupted + report.deferred ==
               0;
-  if (idle) store.keep_wal_on_close();
   return store.transaction(
       [&]() -> Status {
         auto pruned = store.prune_history(clock.env.now() - kHistoryKeepSeconds, kPruneSlice);
         if (!pruned) return pruned.error();
         close_record(pass, report, clock, PassOutcome::kOk);
-        return store.end_pass(pass);
+        return store.end_pass(pass, idle ? Store::PassWork::kIdle : Store::PassWork::kWorked);
       },
       // The pass's last commit puts all its batched commits on disk, unless it did nothing: an
       // idle pass syncs nothing (losing its pass record to a power cut loses nothing).
@@ -1186,6 +1185,16 @@ Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& p
 }
 
 }  // namespace
+
+Status check_pass_safety(Store& store) {
+  // Commands are not run from a database others could have written them into. A database
+  // of --log actions only is harmless wherever it is.
+  auto safe = store.check_writers();
+  if (safe) return safe;
+  auto commands = store.has_command_actions();
+  if (!commands) return commands.error();
+  return *commands ? safe : Status(Ok{});
+}
 
 Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   store.set_env(*options.env);

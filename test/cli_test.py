@@ -33,13 +33,13 @@ class TriggerTestCase(unittest.TestCase):
     def tearDown(self):
         self._dir.cleanup()
 
-    def run_trigger(self, *args, env=None, stdin=None, umask=None):
+    def run_trigger(self, *args, env=None, stdin=None, umask=None, cwd=None):
         full_env = dict(self.env)
         full_env.update(env or {})
         full_env = {k: v for k, v in full_env.items() if v is not None}
         process = subprocess.run(
             [BIN, *args], env=full_env, input=stdin, capture_output=True, text=True, timeout=60,
-            preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+            cwd=cwd, preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
         return process.returncode, process.stdout, process.stderr
 
     def ok(self, *args, **kwargs):
@@ -599,6 +599,19 @@ class FormatTest(TriggerTestCase):
 
 
 class DatabaseErrorTest(TriggerTestCase):
+    def test_a_server_location_is_refused_not_taken_for_a_file(self):
+        # No server backend is built in: the URL must not become a directory 'postgresql:'.
+        before = sorted(os.listdir(self.dir))
+        for url in ('postgresql://ops@db.example/trigger', 'mysql://x/y'):
+            scheme = url.split(':')[0]
+            for args in (['list'], ['create', '--every', '1h', '--log', 'a'], ['run-once']):
+                with self.subTest(url=url, command=args[0]):
+                    self.fails(64, f"database '{url}': no '{scheme}' backend in this build "
+                               "(a database is a file path)", '--db', url, *args, cwd=self.dir)
+            self.fails(64, f"database '{url}': no '{scheme}' backend in this build "
+                       "(a database is a file path)", 'list', env={'TRIGGER_DB': url}, cwd=self.dir)
+        self.assertEqual(sorted(os.listdir(self.dir)), before)
+
     def test_cannot_create(self):
         with open(os.path.join(self.dir, 'file'), 'w'):
             pass

@@ -19,6 +19,8 @@
 
 #include "page_limit.h"
 #include "process.h"
+#include "store/file_safety.h"
+#include "store/sqlite_store.h"
 #include "trigger/catalog.h"
 
 using trigger::ClockKind;
@@ -621,12 +623,12 @@ TEST_CASE("an idle pass visits a constant number of rows however many triggers t
                 })
                 .ok());
     f.pass_at(kStart);  // schedules them all
-    auto rows = f.store().rows_visited();
-    auto pages = f.store().pages_read();
+    auto rows = f.store().stats().rows_read;
+    auto pages = f.store().stats().blocks_read;
     auto report = f.pass_at(kStart + kMinute);  // nothing changed, nothing due
     CHECK(report.scheduled == 0);
     CHECK(report.fired == 0);
-    return std::make_pair(f.store().rows_visited() - rows, f.store().pages_read() - pages);
+    return std::make_pair(f.store().stats().rows_read - rows, f.store().stats().blocks_read - pages);
   };
   auto small = idle_cost(1000);
   auto large = idle_cost(100000);
@@ -914,11 +916,11 @@ TEST_CASE("the reclaim step reads the leased rows, not the queue", "[pass][lease
   f.set_now(kStart + 5000 * kMinute);
   REQUIRE(trigger::fire_phase(f.store(), kStart + 5000 * kMinute, {}, fired).ok());
   REQUIRE(*f.store().open_tasks(catch_up) == 5000);
-  auto pages = f.store().pages_read();
+  auto pages = f.store().stats().blocks_read;
   auto leased = f.store().leased_tasks();
   REQUIRE(leased.ok());
   CHECK(leased->empty());
-  CHECK(f.store().pages_read() - pages < 10);
+  CHECK(f.store().stats().blocks_read - pages < 10);
 }
 
 TEST_CASE("a dead pass's run of a trigger cancelled meanwhile is recorded cancelled, not rerun",
@@ -1277,8 +1279,8 @@ TEST_CASE("a pass through a link to a database in a directory others can write r
   auto opened = Store::open(tree.path("home/t.db"), Store::Mode::kReadWrite);
   REQUIRE(opened.ok());
   Store& store = **opened;
-  CHECK(store.path() == tree.path("home/t.db"));
-  CHECK(store.real_path() == tree.path("shared/t.db"));
+  CHECK(store.location() == tree.path("home/t.db"));
+  CHECK(static_cast<trigger::SqliteStore&>(store).real_path() == tree.path("shared/t.db"));
   trigger::FixedEnv env(kStart);
   trigger::TriggerSpec spec;
   spec.name = "evil";
@@ -1311,7 +1313,7 @@ TEST_CASE("a finished run's outcome is synced while a long command still runs", 
   PassOptions options;
   options.jobs = 2;
   f.pass_at(kStart + kHour, options);
-  CHECK(f.store().timed_syncs() >= 1);
+  CHECK(f.store().stats().timed_syncs >= 1);
   CHECK_FALSE(f.store().unsynced());
 }
 

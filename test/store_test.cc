@@ -540,8 +540,8 @@ TEST_CASE("finding the next runnable task costs the same with 100 or 20,000 queu
     auto id = insert(*store, make_trigger("a"));
     queue_tasks(*store, id, queued);  // one catch-up: its first runs, the others wait
     REQUIRE(lease(*store, "runner", 4).size() == 1);
-    auto pages = store->pages_read();
-    auto rows = store->rows_visited();
+    auto pages = store->stats().blocks_read;
+    auto rows = store->stats().rows_read;
     CHECK(lease(*store, "other", 4).empty());  // what a second pass, or the next lease, asks
     std::vector<std::pair<trigger::Task, std::string>> logs;
     REQUIRE(store
@@ -553,7 +553,7 @@ TEST_CASE("finding the next runnable task costs the same with 100 or 20,000 queu
                 })
                 .ok());
     CHECK(logs.empty());
-    return std::make_pair(store->rows_visited() - rows, store->pages_read() - pages);
+    return std::make_pair(store->stats().rows_read - rows, store->stats().blocks_read - pages);
   };
   auto small = cost(100);
   auto large = cost(20000);
@@ -721,9 +721,9 @@ TEST_CASE("batched commits are synced when their window closes, with no transact
   REQUIRE(wait.ok());
   CHECK(*wait == milliseconds(1000));
   CHECK_FALSE(store->unsynced());
-  CHECK(store->timed_syncs() == 1);
+  CHECK(store->stats().timed_syncs == 1);
   wait = store->sync_if_due(milliseconds(1000));  // nothing waits: nothing to do
-  CHECK(store->timed_syncs() == 1);
+  CHECK(store->stats().timed_syncs == 1);
 }
 
 TEST_CASE("a private copy of an older read-only file is migrated in memory only", "[store]") {
@@ -737,7 +737,7 @@ TEST_CASE("a private copy of an older read-only file is migrated in memory only"
   std::string before = read_bytes(path);
   {
     auto store = open_store(path, Store::Mode::kPrivateCopy);
-    CHECK(store->path() == path);
+    CHECK(store->location() == path);
     auto triggers = store->list_triggers({});
     REQUIRE(triggers.ok());
     CHECK(triggers->size() == 2);
@@ -772,11 +772,11 @@ TEST_CASE("status reads the pass records back to the last ok one, at most kPasse
                 .ok());
   };
   auto pass_rows = [&](std::int64_t& failed) {
-    auto before = store->rows_visited();
+    auto before = store->stats().rows_read;
     auto figures = store->queue_figures(kNow);
     REQUIRE(figures.ok());
     failed = figures->failed_passes_in_a_row;
-    return store->rows_visited() - before;
+    return store->stats().rows_read - before;
   };
   passes(1, trigger::PassOutcome::kOk);
   std::int64_t failed = 0;

@@ -26,13 +26,10 @@ std::string predicted_next(const Trigger& trigger) {
 
 Status record_edit(Store& store, const Trigger* before, const Trigger& after,
                    const std::string& what, Epoch now) {
-  HistoryRecord record;
-  record.trigger_id = after.id;
-  record.outcome = Outcome::kEdit;
   std::string next_before = before ? next_text(next_fire_time(*before), before->tz) : "-";
-  record.reason = what + "; next " + next_before + " -> " + predicted_next(after);
-  record.recorded_epoch = now;
-  auto appended = store.append_history(record);
+  auto appended = store.append_history(HistoryRecord::of_trigger(
+      after.id, Outcome::kEdit, what + "; next " + next_before + " -> " + predicted_next(after),
+      now));
   if (!appended) return appended.error();
   return Ok{};
 }

@@ -85,7 +85,7 @@ Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassRepor
 /// runs already started seen through). A run that cannot be started because this process is
 /// out of descriptors or processes is put back unstarted (report.deferred) and no more is
 /// leased. kUnsafe, the runs already started seen through, when a command would be leased
-/// from a database that check_database_safety() refuses at that moment. Reads options.env;
+/// from a database that Store::check_writers() refuses at that moment. Reads options.env;
 /// `store`'s sync window reads its own (give it the same).
 Status execute_phase(Store& store, const PassOptions& options, PassReport& report);
 
@@ -93,21 +93,8 @@ Status execute_phase(Store& store, const PassOptions& options, PassReport& repor
 /// trigger and occurrence every time.
 std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::int64_t jitter);
 
-/// Whether commands may be run from the database at `path`, resolved through any symbolic
-/// links as Store::open resolves it: ok when nothing is there; kUnsafe naming the file or
-/// directory and its mode or owner when anyone but the invoking user or root could change
-/// what SQLite reads. Checked: the database, its -wal and -shm files (absent, or regular files
-/// of the user or root that only their owner can write), its directory (the same, for a
-/// directory), and every directory above it up to / (owned by the user or root, and writable
-/// by its owner alone unless it has the sticky bit, as /tmp does). Each call stats the files
-/// again.
-Status check_database_safety(const std::string& path);
-
-/// check_database_safety() of the file `store` has open (Store::real_path()).
-Status check_database_safety(const Store& store);
-
 /// Whether a pass may start on `store` (run_pass calls it first, but for a dry run): kUnsafe
-/// from check_database_safety() when any trigger in the database, in any state, runs a command;
+/// from Store::check_writers() when any trigger in the database, in any state, runs a command;
 /// ok for a database of --log actions only, wherever it is. The execute phase checks the files
 /// again before each lease that would start a command, and refuses (kUnsafe) then.
 Status check_pass_safety(Store& store);

@@ -1,5 +1,8 @@
-// The store: one SQLite database holding triggers, their events and counters (SPEC §2). It is
-// the only place in trigger that speaks SQL.
+// The store: the database holding triggers, their events, the queue of runs and the journal
+// (SPEC §2), seen through one interface whatever the backend (today database files, lib/store/).
+// It answers questions and keeps the promises each method states, including what holds when
+// several processes call it at once; the rules live above it (catalog/, pass.cc). Only the
+// backends speak SQL.
 #pragma once
 
 #include <chrono>
@@ -16,11 +19,6 @@
 #include "trigger/error.h"
 #include "trigger/trigger.h"
 
-namespace SQLite {
-class Database;
-class Statement;
-}  // namespace SQLite
-
 namespace trigger {
 
 /// Which triggers list_triggers() returns.
@@ -28,7 +26,10 @@ struct TriggerFilter {
   bool include_finished = false;  ///< add cancelled and done
   std::optional<State> state;     ///< only this state (overrides the above)
   std::vector<std::pair<std::string, std::string>> labels;  ///< all must match
-  std::optional<std::string> name_glob;                     ///< SQLite GLOB on the name
+  /// A shell-style pattern the whole name must match, case-sensitive: `*` any run of
+  /// characters, `?` one, `[...]` one of a set (`[^...]` none of it). Unnamed triggers never
+  /// match.
+  std::optional<std::string> name_pattern;
 };
 
 /// What run-once knows of a trigger's schedule: the seed's trigger_event row, plus the number
@@ -122,6 +123,19 @@ struct HistoryRecord {
   std::optional<Epoch> finished_epoch;
   std::string output;
   Epoch recorded_epoch = 0;
+
+  /// The outcome of a run of `task` (an occurrence, or a manual run) that ended at `at`: its
+  /// event id, occurrence and attempts so far; `reason` is kept only for an outcome other than
+  /// succeeded. The caller adds what it knows besides (exit status, start, output).
+  static HistoryRecord of_run(const Task& task, Outcome outcome, std::string reason, Epoch at);
+  /// A record of the trigger itself rather than of an occurrence (count 0 but for an edit): an
+  /// edit, or a clock set aside (kFailed).
+  static HistoryRecord of_trigger(std::int64_t trigger_id, Outcome outcome, std::string reason,
+                                  Epoch at);
+  /// `count` occurrences that did not run (kSkipped or kCoalesced), the last of them at
+  /// `last`; one alone has its event id.
+  static HistoryRecord of_misses(std::int64_t trigger_id, Epoch last, std::int64_t count,
+                                 Outcome outcome, std::string reason, Epoch at);
 };
 
 /// Which history records history() returns, newest first.
@@ -154,7 +168,7 @@ struct PassRecord {
   std::int64_t failed = 0;
   std::int64_t clock_jump_seconds = 0;
   // The process that ran it: with these a pass that died is told from one still running.
-  std::string host;            ///< "" in records made before schema level 4
+  std::string host;  ///< "" in records made before schema level 4
   std::int64_t pid = 0;
   std::int64_t pid_start = 0;  ///< its start time, clock ticks since boot (0 if unknown)
   std::string boot_id;
@@ -184,8 +198,8 @@ struct QueueFigures {
   std::int64_t running = 0;  ///< tasks leased, lease not expired
   std::int64_t stuck = 0;    ///< tasks whose lease expired: their runner died
   std::int64_t failed_last_hour = 0;
-  std::int64_t set_aside = 0;  ///< triggers whose clock failed
-  std::optional<PassRecord> last_pass;  ///< the latest pass started, running or not
+  std::int64_t set_aside = 0;            ///< triggers whose clock failed
+  std::optional<PassRecord> last_pass;   ///< the latest pass started, running or not
   std::optional<PassEnd> last_pass_end;  ///< how it ended (kRunning while it runs)
   /// The latest passes that ended, in a row, without ending ok (failed, refused or died),
   /// passing over those still running; counted up to kPassesCounted.
@@ -203,44 +217,53 @@ struct QueueFigures {
   static constexpr std::int64_t kPassesCounted = 1000;
 };
 
+/// A store of triggers. Open one with Store::open(); every method may be called from one thread
+/// at a time. Each write is atomic: it happens whole or not at all, also when the process is
+/// killed at any instruction. Several processes (and, with a shared backend, several hosts)
+/// may use the same database at once; the guarantees that then hold are stated per method
+/// ("at once:"), and test/store_contract_test.cc proves them for every backend.
 class Store {
  public:
   enum class Mode {
     kReadOnly,
     kReadWrite,
     kCreate,  ///< kReadWrite that also makes an existing empty file a new database
-    /// A private copy in memory of the file, read with a read-only connection (SQLite's backup
-    /// API) and migrated there if older: it may be written, and nothing is ever written back
-    /// (run-once --dry-run). It costs the size of the database in memory and one read of it.
+    /// A private copy of the database, migrated there if older: it may be written, and
+    /// nothing is ever written back (run-once --dry-run). For a file it is a copy in memory,
+    /// read with a read-only connection: it costs the size of the database and one read of it.
     kPrivateCopy,
   };
 
   /// The schema level this build writes (the highest numbered file in schema/).
   static int schema_version();
 
-  /// The default database path: $XDG_STATE_HOME/trigger/trigger.db, else
+  /// The default location: $XDG_STATE_HOME/trigger/trigger.db, else
   /// ~/.local/state/trigger/trigger.db, and /var/lib/trigger/trigger.db for root.
   static std::string default_path();
 
-  /// Open the database at `path`, resolved through any symbolic links (real_path()).
-  /// kReadWrite creates it (mode 0600, its missing directories 0700) and applies pending
-  /// migrations in one transaction. kReadOnly never creates or writes: a missing file reads as
-  /// an empty database, and one that needs migrating is migrated only if it can be opened for
-  /// writing. Before anything is written, the file must be trigger's: its application_id, or
-  /// for a file from before level 4 (id 0) trigger's tables, or no tables at all. An existing
-  /// empty file is refused but under kCreate (the commands that create triggers). Errors:
-  /// kTooNew for a database from a newer trigger (left untouched), kCannotCreate, kIO
-  /// (unreadable, not a database, another application's file or an empty one, left
-  /// untouched), kBusy.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, Mode mode);
+  /// Open the store at `location`: a file path (lib/store/sqlite_store.h). A location of the form
+  /// SCHEME://... names a database server: no such backend is built in yet, so it is refused
+  /// (kUsage naming it) rather than taken for a file name.
+  ///
+  /// For a file: the path is resolved through any symbolic links. kReadWrite creates it (mode
+  /// 0600, its missing directories 0700) and applies pending migrations in one transaction.
+  /// kReadOnly never creates or writes: a missing file reads as an empty database, and one
+  /// that needs migrating is migrated only if it can be opened for writing. Before anything is
+  /// written, the file must be trigger's: its application_id, or for a file from before level 4
+  /// (id 0) trigger's tables, or no tables at all. An existing empty file is refused but under
+  /// kCreate (the commands that create triggers). Errors: kTooNew for a database from a newer
+  /// trigger (left untouched), kCannotCreate, kIO (unreadable, not a database, another
+  /// application's file or an empty one, left untouched), kBusy.
+  static Result<std::unique_ptr<Store>> open(const std::string& location, Mode mode);
 
-  ~Store();
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  /// Run `body` in one transaction (IMMEDIATE when writable); commit if it returns ok, roll
-  /// back otherwise or if it throws. Returns the body's error, or the commit's.
-  Status transaction(const std::function<Status()>& body);
+  /// The location as it was given to open() (for messages).
+  virtual const std::string& location() const = 0;
+
+  // --- transactions -------------------------------------------------------------------------
 
   /// How hard a commit holds on to its changes.
   enum class Sync {
@@ -250,222 +273,217 @@ class Store {
                ///< cut can take back that much, all later commits with it, never half a commit
   };
   static constexpr int kBatchWindowMs = 100;
-  /// `transaction` with the given durability; a nested one follows its outer transaction.
-  Status transaction(const std::function<Status()>& body, Sync sync);
 
-  /// Sync the batched commits once the oldest of them is kBatchWindowMs old, although no
-  /// transaction comes to do it (an fdatasync of the -wal file, through SQLite's VFS). Returns
-  /// how long the caller may wait before it calls again: until the window of the oldest
-  /// unsynced commit closes, or `longest` when nothing waits to be synced. kIO if the sync
-  /// fails. For a caller that waits between commits (the pass, while commands run).
-  Result<std::chrono::milliseconds> sync_if_due(std::chrono::milliseconds longest);
-  /// Whether batched commits wait to be synced.
-  bool unsynced() const { return unsynced_since_ms_ >= 0; }
-  /// Syncs made by sync_if_due since open (for tests).
-  std::int64_t timed_syncs() const { return timed_syncs_; }
-  /// The clocks the sync window reads (Env::system() unless set): the pass hands the store its
-  /// own, tests a FakeEnv. `env` must outlive the store.
-  void set_env(Env& env) { env_ = &env; }
-  /// Rows changed by the transactions committed since open: non-zero once a command has made
-  /// its change (and must not print as if it had not).
-  std::int64_t changes_committed() const { return changes_committed_; }
+  /// Run `body` in one transaction: commit if it returns ok, roll back otherwise or if it
+  /// throws. Returns the body's error, or the commit's. A nested call is part of its outer
+  /// transaction (a savepoint: its failure undoes only its own writes). At once: the
+  /// transactions of a writable store are serializable; one that cannot get the database
+  /// within the busy timeout fails with kBusy, having written nothing.
+  Status transaction(const std::function<Status()>& body, Sync sync = Sync::kDurable) {
+    return run_transaction(body, Ending::kCommit, sync);
+  }
 
   /// Run `body` in a transaction that is always rolled back: what it would do, undone
-  /// (run-once --dry-run). Transactions inside it nest as savepoints.
-  Status rehearse(const std::function<Status()>& body);
+  /// (run-once --dry-run). Transactions inside it nest.
+  Status rehearse(const std::function<Status()>& body) {
+    return run_transaction(body, Ending::kRollBack, Sync::kBatched);
+  }
+
+  /// Sync the batched commits once the oldest of them is kBatchWindowMs old, although no
+  /// transaction comes to do it. Returns how long the caller may wait before it calls again:
+  /// until the window of the oldest unsynced commit closes, or `longest` when nothing waits to
+  /// be synced. kIO if the sync fails. For a caller that waits between commits (the pass,
+  /// while commands run).
+  virtual Result<std::chrono::milliseconds> sync_if_due(std::chrono::milliseconds longest) = 0;
+  /// Whether batched commits wait to be synced.
+  virtual bool unsynced() const = 0;
+  /// The clocks the sync window reads (Env::system() unless set): the pass hands the store its
+  /// own, tests a FakeEnv. `env` must outlive the store.
+  virtual void set_env(Env& env) = 0;
+
+  /// What the store has done since open: for cost assertions in tests and benchmarks, and
+  /// for a command to know that it changed something.
+  struct Stats {
+    std::int64_t rows_read = 0;  ///< rows the queries returned or looked at one by one
+    /// Units of storage (pages) the backend looked up, cached or not: the work done,
+    /// whatever the query plan.
+    std::int64_t blocks_read = 0;
+    std::int64_t timed_syncs = 0;  ///< syncs made by sync_if_due
+    /// Rows changed by the transactions committed: non-zero once a command has made its
+    /// change (and must not print as if it had not).
+    std::int64_t changes_committed = 0;
+  };
+  virtual Stats stats() const = 0;
+
+  /// Whether commands may be run from this store (SPEC §9): ok when nobody but the invoking
+  /// user or root can change what it holds; kUnsafe naming what others could change and how.
+  /// For a file: the database, its -wal and -shm files and every directory up to / (see
+  /// check_database_safety in lib/store/file_safety.h). Checked anew at each call.
+  virtual Status check_writers() const = 0;
+
+  // --- definitions --------------------------------------------------------------------------
 
   /// Insert a new trigger; assigns and returns its id, bumps the version. kData if the name is
-  /// taken.
-  Result<std::int64_t> insert_trigger(const Trigger& trigger);
+  /// taken. At once: two inserts of one name cannot both succeed.
+  virtual Result<std::int64_t> insert_trigger(const Trigger& trigger) = 0;
 
   /// Replace the definition of trigger `trigger.id` (everything but id, created_epoch and the
   /// event row); bumps the version. kNotFound if it is gone, kData if the name is taken.
-  Status update_trigger(const Trigger& trigger);
+  virtual Status update_trigger(const Trigger& trigger) = 0;
 
   /// Set the state of trigger `id`, bumping the version. kNotFound if it does not exist.
-  Status set_state(std::int64_t id, State state, Epoch now);
+  virtual Status set_state(std::int64_t id, State state, Epoch now) = 0;
 
   /// The trigger named by `ref`: an id when all digits, else a name. kNotFound naming `ref`.
-  Result<Trigger> find_trigger(std::string_view ref);
+  virtual Result<Trigger> find_trigger(std::string_view ref) = 0;
 
   /// The id of the trigger named `name`, if there is one: one index lookup.
-  Result<std::optional<std::int64_t>> id_of(std::string_view name);
+  virtual Result<std::optional<std::int64_t>> id_of(std::string_view name) = 0;
 
   /// Triggers matching `filter`, by id.
-  Result<std::vector<Trigger>> list_triggers(const TriggerFilter& filter);
+  virtual Result<std::vector<Trigger>> list_triggers(const TriggerFilter& filter) = 0;
 
-  /// The global version counter (bumped on every change) and the run-once cursor.
-  Result<std::int64_t> counter(std::string_view name);
+  /// A counter: "version" (bumped on every change of a definition) or "cursor" (the version
+  /// the pass has scheduled up to). kInternal for another name.
+  virtual Result<std::int64_t> counter(std::string_view name) = 0;
 
-  /// Set a counter (the pass moves `cursor`).
-  Status set_counter(std::string_view name, std::int64_t value);
+  /// Set a counter (the pass moves "cursor"). At once: in a transaction that read it first,
+  /// no other transaction moves it in between (a read-and-advance is never lost).
+  virtual Status set_counter(std::string_view name, std::int64_t value) = 0;
 
-  // --- run-once's tables ---------------------------------------------------------------
+  // --- events: run-once's schedule ----------------------------------------------------------
 
   /// Up to `limit` triggers whose version is above `version`, in version order. A trigger
   /// whose row cannot be decoded comes with kDamaged in place of its definition; the others
   /// are read on.
-  Result<std::vector<ChangedTrigger>> triggers_changed_since(std::int64_t version,
-                                                             std::size_t limit);
+  virtual Result<std::vector<ChangedTrigger>> triggers_changed_since(std::int64_t version,
+                                                                     std::size_t limit) = 0;
 
   /// The event row of a trigger (exists = false if there is none yet).
-  Result<EventRow> event(std::int64_t trigger_id);
+  virtual Result<EventRow> event(std::int64_t trigger_id) = 0;
 
   /// Insert or replace the event row of `row.trigger_id`.
-  Status write_event(const EventRow& row);
+  virtual Status write_event(const EventRow& row) = 0;
 
   /// Mark a trigger done (its clock has no more fire times, or --until / --max-runs passed).
-  /// A state the pass derives: the version is not bumped.
-  Status finish_trigger(std::int64_t id, Epoch now);
+  /// A state the pass derives: the version is not bumped. Only an active trigger changes.
+  virtual Status finish_trigger(std::int64_t id, Epoch now) = 0;
 
   /// Whether any trigger, whatever its state, runs a command (--sh or a program): a queued
   /// run of a done or cancelled trigger runs its action too.
-  Result<bool> has_command_actions();
+  virtual Result<bool> has_command_actions() = 0;
 
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
-  Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit);
+  virtual Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit) = 0;
 
   /// A trigger as the pass needs it: its definition only, without its labels, last outcome or
   /// event times (scheduled reads false).
-  Result<Trigger> trigger_for_pass(std::int64_t id);
+  virtual Result<Trigger> trigger_for_pass(std::int64_t id) = 0;
+
+  // --- the queue of runs --------------------------------------------------------------------
 
   /// How many tasks of the trigger are queued or running.
-  Result<std::int64_t> open_tasks(std::int64_t trigger_id);
+  virtual Result<std::int64_t> open_tasks(std::int64_t trigger_id) = 0;
 
   /// When the trigger's newest queued or running occurrence (not a manual run) was queued,
   /// if it has one: one index lookup.
-  Result<std::optional<Epoch>> newest_queued_epoch(std::int64_t trigger_id);
+  virtual Result<std::optional<Epoch>> newest_queued_epoch(std::int64_t trigger_id) = 0;
 
   /// Queue a task; false (and nothing written) if that occurrence is already queued. A serial
   /// task queued behind another task of its trigger is blocked until every task before it has
-  /// gone (completed, removed or cancelled: each of those unblocks the next).
-  Result<bool> insert_task(const Task& task);
+  /// gone (completed, removed or cancelled: each of those unblocks the next). At once: an
+  /// occurrence is queued once however many callers queue it (one gets true).
+  virtual Result<bool> insert_task(const Task& task) = 0;
 
   /// Lease up to `limit` runnable tasks to `holder`: due, not blocked (for serial tasks: no
   /// earlier task of the same trigger left) and not leased; finding them costs the same however
-  /// many tasks are queued. Each lease lasts until now + `ttl_seconds` unless
-  /// renewed (renew_leases); each leased task's attempt is increased. Returned in due order.
-  /// A task whose lease expired or whose holder died is not runnable until reclaimed
-  /// (interrupt_task): leases are cleared only by their holder or by a reclaim.
-  Result<std::vector<Task>> lease_tasks(const LeaseHolder& holder, Epoch now,
-                                        std::int64_t ttl_seconds, std::size_t limit);
+  /// many tasks are queued. Each lease lasts until now + `ttl_seconds` unless renewed
+  /// (renew_leases); each leased task's attempt is increased. Returned in due order. A task
+  /// whose lease expired or whose holder died is not runnable until reclaimed
+  /// (interrupt_task): leases are cleared only by their holder or by a reclaim. At once: no
+  /// two owners ever lease the same task; concurrent callers split the runnable tasks.
+  virtual Result<std::vector<Task>> lease_tasks(const LeaseHolder& holder, Epoch now,
+                                                std::int64_t ttl_seconds, std::size_t limit) = 0;
 
-  /// Every leased task, with its holder, by owner and id. Costs the leased rows only (an
-  /// index holds them), however long the queue: for the pass's reclaim step.
-  Result<std::vector<Task>> leased_tasks();
+  /// Every leased task, with its holder, by owner and id. Costs the leased rows only, however
+  /// long the queue: for the pass's reclaim step.
+  virtual Result<std::vector<Task>> leased_tasks() = 0;
 
   /// The heartbeat: every lease held by `owner` now lasts until `expires`. Returns how many.
-  Result<std::int64_t> renew_leases(const std::string& owner, Epoch expires);
+  virtual Result<std::int64_t> renew_leases(const std::string& owner, Epoch expires) = 0;
 
   /// Record the process group of the command started for `task`, if its lease still holds.
-  Result<bool> set_lease_group(const Task& task, std::int64_t pgid);
+  virtual Result<bool> set_lease_group(const Task& task, std::int64_t pgid) = 0;
 
   /// Reclaim a task whose holder died (or whose heartbeat lapsed): the lease is cleared, the
   /// task queued again as it was (its `interrupted` count increased, so that the attempt cut
   /// short does not count against --retries), and `record` (outcome interrupted) appended;
-  /// only if the lease (owner and attempt) still holds, else false and nothing written.
-  Result<bool> interrupt_task(const Task& task, const HistoryRecord& record);
+  /// only if the lease (owner and attempt) still holds, else false and nothing written. At
+  /// once: of several reclaimers of one lease, one gets true.
+  virtual Result<bool> interrupt_task(const Task& task, const HistoryRecord& record) = 0;
 
   /// Put a leased task back unstarted, as if it had not been leased (the attempt is given
   /// back): the pass could not start it. False if the lease no longer holds.
-  Result<bool> release_task(const Task& task);
+  virtual Result<bool> release_task(const Task& task) = 0;
 
   /// Up to `limit` runnable tasks (as lease_tasks picks them) of triggers whose action is
   /// --log, each with its message. Nothing is leased: the caller completes them in the same
   /// transaction with remove_task.
-  Result<std::vector<std::pair<Task, std::string>>> runnable_log_tasks(Epoch now,
-                                                                       std::size_t limit);
+  virtual Result<std::vector<std::pair<Task, std::string>>> runnable_log_tasks(
+      Epoch now, std::size_t limit) = 0;
+
   /// Remove a task (not leased to anyone else: see runnable_log_tasks); the next task of its
-  /// trigger is unblocked.
-  Status remove_task(const Task& task);
+  /// trigger is unblocked. kInternal if it is gone.
+  virtual Status remove_task(const Task& task) = 0;
 
   /// Record the final outcome of a leased task and remove it, if `task`'s lease (owner and
-  /// attempt) still holds; false if it does not (another runner took it over).
-  Result<bool> complete_task(const Task& task, const HistoryRecord& outcome);
+  /// attempt) still holds; false if it does not (another runner took it over), and nothing
+  /// is written.
+  virtual Result<bool> complete_task(const Task& task, const HistoryRecord& outcome) = 0;
 
   /// Put a leased task back to run again at `due`, if its lease (owner and attempt) still
   /// holds; the lease is cleared.
-  Result<bool> retry_task(const Task& task, Epoch due);
+  virtual Result<bool> retry_task(const Task& task, Epoch due) = 0;
 
   /// Remove the tasks of a trigger that are not leased, recording each as cancelled.
   /// Returns how many.
-  Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now);
+  virtual Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now) = 0;
 
-  /// Append a history record; returns its id.
-  Result<std::int64_t> append_history(const HistoryRecord& record);
+  // --- the journal: history and passes ------------------------------------------------------
+
+  /// Append a history record; returns its id (ids grow with each record).
+  virtual Result<std::int64_t> append_history(const HistoryRecord& record) = 0;
 
   /// History records matching `filter`, newest first.
-  Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter);
+  virtual Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter) = 0;
 
   /// Delete up to `limit` history records (and pass records, but for the latest) recorded
   /// before `before`; returns how many history records went.
-  Result<std::int64_t> prune_history(Epoch before, std::size_t limit);
+  virtual Result<std::int64_t> prune_history(Epoch before, std::size_t limit) = 0;
 
   /// Start a pass record (owner, start, clock jump and process); returns its id.
-  Result<std::int64_t> begin_pass(const PassRecord& pass);
+  virtual Result<std::int64_t> begin_pass(const PassRecord& pass) = 0;
+
+  /// What a pass did, as end_pass() is told.
+  enum class PassWork {
+    kWorked,
+    /// Nothing but its own record: the store may spend less on keeping it (a file store
+    /// leaves its log for the next command to fold in, sparing two fsyncs; until then a copy
+    /// of the database file alone lacks the record).
+    kIdle,
+  };
   /// Complete the pass record `pass.id`: its end, figures, outcome and error.
-  Status end_pass(const PassRecord& pass);
+  virtual Status end_pass(const PassRecord& pass, PassWork work = PassWork::kWorked) = 0;
   /// The most recent pass, if any.
-  Result<std::optional<PassRecord>> last_pass();
+  virtual Result<std::optional<PassRecord>> last_pass() = 0;
 
   /// The queue's figures at `now`.
-  Result<QueueFigures> queue_figures(Epoch now);
+  virtual Result<QueueFigures> queue_figures(Epoch now) = 0;
 
-  /// Do not checkpoint the WAL into the database when this, the last connection, closes (that
-  /// costs two fsyncs). For an idle pass, which wrote only its pass record: the next command
-  /// that closes last folds it in. Until then a copy of the database file alone lacks it.
-  void keep_wal_on_close();
-
-  /// The file name of the database as it was given to open() (for messages).
-  std::string path() const;
-  /// The file SQLite has open: path() made absolute, every symbolic link resolved ("" for an
-  /// in-memory database). Its -wal and -shm files are this name with the suffix.
-  std::string real_path() const { return real_path_; }
-
-  /// Rows read by queries since open, for cost assertions in tests and benchmarks.
-  std::int64_t rows_visited() const { return rows_visited_; }
-  /// Database pages looked up (page-cache hits and misses) since open: the work SQLite did,
-  /// whatever the query plan. For cost assertions.
-  std::int64_t pages_read() const;
-
- private:
-  Store(std::unique_ptr<SQLite::Database> db, std::string path, bool writable);
-  static Result<std::unique_ptr<Store>> open_private_copy(const std::string& path);
-  /// fdatasync the -wal file (nothing when there is none).
-  Status sync_wal();
-  Status run_transaction(const std::function<Status()>& body, bool roll_back, Sync sync);
-  class Prepared;
-  /// The statement for `sql`, prepared once per connection and reset after each use.
-  Prepared prepare(const std::string& sql);
-  void run(const char* sql);
-  Result<std::int64_t> bump_version();
-  /// How a leased task goes back to the queue (retry_task, release_task, interrupt_task).
-  enum class Requeue { kRetry, kUnstarted, kInterrupted };
-  Result<bool> requeue_task(const Task& task, Epoch due, Requeue how);
-  Status check_name_free(const Trigger& trigger);
-  /// Write the trigger's labels; `replace` removes those it had first (not needed for a new one).
-  Status write_labels(const Trigger& trigger, bool replace);
-  Status load_labels(std::vector<Trigger>& triggers);
-  /// After a task of the trigger went: its first task left may run.
-  void unblock_first_task(std::int64_t trigger_id);
-  void read_pass_figures(QueueFigures& figures, Epoch now);
-
-  std::unique_ptr<SQLite::Database> db_;
-  std::string path_;
-  std::string real_path_;
-  bool writable_;
-  struct CachedStatement {
-    std::unique_ptr<SQLite::Statement> statement;
-    bool in_use = false;
-  };
-  std::map<std::string, CachedStatement> statements_;
-  bool synchronous_full_ = true;         ///< PRAGMA synchronous as last set (SQLite's default)
-  std::int64_t unsynced_since_ms_ = -1;  ///< steady ms of the oldest commit not yet fsynced
-  std::int64_t rows_visited_ = 0;
-  std::int64_t timed_syncs_ = 0;
-  std::int64_t changes_committed_ = 0;
-  Env* env_;
-  std::int64_t steady_ms() const;
+ protected:
+  Store() = default;
+  enum class Ending { kCommit, kRollBack };
+  virtual Status run_transaction(const std::function<Status()>& body, Ending ending, Sync sync) = 0;
 };
 
 }  // namespace trigger

@@ -2,6 +2,8 @@
 // files SQLite really uses, and every directory on the way to them, must be such that only the
 // invoking user or root can change what they hold, as sshd's StrictModes asks of
 // authorized_keys.
+#include "store/file_safety.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 #include <filesystem>
 
 #include "text.h"
-#include "trigger/pass.h"
 
 namespace trigger {
 namespace {
@@ -61,6 +62,8 @@ Status check_directory(const std::string& directory, const std::string& subject,
   return check_owner(info, subject);
 }
 
+}  // namespace
+
 // The files of the database at `real` (its path with every link resolved, as SQLite opened
 // it), named as `given` spells them when that is the same file name, else by the real path.
 Status check_database_files(const std::string& real, const std::string& given) {
@@ -71,12 +74,11 @@ Status check_database_files(const std::string& real, const std::string& given) {
   if (auto file = check_file(real, "database " + in_quotes(shown)); !file) return file;
   for (const char* suffix : {"-wal", "-shm"}) {
     const char* what = suffix[1] == 'w' ? "database journal " : "database shared memory ";
-    if (auto file = check_file(real + suffix, what + in_quotes(shown + suffix)); !file)
-      return file;
+    if (auto file = check_file(real + suffix, what + in_quotes(shown + suffix)); !file) return file;
   }
   std::string directory = directory_of(real);
-  if (auto own = check_directory(directory, "database directory " + in_quotes(directory_of(shown)),
-                                 false);
+  if (auto own =
+          check_directory(directory, "database directory " + in_quotes(directory_of(shown)), false);
       !own)
     return own;
   while (directory != "/") {
@@ -90,8 +92,6 @@ Status check_database_files(const std::string& real, const std::string& given) {
   return Ok{};
 }
 
-}  // namespace
-
 Status check_database_safety(const std::string& path) {
   if (path.empty()) return Ok{};
   char* resolved = realpath(path.c_str(), nullptr);
@@ -99,20 +99,6 @@ Status check_database_safety(const std::string& path) {
   std::string real = resolved;
   std::free(resolved);
   return check_database_files(real, path);
-}
-
-Status check_database_safety(const Store& store) {
-  return check_database_files(store.real_path(), store.path());
-}
-
-Status check_pass_safety(Store& store) {
-  // Commands are not run from a database others could have written them into. A database
-  // of --log actions only is harmless wherever it is.
-  auto safe = check_database_safety(store);
-  if (safe) return safe;
-  auto commands = store.has_command_actions();
-  if (!commands) return commands.error();
-  return *commands ? safe : Status(Ok{});
 }
 
 }  // namespace trigger

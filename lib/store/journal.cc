@@ -1,0 +1,288 @@
+// The SQLite backend: the history, the pass records and the figures `trigger status` reads.
+#include <sqlite3.h>
+
+#include "process.h"
+#include "store/sqlite_store.h"
+#include "trigger/names.h"
+
+namespace trigger {
+namespace {
+
+constexpr const char* kInsertHistorySql =
+    "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
+    "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// ?1 the trigger (kHistoryOfTriggerSql only: its index), ?2 an event id or NULL, ?3 whether
+// failures only, ?4 the earliest recorded time or NULL, ?5 the limit.
+#define SELECT_HISTORY                                                                     \
+  "SELECT h.id, h.trigger_id, t.name, h.event_id, h.scheduled_epoch, h.count, h.outcome, " \
+  "h.reason, h.manual, h.attempts, h.exit_status, h.started_epoch, h.finished_epoch, "     \
+  "h.output, h.recorded_epoch, t.tz FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
+#define HISTORY_FILTERS                                                                   \
+  "(?2 IS NULL OR h.event_id = ?2) AND (NOT ?3 OR h.outcome IN ('failed', 'timed_out')) " \
+  "AND (?4 IS NULL OR h.recorded_epoch >= ?4) ORDER BY h.id DESC LIMIT ?5"
+constexpr const char* kHistoryOfTriggerSql =
+    SELECT_HISTORY "WHERE h.trigger_id = ?1 AND " HISTORY_FILTERS;
+constexpr const char* kHistorySql = SELECT_HISTORY "WHERE ?1 IS NULL AND " HISTORY_FILTERS;
+#undef HISTORY_FILTERS
+#undef SELECT_HISTORY
+constexpr const char* kPruneHistorySql =
+    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE recorded_epoch < ? "
+    "ORDER BY recorded_epoch LIMIT ?)";
+constexpr const char* kPrunePassesSql =  // the latest pass is kept: status reads it
+    "DELETE FROM pass WHERE id IN (SELECT id FROM pass WHERE started_epoch < ? "
+    "AND id < (SELECT MAX(id) FROM pass) ORDER BY id LIMIT ?)";
+constexpr const char* kBeginPassSql =
+    "INSERT INTO pass (owner, started_epoch, clock_jump_seconds, host, pid, pid_start, boot_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kEndPassSql =
+    "UPDATE pass SET finished_epoch = ?, duration_ms = ?, scheduled = ?, fired = ?, ran = ?, "
+    "failed = ?, outcome = ?, error = ? WHERE id = ?";
+#define SELECT_PASSES                                                                     \
+  "SELECT id, owner, started_epoch, finished_epoch, duration_ms, scheduled, fired, ran, " \
+  "failed, clock_jump_seconds, host, pid, pid_start, boot_id, outcome, error FROM pass "
+constexpr const char* kLastPassSql = SELECT_PASSES "ORDER BY id DESC LIMIT 1";
+constexpr const char* kRecentPassesSql = SELECT_PASSES "ORDER BY id DESC LIMIT ?";
+#undef SELECT_PASSES
+constexpr const char* kPendingChangesSql =
+    "SELECT (SELECT value FROM counter WHERE name = 'version') - "
+    "(SELECT value FROM counter WHERE name = 'cursor')";
+constexpr const char* kOldestPendingSql =
+    "SELECT MIN(updated_epoch) FROM trigger WHERE version > (SELECT value FROM counter WHERE name "
+    "= 'cursor')";
+constexpr const char* kDueFiguresSql =  // of active triggers: a pause since the last pass counts
+    "SELECT COUNT(*), MIN(e.next_event_epoch) FROM trigger_event e JOIN trigger t "
+    "ON t.id = e.trigger_id WHERE e.next_event_epoch <= ? AND t.state = 'active'";
+constexpr const char* kTaskFiguresSql =
+    "SELECT COALESCE(SUM(lease_expires_epoch IS NULL), 0), "
+    "COALESCE(SUM(lease_expires_epoch > ?1), 0), COALESCE(SUM(lease_expires_epoch <= ?1), 0) "
+    "FROM task";
+constexpr const char* kFailedSinceSql =
+    "SELECT COUNT(*) FROM history WHERE outcome IN ('failed', 'timed_out') AND finished_epoch >= ?";
+constexpr const char* kSetAsideSql = "SELECT COUNT(*) FROM trigger_event WHERE error IS NOT NULL";
+constexpr const char* kStatesSql =
+    "SELECT state, COUNT(*) FROM trigger GROUP BY state ORDER BY state";
+
+constexpr Named<Outcome> kOutcomes[] = {
+    {Outcome::kSucceeded, "succeeded"}, {Outcome::kFailed, "failed"},
+    {Outcome::kTimedOut, "timed_out"},  {Outcome::kSkipped, "skipped"},
+    {Outcome::kCoalesced, "coalesced"}, {Outcome::kCancelled, "cancelled"},
+    {Outcome::kEdit, "edit"},           {Outcome::kInterrupted, "interrupted"}};
+
+constexpr Named<PassOutcome> kPassOutcomes[] = {
+    {PassOutcome::kOk, "ok"}, {PassOutcome::kFailed, "failed"}, {PassOutcome::kRefused, "refused"}};
+
+constexpr Named<PassEnd> kPassEnds[] = {{PassEnd::kRunning, "running"},
+                                        {PassEnd::kOk, "ok"},
+                                        {PassEnd::kFailed, "failed"},
+                                        {PassEnd::kRefused, "refused"},
+                                        {PassEnd::kDied, "died"}};
+
+Outcome parse_outcome(const std::string& text) {
+  if (auto outcome = value_of(kOutcomes, text)) return *outcome;
+  throw sqlite::DamagedValue("unexpected stored outcome " + in_quotes(text));
+}
+
+std::optional<PassOutcome> parse_pass_outcome(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  std::string text = column.getString();
+  if (auto outcome = value_of(kPassOutcomes, text)) return outcome;
+  throw SQLite::Exception("unexpected stored pass outcome '" + text + "'", SQLITE_CORRUPT);
+}
+
+HistoryRecord read_history(SQLite::Statement& s) {
+  HistoryRecord r;
+  int i = 0;
+  r.id = s.getColumn(i++).getInt64();
+  r.trigger_id = s.getColumn(i++).getInt64();
+  r.trigger_name = sqlite::optional_text(s.getColumn(i++));
+  r.event_id = sqlite::optional_text(s.getColumn(i++));
+  r.scheduled_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.count = s.getColumn(i++).getInt64();
+  r.outcome = parse_outcome(s.getColumn(i++).getString());
+  r.reason = s.getColumn(i++).getString();
+  r.manual = s.getColumn(i++).getInt() != 0;
+  r.attempts = s.getColumn(i++).getInt64();
+  r.exit_status = sqlite::optional_int(s.getColumn(i++));
+  r.started_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.finished_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.output = s.getColumn(i++).getString();
+  r.recorded_epoch = s.getColumn(i++).getInt64();
+  if (auto tz = s.getColumn(i++); !tz.isNull()) r.trigger_tz = tz.getString();
+  return r;
+}
+
+PassRecord read_pass(SQLite::Statement& s) {
+  PassRecord p;
+  int i = 0;
+  p.id = s.getColumn(i++).getInt64();
+  p.owner = s.getColumn(i++).getString();
+  p.started_epoch = s.getColumn(i++).getInt64();
+  p.finished_epoch = sqlite::optional_int(s.getColumn(i++));
+  p.duration_ms = sqlite::optional_int(s.getColumn(i++));
+  p.scheduled = s.getColumn(i++).getInt64();
+  p.fired = s.getColumn(i++).getInt64();
+  p.ran = s.getColumn(i++).getInt64();
+  p.failed = s.getColumn(i++).getInt64();
+  p.clock_jump_seconds = s.getColumn(i++).getInt64();
+  p.host = s.getColumn(i++).getString();
+  p.pid = s.getColumn(i++).getInt64();
+  p.pid_start = s.getColumn(i++).getInt64();
+  p.boot_id = s.getColumn(i++).getString();
+  p.outcome = parse_pass_outcome(s.getColumn(i++));
+  p.error = sqlite::optional_text(s.getColumn(i++));
+  return p;
+}
+
+// How the pass of `record` ended, as far as can be told at `now`.
+PassEnd end_of(const PassRecord& record, Epoch now) {
+  if (record.outcome) {
+    switch (*record.outcome) {
+      case PassOutcome::kOk:
+        return PassEnd::kOk;
+      case PassOutcome::kFailed:
+        return PassEnd::kFailed;
+      case PassOutcome::kRefused:
+        return PassEnd::kRefused;
+    }
+  }
+  if (record.finished_epoch) return PassEnd::kOk;  // finished before outcomes were recorded
+  ProcessIdentity holder{record.host, record.boot_id, record.pid, record.pid_start};
+  Liveness alive = liveness(holder);
+  if (alive == Liveness::kDead) return PassEnd::kDied;
+  if (alive == Liveness::kUnknown &&
+      now - record.started_epoch > QueueFigures::kPassPresumedDeadSeconds) {
+    return PassEnd::kDied;
+  }
+  return PassEnd::kRunning;
+}
+
+}  // namespace
+
+std::string_view to_string(Outcome outcome) { return name_of(kOutcomes, outcome); }
+std::string_view to_string(PassOutcome outcome) { return name_of(kPassOutcomes, outcome); }
+std::string_view to_string(PassEnd end) { return name_of(kPassEnds, end); }
+
+Result<std::int64_t> SqliteStore::append_history(const HistoryRecord& r) {
+  return guarded([&]() -> Result<std::int64_t> {
+    prepare(kInsertHistorySql, r.trigger_id, r.event_id, r.scheduled_epoch, r.count,
+            to_string(r.outcome), r.reason, r.manual, r.attempts, r.exit_status, r.started_epoch,
+            r.finished_epoch, r.output, r.recorded_epoch)
+        ->exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  });
+}
+
+Result<std::vector<HistoryRecord>> SqliteStore::history(const HistoryFilter& filter) {
+  return guarded([&]() -> Result<std::vector<HistoryRecord>> {
+    auto select = prepare(filter.trigger_id ? kHistoryOfTriggerSql : kHistorySql, filter.trigger_id,
+                          filter.event_id, filter.failed_only, filter.since, filter.limit);
+    std::vector<HistoryRecord> records;
+    while (select->executeStep()) {
+      ++rows_read_;
+      records.push_back(read_history(*select));
+    }
+    return records;
+  });
+}
+
+Result<std::int64_t> SqliteStore::prune_history(Epoch before, std::size_t limit) {
+  return guarded([&]() -> Result<std::int64_t> {
+    std::int64_t deleted = prepare(kPruneHistorySql, before, limit)->exec();
+    prepare(kPrunePassesSql, before, limit)->exec();
+    return deleted;
+  });
+}
+
+Result<std::int64_t> SqliteStore::begin_pass(const PassRecord& pass) {
+  return guarded([&]() -> Result<std::int64_t> {
+    prepare(kBeginPassSql, pass.owner, pass.started_epoch, pass.clock_jump_seconds, pass.host,
+            pass.pid, pass.pid_start, pass.boot_id)
+        ->exec();
+    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+  });
+}
+
+Status SqliteStore::end_pass(const PassRecord& pass, PassWork work) {
+  return guarded([&]() -> Status {
+    // An idle pass wrote only its record: its close leaves the WAL for the next command.
+    if (work == PassWork::kIdle) keep_wal_on_close();
+    std::optional<std::string_view> outcome;
+    if (pass.outcome) outcome = to_string(*pass.outcome);
+    prepare(kEndPassSql, pass.finished_epoch, pass.duration_ms, pass.scheduled, pass.fired,
+            pass.ran, pass.failed, outcome, pass.error, pass.id)
+        ->exec();
+    return Ok{};
+  });
+}
+
+Result<std::optional<PassRecord>> SqliteStore::last_pass() {
+  return guarded([&]() -> Result<std::optional<PassRecord>> {
+    auto select = statement(kLastPassSql);
+    if (!select->executeStep()) return std::optional<PassRecord>();
+    ++rows_read_;
+    return std::optional<PassRecord>(read_pass(*select));
+  });
+}
+
+// The latest pass, and the failures in a row among those that ended: the newest records,
+// read one at a time until one that ended ok (kPassesCounted at most).
+void SqliteStore::read_pass_figures(QueueFigures& figures, Epoch now) {
+  auto recent = prepare(kRecentPassesSql, QueueFigures::kPassesCounted);
+  while (recent->executeStep()) {
+    ++rows_read_;
+    PassRecord record = read_pass(*recent);
+    PassEnd end = end_of(record, now);
+    if (!figures.last_pass) {
+      figures.last_pass = record;
+      figures.last_pass_end = end;
+    }
+    if (end == PassEnd::kOk) break;
+    if (end == PassEnd::kRunning) continue;
+    if (figures.failed_passes_in_a_row++ == 0) {
+      figures.last_failed_pass = std::move(record);
+      figures.last_failed_pass_end = end;
+    }
+  }
+}
+
+// Queued, running and stuck tasks, and the triggers by state.
+void SqliteStore::read_task_figures(QueueFigures& figures, Epoch now) {
+  auto tasks = prepare(kTaskFiguresSql, now);
+  tasks->executeStep();
+  figures.queued = tasks->getColumn(0).getInt64();
+  figures.running = tasks->getColumn(1).getInt64();
+  figures.stuck = tasks->getColumn(2).getInt64();
+  for (State state : {State::kActive, State::kPaused, State::kCancelled, State::kDone}) {
+    figures.triggers_by_state[std::string(to_string(state))] = 0;
+  }
+  auto states = statement(kStatesSql);
+  while (states->executeStep()) {
+    figures.triggers_by_state[states->getColumn(0).getString()] = states->getColumn(1).getInt64();
+  }
+}
+
+Result<QueueFigures> SqliteStore::queue_figures(Epoch now) {
+  return guarded([&]() -> Result<QueueFigures> {
+    QueueFigures figures;
+    figures.pending_changes = count(kPendingChangesSql);
+    {
+      auto pending = statement(kOldestPendingSql);
+      pending->executeStep();
+      figures.oldest_pending_epoch = sqlite::optional_int(pending->getColumn(0));
+    }
+    {
+      auto due = prepare(kDueFiguresSql, now);
+      due->executeStep();
+      figures.due = due->getColumn(0).getInt64();
+      figures.oldest_due_epoch = sqlite::optional_int(due->getColumn(1));
+    }
+    read_task_figures(figures, now);
+    figures.failed_last_hour = count(kFailedSinceSql, now - 3600);
+    figures.set_aside = count(kSetAsideSql);
+    read_pass_figures(figures, now);
+    return figures;
+  });
+}
+
+}  // namespace trigger

@@ -1,0 +1,344 @@
+// The SQLite backend: event rows (run-once's schedule) and the queue of tasks, with their
+// leases. Every write that acts on a lease holds only while the lease does (the same owner and
+// attempt): a runner that lost its lease changes nothing.
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite_store.h"
+
+namespace trigger {
+namespace {
+
+constexpr const char* kSelectEventSql =
+    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error FROM trigger_event "
+    "WHERE trigger_id = ?";
+constexpr const char* kUpsertEventSql =
+    "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, "
+    "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
+    "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
+    "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+// Any state: the queued runs of a done or cancelled trigger run its action too.
+constexpr const char* kCommandActionsSql =
+    "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log')";
+constexpr const char* kFinishTriggerSql =
+    "UPDATE trigger SET state = 'done', updated_epoch = ? WHERE id = ? AND state = 'active'";
+constexpr const char* kDueTriggersSql =
+    "SELECT trigger_id FROM trigger_event WHERE next_event_epoch <= ? "
+    "ORDER BY next_event_epoch, id LIMIT ?";  // index order: no sort of every due row
+constexpr const char* kOpenTasksSql = "SELECT COUNT(*) FROM task WHERE trigger_id = ?";
+constexpr const char* kNewestQueuedSql =
+    "SELECT created_epoch FROM task WHERE trigger_id = ? AND manual = 0 ORDER BY id DESC LIMIT 1";
+// A serial task queued behind any task of its trigger is blocked (a new task has the highest id).
+constexpr const char* kInsertTaskSql =
+    "INSERT OR IGNORE INTO task (trigger_id, scheduled_epoch, manual, serial, last_epoch, "
+    "due_epoch, attempt, created_epoch, blocked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, "
+    "?4 = 1 AND EXISTS (SELECT 1 FROM task WHERE trigger_id = ?1))";
+// When a task goes, the first task left of its trigger is runnable (the tasks behind it wait).
+constexpr const char* kUnblockFirstTaskSql =
+    "UPDATE task SET blocked = 0 WHERE id = (SELECT id FROM task WHERE trigger_id = ? "
+    "ORDER BY id LIMIT 1) AND blocked = 1";
+
+// The columns read_task() reads, in its order.
+#define TASK_COLUMNS                                                                       \
+  "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, " \
+  "t.attempt, t.interrupted, t.lease_owner, t.lease_expires_epoch, t.lease_host, "         \
+  "t.lease_boot_id, t.lease_pid, t.lease_pid_start, t.lease_pgid, t.created_epoch"
+constexpr int kTaskColumnCount = 17;
+// Runnable: due (?1 is now), not blocked (a serial task behind an earlier task of its trigger)
+// and not leased; the first `limit` (?2) rows of task_ready, whatever the length of the queue.
+// An expired lease or a dead holder's is cleared first by the pass's reclaim step
+// (interrupt_task), never taken over here: its command may still run. The lease test is a
+// filter on the rows of task_ready, not the scan.
+#define RUNNABLE_TASKS                                             \
+  " t.blocked = 0 AND t.due_epoch <= ?1 AND t.lease_owner IS NULL" \
+  " ORDER BY t.due_epoch, t.id LIMIT ?2"
+
+constexpr const char* kRunnableTasksSql =
+    "SELECT " TASK_COLUMNS " FROM task t INDEXED BY task_ready WHERE" RUNNABLE_TASKS;
+// The queue first (in task_ready order), then each task's trigger.
+constexpr const char* kRunnableLogTasksSql =
+    "SELECT " TASK_COLUMNS
+    ", g.action_argv FROM task t INDEXED BY task_ready"
+    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND" RUNNABLE_TASKS;
+constexpr const char* kLeasedTasksSql =  // the partial index task_leased, in its order
+    "SELECT " TASK_COLUMNS
+    " FROM task t WHERE t.lease_owner IS NOT NULL"
+    " ORDER BY t.lease_owner, t.id";
+#undef RUNNABLE_TASKS
+#undef TASK_COLUMNS
+
+constexpr const char* kLeaseTaskSql =
+    "UPDATE task SET lease_owner = ?, lease_host = ?, lease_boot_id = ?, lease_pid = ?, "
+    "lease_pid_start = ?, lease_pgid = NULL, lease_expires_epoch = ?, attempt = attempt + 1 "
+    "WHERE id = ? AND lease_owner IS NULL";
+constexpr const char* kRenewLeasesSql =
+    "UPDATE task SET lease_expires_epoch = ? WHERE lease_owner = ?";
+// The statements below act on a lease only while it holds: the same owner, the same attempt.
+constexpr const char* kSetLeaseGroupSql =
+    "UPDATE task SET lease_pgid = ? WHERE id = ? AND lease_owner = ? AND attempt = ?";
+constexpr const char* kDeleteLeasedTaskSql =
+    "DELETE FROM task WHERE id = ? AND lease_owner = ? AND attempt = ?";
+// Queued again: `attempt` is kept (retry, interrupted) or given back (never started).
+constexpr const char* kRequeueTaskSql =
+    "UPDATE task SET due_epoch = ?, attempt = attempt - ?, interrupted = interrupted + ?, "
+    "lease_owner = NULL, lease_host = NULL, lease_boot_id = NULL, lease_pid = NULL, "
+    "lease_pid_start = NULL, lease_pgid = NULL, lease_expires_epoch = NULL "
+    "WHERE id = ? AND lease_owner = ? AND attempt = ?";
+constexpr const char* kIdleTasksOfTriggerSql =
+    "SELECT t.id, t.scheduled_epoch, t.manual, t.attempt FROM task t WHERE t.trigger_id = ? "
+    "AND t.lease_owner IS NULL ORDER BY t.id";
+constexpr const char* kDeleteTaskSql = "DELETE FROM task WHERE id = ?";
+
+Task read_task(SQLite::Statement& s) {
+  Task t;
+  int i = 0;
+  t.id = s.getColumn(i++).getInt64();
+  t.trigger_id = s.getColumn(i++).getInt64();
+  t.scheduled_epoch = s.getColumn(i++).getInt64();
+  t.manual = s.getColumn(i++).getInt() != 0;
+  t.serial = s.getColumn(i++).getInt() != 0;
+  t.last_epoch = sqlite::optional_int(s.getColumn(i++));
+  t.due_epoch = s.getColumn(i++).getInt64();
+  t.attempt = s.getColumn(i++).getInt64();
+  t.interrupted = s.getColumn(i++).getInt64();
+  t.lease_owner = sqlite::optional_text(s.getColumn(i++));
+  t.lease_expires_epoch = sqlite::optional_int(s.getColumn(i++));
+  t.lease_host = s.getColumn(i++).getString();  // "" for NULL
+  t.lease_boot_id = s.getColumn(i++).getString();
+  t.lease_pid = s.getColumn(i++).getInt64();  // 0 for NULL
+  t.lease_pid_start = s.getColumn(i++).getInt64();
+  t.lease_pgid = sqlite::optional_int(s.getColumn(i++));
+  t.created_epoch = s.getColumn(i++).getInt64();
+  return t;
+}
+
+// `task` as lease_tasks leaves it: held by `holder` until `expires`, one attempt more.
+void take_lease(Task& task, const LeaseHolder& holder, Epoch expires) {
+  task.lease_owner = holder.owner;
+  task.lease_expires_epoch = expires;
+  task.lease_host = holder.host;
+  task.lease_boot_id = holder.boot_id;
+  task.lease_pid = holder.pid;
+  task.lease_pid_start = holder.pid_start;
+  task.lease_pgid.reset();
+  task.attempt += 1;
+}
+
+}  // namespace
+
+Result<EventRow> SqliteStore::event(std::int64_t trigger_id) {
+  return guarded([&]() -> Result<EventRow> {
+    auto select = prepare(kSelectEventSql, trigger_id);
+    EventRow row;
+    row.trigger_id = trigger_id;
+    if (select->executeStep()) {
+      ++rows_read_;
+      row.exists = true;
+      row.last_event_epoch = sqlite::optional_int(select->getColumn(0));
+      row.next_event_epoch = sqlite::optional_int(select->getColumn(1));
+      row.runs = select->getColumn(2).getInt64();
+      row.runs_from_epoch = sqlite::optional_int(select->getColumn(3));
+      row.error = sqlite::optional_text(select->getColumn(4));
+    }
+    return row;
+  });
+}
+
+Status SqliteStore::write_event(const EventRow& row) {
+  return guarded([&]() -> Status {
+    prepare(kUpsertEventSql, row.trigger_id, row.last_event_epoch, row.next_event_epoch, row.runs,
+            row.runs_from_epoch, row.error)
+        ->exec();
+    return Ok{};
+  });
+}
+
+Status SqliteStore::finish_trigger(std::int64_t id, Epoch now) {
+  return guarded([&]() -> Status {
+    prepare(kFinishTriggerSql, now, id)->exec();
+    return Ok{};
+  });
+}
+
+Result<bool> SqliteStore::has_command_actions() {
+  return guarded([&]() -> Result<bool> { return count(kCommandActionsSql) != 0; });
+}
+
+Result<std::vector<std::int64_t>> SqliteStore::due_triggers(Epoch now, std::size_t limit) {
+  return guarded([&]() -> Result<std::vector<std::int64_t>> {
+    auto select = prepare(kDueTriggersSql, now, limit);
+    std::vector<std::int64_t> ids;
+    while (select->executeStep()) {
+      ++rows_read_;
+      ids.push_back(select->getColumn(0).getInt64());
+    }
+    return ids;
+  });
+}
+
+Result<std::int64_t> SqliteStore::open_tasks(std::int64_t trigger_id) {
+  return guarded([&]() -> Result<std::int64_t> {
+    ++rows_read_;
+    return count(kOpenTasksSql, trigger_id);
+  });
+}
+
+Result<std::optional<Epoch>> SqliteStore::newest_queued_epoch(std::int64_t trigger_id) {
+  return guarded([&]() -> Result<std::optional<Epoch>> {
+    auto select = prepare(kNewestQueuedSql, trigger_id);
+    if (!select->executeStep()) return std::optional<Epoch>();
+    ++rows_read_;
+    return std::optional<Epoch>(select->getColumn(0).getInt64());
+  });
+}
+
+Result<bool> SqliteStore::insert_task(const Task& task) {
+  return guarded([&]() -> Result<bool> {
+    return prepare(kInsertTaskSql, task.trigger_id, task.scheduled_epoch, task.manual, task.serial,
+                   task.last_epoch, task.due_epoch, task.created_epoch)
+               ->exec() == 1;
+  });
+}
+
+// Every row of a task select.
+std::vector<Task> SqliteStore::read_tasks(sqlite::Prepared& select) {
+  std::vector<Task> tasks;
+  while (select->executeStep()) {
+    ++rows_read_;
+    tasks.push_back(read_task(*select));
+  }
+  return tasks;
+}
+
+Result<std::vector<Task>> SqliteStore::lease_tasks(const LeaseHolder& holder, Epoch now,
+                                                   std::int64_t ttl_seconds, std::size_t limit) {
+  return guarded([&]() -> Result<std::vector<Task>> {
+    auto select = prepare(kRunnableTasksSql, now, limit);
+    std::vector<Task> tasks = read_tasks(select);
+    auto lease = statement(kLeaseTaskSql);
+    Epoch expires = now + ttl_seconds;
+    for (auto& task : tasks) {
+      lease.rebind(holder.owner, holder.host, holder.boot_id, holder.pid, holder.pid_start, expires,
+                   task.id);
+      if (lease->exec() != 1) return Error(ErrorKind::kInternal, "task vanished while leased");
+      take_lease(task, holder, expires);
+    }
+    return tasks;
+  });
+}
+
+Result<std::vector<Task>> SqliteStore::leased_tasks() {
+  return guarded([&]() -> Result<std::vector<Task>> {
+    auto select = statement(kLeasedTasksSql);
+    return read_tasks(select);
+  });
+}
+
+Result<std::int64_t> SqliteStore::renew_leases(const std::string& owner, Epoch expires) {
+  return guarded([&]() -> Result<std::int64_t> {
+    return static_cast<std::int64_t>(prepare(kRenewLeasesSql, expires, owner)->exec());
+  });
+}
+
+Result<bool> SqliteStore::set_lease_group(const Task& task, std::int64_t pgid) {
+  return guarded([&]() -> Result<bool> {
+    return prepare(kSetLeaseGroupSql, pgid, task.id, task.lease_owner.value_or(""), task.attempt)
+               ->exec() == 1;
+  });
+}
+
+Result<std::vector<std::pair<Task, std::string>>> SqliteStore::runnable_log_tasks(
+    Epoch now, std::size_t limit) {
+  return guarded([&]() -> Result<std::vector<std::pair<Task, std::string>>> {
+    auto select = prepare(kRunnableLogTasksSql, now, limit);
+    std::vector<std::pair<Task, std::string>> tasks;
+    while (select->executeStep()) {
+      ++rows_read_;
+      Task task = read_task(*select);
+      auto argv = nlohmann::json::parse(select->getColumn(kTaskColumnCount).getString())
+                      .get<std::vector<std::string>>();
+      tasks.emplace_back(std::move(task), argv.empty() ? std::string() : argv.front());
+    }
+    return tasks;
+  });
+}
+
+void SqliteStore::unblock_first_task(std::int64_t trigger_id) {
+  prepare(kUnblockFirstTaskSql, trigger_id)->exec();
+}
+
+Status SqliteStore::remove_task(const Task& task) {
+  return guarded([&]() -> Status {
+    if (prepare(kDeleteTaskSql, task.id)->exec() != 1)
+      return Error(ErrorKind::kInternal, "task vanished while run");
+    unblock_first_task(task.trigger_id);
+    return Ok{};
+  });
+}
+
+Result<bool> SqliteStore::complete_task(const Task& task, const HistoryRecord& outcome) {
+  return guarded([&]() -> Result<bool> {
+    auto remove =
+        prepare(kDeleteLeasedTaskSql, task.id, task.lease_owner.value_or(""), task.attempt);
+    if (remove->exec() != 1) return false;
+    unblock_first_task(task.trigger_id);
+    auto appended = append_history(outcome);
+    if (!appended) return appended.error();
+    return true;
+  });
+}
+
+Result<bool> SqliteStore::requeue_task(const Task& task, Epoch due, Requeue how) {
+  return guarded([&]() -> Result<bool> {
+    return prepare(kRequeueTaskSql, due, how == Requeue::kUnstarted, how == Requeue::kInterrupted,
+                   task.id, task.lease_owner.value_or(""), task.attempt)
+               ->exec() == 1;
+  });
+}
+
+Result<bool> SqliteStore::retry_task(const Task& task, Epoch due) {
+  return requeue_task(task, due, Requeue::kRetry);
+}
+
+Result<bool> SqliteStore::release_task(const Task& task) {
+  return requeue_task(task, task.due_epoch, Requeue::kUnstarted);
+}
+
+Result<bool> SqliteStore::interrupt_task(const Task& task, const HistoryRecord& record) {
+  return guarded([&]() -> Result<bool> {
+    auto requeued = requeue_task(task, task.due_epoch, Requeue::kInterrupted);
+    if (!requeued || !*requeued) return requeued;
+    auto appended = append_history(record);
+    if (!appended) return appended.error();
+    return true;
+  });
+}
+
+Result<std::int64_t> SqliteStore::cancel_tasks(std::int64_t trigger_id, Epoch now) {
+  return guarded([&]() -> Result<std::int64_t> {
+    auto select = prepare(kIdleTasksOfTriggerSql, trigger_id);
+    std::vector<std::pair<std::int64_t, HistoryRecord>> cancelled;
+    while (select->executeStep()) {
+      ++rows_read_;
+      Task task;
+      task.trigger_id = trigger_id;
+      task.scheduled_epoch = select->getColumn(1).getInt64();
+      task.manual = select->getColumn(2).getInt() != 0;
+      task.attempt = select->getColumn(3).getInt64();
+      cancelled.emplace_back(
+          select->getColumn(0).getInt64(),
+          HistoryRecord::of_run(task, Outcome::kCancelled,
+                                "the trigger was cancelled before this run started", now));
+    }
+    auto remove = statement(kDeleteTaskSql);
+    for (const auto& [id, record] : cancelled) {
+      remove.rebind(id);
+      remove->exec();
+      auto appended = append_history(record);
+      if (!appended) return appended.error();
+    }
+    if (!cancelled.empty()) unblock_first_task(trigger_id);  // a running task may be left
+    return static_cast<std::int64_t>(cancelled.size());
+  });
+}
+
+}  // namespace trigger

@@ -1,0 +1,530 @@
+// The store contract: one suite of behaviour tests that every Store backend must pass, through
+// the public interface alone (trigger/store.h), including the guarantees that hold when several
+// processes use one database at once. A backend joins by adding its row to backends(); the
+// SQLite one is always there. Backend-specific behaviour (files, modes, migrations) is tested
+// in its own file (store_test.cc for SQLite).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "trigger/store.h"
+#include "trigger/trigger.h"
+
+namespace {
+
+using trigger::Epoch;
+using trigger::HistoryRecord;
+using trigger::Outcome;
+using trigger::State;
+using trigger::Status;
+using trigger::Store;
+using trigger::Task;
+using trigger::Trigger;
+
+constexpr Epoch kNow = 1800000000;
+
+// A backend under test: its name, and the location of a new empty database in `directory`.
+struct Backend {
+  std::string name;
+  std::function<std::string(const std::string& directory)> location;
+};
+
+const std::vector<Backend>& backends() {
+  static const std::vector<Backend> all = {
+      {"sqlite", [](const std::string& directory) { return directory + "/contract.db"; }},
+  };
+  return all;
+}
+
+// A fresh directory for the database, removed at scope exit.
+class Scratch {
+ public:
+  Scratch() {
+    char pattern[] = "/tmp/trigger-contract-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path_ = pattern;
+  }
+  ~Scratch() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Store> open(const std::string& location) {
+  auto store = Store::open(location, Store::Mode::kReadWrite);
+  INFO((store.ok() ? "" : store.error().message()));
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+Trigger make_trigger(const std::string& name, std::map<std::string, std::string> labels = {}) {
+  trigger::TriggerSpec spec;
+  if (!name.empty()) spec.name = name;
+  spec.clock = {trigger::ClockKind::kEvery, "1h", std::nullopt};
+  spec.tz = "UTC";
+  spec.action = *trigger::make_action(trigger::ActionKind::kShell, {"true"}, {}, std::nullopt);
+  auto built = trigger::build_trigger(spec, kNow);
+  REQUIRE(built.ok());
+  built->labels = std::move(labels);
+  return *built;
+}
+
+template <class T>
+Status status_of(const trigger::Result<T>& result) {
+  if (!result) return result.error();
+  return trigger::Ok{};
+}
+
+std::int64_t insert(Store& store, const Trigger& trigger) {
+  std::int64_t id = 0;
+  REQUIRE(store
+              .transaction([&]() -> Status {
+                auto inserted = store.insert_trigger(trigger);
+                if (!inserted) return inserted.error();
+                id = *inserted;
+                return trigger::Ok{};
+              })
+              .ok());
+  return id;
+}
+
+Task make_task(std::int64_t trigger_id, Epoch occurrence, bool serial = false) {
+  Task task;
+  task.trigger_id = trigger_id;
+  task.scheduled_epoch = occurrence;
+  task.due_epoch = occurrence;
+  task.serial = serial;
+  task.created_epoch = occurrence;
+  return task;
+}
+
+trigger::LeaseHolder holder(const std::string& owner) {
+  return {owner, "contract-host", "boot", static_cast<std::int64_t>(getpid()), 1};
+}
+
+std::vector<std::string> names(const std::vector<Trigger>& triggers) {
+  std::vector<std::string> out;
+  for (const auto& t : triggers) out.push_back(t.name.value_or("-"));
+  return out;
+}
+
+// Run `work(i)` in `n` child processes at once, each with its own store on `location`; returns
+// the numbers each printed, one vector per child. A child that fails exits non-zero and fails
+// the test.
+std::vector<std::vector<std::int64_t>> in_processes(
+    int n, const std::string& location, const std::string& scratch,
+    const std::function<std::vector<std::int64_t>(Store&, int)>& work) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      auto store = Store::open(location, Store::Mode::kReadWrite);
+      if (!store) _exit(2);
+      std::vector<std::int64_t> out = work(**store, i);
+      std::ofstream file(scratch + "/child-" + std::to_string(i));
+      for (auto value : out) file << value << "\n";
+      file.close();
+      _exit(file ? 0 : 3);
+    }
+    children.push_back(pid);
+  }
+  std::vector<std::vector<std::int64_t>> results;
+  for (int i = 0; i < n; ++i) {
+    int status = 0;
+    REQUIRE(waitpid(children[i], &status, 0) == children[i]);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::ifstream file(scratch + "/child-" + std::to_string(i));
+    std::vector<std::int64_t> values;
+    for (std::int64_t value; file >> value;) values.push_back(value);
+    results.push_back(std::move(values));
+  }
+  return results;
+}
+
+// In a child: run `body` in a transaction, again while the database is busy; a child that
+// still fails exits 4 (which fails the test).
+void commit_or_exit(Store& store, const std::function<Status()>& body) {
+  Status status = store.transaction(body);
+  for (int tries = 0; !status && status.error().kind() == trigger::ErrorKind::kBusy && tries < 50;
+       ++tries) {
+    usleep(20000);
+    status = store.transaction(body);
+  }
+  if (!status) _exit(4);
+}
+
+// A new empty database of one backend: its scratch directory, location and store.
+struct Database {
+  std::string scratch;
+  std::string location;
+  std::unique_ptr<Store> store;
+};
+
+// Run `test` once per backend, each in its own section, on a new empty database.
+void for_each_backend(const std::function<void(Database&)>& test) {
+  for (const auto& backend : backends()) {
+    SECTION(backend.name) {
+      Scratch scratch;
+      Database db{scratch.path(), backend.location(scratch.path()), nullptr};
+      db.store = open(db.location);
+      test(db);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("contract: a trigger reads back as written, by id and by name", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    Trigger written = make_trigger("backup", {{"team", "ops"}});
+    written.policy.max_runs = 3;
+    auto id = insert(*store, written);
+    for (std::string ref : {std::string("backup"), std::to_string(id)}) {
+      auto found = store->find_trigger(ref);
+      REQUIRE(found.ok());
+      CHECK(found->id == id);
+      CHECK(found->name == "backup");
+      CHECK(found->clock == written.clock);
+      CHECK(found->action.argv == written.action.argv);
+      CHECK(found->policy.max_runs == 3);
+      CHECK(found->labels == written.labels);
+      CHECK(found->version == 1);
+    }
+    CHECK(store->find_trigger("nothing").error().kind() == trigger::ErrorKind::kNotFound);
+    CHECK(*store->id_of("backup") == id);
+    CHECK_FALSE(store->id_of("nothing")->has_value());
+  });
+}
+
+TEST_CASE("contract: every change bumps the version; a taken name is refused", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto a = insert(*store, make_trigger("a"));
+    insert(*store, make_trigger("b"));
+    CHECK(*store->counter("version") == 2);
+    Status taken = store->transaction(
+        [&]() -> Status { return status_of(store->insert_trigger(make_trigger("a"))); });
+    REQUIRE_FALSE(taken.ok());
+    CHECK(taken.error().kind() == trigger::ErrorKind::kData);
+    CHECK(*store->counter("version") == 2);  // the refused insert changed nothing
+    REQUIRE(store->transaction([&] { return store->set_state(a, State::kPaused, kNow); }).ok());
+    CHECK(store->find_trigger("a")->version == 3);
+    auto changed = store->triggers_changed_since(1, 10);
+    REQUIRE(changed.ok());
+    REQUIRE(changed->size() == 2);
+    CHECK((*changed)[0].version == 2);  // b, then a: in version order
+    CHECK((*changed)[1].id == a);
+  });
+}
+
+TEST_CASE("contract: list filters by state, name pattern and every label", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    insert(*store, make_trigger("db-1", {{"team", "ops"}, {"tier", "1"}}));
+    insert(*store, make_trigger("db-2", {{"team", "ops"}}));
+    auto web = insert(*store, make_trigger("web", {{"team", "dev"}, {"tier", "1"}}));
+    insert(*store, make_trigger(""));
+    REQUIRE(
+        store->transaction([&] { return store->set_state(web, State::kCancelled, kNow); }).ok());
+    trigger::TriggerFilter filter;
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"db-1", "db-2", "-"});
+    filter.include_finished = true;
+    CHECK(store->list_triggers(filter)->size() == 4);
+    filter.state = State::kCancelled;
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"web"});
+    filter = {};
+    filter.name_pattern = "db-?";
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"db-1", "db-2"});
+    filter.name_pattern = "*[2]";
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"db-2"});
+    filter.name_pattern = "DB*";  // case-sensitive
+    CHECK(store->list_triggers(filter)->empty());
+    filter = {};
+    filter.include_finished = true;
+    filter.labels = {{"team", "ops"}, {"tier", "1"}};
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"db-1"});
+    filter.labels = {{"tier", "1"}};
+    CHECK(names(*store->list_triggers(filter)) == std::vector<std::string>{"db-1", "web"});
+    filter.labels = {{"team", "ops"}, {"team", "dev"}};  // both must hold: none does
+    CHECK(store->list_triggers(filter)->empty());
+  });
+}
+
+TEST_CASE("contract: a transaction is all or nothing; a nested one undoes only its own",
+          "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    Status failed = store->transaction([&]() -> Status {
+      if (auto inserted = store->insert_trigger(make_trigger("gone")); !inserted)
+        return inserted.error();
+      return trigger::data_error("the body fails");
+    });
+    CHECK_FALSE(failed.ok());
+    CHECK_FALSE(store->id_of("gone")->has_value());
+    REQUIRE(store
+                ->transaction([&]() -> Status {
+                  if (auto kept = store->insert_trigger(make_trigger("kept")); !kept)
+                    return kept.error();
+                  Status inner = store->transaction([&]() -> Status {
+                    REQUIRE(store->insert_trigger(make_trigger("undone")).ok());
+                    return trigger::data_error("the inner body fails");
+                  });
+                  CHECK_FALSE(inner.ok());
+                  return trigger::Ok{};
+                })
+                .ok());
+    CHECK(store->id_of("kept")->has_value());
+    CHECK_FALSE(store->id_of("undone")->has_value());
+    REQUIRE(
+        store->rehearse([&] { return status_of(store->insert_trigger(make_trigger("rehearsed"))); })
+            .ok());
+    CHECK_FALSE(store->id_of("rehearsed")->has_value());
+    CHECK(store->stats().changes_committed > 0);
+  });
+}
+
+TEST_CASE("contract: a task is queued once, leased once, and finished only by its lease",
+          "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("job"));
+    CHECK(*store->insert_task(make_task(id, kNow)));
+    CHECK_FALSE(*store->insert_task(make_task(id, kNow)));  // the same occurrence
+    CHECK(*store->open_tasks(id) == 1);
+    auto leased = store->lease_tasks(holder("a"), kNow, 60, 10);
+    REQUIRE(leased.ok());
+    REQUIRE(leased->size() == 1);
+    Task task = leased->front();
+    CHECK(task.attempt == 1);
+    CHECK(task.lease_owner == "a");
+    CHECK(task.lease_expires_epoch == kNow + 60);
+    CHECK(store->lease_tasks(holder("b"), kNow + 1000, 60, 10)->empty());  // even expired
+    Task stale = task;
+    stale.attempt = 0;
+    HistoryRecord record;
+    record.trigger_id = id;
+    record.event_id = trigger::event_id(id, kNow, false);
+    record.outcome = Outcome::kSucceeded;
+    record.recorded_epoch = kNow;
+    CHECK_FALSE(*store->complete_task(stale, record));  // not the lease's attempt
+    CHECK(*store->renew_leases("a", kNow + 120) == 1);
+    CHECK(*store->complete_task(task, record));
+    CHECK(*store->open_tasks(id) == 0);
+    CHECK_FALSE(*store->complete_task(task, record));  // once
+    trigger::HistoryFilter filter;
+    filter.trigger_id = id;
+    auto history = store->history(filter);
+    REQUIRE(history->size() == 1);
+    CHECK(history->front().outcome == Outcome::kSucceeded);
+  });
+}
+
+TEST_CASE("contract: serial tasks wait for the one before; requeued tasks keep their place",
+          "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("serial"));
+    REQUIRE(*store->insert_task(make_task(id, kNow, true)));
+    REQUIRE(*store->insert_task(make_task(id, kNow + 60, true)));
+    auto first = store->lease_tasks(holder("a"), kNow + 120, 60, 10);
+    REQUIRE(first->size() == 1);  // the second waits for the first
+    CHECK(*store->release_task(first->front()));
+    auto again = store->lease_tasks(holder("a"), kNow + 120, 60, 10);
+    REQUIRE(again->size() == 1);
+    CHECK(again->front().id == first->front().id);
+    CHECK(again->front().attempt == 1);  // the unstarted attempt was given back
+    CHECK(*store->retry_task(again->front(), kNow + 500));
+    CHECK(store->lease_tasks(holder("a"), kNow + 499, 60, 10)->empty());
+    auto retried = store->lease_tasks(holder("a"), kNow + 500, 60, 10);
+    REQUIRE(retried->size() == 1);
+    CHECK(retried->front().attempt == 2);
+    HistoryRecord interrupted;
+    interrupted.trigger_id = id;
+    interrupted.outcome = Outcome::kInterrupted;
+    interrupted.count = 0;
+    interrupted.recorded_epoch = kNow;
+    CHECK(*store->interrupt_task(retried->front(), interrupted));
+    CHECK_FALSE(*store->interrupt_task(retried->front(), interrupted));
+    auto after = store->lease_tasks(holder("b"), kNow + 500, 60, 10);
+    REQUIRE(after->size() == 1);
+    CHECK(after->front().interrupted == 1);
+    CHECK(*store->cancel_tasks(id, kNow) == 1);  // the second, not the leased first
+    CHECK(*store->open_tasks(id) == 1);
+  });
+}
+
+TEST_CASE("contract: passes and history are journalled and pruned", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("j"));
+    for (int i = 0; i < 3; ++i) {
+      HistoryRecord record;
+      record.trigger_id = id;
+      record.outcome = i == 1 ? Outcome::kFailed : Outcome::kSucceeded;
+      record.recorded_epoch = kNow + i;
+      record.finished_epoch = kNow + i;
+      REQUIRE(store->append_history(record).ok());
+    }
+    trigger::HistoryFilter filter;
+    auto all = store->history(filter);
+    REQUIRE(all->size() == 3);
+    CHECK(all->front().recorded_epoch == kNow + 2);  // newest first
+    CHECK(all->front().trigger_name == "j");
+    filter.failed_only = true;
+    CHECK(store->history(filter)->size() == 1);
+    filter = {};
+    filter.since = kNow + 1;
+    CHECK(store->history(filter)->size() == 2);
+    CHECK(*store->prune_history(kNow + 1, 100) == 1);
+    trigger::PassRecord pass;
+    pass.owner = "p";
+    pass.started_epoch = kNow;
+    auto pass_id = store->begin_pass(pass);
+    REQUIRE(pass_id.ok());
+    pass.id = *pass_id;
+    pass.finished_epoch = kNow + 1;
+    pass.outcome = trigger::PassOutcome::kOk;
+    pass.fired = 7;
+    REQUIRE(store->end_pass(pass, Store::PassWork::kWorked).ok());
+    auto last = store->last_pass();
+    REQUIRE(last->has_value());
+    CHECK((*last)->fired == 7);
+    CHECK((*last)->outcome == trigger::PassOutcome::kOk);
+  });
+}
+
+TEST_CASE("contract, at once: no two owners ever lease the same task", "[contract][processes]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    const std::string& location = db.location;
+    auto id = insert(*store, make_trigger("many"));
+    constexpr int kTasks = 300;
+    REQUIRE(store
+                ->transaction([&]() -> Status {
+                  for (int i = 0; i < kTasks; ++i) {
+                    if (auto queued = store->insert_task(make_task(id, kNow + i)); !queued)
+                      return queued.error();
+                  }
+                  return trigger::Ok{};
+                })
+                .ok());
+    auto leased = in_processes(4, location, db.scratch, [&](Store& mine, int i) {
+      std::vector<std::int64_t> ids;
+      std::string owner = "owner-" + std::to_string(i);
+      for (bool more = true; more;) {
+        commit_or_exit(mine, [&]() -> Status {
+          auto got = mine.lease_tasks(holder(owner), kNow + kTasks, 60, 3);
+          if (!got) return got.error();
+          more = !got->empty();
+          for (const auto& task : *got) ids.push_back(task.id);
+          return trigger::Ok{};
+        });
+      }
+      return ids;
+    });
+    std::set<std::int64_t> distinct;
+    std::size_t total = 0;
+    int children_that_leased = 0;
+    for (const auto& ids : leased) {
+      total += ids.size();
+      distinct.insert(ids.begin(), ids.end());
+      children_that_leased += ids.empty() ? 0 : 1;
+    }
+    CHECK(total == kTasks);            // every task leased ...
+    CHECK(distinct.size() == kTasks);  // ... by one owner only
+    CHECK(store->lease_tasks(holder("late"), kNow + kTasks, 60, 10)->empty());
+    INFO("children that leased: " << children_that_leased);
+    CHECK(children_that_leased >= 1);
+  });
+}
+
+TEST_CASE("contract, at once: an occurrence is queued once however many queue it",
+          "[contract][processes]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    const std::string& location = db.location;
+    auto id = insert(*store, make_trigger("once"));
+    constexpr int kOccurrences = 100;
+    auto queued = in_processes(4, location, db.scratch, [&](Store& mine, int) {
+      std::vector<std::int64_t> won;
+      for (int i = 0; i < kOccurrences; ++i) {
+        commit_or_exit(mine, [&]() -> Status {
+          auto inserted = mine.insert_task(make_task(id, kNow + i));
+          if (!inserted) return inserted.error();
+          if (*inserted) won.push_back(i);
+          return trigger::Ok{};
+        });
+      }
+      return won;
+    });
+    std::multiset<std::int64_t> winners;
+    for (const auto& won : queued) winners.insert(won.begin(), won.end());
+    CHECK(winners.size() == kOccurrences);  // one true per occurrence, over all processes
+    CHECK(std::set<std::int64_t>(winners.begin(), winners.end()).size() == kOccurrences);
+    CHECK(*store->open_tasks(id) == kOccurrences);
+  });
+}
+
+TEST_CASE("contract, at once: a read-and-advance of the cursor is never lost",
+          "[contract][processes]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    const std::string& location = db.location;
+    constexpr int kAdvances = 50;
+    in_processes(4, location, db.scratch, [&](Store& mine, int) {
+      for (int i = 0; i < kAdvances; ++i) {
+        commit_or_exit(mine, [&]() -> Status {
+          auto cursor = mine.counter("cursor");
+          if (!cursor) return cursor.error();
+          return mine.set_counter("cursor", *cursor + 1);
+        });
+      }
+      return std::vector<std::int64_t>{};
+    });
+    CHECK(*store->counter("cursor") == 4 * kAdvances);
+  });
+}
+
+TEST_CASE("contract, at once: of several reclaimers of one lease, one wins",
+          "[contract][processes]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    const std::string& location = db.location;
+    auto id = insert(*store, make_trigger("reclaimed"));
+    REQUIRE(*store->insert_task(make_task(id, kNow)));
+    auto leased = store->lease_tasks(holder("dead"), kNow, 60, 1);
+    REQUIRE(leased->size() == 1);
+    Task task = leased->front();
+    auto wins = in_processes(4, location, db.scratch, [&](Store& mine, int) {
+      HistoryRecord record;
+      record.trigger_id = id;
+      record.outcome = Outcome::kInterrupted;
+      record.count = 0;
+      record.recorded_epoch = kNow;
+      bool won = false;
+      commit_or_exit(mine, [&]() -> Status {
+        auto reclaimed = mine.interrupt_task(task, record);
+        if (!reclaimed) return reclaimed.error();
+        won = *reclaimed;
+        return trigger::Ok{};
+      });
+      return won ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{};
+    });
+    std::size_t winners = 0;
+    for (const auto& won : wins) winners += won.size();
+    CHECK(winners == 1);
+    trigger::HistoryFilter filter;
+    filter.trigger_id = id;
+    CHECK(store->history(filter)->size() == 1);  // one interrupted record
+  });
+}
