@@ -47,7 +47,7 @@ class Budget {
   bool spent() const { return env_.steady_now() >= end_; }
   // After the transaction: leave the database to waiting writers if it was held long.
   void yield_to_writers() const {
-    if (env_.steady_now() - started_ >= kWriterGap) env_.sleep_for(kWriterGap);
+    if (env_.steady_now() - started_ >= kWriterGap) env_.pause(kWriterGap);
   }
 
  private:
@@ -554,7 +554,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   Status status = store.transaction(record, Store::Sync::kBatched);
   for (int attempt = 1;
        !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
-    env.sleep_for(std::chrono::milliseconds(100 * attempt));
+    env.pause(std::chrono::milliseconds(100 * attempt));
     status = store.transaction(record, Store::Sync::kBatched);
   }
   return status;
