@@ -1561,3 +1561,33 @@ TEST_CASE("the wall clock stepped back between passes is on record; stepped forw
   CHECK(accounting.fired.size() == 11);
   for (Epoch fired : accounting.fired) CHECK(accounting.fired.count(fired) == 1);
 }
+
+TEST_CASE("a --log run reclaimed from a dead pass is completed once, as its next attempt",
+          "[pass][lease]") {
+  Fixture f;
+  auto id = f.create("note", every("1h"), log_action("noted"));
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
+  lease_due(f, kStart + kHour, dead, 120);
+  // The reclaimed task is found by the lease of commands, after the logs were completed.
+  std::vector<std::string> lines;
+  PassOptions options;
+  options.narrate = [&](const std::string& line) { lines.push_back(line); };
+  auto report = f.pass_at(kStart + kHour + 1, options);
+  CHECK(report.interrupted == 1);
+  CHECK(report.ran == 1);
+  CHECK(std::count(lines.begin(), lines.end(), "'note': log: noted") == 1);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].outcome == Outcome::kInterrupted);
+  CHECK(records[1].outcome == Outcome::kSucceeded);
+  CHECK(records[1].attempts == 2);
+  CHECK(records[1].output == "noted");
+  CHECK(records[1].exit_status == 0);
+  CHECK(records[1].finished_epoch == kStart + kHour + 1);
+  auto leased = f.store().leased_tasks();
+  REQUIRE(leased.ok());
+  CHECK(leased->empty());
+  CHECK(f.pass_at(kStart + kHour + 2).ran == 0);
+}
