@@ -1460,9 +1460,8 @@ namespace {
 // sees it, are noted; once the fake time reaches `release_at`, the file `release` is created.
 class LeaseWatchingEnv final : public trigger::Env {
  public:
-  LeaseWatchingEnv(trigger::FakeEnv& clocks, Store& watcher, Epoch release_at,
-                   std::string release)
-      : clocks_(clocks), watcher_(watcher), release_at_(release_at), release_(release) {}
+  LeaseWatchingEnv(trigger::FakeEnv& clocks, Store& watcher, Epoch release_at, std::string release)
+      : clocks_(clocks), watcher_(watcher), release_at_(release_at), release_(std::move(release)) {}
 
   Epoch now() override { return clocks_.now(); }
   SteadyTime steady_now() override { return clocks_.steady_now(); }
