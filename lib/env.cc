@@ -36,7 +36,7 @@ int Env::poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout)
 }
 
 void FixedEnv::sleep_for(std::chrono::milliseconds duration) {
-  system().sleep_for(duration);
+  base_.sleep_for(duration);
   wall_ms_ += duration.count();
 }
 

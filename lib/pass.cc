@@ -47,7 +47,7 @@ class Budget {
   bool spent() const { return env_.steady_now() >= end_; }
   // After the transaction: leave the database to waiting writers if it was held long.
   void yield_to_writers() const {
-    if (env_.steady_now() - started_ >= kWriterGap) env_.sleep_for(kWriterGap);
+    if (env_.steady_now() - started_ >= kWriterGap) env_.pause(kWriterGap);
   }
 
  private:
@@ -554,21 +554,18 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   Status status = store.transaction(record, Store::Sync::kBatched);
   for (int attempt = 1;
        !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
-    env.sleep_for(std::chrono::milliseconds(100 * attempt));
+    env.pause(std::chrono::milliseconds(100 * attempt));
     status = store.transaction(record, Store::Sync::kBatched);
   }
   return status;
 }
 
 // Commands are leased only from a database that is safe at that moment: its files are checked
-// again (a few stat calls) before every lease that would start one, since they may have changed
-// since the pass began, and a --log database may have been given a command meanwhile. kUnsafe
-// rolls the lease back: nothing has started.
+// again (a few stat calls) before every lease that would start one (`leased` holds commands
+// only), since they may have changed since the pass began, and a --log database may have been
+// given a command meanwhile. kUnsafe rolls the lease back: nothing has started.
 Status commands_allowed(const Store& store, const std::vector<Running>& leased) {
-  bool commands = std::any_of(leased.begin(), leased.end(), [](const Running& run) {
-    return run.trigger.action.kind != ActionKind::kLog;
-  });
-  return commands ? store.check_writers() : Status(Ok{});
+  return leased.empty() ? Status(Ok{}) : store.check_writers();
 }
 
 // Complete up to a batch of runnable --log tasks in one transaction, bounded by time too: each
@@ -668,7 +665,7 @@ class Executor {
       if (may_lease() && running_.size() < jobs()) {
         reclaim_leases();
         auto leased = may_lease() ? find_work() : std::vector<Running>{};
-        leasing_ = !leased.empty();
+        leasing_ = !leased.empty() || logs_;
         start_runs(leased);
         if (leasing_) continue;
       }
@@ -691,9 +688,9 @@ class Executor {
     leasing_ = false;
   }
 
-  // --log actions need no process: they are completed first, a batch per transaction, until
-  // none is runnable. (Looking for them again after every command would scan the queued
-  // commands each time; a log task that falls due later waits for the next pass, or second.)
+  // --log actions need no process: they are completed here alone, first, a batch per
+  // transaction, until none is runnable, and again whenever find_work() gives one back.
+  // (Looking for them after every command would scan the queued commands each time.)
   void complete_logs() {
     auto logged = complete_log_tasks(store_, options_, report_);
     if (!logged) return fail(logged.error());
@@ -760,9 +757,12 @@ class Executor {
     return status;
   }
 
-  // Lease what there is room for, with each trigger, in one transaction.
+  // Lease the commands there is room for, with each trigger, in one transaction. A --log task
+  // among them (reclaimed from a dead pass, or due since the logs were completed) is given
+  // back in the same transaction, for complete_logs(), the one place that completes them.
   std::vector<Running> find_work() {
     std::vector<Running> leased;
+    bool logs = false;
     auto status = store_.transaction(
         [&]() -> Status {
           Epoch at = env_.now();
@@ -771,7 +771,11 @@ class Executor {
           if (!tasks) return tasks.error();
           for (auto& task : *tasks) {
             auto trigger = store_.trigger_for_pass(task.trigger_id);
-            if (trigger) {
+            if (trigger && trigger->action.kind == ActionKind::kLog) {
+              auto released = store_.release_task(task);
+              if (!released) return released.error();
+              logs = true;
+            } else if (trigger) {
               leased.push_back({task, std::move(*trigger), at});
             } else if (trigger.error().kind() == ErrorKind::kDamaged) {
               if (auto failed = fail_damaged_run(task, trigger.error(), at); !failed)
@@ -787,6 +791,7 @@ class Executor {
       fail(status);
       return {};
     }
+    logs_ = logs;
     return leased;
   }
 
@@ -813,16 +818,12 @@ class Executor {
                      *event, damage.message(), at, report_, options_);
   }
 
-  // Start each leased run (a --log one is finished at once); then record the commands'
-  // process groups with their leases, for a pass that finds this one dead.
+  // Start each leased command; then record their process groups with their leases, for a pass
+  // that finds this one dead.
   void start_runs(std::vector<Running>& leased) {
     std::vector<std::pair<Task, pid_t>> groups;
     for (std::size_t i = 0; i < leased.size(); ++i) {
       Running& run = leased[i];
-      if (run.trigger.action.kind == ActionKind::kLog) {
-        finish_log(run);
-        continue;
-      }
       if (out_of_resources_) {
         defer(run);
         continue;
@@ -856,18 +857,6 @@ class Executor {
         },
         Store::Sync::kBatched);
     if (!recorded) fail(recorded);
-  }
-
-  void finish_log(const Running& run) {
-    RunResult logged;
-    logged.exit_status = 0;
-    logged.output = run.trigger.action.argv.front();
-    say(options_, [&] { return describe(run.trigger) + ": log: " + logged.output; });
-    if (auto finished = finish_run(store_, run, logged, report_, options_); !finished) {
-      fail(finished);
-    } else {
-      leasing_ = true;
-    }
   }
 
   // Put a run back to the queue unstarted: its attempt is given back.

@@ -317,7 +317,7 @@ int end_orphaned_group(Env& env, pid_t pgid, const std::string& marker) {
   kill(-pgid, SIGKILL);
   // Until they are gone (their descriptors and locks released), or a second has passed.
   for (int wait = 0; wait < 100 && group_members(pgid, "").first > 0; ++wait)
-    env.sleep_for(std::chrono::milliseconds(10));
+    env.pause(std::chrono::milliseconds(10));
   return members;
 }
 

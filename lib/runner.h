@@ -88,7 +88,7 @@ class ProcessPool {
 /// End what is left of process group `pgid` (of this boot) after the pass that started it
 /// died: SIGKILL to the group, if one of its processes still carries `marker` ("K=V") in its
 /// environment, so that a reused group id is never killed; waits up to a second of `env`'s
-/// (sleep_for()) for them to go. Returns how many processes the group had.
+/// (pause()) for them to go. Returns how many processes the group had.
 int end_orphaned_group(Env& env, pid_t pgid, const std::string& marker);
 
 }  // namespace trigger

@@ -1392,3 +1392,203 @@ TEST_CASE("another host's lease lapses at its expiry to the millisecond, on fake
   CHECK(after->interrupted == 1);
   CHECK(after->ran == 1);
 }
+
+TEST_CASE("a pass at a fixed time stays at it through the pauses it leaves writers",
+          "[pass][env]") {
+  Fixture f;
+  constexpr int kTriggers = 60;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < kTriggers; ++i)
+    ids.push_back(f.create("t" + std::to_string(i), every("1m"), log_action("tick")));
+  f.pass_at(kStart);
+  // --now over a monotonic clock on which every look takes 100 ms: each write transaction
+  // holds the database past the writer gap, so the pass pauses 50 ms after each.
+  trigger::FakeEnv base(kStart, std::chrono::milliseconds(100));
+  trigger::FixedEnv env(kStart + kMinute, base);
+  PassOptions options;
+  options.env = &env;
+  options.max_time_seconds = 600;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->ran == kTriggers);
+  CHECK(base.slept() >= std::chrono::seconds(1));  // twenty pauses at least
+  // The pauses are not the pass waiting for time to pass: the fixed time stands still.
+  CHECK(env.now() == kStart + kMinute);
+  auto last = f.store().last_pass();
+  REQUIRE(last.ok());
+  REQUIRE(*last);
+  CHECK((*last)->finished_epoch == kStart + kMinute);
+  for (auto id : ids) {
+    auto records = f.history(id);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].finished_epoch == kStart + kMinute);
+  }
+}
+
+TEST_CASE("a failed run is tried again only once its backoff has passed, on fake time",
+          "[pass][env]") {
+  Fixture f;
+  auto id = f.create("flaky", every("1h"), shell_action("exit 3"),
+                     {{"retries", "2"}, {"backoff", "10s"}});
+  f.pass_at(kStart);
+  // Fake clocks that stand still while the commands run (each ends well within 10 s).
+  trigger::FakeEnv env(kStart + kHour, std::chrono::milliseconds(0), std::chrono::seconds(10));
+  std::vector<Epoch> starts;  // the fake time of each attempt's start
+  PassOptions options;
+  options.env = &env;
+  options.linger = true;
+  options.max_time_seconds = 60;
+  options.narrate = [&](const std::string& line) {
+    if (line.find("': run ") != std::string::npos) starts.push_back(env.now());
+  };
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->retried == 2);
+  CHECK(report->failed == 1);
+  // 10 s after the first failure, then 20 s after the second: the backoff doubles.
+  CHECK(starts == std::vector<Epoch>{kStart + kHour, kStart + kHour + 10, kStart + kHour + 30});
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].attempts == 3);
+  CHECK(records[0].started_epoch == kStart + kHour + 30);
+}
+
+namespace {
+
+// Fake clocks through which a test watches the pass: each time the pass waits for its
+// commands, the fake time and the lease expiry of the one leased task, as a second connection
+// sees it, are noted; once the fake time reaches `release_at`, the file `release` is created.
+class LeaseWatchingEnv final : public trigger::Env {
+ public:
+  LeaseWatchingEnv(trigger::FakeEnv& clocks, Store& watcher, Epoch release_at, std::string release)
+      : clocks_(clocks), watcher_(watcher), release_at_(release_at), release_(std::move(release)) {}
+
+  Epoch now() override { return clocks_.now(); }
+  SteadyTime steady_now() override { return clocks_.steady_now(); }
+  void sleep_for(std::chrono::milliseconds duration) override { clocks_.sleep_for(duration); }
+  int poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) override {
+    auto leased = watcher_.leased_tasks();
+    if (leased.ok() && leased->size() == 1 && (*leased)[0].lease_expires_epoch)
+      seen.emplace_back(clocks_.now(), *(*leased)[0].lease_expires_epoch);
+    if (clocks_.now() >= release_at_) std::ofstream(release_).put('\n');
+    return clocks_.poll(fds, count, timeout);
+  }
+
+  std::vector<std::pair<Epoch, Epoch>> seen;  ///< (now, lease expiry) at each wait
+
+ private:
+  trigger::FakeEnv& clocks_;
+  Store& watcher_;
+  Epoch release_at_;
+  std::string release_;
+};
+
+}  // namespace
+
+TEST_CASE("a long run's lease is renewed every quarter of its TTL and never lapses, on fake time",
+          "[pass][lease][env]") {
+  constexpr std::int64_t kTtl = 20;
+  constexpr Epoch kRunFor = 60;  // fake seconds: the command runs until the test releases it
+  Fixture f;
+  std::string release = f.file("release");
+  auto id = f.create("long", every("1h"),
+                     shell_action("while [ ! -e " + release + " ]; do sleep 0.01; done"));
+  f.pass_at(kStart);
+  auto watcher = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+  REQUIRE(watcher.ok());
+  // Each wait for the command lasts 2 ms of real time and moves the fake clocks on by the
+  // whole wait (a second at most).
+  trigger::FakeEnv clocks(kStart + kHour, std::chrono::milliseconds(0),
+                          std::chrono::milliseconds(2));
+  LeaseWatchingEnv env(clocks, **watcher, kStart + kHour + kRunFor, release);
+  PassOptions options;
+  options.env = &env;
+  options.lease_ttl_seconds = kTtl;
+  options.max_time_seconds = 600;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->ran == 1);
+  CHECK(outcomes(f.history(id)) == std::vector<Outcome>{Outcome::kSucceeded});
+  REQUIRE(env.seen.size() >= 2);
+  CHECK(env.seen.back().first >= kStart + kHour + kRunFor);
+  std::vector<Epoch> expiries;
+  for (const auto& [now, expires] : env.seen) {
+    INFO("at " << now << " the lease lasts until " << expires);
+    // Never lapsed: renewed once a quarter of the TTL has passed, a wait (1 s) late at most.
+    CHECK(expires - now >= kTtl - kTtl / 4 - 2);
+    if (expiries.empty() || expiries.back() != expires) expiries.push_back(expires);
+  }
+  REQUIRE(expiries.size() >= kRunFor / (kTtl / 4) - 1);
+  for (std::size_t i = 1; i < expiries.size(); ++i) {
+    INFO("renewal " << i);
+    CHECK(expiries[i] - expiries[i - 1] >= kTtl / 4);
+    CHECK(expiries[i] - expiries[i - 1] <= kTtl / 4 + 2);
+  }
+}
+
+TEST_CASE("the wall clock stepped back between passes is on record; stepped forward, caught up",
+          "[pass][env]") {
+  Fixture f;
+  auto id = f.create("tick", every("1m"), log_action("t"), {{"misfire", "all"}});
+  trigger::FakeEnv env(kStart);
+  PassOptions options;
+  options.env = &env;
+  auto pass = [&] {
+    auto report = trigger::run_pass(f.store(), options);
+    REQUIRE(report.ok());
+    auto last = f.store().last_pass();
+    REQUIRE(last.ok());
+    REQUIRE(*last);
+    CHECK((*last)->started_epoch == env.now());
+    CHECK((*last)->clock_jump_seconds == report->clock_jump_seconds);  // as recorded
+    return *report;
+  };
+  pass();
+  env.advance(std::chrono::minutes(1));
+  CHECK(pass().fired == 1);
+  env.step_wall(-5 * kMinute);  // back to 07:56, the monotonic clock unmoved
+  auto back = pass();
+  CHECK(back.clock_jump_seconds == -5 * kMinute);
+  CHECK(back.fired == 0);
+  env.step_wall(15 * kMinute);  // forward to 08:11: no jump on record, the minutes fire
+  auto forward = pass();
+  CHECK(forward.clock_jump_seconds == 0);
+  CHECK(forward.fired == 10);  // 08:02 .. 08:11
+  f.store().set_env(f.env());
+  auto accounting = account(f.history(id));
+  CHECK(accounting.fired.size() == 11);
+  for (Epoch fired : accounting.fired) CHECK(accounting.fired.count(fired) == 1);
+}
+
+TEST_CASE("a --log run reclaimed from a dead pass is completed once, as its next attempt",
+          "[pass][lease]") {
+  Fixture f;
+  auto id = f.create("note", every("1h"), log_action("noted"));
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
+  lease_due(f, kStart + kHour, dead, 120);
+  // The reclaimed task is found by the lease of commands, after the logs were completed.
+  std::vector<std::string> lines;
+  PassOptions options;
+  options.narrate = [&](const std::string& line) { lines.push_back(line); };
+  auto report = f.pass_at(kStart + kHour + 1, options);
+  CHECK(report.interrupted == 1);
+  CHECK(report.ran == 1);
+  CHECK(std::count(lines.begin(), lines.end(), "'note': log: noted") == 1);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].outcome == Outcome::kInterrupted);
+  CHECK(records[1].outcome == Outcome::kSucceeded);
+  CHECK(records[1].attempts == 2);
+  CHECK(records[1].output == "noted");
+  CHECK(records[1].exit_status == 0);
+  CHECK(records[1].finished_epoch == kStart + kHour + 1);
+  auto leased = f.store().leased_tasks();
+  REQUIRE(leased.ok());
+  CHECK(leased->empty());
+  CHECK(f.pass_at(kStart + kHour + 2).ran == 0);
+}

@@ -23,8 +23,14 @@ class Env {
   virtual Epoch now() = 0;
   /// Monotonic time, for deadlines, budgets, heartbeats and the sync window: never goes back.
   virtual SteadyTime steady_now() = 0;
-  /// Wait `duration` (a fake moves its clocks on instead).
+  /// Wait `duration` for time to pass (--linger waiting for its next second): a fixed wall
+  /// clock moves on by it, a fake moves its clocks on instead of waiting.
   virtual void sleep_for(std::chrono::milliseconds duration) = 0;
+  /// Wait `duration` that is not the caller waiting for time to pass: a pause for others'
+  /// sake (the gap a pass leaves writers between its transactions, a retry after a busy
+  /// database, a killed process group's exit). A fixed wall clock stays where it is. Unless
+  /// overridden: sleep_for().
+  virtual void pause(std::chrono::milliseconds duration) { sleep_for(duration); }
   /// Wait until one of `fds` is ready or `timeout` has passed, as poll(2) does, and return
   /// what it returns (how many are ready, 0 when none is, -1 with errno). The process runner
   /// waits for its commands here. Unless overridden: poll(2) itself.
@@ -36,28 +42,34 @@ class Env {
 };
 
 /// The wall clock of `--now` (and TRIGGER_NOW): fixed at an instant, and moved on only by
-/// sleeping. sleep_for() really sleeps and moves the wall clock on by the time slept; the
-/// monotonic clock and poll() are the system's, so that commands' run time and the work of a
-/// pass leave the wall clock where it is (a pass at a fixed time records that time), while a
-/// lingering pass sees its seconds pass. Wall time moves in milliseconds and reads in whole
-/// seconds.
+/// sleep_for(). The monotonic clock, the waiting (sleep_for(), pause(), poll()) are `base`'s
+/// (the system's unless given; `base` must outlive this), so that commands' run time, the work
+/// of a pass and its pauses leave the wall clock where it is (a pass at a fixed time records
+/// that time), while a lingering pass sees the seconds it sleeps pass. Wall time moves in
+/// milliseconds and reads in whole seconds.
 class FixedEnv final : public Env {
  public:
-  explicit FixedEnv(Epoch instant) : wall_ms_(instant * 1000) {}
+  explicit FixedEnv(Epoch instant, Env& base = Env::system())
+      : wall_ms_(instant * 1000), base_(base) {}
 
   Epoch now() override { return wall_ms_ / 1000; }
-  SteadyTime steady_now() override { return system().steady_now(); }
+  SteadyTime steady_now() override { return base_.steady_now(); }
   void sleep_for(std::chrono::milliseconds duration) override;
+  void pause(std::chrono::milliseconds duration) override { base_.pause(duration); }
+  int poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) override {
+    return base_.poll(fds, count, timeout);
+  }
 
   /// Fix the wall clock at `instant` again (tests stepping from one pass's time to the next).
   void set(Epoch instant) { wall_ms_ = instant * 1000; }
 
  private:
   std::int64_t wall_ms_;
+  Env& base_;
 };
 
-/// Clocks that move only when told, for tests: both start where given; sleep_for() and
-/// advance() move both on at once, and each steady_now() call moves them on by `tick` (so
+/// Clocks that move only when told, for tests: both start where given; sleep_for(), pause()
+/// and advance() move both on at once, and each steady_now() call moves them on by `tick` (so
 /// that a loop waiting for time to pass ends). Wall time moves in milliseconds and reads in
 /// whole seconds. poll() waits for real, `real_wait` at most (real commands run meanwhile);
 /// when nothing is ready by then the clocks move on by the whole timeout, as if waited.
@@ -85,7 +97,7 @@ class FakeEnv final : public Env {
   }
   /// Step the wall clock alone (a clock step: NTP, a VM resumed); `seconds` may be negative.
   void step_wall(std::int64_t seconds) { wall_ms_ += seconds * 1000; }
-  /// The total asked of sleep_for().
+  /// The total asked of sleep_for() and pause().
   std::chrono::milliseconds slept() const { return slept_; }
 
  private:

@@ -18,7 +18,8 @@ namespace trigger {
 struct PassOptions {
   /// Where the pass reads the time and waits: wall time for what is due, leases, retries and
   /// records; the monotonic clock for max_time, deadline, the write budget, heartbeats and
-  /// commands' timeouts; sleeping for --linger, backoffs and pauses. Never null; must outlive
+  /// commands' timeouts; sleep_for() for --linger, pause() for the gaps left to writers and the
+  /// retries on a busy database (a fixed time stays where it is). Never null; must outlive
   /// the pass. run_pass hands the store the same (Store::set_env).
   Env* env = &Env::system();
   std::size_t jobs = 4;                ///< commands run at once
