@@ -97,12 +97,8 @@ Status set_aside(Store& store, std::int64_t trigger_id, const std::string& who, 
   event.next_event_epoch.reset();
   event.error = why;
   if (auto written = store.write_event(event); !written) return written;
-  HistoryRecord record;
-  record.trigger_id = trigger_id;
-  record.count = 0;  // no occurrence: the trigger itself failed
-  record.outcome = Outcome::kFailed;
-  record.reason = "set aside: " + why;
-  record.recorded_epoch = now;
+  // No occurrence (count 0): the trigger itself failed.
+  auto record = HistoryRecord::of_trigger(trigger_id, Outcome::kFailed, "set aside: " + why, now);
   if (auto appended = store.append_history(record); !appended) return appended.error();
   report.set_aside += 1;
   report.failures.push_back(who + " is set aside: " + why);
@@ -287,15 +283,8 @@ Status queue_tasks(Store& store, FiringLoad& load, FiringPlan& plan, const Firin
 
 HistoryRecord skip_record(const Trigger& trigger, const Miss& missed, Outcome outcome,
                           std::string reason, Epoch now) {
-  HistoryRecord record;
-  record.trigger_id = trigger.id;
-  record.scheduled_epoch = missed.last;
-  record.count = missed.count;
-  record.outcome = outcome;
-  record.reason = std::move(reason);
-  record.recorded_epoch = now;
-  if (missed.count == 1) record.event_id = event_id(trigger.id, missed.last, false);
-  return record;
+  return HistoryRecord::of_misses(trigger.id, missed.last, missed.count, outcome,
+                                  std::move(reason), now);
 }
 
 std::string span(const Miss& missed, const Trigger& trigger) {
@@ -519,19 +508,10 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
       }
       return Ok{};
     }
-    HistoryRecord record;
-    record.trigger_id = run.trigger.id;
-    record.event_id = id;
-    record.scheduled_epoch = run.task.scheduled_epoch;
-    record.outcome = outcome;
-    record.reason = outcome == Outcome::kSucceeded ? "" : what;
-    record.manual = run.task.manual;
-    record.attempts = run.task.attempt;
+    auto record = HistoryRecord::of_run(run.task, outcome, what, finished_epoch);
     if (result.exit_status) record.exit_status = *result.exit_status;
     record.started_epoch = run.started_epoch;
-    record.finished_epoch = finished_epoch;
     record.output = result.output;
-    record.recorded_epoch = finished_epoch;
     auto completed = store.complete_task(run.task, record);
     if (!completed) return completed.error();
     if (!*completed) {
@@ -585,18 +565,12 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
           if (tasks->empty()) break;
           for (const auto& [task, message] : *tasks) {
             if (auto removed = store.remove_task(task); !removed) return removed;
-            HistoryRecord record;
-            record.trigger_id = task.trigger_id;
-            record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
-            record.scheduled_epoch = task.scheduled_epoch;
-            record.outcome = Outcome::kSucceeded;
-            record.manual = task.manual;
-            record.attempts = task.attempt + 1;
+            Task attempted = task;  // never leased: this is its attempt
+            attempted.attempt += 1;
+            auto record = HistoryRecord::of_run(attempted, Outcome::kSucceeded, "", at);
             record.exit_status = 0;
             record.started_epoch = at;
-            record.finished_epoch = at;
             record.output = message;
-            record.recorded_epoch = at;
             if (auto appended = store.append_history(record); !appended) return appended.error();
             if (options.narrate) {
               auto trigger = store.trigger_for_pass(task.trigger_id);
@@ -727,17 +701,10 @@ class Executor {
     std::optional<std::string> line;
     auto status = store_.transaction(
         [&]() -> Status {
-          HistoryRecord record;
-          record.trigger_id = task.trigger_id;
-          record.event_id = id;
-          record.scheduled_epoch = task.scheduled_epoch;
+          auto record = HistoryRecord::of_run(
+              task, Outcome::kInterrupted,
+              "attempt " + std::to_string(task.attempt) + " cut short: " + why, at);
           record.count = 0;  // the occurrence runs again, and is accounted for then
-          record.outcome = Outcome::kInterrupted;
-          record.reason = "attempt " + std::to_string(task.attempt) + " cut short: " + why;
-          record.manual = task.manual;
-          record.attempts = task.attempt;
-          record.finished_epoch = at;
-          record.recorded_epoch = at;
           auto reclaimed = store_.interrupt_task(task, record);
           if (!reclaimed || !*reclaimed) return reclaimed ? Status(Ok{}) : reclaimed.error();
           auto trigger = store_.trigger_for_pass(task.trigger_id);
@@ -798,16 +765,8 @@ class Executor {
   // A queued run whose trigger's row cannot be decoded (what would it run?) is recorded failed
   // and the trigger set aside, once: the queue goes on, and nothing is run or dropped silently.
   Status fail_damaged_run(const Task& task, const Error& damage, Epoch at) {
-    HistoryRecord record;
-    record.trigger_id = task.trigger_id;
-    record.event_id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
-    record.scheduled_epoch = task.scheduled_epoch;
-    record.outcome = Outcome::kFailed;
-    record.reason = "not run: " + damage.message();
-    record.manual = task.manual;
-    record.attempts = task.attempt;
-    record.finished_epoch = at;
-    record.recorded_epoch = at;
+    auto record =
+        HistoryRecord::of_run(task, Outcome::kFailed, "not run: " + damage.message(), at);
     auto completed = store_.complete_task(task, record);
     if (!completed) return completed.error();
     report_.failed += 1;
