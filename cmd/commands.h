@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "document.h"
 #include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/store.h"
@@ -25,7 +26,6 @@ namespace trigger::cmd {
 
 namespace po = boost::program_options;
 
-enum class Format { kTable, kJson, kTsv };
 /// Formats as bits, for the command table's list of what each command can print.
 constexpr unsigned format_bit(Format format) { return 1u << static_cast<unsigned>(format); }
 constexpr unsigned kTable = format_bit(Format::kTable);
@@ -52,6 +52,9 @@ struct Context {
   /// What the command changed, set once committed ("fired 'x' (event 3-m1800000000)"): the
   /// message when its output then cannot be written says the change was made.
   std::string done;
+  /// What the command prints: it builds this one document, and the dispatcher renders it in
+  /// `format` once the command has returned (not after an error).
+  Document output;
 
   /// The value of option `name` if given.
   std::optional<std::string> get(const std::string& name) const;
@@ -86,7 +89,7 @@ struct Command {
   const char* synopsis;  ///< identical to the man page's SYNOPSIS (after "trigger NAME")
   const char* summary;
   /// The --format values it accepts (format_bit()); any other given is a usage error. Without
-  /// --format a command prints its own default (table, or JSON Lines for export).
+  /// --format it prints a table, or its first format when it has no table (export: JSON Lines).
   unsigned formats = kAnyFormat;
 };
 

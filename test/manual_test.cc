@@ -1,7 +1,6 @@
 #include "trigger/manual.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 TEST_CASE("every command's manual page is compiled in, by its file name", "[manual]") {
