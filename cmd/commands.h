@@ -2,12 +2,18 @@
 //
 // Adding a new command:
 //  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
+//     it parses, calls the library and builds one Document of the result in ctx.output
+//     (cmd/document.h: the JSON data, and columns, fields or lines for people and scripts). It
+//     never prints a result itself nor looks at ctx.format: the dispatcher renders the document;
 //  2. its entry in kCommands (cmd/main.cc): name, what database access it needs (DbAccess),
-//     synopsis and one-line summary, in the order `trigger help` lists them;
+//     synopsis, one-line summary, in the order `trigger help` lists them, and the formats it
+//     accepts when not all (format_bit());
 //  3. the file in cmd/meson.build;
 //  4. its man page man/trigger-NAME.1 (SYNOPSIS identical to the synopsis in kCommands, which
 //     test/cli_test.py checks) and the entry in man/meson.build;
 //  5. its cases in test/cli_test.py: normal use, every format, every error and exit status.
+//
+// Adding an output format: see the top of cmd/document.h.
 #pragma once
 
 #include <boost/program_options.hpp>

@@ -13,8 +13,10 @@
 //    its own way. Notes are for people only (the table renderer prints them, --quiet drops
 //    them).
 //
-// Adding a format: its value in `Format`, its row in kFormats (document.cc) with one renderer
-// function, and its bit in the command rows that accept it (commands.h, cmd/main.cc).
+// Adding a format (OpenMetrics for status, say): its value in `Format`, its row in kFormats
+// (document.cc) with its renderer, a function of the Document (a machine format reads `data`),
+// its bit in the kCommands rows of the commands that offer it (cmd/main.cc), its rows in
+// test/document_test.cc, and a word in those commands' man pages.
 #pragma once
 
 #include <nlohmann/json.hpp>
