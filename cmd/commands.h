@@ -2,12 +2,18 @@
 //
 // Adding a new command:
 //  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
+//     it parses, calls the library and builds one Document of the result in ctx.output
+//     (cmd/document.h: the JSON data, and columns, fields or lines for people and scripts). It
+//     never prints a result itself nor looks at ctx.format: the dispatcher renders the document;
 //  2. its entry in kCommands (cmd/main.cc): name, what database access it needs (DbAccess),
-//     synopsis and one-line summary, in the order `trigger help` lists them;
+//     synopsis, one-line summary, in the order `trigger help` lists them, and the formats it
+//     accepts when not all (format_bit());
 //  3. the file in cmd/meson.build;
 //  4. its man page man/trigger-NAME.1 (SYNOPSIS identical to the synopsis in kCommands, which
 //     test/cli_test.py checks) and the entry in man/meson.build;
 //  5. its cases in test/cli_test.py: normal use, every format, every error and exit status.
+//
+// Adding an output format: see the top of cmd/document.h.
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -16,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "document.h"
 #include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/store.h"
@@ -25,7 +32,6 @@ namespace trigger::cmd {
 
 namespace po = boost::program_options;
 
-enum class Format { kTable, kJson, kTsv };
 /// Formats as bits, for the command table's list of what each command can print.
 constexpr unsigned format_bit(Format format) { return 1u << static_cast<unsigned>(format); }
 constexpr unsigned kTable = format_bit(Format::kTable);
@@ -52,6 +58,9 @@ struct Context {
   /// What the command changed, set once committed ("fired 'x' (event 3-m1800000000)"): the
   /// message when its output then cannot be written says the change was made.
   std::string done;
+  /// What the command prints: it builds this one document, and the dispatcher renders it in
+  /// `format` once the command has returned (not after an error).
+  Document output;
 
   /// The value of option `name` if given.
   std::optional<std::string> get(const std::string& name) const;
@@ -86,7 +95,7 @@ struct Command {
   const char* synopsis;  ///< identical to the man page's SYNOPSIS (after "trigger NAME")
   const char* summary;
   /// The --format values it accepts (format_bit()); any other given is a usage error. Without
-  /// --format a command prints its own default (table, or JSON Lines for export).
+  /// --format it prints a table, or its first format when it has no table (export: JSON Lines).
   unsigned formats = kAnyFormat;
 };
 

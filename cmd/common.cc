@@ -24,9 +24,7 @@ Result<int> change_state(Context& ctx, State target) {
                 << (trigger.name ? " '" + *trigger.name + "'" : "") << "\n";
     }
   }
-  if (ctx.format == Format::kJson) {
-    if (auto printed = print_triggers(ctx, changed); !printed) return printed.error();
-  }
+  ctx.output.data = triggers_json(changed);  // the table prints nothing
   return 0;
 }
 

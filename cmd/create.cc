@@ -1,6 +1,4 @@
 // trigger create: define a new trigger and print its id.
-#include <iostream>
-
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -38,13 +36,8 @@ Result<int> cmd_create(Context& ctx) {
   const Trigger& stored = *created;
   ctx.done =
       "created trigger " + std::to_string(stored.id) + (stored.name ? " " + describe(stored) : "");
-  if (ctx.format == Format::kJson) {
-    auto json = trigger_json(stored);
-    if (!json) return json.error();
-    std::cout << json->dump(2) << "\n";
-  } else {
-    std::cout << stored.id << "\n";
-  }
+  ctx.output.data = trigger_json(stored);
+  ctx.output.line({stored.id});
   return 0;
 }
 

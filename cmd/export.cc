@@ -1,6 +1,4 @@
 // trigger export: triggers as JSON Lines, the input of trigger import.
-#include <iostream>
-
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -17,11 +15,8 @@ Result<int> cmd_export(Context& ctx) {
   filter->include_finished = true;
   auto triggers = load_triggers(*ctx.store, *filter);
   if (!triggers) return triggers.error();
-  for (const auto& trigger : *triggers) {
-    auto json = trigger_json(trigger);
-    if (!json) return json.error();
-    std::cout << json->dump() << "\n";
-  }
+  ctx.output.data = triggers_json(*triggers);
+  ctx.output.json_style = Document::JsonStyle::kLines;
   return 0;
 }
 

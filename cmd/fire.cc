@@ -1,6 +1,4 @@
 // trigger fire: queue one manual run now, outside the schedule (which is left unchanged).
-#include <iostream>
-
 #include "commands.h"
 #include "trigger/catalog.h"
 
@@ -15,11 +13,9 @@ Result<int> cmd_fire(Context& ctx) {
   const std::string& id = run->event_id;
   std::string fired = describe(run->trigger);
   ctx.done = "fired " + fired + " (event " + id + ")";
-  if (ctx.format == Format::kJson) {
-    std::cout << "{\"event_id\": \"" << id << "\"}\n";
-  } else {
-    std::cout << id << "\n";
-  }
+  ctx.output.data = {{"event_id", id}};
+  ctx.output.json_style = Document::JsonStyle::kOneLine;
+  ctx.output.line({id});
   return 0;
 }
 

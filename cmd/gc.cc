@@ -23,14 +23,11 @@ Result<int> cmd_gc(Context& ctx) {
   std::int64_t deleted = *pruned;
   ctx.done = "deleted " + std::to_string(deleted) +
              (deleted == 1 ? " history record" : " history records");
-  if (ctx.format == Format::kJson) {
-    std::cout << "{\"deleted\": " << deleted << "}\n";
-  } else if (ctx.format == Format::kTsv) {
-    std::cout << deleted << "\n";
-  } else if (ctx.verbose) {
-    std::cerr << "trigger: deleted " << deleted
-              << (deleted == 1 ? " history record\n" : " history records\n");
-  }
+  ctx.output.data = {{"deleted", deleted}};
+  ctx.output.json_style = Document::JsonStyle::kOneLine;
+  ctx.output.line({deleted}, Audience::kScripts);
+  // The table prints nothing; -v says it on standard error instead.
+  if (ctx.verbose && ctx.format == Format::kTable) std::cerr << "trigger: " << ctx.done << "\n";
   return 0;
 }
 

@@ -5,22 +5,10 @@
 #include <string>
 
 #include "commands.h"
-#include "embedded.h"
-
-namespace trigger {
-extern const EmbeddedFile kManPages[];
-extern const unsigned long kManPages_count;
-}  // namespace trigger
+#include "trigger/manual.h"
 
 namespace trigger::cmd {
 namespace {
-
-const char* find_page(const std::string& file_name) {
-  for (unsigned long i = 0; i < kManPages_count; ++i) {
-    if (file_name == kManPages[i].name) return kManPages[i].text;
-  }
-  return nullptr;
-}
 
 // Pipe the page source into a formatter; true if it ran and succeeded.
 bool format_with(const char* command, const char* page) {
@@ -59,7 +47,7 @@ Result<int> cmd_help(Context& ctx) {
         "no help for '" + topic + "'" +
         (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
   }
-  const char* page = find_page(file_name);
+  const char* page = manual_page(file_name);
   if (page == nullptr)
     return Error(ErrorKind::kInternal, "manual page " + file_name + " is missing");
   // man-db where installed (it pages on a terminal), else mandoc, else the short help.

@@ -1,6 +1,4 @@
 // trigger history: outcomes and edits, newest first.
-#include <iostream>
-
 #include "commands.h"
 #include "output.h"
 #include "trigger/catalog.h"
@@ -9,6 +7,41 @@ namespace trigger::cmd {
 namespace {
 
 constexpr std::size_t kDefaultLimit = 20;
+
+// The records as JSON, and as columns: for people a time in the trigger's zone and the trigger
+// by name, for scripts (trigger-history(1), TSV) the epoch and the trigger's id and name.
+Document history_document(const std::vector<HistoryRecord>& records) {
+  Document document;
+  document.data = nlohmann::ordered_json::array();
+  for (const auto& record : records) document.data.push_back(history_json(record));
+  constexpr auto kPeople = Audience::kPeople;
+  constexpr auto kScripts = Audience::kScripts;
+  document.set_columns({{"RECORDED", kPeople},
+                        {"recorded_epoch", kScripts},
+                        {"TRIGGER", kPeople},
+                        {"trigger_id", kScripts},
+                        {"trigger_name", kScripts},
+                        {"EVENT"},
+                        {"scheduled_epoch", kScripts},
+                        {"OUTCOME", kPeople},
+                        {"outcome", kScripts},
+                        {"COUNT"},
+                        {"ATTEMPTS", kPeople},
+                        {"attempts", kScripts},
+                        {"EXIT"},
+                        {"manual", kScripts},
+                        {"REASON"}});
+  for (const auto& r : records) {
+    std::string outcome(to_string(r.outcome));
+    document.row({Cell::time(r.recorded_epoch, r.trigger_tz), r.recorded_epoch,
+                  r.trigger_name.value_or(std::to_string(r.trigger_id)), r.trigger_id,
+                  Cell::maybe(r.trigger_name), Cell::maybe(r.event_id),
+                  Cell::maybe(r.scheduled_epoch), r.manual ? outcome + " (manual)" : outcome,
+                  outcome, r.count, r.attempts ? Cell(r.attempts) : Cell(), r.attempts,
+                  Cell::maybe(r.exit_status), r.manual ? "manual" : "", r.reason});
+  }
+  return document;
+}
 
 }  // namespace
 
@@ -38,50 +71,7 @@ Result<int> cmd_history(Context& ctx) {
       ctx.positional.empty() ? std::nullopt : std::optional<std::string_view>(ctx.positional[0]);
   auto found = load_history(*ctx.store, ref, filter);
   if (!found) return found.error();
-  const std::vector<HistoryRecord>& records = *found;
-
-  if (ctx.format == Format::kJson) {
-    nlohmann::ordered_json array = nlohmann::ordered_json::array();
-    for (const auto& record : records) array.push_back(history_json(record));
-    std::cout << array.dump(2) << "\n";
-    return 0;
-  }
-  auto number = [](std::optional<std::int64_t> value) {
-    return value ? std::to_string(*value) : std::string();
-  };
-  if (ctx.format == Format::kTsv) {
-    for (const auto& r : records) {
-      std::vector<std::string> fields = {std::to_string(r.recorded_epoch),
-                                         std::to_string(r.trigger_id),
-                                         r.trigger_name.value_or(""),
-                                         r.event_id.value_or(""),
-                                         number(r.scheduled_epoch),
-                                         std::string(to_string(r.outcome)),
-                                         std::to_string(r.count),
-                                         std::to_string(r.attempts),
-                                         number(r.exit_status),
-                                         r.manual ? "manual" : "",
-                                         r.reason};
-      std::string line;
-      for (std::size_t i = 0; i < fields.size(); ++i)
-        line += (i ? "\t" : "") + tsv_field(fields[i]);
-      std::cout << line << "\n";
-    }
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& r : records) {
-    std::string outcome(to_string(r.outcome));
-    if (r.manual) outcome += " (manual)";
-    rows.push_back({time_text(r.recorded_epoch, r.trigger_tz),
-                    r.trigger_name.value_or(std::to_string(r.trigger_id)), r.event_id.value_or("-"),
-                    outcome, std::to_string(r.count), r.attempts ? std::to_string(r.attempts) : "-",
-                    r.exit_status ? std::to_string(*r.exit_status) : "-",
-                    r.reason.empty() ? "-" : r.reason});
-  }
-  print_table(std::cout,
-              {"RECORDED", "TRIGGER", "EVENT", "OUTCOME", "COUNT", "ATTEMPTS", "EXIT", "REASON"},
-              rows);
+  ctx.output = history_document(*found);
   return 0;
 }
 

@@ -17,7 +17,7 @@ Result<int> cmd_list(Context& ctx) {
   if (!filter) return filter.error();
   auto triggers = load_triggers(*ctx.store, *filter);
   if (!triggers) return triggers.error();
-  if (auto printed = print_triggers(ctx, *triggers); !printed) return printed.error();
+  ctx.output = triggers_document(*triggers);
   return 0;
 }
 

@@ -70,11 +70,12 @@ const std::vector<Command> kCommands = {
 // Options every command accepts, before or after its name.
 po::options_description global_options() {
   po::options_description global("global options");
+  std::string format_help = "output as " + format_names();
   global.add_options()("db", po::value<std::string>()->value_name("PATH"),
                        "the database (default: $TRIGGER_DB, else the per-user default)")(
       "now", po::value<std::string>()->value_name("TIME"),
       "take TIME as the current time (default: $TRIGGER_NOW, else the clock)")(
-      "format", po::value<std::string>()->value_name("FORMAT"), "output as table, json or tsv")(
+      "format", po::value<std::string>()->value_name("FORMAT"), format_help.c_str())(
       "quiet,q", "print nothing but results and errors")(
       "verbose,v", "say what is being done, on stderr")("help", "show this help")(
       "version", "show the version");
@@ -120,10 +121,17 @@ namespace {
 Error usage(const std::string& message) { return usage_error(message); }
 
 Result<Format> parse_format(const std::string& text) {
-  if (text == "table") return Format::kTable;
-  if (text == "json") return Format::kJson;
-  if (text == "tsv") return Format::kTsv;
-  return usage("--format " + std::string("'") + text + "': expected table, json or tsv");
+  if (auto format = format_named(text)) return *format;
+  return usage("--format '" + text + "': expected " + format_names());
+}
+
+// What a command prints without --format: a table, else the first format it has.
+Format default_format(unsigned formats) {
+  if ((formats & kTable) != 0) return Format::kTable;
+  for (unsigned value = 0; formats >> value != 0; ++value) {
+    if ((formats >> value & 1u) != 0) return static_cast<Format>(value);
+  }
+  return Format::kTable;
 }
 
 Store::Mode store_mode(DbAccess access) {
@@ -245,6 +253,7 @@ Status settle_context(const Command& command, const Options& options, Context& c
   ctx.positional = ctx.get_all("operand");
   ctx.quiet = ctx.flag("quiet");
   ctx.verbose = ctx.flag("verbose");
+  ctx.format = default_format(command.formats);
   if (auto format = ctx.get("format")) {
     auto parsed = parse_format(*format);
     if (!parsed) return parsed.error();
@@ -263,6 +272,12 @@ Status settle_context(const Command& command, const Options& options, Context& c
   return Ok{};
 }
 
+// Write the command's document in the chosen format (--quiet drops the notes for people).
+void print(Context& ctx) {
+  if (ctx.quiet) ctx.output.drop_notes();
+  renderer_of(ctx.format)(ctx.output, std::cout);
+}
+
 Result<int> run(int argc, char** argv, Context& ctx) {
   std::vector<std::string> tokens(argv + 1, argv + argc);
   take_program(tokens, ctx);
@@ -278,7 +293,9 @@ Result<int> run(int argc, char** argv, Context& ctx) {
     auto opened = open_store(ctx, store_mode((*command)->access));
     if (!opened) return opened.error();
   }
-  return (*command)->run(ctx);
+  auto ran = (*command)->run(ctx);
+  if (ran) print(ctx);
+  return ran;
 }
 
 }  // namespace

@@ -1,6 +1,4 @@
 // trigger next: the next fire times of a clock, or of an existing trigger.
-#include <iostream>
-
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -39,28 +37,20 @@ std::vector<std::string> explanations(const Clock& clock, const std::vector<Epoc
   return reasons;
 }
 
-Status print_times(const Context& ctx, const std::vector<Epoch>& times, const std::string& tz,
-                   const std::vector<std::string>& reasons) {
-  bool explain = ctx.flag("explain");
-  if (ctx.format == Format::kJson) {
-    nlohmann::ordered_json array = nlohmann::ordered_json::array();
-    for (std::size_t i = 0; i < times.size(); ++i) {
-      nlohmann::ordered_json entry = {{"epoch", times[i]}, {"time", time_text(times[i], tz)}};
-      if (explain) entry["explain"] = reasons[i];
-      array.push_back(entry);
-    }
-    std::cout << array.dump(2) << "\n";
-    return Ok{};
-  }
+// The times as JSON objects and as lines (with --explain, each with its reason).
+Document times_document(const std::vector<Epoch>& times, const std::string& tz,
+                        const std::vector<std::string>& reasons, bool explain) {
+  Document document;
+  document.data = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < times.size(); ++i) {
-    if (ctx.format == Format::kTsv) std::cout << times[i] << "\t";
-    std::cout << time_text(times[i], tz);
-    if (explain && ctx.format == Format::kTsv) std::cout << "\t" << tsv_field(reasons[i]);
-    if (explain && ctx.format == Format::kTable && !reasons[i].empty())
-      std::cout << "  " << reasons[i];
-    std::cout << "\n";
+    nlohmann::ordered_json entry = {{"epoch", times[i]}, {"time", time_text(times[i], tz)}};
+    if (explain) entry["explain"] = reasons[i];
+    document.data.push_back(entry);
+    std::vector<Cell> cells = {Cell::time(times[i], tz)};
+    if (explain) cells.push_back(reasons[i]);
+    document.line(std::move(cells));
   }
-  return Ok{};
+  return document;
 }
 
 // The times of an existing trigger, in its own zone and policy.
@@ -76,8 +66,7 @@ Result<int> next_of_trigger(Context& ctx, std::size_t count) {
     if (!clock) return clock.error();
     reasons = explanations(**clock, *times, &*trigger);
   }
-  if (auto printed = print_times(ctx, *times, trigger->tz, reasons); !printed)
-    return printed.error();
+  ctx.output = times_document(*times, trigger->tz, reasons, ctx.flag("explain"));
   return 0;
 }
 
@@ -118,8 +107,7 @@ Result<int> cmd_next(Context& ctx) {
   if (!made) return made.error();
   auto times = upcoming_fire_times(**made, ctx.now, *count, trigger->policy);
   std::vector<std::string> reasons = explanations(**made, times, nullptr);
-  if (auto printed = print_times(ctx, times, trigger->tz, reasons); !printed)
-    return printed.error();
+  ctx.output = times_document(times, trigger->tz, reasons, ctx.flag("explain"));
   return 0;
 }
 

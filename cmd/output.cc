@@ -1,7 +1,5 @@
 #include "output.h"
 
-#include <iostream>
-
 namespace trigger::cmd {
 namespace {
 
@@ -18,9 +16,6 @@ Zone zone_named(const std::string& tz) {
   return zone ? *zone : Zone::utc();
 }
 
-// A cell that is never empty, so columns stay readable.
-std::string cell(std::string text) { return text.empty() ? "-" : text; }
-
 // The next time to show: none when the clock cannot be computed (its zone vanished from the
 // system, say), so the trigger can still be listed; its description says why.
 std::optional<Epoch> shown_next(const Trigger& trigger) {
@@ -35,12 +30,7 @@ std::string description_of(const Trigger& trigger) {
   return clock ? (*clock)->describe() : clock.error().message();
 }
 
-std::string time_text(std::optional<Epoch> epoch, const std::string& tz) {
-  if (!epoch) return "-";
-  return format_rfc3339(*epoch, zone_named(tz));
-}
-
-Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
+nlohmann::ordered_json trigger_json(const Trigger& trigger) {
   auto next = shown_next(trigger);
   Zone zone = zone_named(trigger.tz);
   nlohmann::ordered_json policy = nlohmann::ordered_json::object();
@@ -79,113 +69,35 @@ Result<nlohmann::ordered_json> trigger_json(const Trigger& trigger) {
   };
 }
 
-std::string tsv_field(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+nlohmann::ordered_json triggers_json(const std::vector<Trigger>& triggers) {
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  for (const auto& trigger : triggers) array.push_back(trigger_json(trigger));
+  return array;
 }
 
-Result<std::string> trigger_tsv(const Trigger& trigger) {
-  auto next = shown_next(trigger);
-  auto epoch = [](std::optional<Epoch> value) {
-    return value ? std::to_string(*value) : std::string();
-  };
-  auto time = [&](std::optional<Epoch> value) {
-    return value ? time_text(value, trigger.tz) : std::string();
-  };
-  std::vector<std::string> fields = {std::to_string(trigger.id),
-                                     trigger.name.value_or(""),
-                                     std::string(to_string(trigger.state)),
-                                     trigger.clock,
-                                     epoch(next),
-                                     time(next),
-                                     epoch(trigger.last_event_epoch),
-                                     time(trigger.last_event_epoch),
-                                     trigger.last_outcome,
-                                     trigger.action.text()};
-  std::string line;
-  for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "\t" : "") + tsv_field(fields[i]);
-  return line;
-}
-
-void print_table(std::ostream& out, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    out << line << "\n";
-  };
-  print_row(header);
-  for (const auto& row : rows) print_row(row);
-}
-
-Status print_triggers(const Context& ctx, const std::vector<Trigger>& triggers) {
-  if (ctx.format == Format::kJson) {
-    nlohmann::ordered_json array = nlohmann::ordered_json::array();
-    for (const auto& trigger : triggers) {
-      auto json = trigger_json(trigger);
-      if (!json) return json.error();
-      array.push_back(std::move(*json));
-    }
-    std::cout << array.dump(2) << "\n";
-    return Ok{};
-  }
-  if (ctx.format == Format::kTsv) {
-    for (const auto& trigger : triggers) {
-      auto line = trigger_tsv(trigger);
-      if (!line) return line.error();
-      std::cout << *line << "\n";
-    }
-    return Ok{};
-  }
-  std::vector<std::vector<std::string>> rows;
+Document triggers_document(const std::vector<Trigger>& triggers) {
+  Document document;
+  document.data = triggers_json(triggers);
+  document.set_columns({{"ID"},
+                        {"NAME"},
+                        {"STATE"},
+                        {"CLOCK"},
+                        {"NEXT"},
+                        {"LAST"},
+                        {"OUTCOME"},
+                        {"ACTION"},
+                        {"DESCRIPTION", Audience::kPeople}});
   bool any_predicted = false;
   for (const auto& trigger : triggers) {
     auto next = shown_next(trigger);
-    std::string next_text = time_text(next, trigger.tz);
-    if (next && !trigger.scheduled) {
-      next_text += "*";
-      any_predicted = true;
-    }
-    rows.push_back({std::to_string(trigger.id), cell(trigger.name.value_or("")),
-                    std::string(to_string(trigger.state)), trigger.clock, next_text,
-                    time_text(trigger.last_event_epoch, trigger.tz), cell(trigger.last_outcome),
-                    trigger.action.text(), description_of(trigger)});
+    if (next && !trigger.scheduled) any_predicted = true;
+    document.row({trigger.id, trigger.name.value_or(""), std::string(to_string(trigger.state)),
+                  trigger.clock, Cell::time(next, trigger.tz, trigger.scheduled ? "" : "*"),
+                  Cell::time(trigger.last_event_epoch, trigger.tz), trigger.last_outcome,
+                  trigger.action.text(), description_of(trigger)});
   }
-  print_table(std::cout,
-              {"ID", "NAME", "STATE", "CLOCK", "NEXT", "LAST", "OUTCOME", "ACTION", "DESCRIPTION"},
-              rows);
-  if (any_predicted && !ctx.quiet) {
-    std::cout << "* predicted: not yet scheduled by 'trigger run-once'\n";
-  }
-  return Ok{};
+  if (any_predicted) document.note("* predicted: not yet scheduled by 'trigger run-once'");
+  return document;
 }
 
 nlohmann::ordered_json history_json(const HistoryRecord& r) {

@@ -56,22 +56,19 @@ Result<int> cmd_run_once(Context& ctx) {
   if (!opened) return opened.error();
   auto report = run_pass(*ctx.store, options);
   if (!report) return report.error();
-  if (ctx.format == Format::kJson) {
-    nlohmann::ordered_json json = {{"scheduled", report->scheduled},
-                                   {"fired", report->fired},
-                                   {"skipped", report->skipped},
-                                   {"coalesced", report->coalesced},
-                                   {"set_aside", report->set_aside},
-                                   {"ran", report->ran},
-                                   {"retried", report->retried},
-                                   {"interrupted", report->interrupted},
-                                   {"deferred", report->deferred},
-                                   {"failed", report->failed},
-                                   {"clock_jump_seconds", report->clock_jump_seconds},
-                                   {"failures", report->failures}};
-    std::cout << json.dump(2) << "\n";
-  }
-  // Silent on success: cron mails whatever a pass prints.
+  // The table prints nothing: cron mails whatever a pass prints.
+  ctx.output.data = {{"scheduled", report->scheduled},
+                     {"fired", report->fired},
+                     {"skipped", report->skipped},
+                     {"coalesced", report->coalesced},
+                     {"set_aside", report->set_aside},
+                     {"ran", report->ran},
+                     {"retried", report->retried},
+                     {"interrupted", report->interrupted},
+                     {"deferred", report->deferred},
+                     {"failed", report->failed},
+                     {"clock_jump_seconds", report->clock_jump_seconds},
+                     {"failures", report->failures}};
   for (const auto& failure : report->failures) std::cerr << "trigger: " << failure << "\n";
   // Out of descriptors or processes: the runs stay queued for the next pass; one line says so.
   if (!report->start_trouble.empty()) std::cerr << "trigger: " << report->start_trouble << "\n";

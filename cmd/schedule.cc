@@ -1,7 +1,5 @@
 // trigger schedule: move a trigger — change its clock, zone or policy. The next pass
 // reschedules it; its last event is kept, so nothing fires twice and nothing is lost.
-#include <iostream>
-
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -28,11 +26,7 @@ Result<int> cmd_schedule(Context& ctx) {
   if (!rescheduled) return rescheduled.error();
   const Trigger& moved = *rescheduled;
   ctx.done = "scheduled " + describe(moved);
-  if (ctx.format == Format::kJson) {
-    auto json = trigger_json(moved);
-    if (!json) return json.error();
-    std::cout << json->dump(2) << "\n";
-  }
+  ctx.output.data = trigger_json(moved);  // the table prints nothing
   return 0;
 }
 

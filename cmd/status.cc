@@ -1,7 +1,5 @@
 // trigger status: the health of the queue, for people and for monitoring (exit 1 when
 // unhealthy).
-#include <iostream>
-
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
@@ -160,31 +158,27 @@ nlohmann::ordered_json status_json(const QueueFigures& figures,
   };
 }
 
-// The table (or TSV): a line per figure, a line per trigger state, a line per problem.
-void print_lines(const nlohmann::ordered_json& json, bool tsv) {
-  auto line = [&](const std::string& name, const std::string& text) {
-    std::cout << name << (tsv ? "\t" : ":" + std::string(30 - name.size(), ' ')) << text << "\n";
-  };
+// The figures as fields: one per figure, one per trigger state, one per problem. People read
+// the time of the last pass, scripts its epoch.
+void add_fields(Document& document, const nlohmann::ordered_json& json) {
   for (const auto& [key, value] : json.items()) {
     if (key == "problems" || key == "triggers") continue;
-    std::string text = value.is_null()     ? (tsv ? "" : "-")
-                       : value.is_string() ? (tsv ? tsv_field(value.get<std::string>())
-                                                  : value.get<std::string>())
-                                           : value.dump();
-    std::string name = key;
-    if (key == "last_pass_epoch" && !tsv) {  // a time for people, the epoch for scripts
-      name = "last_pass";
-      if (!value.is_null()) text = time_text(value.get<std::int64_t>(), "UTC");
+    Cell cell = value.is_null()     ? Cell()
+                : value.is_string() ? Cell(value.get<std::string>())
+                                    : Cell(value.dump());
+    if (key == "last_pass_epoch") {
+      auto epoch = value.is_null() ? std::nullopt : std::optional<Epoch>(value.get<Epoch>());
+      document.field("last_pass", Cell::time(epoch, "UTC"), Audience::kPeople);
+      document.field(key, cell, Audience::kScripts);
+    } else {
+      document.field(key, cell);
     }
-    line(name, text);
   }
   for (const auto& [state, count] : json["triggers"].items()) {
-    line("triggers_" + state, count.dump());
+    document.field("triggers_" + state, count.dump());
   }
   for (const auto& problem : json["problems"]) {
-    std::string text = problem.get<std::string>();
-    std::cout << "problem" << (tsv ? "\t" + tsv_field(text) : ":" + std::string(23, ' ') + text)
-              << "\n";
+    document.field("problem", problem.get<std::string>());
   }
 }
 
@@ -198,12 +192,8 @@ Result<int> cmd_status(Context& ctx) {
   if (!read) return read.error();
   const QueueFigures& figures = *read;
   auto problems = problems_of(figures, ctx.now);
-  auto json = status_json(figures, problems, ctx.now);
-  if (ctx.format == Format::kJson) {
-    std::cout << json.dump(2) << "\n";
-  } else {
-    print_lines(json, ctx.format == Format::kTsv);
-  }
+  ctx.output.data = status_json(figures, problems, ctx.now);
+  add_fields(ctx.output, ctx.output.data);
   return problems.empty() ? kExitOk : kExitTrouble;
 }
 

@@ -1,0 +1,230 @@
+#include "document.h"
+
+#include <algorithm>
+
+namespace trigger::cmd {
+namespace {
+
+struct FormatRow {
+  Format format;
+  std::string_view name;
+  Renderer render;
+};
+
+// One row per --format value, in the order messages list them.
+const FormatRow kFormats[] = {
+    {Format::kTable, "table", render_table},
+    {Format::kJson, "json", render_json},
+    {Format::kTsv, "tsv", render_tsv},
+};
+
+bool reads(Audience audience, Audience reader) {
+  return (static_cast<unsigned>(audience) & static_cast<unsigned>(reader)) != 0;
+}
+
+// The indexes of the columns `reader` reads.
+std::vector<std::size_t> columns_for(const Document& document, Audience reader) {
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < document.columns().size(); ++i) {
+    if (reads(document.columns()[i].audience, reader)) shown.push_back(i);
+  }
+  return shown;
+}
+
+std::string joined(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string text;
+  for (std::size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : separator) + parts[i];
+  return text;
+}
+
+// Rows as aligned columns under a header, two spaces apart; the last column is not padded.
+void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+}
+
+void table_columns(const Document& document, std::ostream& out) {
+  auto shown = columns_for(document, Audience::kPeople);
+  std::vector<std::vector<std::string>> rows(1);
+  for (std::size_t i : shown) rows[0].push_back(document.columns()[i].header);
+  for (const auto& row : document.rows()) {
+    rows.emplace_back();
+    for (std::size_t i : shown) rows.back().push_back(row.cells[i].for_people());
+  }
+  print_aligned(out, rows);
+}
+
+// "key:" padded to two spaces past the longest key.
+void table_fields(const Document& document, std::ostream& out) {
+  std::size_t width = 0;
+  for (const auto& field : document.rows()) {
+    if (reads(field.audience, Audience::kPeople)) width = std::max(width, field.key.size());
+  }
+  for (const auto& field : document.rows()) {
+    if (!reads(field.audience, Audience::kPeople)) continue;
+    out << field.key << ":" << std::string(width - field.key.size() + 2, ' ')
+        << field.cells[0].for_people() << "\n";
+  }
+}
+
+void table_lines(const Document& document, std::ostream& out) {
+  for (const auto& line : document.rows()) {
+    if (!reads(line.audience, Audience::kPeople)) continue;
+    std::vector<std::string> shown;
+    for (const auto& cell : line.cells) {
+      if (!cell.empty()) shown.push_back(cell.for_people());
+    }
+    out << joined(shown, "  ") << "\n";
+  }
+}
+
+}  // namespace
+
+std::string time_text(std::optional<Epoch> epoch, const std::string& tz) {
+  if (!epoch) return "-";
+  auto zone = Zone::locate(tz);
+  return format_rfc3339(*epoch, zone ? *zone : Zone::utc());
+}
+
+std::string tsv_field(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Cell Cell::time(std::optional<Epoch> epoch, const std::string& tz, std::string note) {
+  Cell cell;
+  cell.kind_ = Kind::kTime;
+  if (epoch) cell.text_ = time_text(epoch, tz);
+  cell.epoch_ = epoch;
+  cell.note_ = std::move(note);
+  return cell;
+}
+
+std::string Cell::for_people() const {
+  if (text_.empty()) return "-";
+  return kind_ == Kind::kTime ? text_ + note_ : text_;
+}
+
+std::string Cell::for_scripts() const {
+  if (kind_ == Kind::kTime) return (epoch_ ? std::to_string(*epoch_) : "") + "\t" + text_;
+  return tsv_field(text_);
+}
+
+void Document::set_columns(std::vector<Column> columns) {
+  layout_ = Layout::kColumns;
+  columns_ = std::move(columns);
+}
+
+void Document::field(std::string key, Cell value, Audience audience) {
+  layout_ = Layout::kFields;
+  rows_.push_back({std::move(key), {std::move(value)}, audience});
+}
+
+void render_table(const Document& document, std::ostream& out) {
+  switch (document.layout()) {
+    case Document::Layout::kColumns:
+      table_columns(document, out);
+      break;
+    case Document::Layout::kFields:
+      table_fields(document, out);
+      break;
+    case Document::Layout::kLines:
+      table_lines(document, out);
+      break;
+  }
+  for (const auto& note : document.notes()) out << note << "\n";
+}
+
+void render_json(const Document& document, std::ostream& out) {
+  const auto& data = document.data;
+  if (data.is_null()) return;
+  switch (document.json_style) {
+    case Document::JsonStyle::kPretty:
+      out << data.dump(2) << "\n";
+      break;
+    case Document::JsonStyle::kOneLine: {
+      if (!data.is_object()) {
+        out << data.dump() << "\n";
+        break;
+      }
+      std::vector<std::string> members;
+      for (const auto& [key, value] : data.items()) {
+        members.push_back(nlohmann::ordered_json(key).dump() + ": " + value.dump());
+      }
+      out << "{" << joined(members, ", ") << "}\n";
+      break;
+    }
+    case Document::JsonStyle::kLines:
+      for (const auto& element : data) out << element.dump() << "\n";
+      break;
+  }
+}
+
+void render_tsv(const Document& document, std::ostream& out) {
+  auto shown = columns_for(document, Audience::kScripts);
+  for (const auto& row : document.rows()) {
+    if (!reads(row.audience, Audience::kScripts)) continue;
+    std::vector<std::string> fields;
+    if (document.layout() == Document::Layout::kFields) fields.push_back(tsv_field(row.key));
+    if (document.layout() == Document::Layout::kColumns) {
+      for (std::size_t i : shown) fields.push_back(row.cells[i].for_scripts());
+    } else {
+      for (const auto& cell : row.cells) fields.push_back(cell.for_scripts());
+    }
+    out << joined(fields, "\t") << "\n";
+  }
+}
+
+std::optional<Format> format_named(std::string_view name) {
+  for (const auto& row : kFormats) {
+    if (row.name == name) return row.format;
+  }
+  return std::nullopt;
+}
+
+std::string format_names() {
+  std::string names;
+  std::size_t count = std::size(kFormats);
+  for (std::size_t i = 0; i < count; ++i) {
+    names += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + std::string(kFormats[i].name);
+  }
+  return names;
+}
+
+Renderer renderer_of(Format format) {
+  for (const auto& row : kFormats) {
+    if (row.format == format) return row.render;
+  }
+  return render_table;
+}
+
+}  // namespace trigger::cmd

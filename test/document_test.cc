@@ -1,0 +1,135 @@
+// The renderers of cmd/document.h from a table: each row a document, and the text each format
+// makes of it. Documents are built here the way the commands build them.
+#include "../cmd/document.h"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+namespace {
+
+using trigger::cmd::Audience;
+using trigger::cmd::Cell;
+using trigger::cmd::Document;
+using trigger::cmd::Format;
+
+constexpr trigger::Epoch kNoon = 1800000000 + 4 * 3600;  // 2027-01-15T12:00:00Z
+
+// Two triggers as columns, one with no name and no time; a note for people.
+Document columns() {
+  Document document;
+  document.data = nlohmann::ordered_json::array({{{"id", 1}}, {{"id", 22}}});
+  document.set_columns({{"ID"}, {"NAME"}, {"NEXT"}, {"WHY", Audience::kPeople}});
+  document.row({1, "a\tb", Cell::time(kNoon, "UTC", "*"), "because"});
+  document.row({22, "", Cell::time(std::nullopt, "UTC", "*"), ""});
+  document.note("* predicted");
+  return document;
+}
+
+// Fields, one only for people and one only for scripts.
+Document fields() {
+  Document document;
+  document.data = {{"id", 7}, {"description", nullptr}};
+  document.field("id", 7);
+  document.field("description", Cell());
+  document.field("when", Cell::time(kNoon, "Europe/Berlin"), Audience::kPeople);
+  document.field("when_epoch", kNoon, Audience::kScripts);
+  return document;
+}
+
+// Lines: an empty cell is left out for people and kept for scripts.
+Document lines() {
+  Document document;
+  document.data = {{"deleted", 3}, {"what", "x\"y"}};
+  document.json_style = Document::JsonStyle::kOneLine;
+  document.line({Cell::time(kNoon, "UTC"), ""});
+  document.line({Cell::time(kNoon, "UTC"), "dst\\gap"});
+  document.line({"for scripts"}, Audience::kScripts);
+  return document;
+}
+
+// JSON Lines, and nothing at all in the text formats.
+Document json_lines() {
+  Document document;
+  document.data = nlohmann::ordered_json::array({{{"id", 1}, {"env", {"A=1"}}}, {{"id", 2}}});
+  document.json_style = Document::JsonStyle::kLines;
+  return document;
+}
+
+struct Row {
+  const char* name;
+  Document (*build)();
+  Format format;
+  const char* text;
+};
+
+const Row kRows[] = {
+    {"columns, table", columns, Format::kTable,
+     "ID  NAME  NEXT                   WHY\n"
+     "1   a\tb   2027-01-15T12:00:00Z*  because\n"
+     "22  -     -                      -\n"
+     "* predicted\n"},
+    {"columns, tsv", columns, Format::kTsv,
+     "1\ta\\tb\t1800014400\t2027-01-15T12:00:00Z\n"
+     "22\t\t\t\n"},
+    {"columns, json", columns, Format::kJson,
+     "[\n  {\n    \"id\": 1\n  },\n  {\n    \"id\": 22\n  }\n]\n"},
+    {"fields, table", fields, Format::kTable,
+     "id:           7\n"
+     "description:  -\n"
+     "when:         2027-01-15T13:00:00+01:00\n"},
+    {"fields, tsv", fields, Format::kTsv,
+     "id\t7\n"
+     "description\t\n"
+     "when_epoch\t1800014400\n"},
+    {"fields, json", fields, Format::kJson, "{\n  \"id\": 7,\n  \"description\": null\n}\n"},
+    {"lines, table", lines, Format::kTable,
+     "2027-01-15T12:00:00Z\n"
+     "2027-01-15T12:00:00Z  dst\\gap\n"},
+    {"lines, tsv", lines, Format::kTsv,
+     "1800014400\t2027-01-15T12:00:00Z\t\n"
+     "1800014400\t2027-01-15T12:00:00Z\tdst\\\\gap\n"
+     "for scripts\n"},
+    {"one line, json", lines, Format::kJson, "{\"deleted\": 3, \"what\": \"x\\\"y\"}\n"},
+    {"json lines, json", json_lines, Format::kJson, "{\"id\":1,\"env\":[\"A=1\"]}\n{\"id\":2}\n"},
+    {"json lines, table", json_lines, Format::kTable, ""},
+    {"json lines, tsv", json_lines, Format::kTsv, ""},
+};
+
+}  // namespace
+
+TEST_CASE("each renderer turns each layout into its text", "[document]") {
+  for (const auto& row : kRows) {
+    INFO(row.name);
+    std::ostringstream out;
+    trigger::cmd::renderer_of(row.format)(row.build(), out);
+    CHECK(out.str() == row.text);
+  }
+}
+
+TEST_CASE("an empty document prints nothing in any format", "[document]") {
+  for (auto format : {Format::kTable, Format::kJson, Format::kTsv}) {
+    std::ostringstream out;
+    trigger::cmd::renderer_of(format)(Document(), out);
+    CHECK(out.str().empty());
+  }
+}
+
+TEST_CASE("columns with no rows print their header for people, nothing for scripts", "[document]") {
+  Document document;
+  document.set_columns({{"ID"}, {"NAME"}, {"only_scripts", Audience::kScripts}});
+  std::ostringstream table;
+  std::ostringstream tsv;
+  trigger::cmd::render_table(document, table);
+  trigger::cmd::render_tsv(document, tsv);
+  CHECK(table.str() == "ID  NAME\n");
+  CHECK(tsv.str().empty());
+}
+
+TEST_CASE("formats are found by their names, which messages list", "[document]") {
+  CHECK(trigger::cmd::format_named("table") == Format::kTable);
+  CHECK(trigger::cmd::format_named("json") == Format::kJson);
+  CHECK(trigger::cmd::format_named("tsv") == Format::kTsv);
+  CHECK_FALSE(trigger::cmd::format_named("TSV"));
+  CHECK_FALSE(trigger::cmd::format_named(""));
+  CHECK(trigger::cmd::format_names() == "table, json or tsv");
+}
