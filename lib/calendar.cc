@@ -158,87 +158,137 @@ class CalendarClock final : public Clock {
   }
 
  private:
-  // The first fire time after `after`; `why` gets the reason it was moved, if any.
+  // The first fire time after `after`; `why` gets the reason it was moved, if any. Far from
+  // any daylight-saving change a local time is one instant; near one, the scan goes slower.
   std::optional<Epoch> find(Epoch after, Why* why) const {
-    if (zone_.is_utc()) {  // no zone arithmetic: local time is UTC
-      auto local = times_->next(after, why);
-      return local ? std::optional<Epoch>(*local) : std::nullopt;
-    }
-    // Within one offset span, far from its edges, a local time maps to exactly one instant.
+    if (zone_.is_utc()) return times_->next(after, why);  // no zone arithmetic: local is UTC
     Zone::OffsetSpan span = zone_.span_at(after);
-    bool settled = after - span.begin >= kMaxShift && span.end - after > kMaxShift;
-    // An instant t > after has local time t + offset(t): no earlier than after plus the least
-    // offset in force around `after`. Scan the local times from there.
-    std::int64_t local =
-        after +
-        (settled ? span.offset : std::min(span.offset, zone_.offset_at(after + kMaxShift)) - 1);
-    std::optional<NearbySpans> nearby;
-    std::optional<Epoch> best;
-    std::int64_t best_offset = 0;
-    Why best_why;
+    std::int64_t scan_after;
+    if (settled(span, after)) {
+      auto scanned = scan_settled_span(span, after, why);
+      if (scanned.done) return scanned.fire_time;
+      scan_after = scanned.resume_after;
+    } else {
+      scan_after = earliest_local_after(span, after);
+    }
+    return scan_near_change(span, after, scan_after, why);
+  }
+
+  // Whether `after` lies far enough inside its offset span that local times near it each map to
+  // exactly one instant: local - span.offset.
+  static bool settled(const Zone::OffsetSpan& span, Epoch after) {
+    return after - span.begin >= kMaxShift && span.end - after > kMaxShift;
+  }
+
+  // An instant t > after has local time t + offset(t): no earlier than after plus the least
+  // offset in force around `after`. Local times are scanned from just before there.
+  std::int64_t earliest_local_after(const Zone::OffsetSpan& span, Epoch after) const {
+    return after + std::min(span.offset, zone_.offset_at(after + kMaxShift)) - 1;
+  }
+
+  // How the scan of a settled span ended: with the fire time (`done`; none when the clock has
+  // no more local times), or at a local time whose instant nears the span's end, so that the
+  // slower scan must go on after `resume_after`.
+  struct SettledScan {
+    bool done = false;
+    std::optional<Epoch> fire_time;
+    std::int64_t resume_after = 0;
+  };
+
+  // The common case: one instant per local time, no DST in sight.
+  SettledScan scan_settled_span(const Zone::OffsetSpan& span, Epoch after, Why* why) const {
+    std::int64_t local = after + span.offset;
     while (true) {
       Why moved;
       auto next = times_->next(local, why != nullptr ? &moved : nullptr);
+      if (!next) {
+        if (why != nullptr) *why = "";
+        return {true, std::nullopt, 0};
+      }
+      std::int64_t earliest = *next - span.offset;
+      if (earliest < span.begin || earliest + kMaxShift >= span.end) return {false, {}, local};
+      if (earliest > after) {
+        if (why != nullptr) *why = moved;
+        return {true, earliest, 0};
+      }
+      local = *next;
+    }
+  }
+
+  // A fire time found near a daylight-saving change, why it is there, and the largest offset in
+  // force shortly before it.
+  struct Found {
+    Epoch fire_time;
+    Why why;
+    std::int64_t offset_before;
+  };
+
+  // Near a daylight-saving change a local time maps to no instant, one or two: scan the local
+  // times after `local` for the earliest instant after `after`.
+  std::optional<Epoch> scan_near_change(const Zone::OffsetSpan& span, Epoch after,
+                                        std::int64_t local, Why* why) const {
+    std::optional<NearbySpans> nearby;
+    std::optional<Found> best;
+    while (true) {
+      Why moved;
+      Why* reason = why != nullptr ? &moved : nullptr;  // words cost more than the search
+      auto next = times_->next(local, reason);
       if (!next) break;
       local = *next;
-      std::int64_t earliest = local - span.offset;
-      if (settled && earliest >= span.begin && earliest + kMaxShift < span.end) {
-        // The common case: one instant, no DST in sight.
-        if (earliest > after) {
-          if (why != nullptr) *why = moved;
-          return earliest;
-        }
-        continue;
-      }
       // A later local time maps to an earlier instant than `best` only through an offset in
       // force shortly before `best`: past that, nothing later can be earlier.
-      if (best && local - best_offset > *best) break;
+      if (best && local - best->offset_before > best->fire_time) break;
       if (!nearby) nearby.emplace(zone_, span);
       auto known = nearby->resolve(local);
-      auto instants = known ? *known : zone_.resolve_local(local);
-      std::optional<Epoch> candidate;
-      Why reason = moved;
-      bool explaining = why != nullptr;  // words cost more than the search: only when asked
-      switch (instants.kind) {
-        case Zone::LocalInstants::kUnique:
-          if (instants.first > after) candidate = instants.first;
-          break;
-        case Zone::LocalInstants::kRepeated:
-          if (instants.first > after) {
-            candidate = instants.first;
-            if (explaining) {
-              reason = local_text(local) + " occurs twice (" + zone_.name() + "): " +
-                       (literal_ ? "this is its first occurrence"
-                                 : "fired at its first occurrence only");
-            }
-          } else if (literal_ && instants.second > after) {
-            candidate = instants.second;
-            if (explaining) {
-              reason = local_text(local) + " occurs twice (" + zone_.name() +
-                       "): this is its second occurrence";
-            }
-          }
-          break;
-        case Zone::LocalInstants::kGap:
-          if (!literal_ && instants.first > after) {
-            candidate = instants.first;
-            if (explaining) {
-              reason = local_text(local) + " does not exist (" + zone_.name() +
-                       " skips it for daylight saving): fired at the end of the gap";
-            }
-          }
-          break;
-      }
-      if (candidate && (!best || *candidate < *best)) {
-        best = candidate;
-        best_why = reason;
-        best_offset = std::max(zone_.offset_at(*best), zone_.offset_at(*best - kMaxShift));
+      auto candidate =
+          fire_time_of(local, known ? *known : zone_.resolve_local(local), after, reason);
+      if (candidate && (!best || *candidate < best->fire_time)) {
+        std::int64_t offset_before =
+            std::max(zone_.offset_at(*candidate), zone_.offset_at(*candidate - kMaxShift));
+        best = Found{*candidate, moved, offset_before};
       }
       // Fixed-time mapping is monotonic: the first candidate found is the answer.
       if (best && !literal_) break;
     }
-    if (why != nullptr) *why = best ? best_why : "";
-    return best;
+    if (why != nullptr) *why = best ? best->why : "";
+    if (!best) return std::nullopt;
+    return best->fire_time;
+  }
+
+  // The instant after `after` at which local time `local` fires under the DST rule, if any: a
+  // repeated local time at its first occurrence (literally, at its second too), a local time
+  // in a gap at the gap's end (literally, never). `reason`, if given, gets why it is there.
+  std::optional<Epoch> fire_time_of(std::int64_t local, const Zone::LocalInstants& instants,
+                                    Epoch after, Why* reason) const {
+    switch (instants.kind) {
+      case Zone::LocalInstants::kUnique:
+        if (instants.first > after) return instants.first;
+        return std::nullopt;
+      case Zone::LocalInstants::kRepeated:
+        if (instants.first > after) {
+          if (reason != nullptr) {
+            *reason = occurs_twice(local) + (literal_ ? "this is its first occurrence"
+                                                      : "fired at its first occurrence only");
+          }
+          return instants.first;
+        }
+        if (!literal_ || instants.second <= after) return std::nullopt;
+        if (reason != nullptr) *reason = occurs_twice(local) + "this is its second occurrence";
+        return instants.second;
+      case Zone::LocalInstants::kGap:
+        if (literal_ || instants.first <= after) return std::nullopt;
+        if (reason != nullptr) {
+          *reason = local_text(local) + " does not exist (" + zone_.name() +
+                    " skips it for daylight saving): fired at the end of the gap";
+        }
+        return instants.first;
+    }
+    return std::nullopt;
+  }
+
+  // "01:30 on 2026-11-01 occurs twice (America/New_York): "
+  std::string occurs_twice(std::int64_t local) const {
+    return local_text(local) + " occurs twice (" + zone_.name() + "): ";
   }
 
   ClockKind kind_;
