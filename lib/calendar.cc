@@ -299,6 +299,17 @@ class CalendarClock final : public Clock {
   bool literal_;
 };
 
+// ", Europe/Paris" after a description; nothing in UTC.
+std::string in_zone(const Zone& zone) { return zone.is_utc() ? "" : ", " + zone.name(); }
+
+Result<std::unique_ptr<const Clock>> calendar_clock(ClockKind kind, std::string text,
+                                                    std::string description,
+                                                    std::unique_ptr<LocalTimes> times,
+                                                    const Zone& zone, bool literal) {
+  return std::unique_ptr<const Clock>(new CalendarClock(
+      kind, std::move(text), std::move(description), std::move(times), zone, literal));
+}
+
 // "--cron '0 25 * * *': hour '25' is out of range 0-23"; a reason that names the whole value
 // already reads "--cron '0 0 30 2 *' can never match (...)".
 Error option_error(std::string_view option, std::string_view value, const std::string& why) {
@@ -328,54 +339,49 @@ std::optional<std::int64_t> parse_time_of_day(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<const Clock>> make_calendar_clock(const ClockSpec& spec, Epoch set_epoch,
-                                                         const Zone& zone) {
-  bool literal = spec.dst == DstRule::kLiteral;
-  std::string in_zone = zone.is_utc() ? "" : ", " + zone.name();
-  switch (spec.kind) {
-    case ClockKind::kCron: {
-      auto cron = CronExpression::parse(spec.value);
-      if (!cron) return option_error("--cron", spec.value, cron.error().message());
-      // cronie's rule: an hour field that allows every hour fires at every real instant.
-      if (spec.dst == DstRule::kAuto) literal = cron->hour_allows_every_hour();
-      std::string description = cron->describe() + in_zone;
-      // Stored with single spaces between fields, however it was typed.
-      std::string words;
-      auto split = shell_split(cron->text());
-      if (!split) return option_error("--cron", spec.value, split.error().message());
-      for (const auto& word : *split) words += (words.empty() ? "" : " ") + word;
-      std::string text = "--cron " + shell_quote(words);
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kCron, text, description,
-                            std::make_unique<CronTimes>(std::move(*cron)), zone, literal));
-    }
-    case ClockKind::kDaily: {
-      auto second_of_day = parse_time_of_day(spec.value);
-      if (!second_of_day)
-        return option_error("--daily", spec.value,
-                            "expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59");
-      std::string at = std::string(spec.value);
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kDaily, "--daily " + at, "at " + at + " every day" + in_zone,
-                            std::make_unique<DailyTimes>(*second_of_day), zone, literal));
-    }
-    case ClockKind::kMonthly: {
-      auto anchor = parse_time(spec.value, set_epoch, zone);
-      if (!anchor) return usage_error("--monthly: " + anchor.error().message());
-      std::int64_t local = *anchor + zone.offset_at(*anchor);
-      std::string text = format_rfc3339(*anchor, zone);
-      unsigned day = static_cast<unsigned>(date::year_month_day(local_day(local)).day());
-      std::string description = "monthly on day " + std::to_string(day) + " at " +
-                                local_text(local).substr(0, local_text(local).find(" on ")) +
-                                (day > 28 ? " (the last day in shorter months)" : "") + " after " +
-                                text + in_zone;
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kMonthly, "--monthly " + text, description,
-                            std::make_unique<MonthlyTimes>(local), zone, literal));
-    }
-    default:
-      return Error(ErrorKind::kInternal, "not a calendar clock");
+Result<std::unique_ptr<const Clock>> make_cron_clock(const ClockSpec& spec, Epoch,
+                                                     const Zone& zone) {
+  auto cron = CronExpression::parse(spec.value);
+  if (!cron) return option_error("--cron", spec.value, cron.error().message());
+  // cronie's rule: an hour field that allows every hour fires at every real instant.
+  bool literal =
+      spec.dst == DstRule::kAuto ? cron->hour_allows_every_hour() : spec.dst == DstRule::kLiteral;
+  std::string description = cron->describe() + in_zone(zone);
+  // Stored with single spaces between fields, however it was typed.
+  std::string words;
+  auto split = shell_split(cron->text());
+  if (!split) return option_error("--cron", spec.value, split.error().message());
+  for (const auto& word : *split) words += (words.empty() ? "" : " ") + word;
+  return calendar_clock(ClockKind::kCron, "--cron " + shell_quote(words), description,
+                        std::make_unique<CronTimes>(std::move(*cron)), zone, literal);
+}
+
+Result<std::unique_ptr<const Clock>> make_daily_clock(const ClockSpec& spec, Epoch,
+                                                      const Zone& zone) {
+  auto second_of_day = parse_time_of_day(spec.value);
+  if (!second_of_day) {
+    return option_error("--daily", spec.value,
+                        "expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59");
   }
+  std::string at = std::string(spec.value);
+  return calendar_clock(
+      ClockKind::kDaily, "--daily " + at, "at " + at + " every day" + in_zone(zone),
+      std::make_unique<DailyTimes>(*second_of_day), zone, spec.dst == DstRule::kLiteral);
+}
+
+Result<std::unique_ptr<const Clock>> make_monthly_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                        const Zone& zone) {
+  auto anchor = parse_time(spec.value, set_epoch, zone);
+  if (!anchor) return usage_error("--monthly: " + anchor.error().message());
+  std::int64_t local = *anchor + zone.offset_at(*anchor);
+  std::string text = format_rfc3339(*anchor, zone);
+  unsigned day = static_cast<unsigned>(date::year_month_day(local_day(local)).day());
+  std::string description = "monthly on day " + std::to_string(day) + " at " +
+                            local_text(local).substr(0, local_text(local).find(" on ")) +
+                            (day > 28 ? " (the last day in shorter months)" : "") + " after " +
+                            text + in_zone(zone);
+  return calendar_clock(ClockKind::kMonthly, "--monthly " + text, description,
+                        std::make_unique<MonthlyTimes>(local), zone, spec.dst == DstRule::kLiteral);
 }
 
 }  // namespace trigger
