@@ -282,3 +282,28 @@ TEST_CASE("whole-number options share one parser with one message", "[trigger]")
     }
   }
 }
+
+TEST_CASE("the clock cache tells apart clocks set at different times only for kinds that read it",
+          "[trigger][clock]") {
+  trigger::ClockCache cache;
+  auto trigger_at = [](const char* clock, Epoch set_epoch) {
+    trigger::Trigger t;
+    t.clock = clock;
+    t.tz = "UTC";
+    t.clock_set_epoch = set_epoch;
+    return t;
+  };
+  // --every without --from takes its phase from its setting: two settings, two clocks.
+  auto on_the_hour = cache.get(trigger_at("--every 1h", 0));
+  auto on_the_half_hour = cache.get(trigger_at("--every 1h", 1800));
+  REQUIRE(on_the_hour.ok());
+  REQUIRE(on_the_half_hour.ok());
+  CHECK((*on_the_hour)->first_after(1800) == 3600);
+  CHECK((*on_the_half_hour)->first_after(1800) == 5400);
+  // A calendar clock's text says it all: triggers set at different times share one.
+  auto daily = cache.get(trigger_at("--daily 09:00", 0));
+  auto daily_later = cache.get(trigger_at("--daily 09:00", 1800));
+  REQUIRE(daily.ok());
+  REQUIRE(daily_later.ok());
+  CHECK(daily->get() == daily_later->get());
+}
