@@ -98,19 +98,20 @@ Result<std::unique_ptr<const Clock>> make_never_clock(const ClockSpec&, Epoch, c
 // clang-format off
 const ClockKindInfo kClockKinds[] = {
     // {kind,             option name, value name, help,
-    //                    takes --from, reads set_epoch, factory}
+    //                    takes --from, reads set_epoch, keeps wall clock in a new zone,
+    //                    factory}
     {ClockKind::kAt,      "at",      "TIME",     "fire once at TIME",
-                        false, true,  make_at_clock},
+                        false, true,  false, make_at_clock},
     {ClockKind::kEvery,   "every",   "DURATION", "fire every DURATION",
-                        true,  true,  make_every_clock},
+                        true,  true,  false, make_every_clock},
     {ClockKind::kCron,    "cron",    "EXPR",     "fire at the minutes matching a cron expression",
-                        false, false, make_cron_clock},
+                        false, false, false, make_cron_clock},
     {ClockKind::kDaily,   "daily",   "HH:MM",    "fire at this local time every day",
-                        false, false, make_daily_clock},
+                        false, false, false, make_daily_clock},
     {ClockKind::kMonthly, "monthly", "TIME",     "fire monthly on TIME's day and time of day",
-                        false, false, make_monthly_clock},
+                        false, false, true,  make_monthly_clock},
     {ClockKind::kNever,   "never",   nullptr,    "no fire times (a parked trigger)",
-                        false, false, make_never_clock},
+                        false, false, false, make_never_clock},
 };
 // clang-format on
 

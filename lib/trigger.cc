@@ -276,7 +276,7 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     if (!parsed) return parsed.error();
     spec = *parsed;
     spec.dst = moved.policy.dst;
-    if (spec.kind == ClockKind::kMonthly && change.tz) {
+    if (change.tz && clock_kind(spec.kind)->keeps_wall_clock_in_new_zone) {
       // A calendar clock keeps its wall-clock time in the new zone: the anchor's local time.
       auto old_zone = Zone::locate(current.tz);
       if (!old_zone) return old_zone.error();

@@ -307,3 +307,31 @@ TEST_CASE("the clock cache tells apart clocks set at different times only for ki
   REQUIRE(daily_later.ok());
   CHECK(daily->get() == daily_later->get());
 }
+
+TEST_CASE("a new zone keeps --monthly's wall-clock time and --every's instants",
+          "[trigger][clock]") {
+  struct Case {
+    trigger::ClockSpec clock;
+    const char* in_new_zone;
+  };
+  const Case cases[] = {
+      {{ClockKind::kMonthly, "2027-01-20T09:00", std::nullopt},
+       "--monthly 2027-01-20T09:00:00-05:00"},
+      {{ClockKind::kEvery, "1h", std::string("2027-01-20T09:00")},
+       "--every 1h --from 2027-01-20T03:00:00-05:00"},
+      {{ClockKind::kDaily, "09:00", std::nullopt}, "--daily 09:00"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.in_new_zone);
+    auto spec = every_hour();
+    spec.clock = c.clock;
+    spec.tz = "Europe/Berlin";
+    auto built = trigger::build_trigger(spec, kNow);
+    REQUIRE(built.ok());
+    trigger::ScheduleChange change;
+    change.tz = "America/New_York";
+    auto moved = trigger::reschedule_trigger(*built, change, kNow + 60);
+    REQUIRE(moved.ok());
+    CHECK(moved->clock == c.in_new_zone);
+  }
+}

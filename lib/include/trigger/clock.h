@@ -69,6 +69,10 @@ struct ClockKindInfo {
   /// (make_clock()'s `set_epoch`: relative --at times, --every's phase without --from), so that
   /// ClockCache must tell them apart by clock_set_epoch. Calendar clocks store absolute times.
   bool reads_set_epoch;
+  /// Whether the value is a time whose wall-clock reading the clock keeps when `trigger
+  /// schedule --tz` moves it to another zone (--monthly's anchor). Other kinds keep their
+  /// instants (--at, --every) or hold no time of their own (--cron, --daily).
+  bool keeps_wall_clock_in_new_zone;
   ClockFactory make;
 
   /// "--every"
