@@ -67,7 +67,7 @@ struct ClockKindInfo {
   bool takes_from;         ///< an optional "--from TIME" may follow the value (--every)
   /// Whether clocks of this kind with the same text can differ by the moment they were set
   /// (make_clock()'s `set_epoch`: relative --at times, --every's phase without --from), so that
-  /// ClockCache must tell them apart by clock_set_epoch. Calendar clocks store absolute times.
+  /// ClockCache must tell them apart by clock_set_epoch. A calendar clock's text says it all.
   bool reads_set_epoch;
   /// Whether the value is a time whose wall-clock reading the clock keeps when `trigger
   /// schedule --tz` moves it to another zone (--monthly's anchor). Other kinds keep their
