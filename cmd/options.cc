@@ -3,19 +3,28 @@
 namespace trigger::cmd {
 namespace {
 
-struct ClockOptionInfo {
-  const char* name;
-  ClockKind kind;
-  const char* value_name;
-  const char* help;
-};
-const ClockOptionInfo kClockOptions[] = {
-    {"at", ClockKind::kAt, "TIME", "fire once at TIME"},
-    {"every", ClockKind::kEvery, "DURATION", "fire every DURATION"},
-    {"cron", ClockKind::kCron, "EXPR", "fire at the minutes matching a cron expression"},
-    {"daily", ClockKind::kDaily, "HH:MM", "fire at this local time every day"},
-    {"monthly", ClockKind::kMonthly, "TIME", "fire monthly on TIME's day and time of day"},
-};
+// "--at, --every, --cron, ...", or, of the kinds that take --from, "--every".
+std::string clock_options(bool only_those_taking_from) {
+  std::string options;
+  for (const auto& kind : clock_kinds()) {
+    if (only_those_taking_from && !kind.takes_from) continue;
+    options += (options.empty() ? "" : ", ") + kind.option();
+  }
+  return options;
+}
+
+// The clocks given on the command line, in clock_kinds() order.
+std::vector<ClockSpec> clocks_given(const Context& ctx) {
+  std::vector<ClockSpec> given;
+  for (const auto& kind : clock_kinds()) {
+    if (kind.value_name == nullptr) {
+      if (ctx.flag(kind.name)) given.push_back(ClockSpec{kind.kind, "", std::nullopt});
+    } else if (auto value = ctx.get(kind.name)) {
+      given.push_back(ClockSpec{kind.kind, *value, std::nullopt});
+    }
+  }
+  return given;
+}
 
 const char* kPolicyHelp[][3] = {
     {"misfire", "POLICY", "missed occurrences: all, latest or skip (default latest)"},
@@ -34,12 +43,15 @@ const char* kPolicyHelp[][3] = {
 
 void add_clock_options(Options& options) {
   auto add = options.named.add_options();
-  for (const auto& clock : kClockOptions) {
-    add(clock.name, po::value<std::string>()->value_name(clock.value_name), clock.help);
+  for (const auto& kind : clock_kinds()) {
+    if (kind.value_name != nullptr)
+      add(kind.name, po::value<std::string>()->value_name(kind.value_name), kind.help);
   }
   add("from", po::value<std::string>()->value_name("TIME"),
       "with --every: fire at TIME + k x DURATION");
-  add("never", "no fire times (a parked trigger)");
+  for (const auto& kind : clock_kinds()) {
+    if (kind.value_name == nullptr) add(kind.name, kind.help);
+  }
 }
 
 void add_action_options(Options& options) {
@@ -62,27 +74,17 @@ void add_policy_options(Options& options) {
 }
 
 bool clock_given(const Context& ctx) {
-  for (const auto& clock : kClockOptions) {
-    if (ctx.get(clock.name)) return true;
-  }
-  return ctx.flag("never") || ctx.get("from").has_value();
+  return !clocks_given(ctx).empty() || ctx.get("from").has_value();
 }
 
 Result<ClockSpec> clock_from(const Context& ctx) {
-  std::vector<ClockSpec> given;
-  for (const auto& clock : kClockOptions) {
-    if (auto value = ctx.get(clock.name))
-      given.push_back(ClockSpec{clock.kind, *value, std::nullopt});
-  }
-  if (ctx.flag("never")) given.push_back(ClockSpec{ClockKind::kNever, "", std::nullopt});
-  if (given.empty()) {
-    return usage_error(
-        "no clock given: use one of --at, --every, --cron, --daily, --monthly, --never");
-  }
+  std::vector<ClockSpec> given = clocks_given(ctx);
+  if (given.empty()) return usage_error("no clock given: use one of " + clock_options(false));
   if (given.size() > 1) return usage_error("more than one clock given: use only one");
   if (auto from = ctx.get("from")) {
-    if (given.front().kind != ClockKind::kEvery)
-      return usage_error("--from '" + *from + "': only --every takes --from");
+    if (!clock_kind(given.front().kind)->takes_from) {
+      return usage_error("--from '" + *from + "': only " + clock_options(true) + " takes --from");
+    }
     given.front().from = from;
   }
   return given.front();

@@ -10,7 +10,7 @@
 
 namespace trigger::cmd {
 
-/// Add the clock options (--at --every --from --cron --daily --monthly --never).
+/// Add the clock options: one per row of clock_kinds(), and --from.
 void add_clock_options(Options& options);
 /// Add the action options (--log --sh --env --cwd; "-- PROGRAM" is taken by the dispatcher).
 void add_action_options(Options& options);

@@ -158,87 +158,137 @@ class CalendarClock final : public Clock {
   }
 
  private:
-  // The first fire time after `after`; `why` gets the reason it was moved, if any.
+  // The first fire time after `after`; `why` gets the reason it was moved, if any. Far from
+  // any daylight-saving change a local time is one instant; near one, the scan goes slower.
   std::optional<Epoch> find(Epoch after, Why* why) const {
-    if (zone_.is_utc()) {  // no zone arithmetic: local time is UTC
-      auto local = times_->next(after, why);
-      return local ? std::optional<Epoch>(*local) : std::nullopt;
-    }
-    // Within one offset span, far from its edges, a local time maps to exactly one instant.
+    if (zone_.is_utc()) return times_->next(after, why);  // no zone arithmetic: local is UTC
     Zone::OffsetSpan span = zone_.span_at(after);
-    bool settled = after - span.begin >= kMaxShift && span.end - after > kMaxShift;
-    // An instant t > after has local time t + offset(t): no earlier than after plus the least
-    // offset in force around `after`. Scan the local times from there.
-    std::int64_t local =
-        after +
-        (settled ? span.offset : std::min(span.offset, zone_.offset_at(after + kMaxShift)) - 1);
-    std::optional<NearbySpans> nearby;
-    std::optional<Epoch> best;
-    std::int64_t best_offset = 0;
-    Why best_why;
+    std::int64_t scan_after;
+    if (settled(span, after)) {
+      auto scanned = scan_settled_span(span, after, why);
+      if (scanned.done) return scanned.fire_time;
+      scan_after = scanned.resume_after;
+    } else {
+      scan_after = earliest_local_after(span, after);
+    }
+    return scan_near_change(span, after, scan_after, why);
+  }
+
+  // Whether `after` lies far enough inside its offset span that local times near it each map to
+  // exactly one instant: local - span.offset.
+  static bool settled(const Zone::OffsetSpan& span, Epoch after) {
+    return after - span.begin >= kMaxShift && span.end - after > kMaxShift;
+  }
+
+  // An instant t > after has local time t + offset(t): no earlier than after plus the least
+  // offset in force around `after`. Local times are scanned from just before there.
+  std::int64_t earliest_local_after(const Zone::OffsetSpan& span, Epoch after) const {
+    return after + std::min(span.offset, zone_.offset_at(after + kMaxShift)) - 1;
+  }
+
+  // How the scan of a settled span ended: with the fire time (`done`; none when the clock has
+  // no more local times), or at a local time whose instant nears the span's end, so that the
+  // slower scan must go on after `resume_after`.
+  struct SettledScan {
+    bool done = false;
+    std::optional<Epoch> fire_time;
+    std::int64_t resume_after = 0;
+  };
+
+  // The common case: one instant per local time, no DST in sight.
+  SettledScan scan_settled_span(const Zone::OffsetSpan& span, Epoch after, Why* why) const {
+    std::int64_t local = after + span.offset;
     while (true) {
       Why moved;
       auto next = times_->next(local, why != nullptr ? &moved : nullptr);
+      if (!next) {
+        if (why != nullptr) *why = "";
+        return {true, std::nullopt, 0};
+      }
+      std::int64_t earliest = *next - span.offset;
+      if (earliest < span.begin || earliest + kMaxShift >= span.end) return {false, {}, local};
+      if (earliest > after) {
+        if (why != nullptr) *why = moved;
+        return {true, earliest, 0};
+      }
+      local = *next;
+    }
+  }
+
+  // A fire time found near a daylight-saving change, why it is there, and the largest offset in
+  // force shortly before it.
+  struct Found {
+    Epoch fire_time;
+    Why why;
+    std::int64_t offset_before;
+  };
+
+  // Near a daylight-saving change a local time maps to no instant, one or two: scan the local
+  // times after `local` for the earliest instant after `after`.
+  std::optional<Epoch> scan_near_change(const Zone::OffsetSpan& span, Epoch after,
+                                        std::int64_t local, Why* why) const {
+    std::optional<NearbySpans> nearby;
+    std::optional<Found> best;
+    while (true) {
+      Why moved;
+      Why* reason = why != nullptr ? &moved : nullptr;  // words cost more than the search
+      auto next = times_->next(local, reason);
       if (!next) break;
       local = *next;
-      std::int64_t earliest = local - span.offset;
-      if (settled && earliest >= span.begin && earliest + kMaxShift < span.end) {
-        // The common case: one instant, no DST in sight.
-        if (earliest > after) {
-          if (why != nullptr) *why = moved;
-          return earliest;
-        }
-        continue;
-      }
       // A later local time maps to an earlier instant than `best` only through an offset in
       // force shortly before `best`: past that, nothing later can be earlier.
-      if (best && local - best_offset > *best) break;
+      if (best && local - best->offset_before > best->fire_time) break;
       if (!nearby) nearby.emplace(zone_, span);
       auto known = nearby->resolve(local);
-      auto instants = known ? *known : zone_.resolve_local(local);
-      std::optional<Epoch> candidate;
-      Why reason = moved;
-      bool explaining = why != nullptr;  // words cost more than the search: only when asked
-      switch (instants.kind) {
-        case Zone::LocalInstants::kUnique:
-          if (instants.first > after) candidate = instants.first;
-          break;
-        case Zone::LocalInstants::kRepeated:
-          if (instants.first > after) {
-            candidate = instants.first;
-            if (explaining) {
-              reason = local_text(local) + " occurs twice (" + zone_.name() + "): " +
-                       (literal_ ? "this is its first occurrence"
-                                 : "fired at its first occurrence only");
-            }
-          } else if (literal_ && instants.second > after) {
-            candidate = instants.second;
-            if (explaining) {
-              reason = local_text(local) + " occurs twice (" + zone_.name() +
-                       "): this is its second occurrence";
-            }
-          }
-          break;
-        case Zone::LocalInstants::kGap:
-          if (!literal_ && instants.first > after) {
-            candidate = instants.first;
-            if (explaining) {
-              reason = local_text(local) + " does not exist (" + zone_.name() +
-                       " skips it for daylight saving): fired at the end of the gap";
-            }
-          }
-          break;
-      }
-      if (candidate && (!best || *candidate < *best)) {
-        best = candidate;
-        best_why = reason;
-        best_offset = std::max(zone_.offset_at(*best), zone_.offset_at(*best - kMaxShift));
+      auto candidate =
+          fire_time_of(local, known ? *known : zone_.resolve_local(local), after, reason);
+      if (candidate && (!best || *candidate < best->fire_time)) {
+        std::int64_t offset_before =
+            std::max(zone_.offset_at(*candidate), zone_.offset_at(*candidate - kMaxShift));
+        best = Found{*candidate, moved, offset_before};
       }
       // Fixed-time mapping is monotonic: the first candidate found is the answer.
       if (best && !literal_) break;
     }
-    if (why != nullptr) *why = best ? best_why : "";
-    return best;
+    if (why != nullptr) *why = best ? best->why : "";
+    if (!best) return std::nullopt;
+    return best->fire_time;
+  }
+
+  // The instant after `after` at which local time `local` fires under the DST rule, if any: a
+  // repeated local time at its first occurrence (literally, at its second too), a local time
+  // in a gap at the gap's end (literally, never). `reason`, if given, gets why it is there.
+  std::optional<Epoch> fire_time_of(std::int64_t local, const Zone::LocalInstants& instants,
+                                    Epoch after, Why* reason) const {
+    switch (instants.kind) {
+      case Zone::LocalInstants::kUnique:
+        if (instants.first > after) return instants.first;
+        return std::nullopt;
+      case Zone::LocalInstants::kRepeated:
+        if (instants.first > after) {
+          if (reason != nullptr) {
+            *reason = occurs_twice(local) + (literal_ ? "this is its first occurrence"
+                                                      : "fired at its first occurrence only");
+          }
+          return instants.first;
+        }
+        if (!literal_ || instants.second <= after) return std::nullopt;
+        if (reason != nullptr) *reason = occurs_twice(local) + "this is its second occurrence";
+        return instants.second;
+      case Zone::LocalInstants::kGap:
+        if (literal_ || instants.first <= after) return std::nullopt;
+        if (reason != nullptr) {
+          *reason = local_text(local) + " does not exist (" + zone_.name() +
+                    " skips it for daylight saving): fired at the end of the gap";
+        }
+        return instants.first;
+    }
+    return std::nullopt;
+  }
+
+  // "01:30 on 2026-11-01 occurs twice (America/New_York): "
+  std::string occurs_twice(std::int64_t local) const {
+    return local_text(local) + " occurs twice (" + zone_.name() + "): ";
   }
 
   ClockKind kind_;
@@ -248,6 +298,17 @@ class CalendarClock final : public Clock {
   Zone zone_;
   bool literal_;
 };
+
+// ", Europe/Paris" after a description; nothing in UTC.
+std::string in_zone(const Zone& zone) { return zone.is_utc() ? "" : ", " + zone.name(); }
+
+Result<std::unique_ptr<const Clock>> calendar_clock(ClockKind kind, std::string text,
+                                                    std::string description,
+                                                    std::unique_ptr<LocalTimes> times,
+                                                    const Zone& zone, bool literal) {
+  return std::unique_ptr<const Clock>(new CalendarClock(
+      kind, std::move(text), std::move(description), std::move(times), zone, literal));
+}
 
 // "--cron '0 25 * * *': hour '25' is out of range 0-23"; a reason that names the whole value
 // already reads "--cron '0 0 30 2 *' can never match (...)".
@@ -278,54 +339,49 @@ std::optional<std::int64_t> parse_time_of_day(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<const Clock>> make_calendar_clock(const ClockSpec& spec, Epoch set_epoch,
-                                                         const Zone& zone) {
-  bool literal = spec.dst == DstRule::kLiteral;
-  std::string in_zone = zone.is_utc() ? "" : ", " + zone.name();
-  switch (spec.kind) {
-    case ClockKind::kCron: {
-      auto cron = CronExpression::parse(spec.value);
-      if (!cron) return option_error("--cron", spec.value, cron.error().message());
-      // cronie's rule: an hour field that allows every hour fires at every real instant.
-      if (spec.dst == DstRule::kAuto) literal = cron->hour_allows_every_hour();
-      std::string description = cron->describe() + in_zone;
-      // Stored with single spaces between fields, however it was typed.
-      std::string words;
-      auto split = shell_split(cron->text());
-      if (!split) return option_error("--cron", spec.value, split.error().message());
-      for (const auto& word : *split) words += (words.empty() ? "" : " ") + word;
-      std::string text = "--cron " + shell_quote(words);
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kCron, text, description,
-                            std::make_unique<CronTimes>(std::move(*cron)), zone, literal));
-    }
-    case ClockKind::kDaily: {
-      auto second_of_day = parse_time_of_day(spec.value);
-      if (!second_of_day)
-        return option_error("--daily", spec.value,
-                            "expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59");
-      std::string at = std::string(spec.value);
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kDaily, "--daily " + at, "at " + at + " every day" + in_zone,
-                            std::make_unique<DailyTimes>(*second_of_day), zone, literal));
-    }
-    case ClockKind::kMonthly: {
-      auto anchor = parse_time(spec.value, set_epoch, zone);
-      if (!anchor) return usage_error("--monthly: " + anchor.error().message());
-      std::int64_t local = *anchor + zone.offset_at(*anchor);
-      std::string text = format_rfc3339(*anchor, zone);
-      unsigned day = static_cast<unsigned>(date::year_month_day(local_day(local)).day());
-      std::string description = "monthly on day " + std::to_string(day) + " at " +
-                                local_text(local).substr(0, local_text(local).find(" on ")) +
-                                (day > 28 ? " (the last day in shorter months)" : "") + " after " +
-                                text + in_zone;
-      return std::unique_ptr<const Clock>(
-          new CalendarClock(ClockKind::kMonthly, "--monthly " + text, description,
-                            std::make_unique<MonthlyTimes>(local), zone, literal));
-    }
-    default:
-      return Error(ErrorKind::kInternal, "not a calendar clock");
+Result<std::unique_ptr<const Clock>> make_cron_clock(const ClockSpec& spec, Epoch,
+                                                     const Zone& zone) {
+  auto cron = CronExpression::parse(spec.value);
+  if (!cron) return option_error("--cron", spec.value, cron.error().message());
+  // cronie's rule: an hour field that allows every hour fires at every real instant.
+  bool literal =
+      spec.dst == DstRule::kAuto ? cron->hour_allows_every_hour() : spec.dst == DstRule::kLiteral;
+  std::string description = cron->describe() + in_zone(zone);
+  // Stored with single spaces between fields, however it was typed.
+  std::string words;
+  auto split = shell_split(cron->text());
+  if (!split) return option_error("--cron", spec.value, split.error().message());
+  for (const auto& word : *split) words += (words.empty() ? "" : " ") + word;
+  return calendar_clock(ClockKind::kCron, "--cron " + shell_quote(words), description,
+                        std::make_unique<CronTimes>(std::move(*cron)), zone, literal);
+}
+
+Result<std::unique_ptr<const Clock>> make_daily_clock(const ClockSpec& spec, Epoch,
+                                                      const Zone& zone) {
+  auto second_of_day = parse_time_of_day(spec.value);
+  if (!second_of_day) {
+    return option_error("--daily", spec.value,
+                        "expected HH:MM or HH:MM:SS, from 00:00 to 23:59:59");
   }
+  std::string at = std::string(spec.value);
+  return calendar_clock(
+      ClockKind::kDaily, "--daily " + at, "at " + at + " every day" + in_zone(zone),
+      std::make_unique<DailyTimes>(*second_of_day), zone, spec.dst == DstRule::kLiteral);
+}
+
+Result<std::unique_ptr<const Clock>> make_monthly_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                        const Zone& zone) {
+  auto anchor = parse_time(spec.value, set_epoch, zone);
+  if (!anchor) return usage_error("--monthly: " + anchor.error().message());
+  std::int64_t local = *anchor + zone.offset_at(*anchor);
+  std::string text = format_rfc3339(*anchor, zone);
+  unsigned day = static_cast<unsigned>(date::year_month_day(local_day(local)).day());
+  std::string description = "monthly on day " + std::to_string(day) + " at " +
+                            local_text(local).substr(0, local_text(local).find(" on ")) +
+                            (day > 28 ? " (the last day in shorter months)" : "") + " after " +
+                            text + in_zone(zone);
+  return calendar_clock(ClockKind::kMonthly, "--monthly " + text, description,
+                        std::make_unique<MonthlyTimes>(local), zone, spec.dst == DstRule::kLiteral);
 }
 
 }  // namespace trigger

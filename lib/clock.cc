@@ -61,72 +61,100 @@ class NeverClock final : public Clock {
   std::string describe() const override { return "never"; }
 };
 
-struct ClockOption {
-  ClockKind kind;
-  std::string_view option;
-};
-constexpr ClockOption kClockOptions[] = {
-    {ClockKind::kAt, "--at"},           {ClockKind::kEvery, "--every"},
-    {ClockKind::kCron, "--cron"},       {ClockKind::kDaily, "--daily"},
-    {ClockKind::kMonthly, "--monthly"}, {ClockKind::kNever, "--never"},
-};
-
-std::string_view option_of(ClockKind kind) {
-  for (const auto& entry : kClockOptions) {
-    if (entry.kind == kind) return entry.option;
-  }
-  return "--never";
-}
-
 // "--every: invalid duration '0': must be more than zero"
 Error option_error(ClockKind kind, const Error& cause) {
-  return Error(cause.kind(), std::string(option_of(kind)) + ": " + cause.message());
+  return Error(cause.kind(), clock_kind(kind)->option() + ": " + cause.message());
 }
+
+Result<std::unique_ptr<const Clock>> make_at_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                   const Zone& zone) {
+  auto at = parse_time(spec.value, set_epoch, zone);
+  if (!at) return option_error(spec.kind, at.error());
+  return std::unique_ptr<const Clock>(new AtClock(*at, zone));
+}
+
+Result<std::unique_ptr<const Clock>> make_every_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                      const Zone& zone) {
+  auto period = parse_duration(spec.value);
+  if (!period) return option_error(spec.kind, period.error());
+  // Without --from, the phase is the whole minute in which the clock is set: cron starts
+  // passes on the minute, so `--every 1m` created at 08:00:06 fires at 08:01:00, not at
+  // 08:01:06 (54 seconds after each pass).
+  Epoch anchor = floor_div(set_epoch, kSecondsPerMinute) * kSecondsPerMinute;
+  if (spec.from) {
+    auto from = parse_time(*spec.from, set_epoch, zone);
+    if (!from) return Error(ErrorKind::kUsage, "--from: " + from.error().message());
+    anchor = *from;
+  }
+  return std::unique_ptr<const Clock>(new EveryClock(*period, anchor, zone));
+}
+
+Result<std::unique_ptr<const Clock>> make_never_clock(const ClockSpec&, Epoch, const Zone&) {
+  return std::unique_ptr<const Clock>(new NeverClock());
+}
+
+// The kinds of clock, one row each. The options that take a value come first in --help, then
+// --from, then those that take none (cmd/options.cc).
+// clang-format off
+const ClockKindInfo kClockKinds[] = {
+    // {kind,             option name, value name, help,
+    //                    takes --from, reads set_epoch, keeps wall clock in a new zone,
+    //                    factory}
+    {ClockKind::kAt,      "at",      "TIME",     "fire once at TIME",
+                        false, true,  false, make_at_clock},
+    {ClockKind::kEvery,   "every",   "DURATION", "fire every DURATION",
+                        true,  true,  false, make_every_clock},
+    {ClockKind::kCron,    "cron",    "EXPR",     "fire at the minutes matching a cron expression",
+                        false, false, false, make_cron_clock},
+    {ClockKind::kDaily,   "daily",   "HH:MM",    "fire at this local time every day",
+                        false, false, false, make_daily_clock},
+    {ClockKind::kMonthly, "monthly", "TIME",     "fire monthly on TIME's day and time of day",
+                        false, false, true,  make_monthly_clock},
+    {ClockKind::kNever,   "never",   nullptr,    "no fire times (a parked trigger)",
+                        false, false, false, make_never_clock},
+};
+// clang-format on
 
 }  // namespace
 
-Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set_epoch,
-                                                const Zone& zone) {
-  switch (spec.kind) {
-    case ClockKind::kAt: {
-      auto at = parse_time(spec.value, set_epoch, zone);
-      if (!at) return option_error(spec.kind, at.error());
-      return std::unique_ptr<const Clock>(new AtClock(*at, zone));
-    }
-    case ClockKind::kEvery: {
-      auto period = parse_duration(spec.value);
-      if (!period) return option_error(spec.kind, period.error());
-      // Without --from, the phase is the whole minute in which the clock is set: cron starts
-      // passes on the minute, so `--every 1m` created at 08:00:06 fires at 08:01:00, not at
-      // 08:01:06 (54 seconds after each pass).
-      Epoch anchor = floor_div(set_epoch, kSecondsPerMinute) * kSecondsPerMinute;
-      if (spec.from) {
-        auto from = parse_time(*spec.from, set_epoch, zone);
-        if (!from) return Error(ErrorKind::kUsage, "--from: " + from.error().message());
-        anchor = *from;
-      }
-      return std::unique_ptr<const Clock>(new EveryClock(*period, anchor, zone));
-    }
-    case ClockKind::kNever:
-      return std::unique_ptr<const Clock>(new NeverClock());
-    case ClockKind::kCron:
-    case ClockKind::kDaily:
-    case ClockKind::kMonthly:
-      return make_calendar_clock(spec, set_epoch, zone);
-  }
-  return Error(ErrorKind::kInternal, "unknown clock kind");
+const std::vector<ClockKindInfo>& clock_kinds() {
+  static const std::vector<ClockKindInfo> kinds(std::begin(kClockKinds), std::end(kClockKinds));
+  return kinds;
 }
 
+const ClockKindInfo* clock_kind(ClockKind kind) {
+  for (const auto& row : kClockKinds) {
+    if (row.kind == kind) return &row;
+  }
+  return nullptr;
+}
+
+const ClockKindInfo* clock_kind_of_text(std::string_view text) {
+  std::string_view word = text.substr(0, text.find(' '));
+  for (const auto& row : kClockKinds) {
+    if (row.is_option(word)) return &row;
+  }
+  return nullptr;
+}
+
+Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set_epoch,
+                                                const Zone& zone) {
+  const ClockKindInfo* row = clock_kind(spec.kind);
+  if (row == nullptr) return Error(ErrorKind::kInternal, "unknown clock kind");
+  return row->make(spec, set_epoch, zone);
+}
+
+// option VALUE [--from TIME], or a lone option for a kind that takes no value.
 Result<ClockSpec> parse_clock_text(std::string_view text) {
   auto words = shell_split(text);
   auto bad = [&] { return usage_error("not a clock: " + in_quotes(text)); };
   if (!words || words->empty()) return bad();
   const auto& w = *words;
-  for (const auto& entry : kClockOptions) {
-    if (w[0] != entry.option) continue;
+  for (const auto& row : kClockKinds) {
+    if (!row.is_option(w[0])) continue;
     ClockSpec spec;
-    spec.kind = entry.kind;
-    if (entry.kind == ClockKind::kNever) {
+    spec.kind = row.kind;
+    if (row.value_name == nullptr) {
       if (w.size() != 1) return bad();
       return spec;
     }
@@ -134,7 +162,7 @@ Result<ClockSpec> parse_clock_text(std::string_view text) {
       spec.value = w[1];
       return spec;
     }
-    if (entry.kind == ClockKind::kEvery && w.size() == 4 && w[2] == "--from") {
+    if (row.takes_from && w.size() == 4 && w[2] == "--from") {
       spec.value = w[1];
       spec.from = w[3];
       return spec;

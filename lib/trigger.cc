@@ -276,7 +276,7 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
     if (!parsed) return parsed.error();
     spec = *parsed;
     spec.dst = moved.policy.dst;
-    if (spec.kind == ClockKind::kMonthly && change.tz) {
+    if (change.tz && clock_kind(spec.kind)->keeps_wall_clock_in_new_zone) {
       // A calendar clock keeps its wall-clock time in the new zone: the anchor's local time.
       auto old_zone = Zone::locate(current.tz);
       if (!old_zone) return old_zone.error();
@@ -326,9 +326,8 @@ Result<std::shared_ptr<const Clock>> trigger_clock(const Trigger& trigger) {
 }
 
 Result<std::shared_ptr<const Clock>> ClockCache::get(const Trigger& trigger) {
-  // Calendar clocks are stored with absolute times: only --at and --every read the epoch.
-  bool epoch_matters =
-      trigger.clock.rfind("--at", 0) == 0 || trigger.clock.rfind("--every", 0) == 0;
+  const ClockKindInfo* kind = clock_kind_of_text(trigger.clock);
+  bool epoch_matters = kind != nullptr && kind->reads_set_epoch;
   std::string key = trigger.tz + '\n' + std::to_string(static_cast<int>(trigger.policy.dst)) +
                     '\n' + trigger.clock;
   if (epoch_matters) key += '\n' + std::to_string(trigger.clock_set_epoch);

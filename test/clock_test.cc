@@ -1,5 +1,6 @@
 #include "trigger/clock.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -111,6 +112,43 @@ TEST_CASE("canonical clock text reads back to the same clock", "[clock]") {
       CHECK(again->first_after(t) == original->first_after(t));
     }
   }
+}
+
+TEST_CASE("every kind of clock has one row, naming the option its clock text starts with",
+          "[clock]") {
+  struct Case {
+    ClockKind kind;
+    const char* value;  // a valid value, "" for a kind that takes none
+  };
+  const Case cases[] = {
+      {ClockKind::kAt, "2026-12-01T09:00"}, {ClockKind::kEvery, "1h"},
+      {ClockKind::kCron, "0 9 * * 1-5"},    {ClockKind::kDaily, "09:00"},
+      {ClockKind::kMonthly, "2026-12-31"},  {ClockKind::kNever, ""},
+  };
+  REQUIRE(trigger::clock_kinds().size() == std::size(cases));
+  for (const auto& c : cases) {
+    const trigger::ClockKindInfo* row = trigger::clock_kind(c.kind);
+    REQUIRE(row != nullptr);
+    INFO(row->option());
+    CHECK(row->kind == c.kind);
+    CHECK(std::count_if(trigger::clock_kinds().begin(), trigger::clock_kinds().end(),
+                        [&](const auto& other) { return other.kind == c.kind; }) == 1);
+    CHECK((row->value_name == nullptr) == std::string(c.value).empty());
+    auto made = clock({c.kind, c.value, std::nullopt}, 1795852800, "Europe/Berlin");
+    CHECK(made->kind() == c.kind);
+    std::string text = made->text();
+    CHECK(text.rfind(row->option() + (row->value_name ? " " : ""), 0) == 0);
+    CHECK(trigger::clock_kind_of_text(text) == row);
+    auto parsed = trigger::parse_clock_text(text);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->kind == c.kind);
+    // Only a kind that takes --from reads it back from clock text.
+    auto with_from =
+        trigger::parse_clock_text(row->option() + " '" + c.value + "' --from 2026-12-01");
+    CHECK(with_from.ok() == row->takes_from);
+  }
+  CHECK(trigger::clock_kind_of_text("--bogus 1") == nullptr);
+  CHECK(trigger::clock_kind_of_text("--everyday 1h") == nullptr);
 }
 
 TEST_CASE("clock text that is not a clock is a usage error", "[clock]") {

@@ -282,3 +282,56 @@ TEST_CASE("whole-number options share one parser with one message", "[trigger]")
     }
   }
 }
+
+TEST_CASE("the clock cache tells apart clocks set at different times only for kinds that read it",
+          "[trigger][clock]") {
+  trigger::ClockCache cache;
+  auto trigger_at = [](const char* clock, Epoch set_epoch) {
+    trigger::Trigger t;
+    t.clock = clock;
+    t.tz = "UTC";
+    t.clock_set_epoch = set_epoch;
+    return t;
+  };
+  // --every without --from takes its phase from its setting: two settings, two clocks.
+  auto on_the_hour = cache.get(trigger_at("--every 1h", 0));
+  auto on_the_half_hour = cache.get(trigger_at("--every 1h", 1800));
+  REQUIRE(on_the_hour.ok());
+  REQUIRE(on_the_half_hour.ok());
+  CHECK((*on_the_hour)->first_after(1800) == 3600);
+  CHECK((*on_the_half_hour)->first_after(1800) == 5400);
+  // A calendar clock's text says it all: triggers set at different times share one.
+  auto daily = cache.get(trigger_at("--daily 09:00", 0));
+  auto daily_later = cache.get(trigger_at("--daily 09:00", 1800));
+  REQUIRE(daily.ok());
+  REQUIRE(daily_later.ok());
+  CHECK(daily->get() == daily_later->get());
+}
+
+TEST_CASE("a new zone keeps --monthly's wall-clock time and --every's instants",
+          "[trigger][clock]") {
+  struct Case {
+    trigger::ClockSpec clock;
+    const char* in_new_zone;
+  };
+  const Case cases[] = {
+      {{ClockKind::kMonthly, "2027-01-20T09:00", std::nullopt},
+       "--monthly 2027-01-20T09:00:00-05:00"},
+      {{ClockKind::kEvery, "1h", std::string("2027-01-20T09:00")},
+       "--every 1h --from 2027-01-20T03:00:00-05:00"},
+      {{ClockKind::kDaily, "09:00", std::nullopt}, "--daily 09:00"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.in_new_zone);
+    auto spec = every_hour();
+    spec.clock = c.clock;
+    spec.tz = "Europe/Berlin";
+    auto built = trigger::build_trigger(spec, kNow);
+    REQUIRE(built.ok());
+    trigger::ScheduleChange change;
+    change.tz = "America/New_York";
+    auto moved = trigger::reschedule_trigger(*built, change, kNow + 60);
+    REQUIRE(moved.ok());
+    CHECK(moved->clock == c.in_new_zone);
+  }
+}

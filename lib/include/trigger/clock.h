@@ -1,12 +1,13 @@
 // Clocks: when a trigger fires. Each clock is a fixed set of fire times that does not depend on
-// when anyone asks (SPEC §4, trigger-clock(7)). Adding a clock: a class in lib/clock_*.cc, a
-// kind in ClockKind, its case in make_clock() and in parse_clock_text().
+// when anyone asks (SPEC §4, trigger-clock(7)). Adding a kind of clock: its class, its value in
+// ClockKind, its row in clock_kinds() (lib/clock.cc), its tests (lib/README.md has the list).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trigger/error.h"
 #include "trigger/time.h"
@@ -50,6 +51,47 @@ class Clock {
     return "";
   }
 };
+
+/// Builds the clock of one kind, as make_clock() does.
+using ClockFactory = Result<std::unique_ptr<const Clock>> (*)(const ClockSpec& spec,
+                                                              Epoch set_epoch, const Zone& zone);
+
+/// One kind of clock as every part of trigger sees it. The factory (make_clock()), the
+/// clock-text parser (parse_clock_text()), the command-line options and the clock cache all
+/// read these rows and nothing else, so a new kind is its class, its row and its tests.
+struct ClockKindInfo {
+  ClockKind kind;
+  const char* name;        ///< the option without its dashes: "every" is --every
+  const char* value_name;  ///< what the option takes, in --help ("DURATION"); nullptr: no value
+  const char* help;        ///< the option's line in --help
+  bool takes_from;         ///< an optional "--from TIME" may follow the value (--every)
+  /// Whether clocks of this kind with the same text can differ by the moment they were set
+  /// (make_clock()'s `set_epoch`: relative --at times, --every's phase without --from), so that
+  /// ClockCache must tell them apart by clock_set_epoch. A calendar clock's text says it all.
+  bool reads_set_epoch;
+  /// Whether the value is a time whose wall-clock reading the clock keeps when `trigger
+  /// schedule --tz` moves it to another zone (--monthly's anchor). Other kinds keep their
+  /// instants (--at, --every) or hold no time of their own (--cron, --daily).
+  bool keeps_wall_clock_in_new_zone;
+  ClockFactory make;
+
+  /// "--every"
+  std::string option() const { return std::string("--") + name; }
+  /// Whether `word` is the option, "--every".
+  bool is_option(std::string_view word) const {
+    return word.size() > 2 && word.substr(0, 2) == "--" && word.substr(2) == name;
+  }
+};
+
+/// Every kind of clock, one row each, in the order --help and messages list them.
+const std::vector<ClockKindInfo>& clock_kinds();
+
+/// The row of `kind`; nullptr only for a value that is no ClockKind.
+const ClockKindInfo* clock_kind(ClockKind kind);
+
+/// The row of the kind whose option starts clock text `text` ("--every 1h --from ..."), or
+/// nullptr. Cheaper than parse_clock_text(), for code that needs only the kind.
+const ClockKindInfo* clock_kind_of_text(std::string_view text);
 
 /// Validate `spec` and build its clock. `set_epoch` is the moment the clock is set (create or
 /// schedule): relative times are read against it and --every without --from is anchored on it.

@@ -127,7 +127,8 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
 Result<std::shared_ptr<const Clock>> trigger_clock(const Trigger& trigger);
 
 /// Clocks of stored triggers, made once per distinct clock: triggers with the same
-/// clock text, zone, DST rule (and, for --at and --every, the same clock_set_epoch) share one.
+/// clock text, zone, DST rule (and, for kinds whose ClockKindInfo::reads_set_epoch, the same
+/// clock_set_epoch) share one.
 /// The pass makes a clock for every trigger it schedules or fires; parsing a cron expression
 /// and describing it cost more than the rest of firing it. Holds at most kLimit clocks.
 class ClockCache {
