@@ -44,7 +44,7 @@ const std::vector<Command> kCommands = {
    "trigger next ID|NAME [--count N] [--explain]",
    "print the next fire times of a clock or a trigger"},
   {"run-once", cmd_run_once, options_run_once, DbAccess::kNone,  // opens it itself (--dry-run)
-   "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run]",
+   "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run] [--no-syslog]",
    "one pass: schedule, fire and run what is due (from cron)", kTable | kJson},
   {"status", cmd_status, options_status, DbAccess::kReadOnly,
    "trigger status",

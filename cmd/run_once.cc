@@ -1,10 +1,13 @@
 // trigger run-once: one pass — schedule what changed, fire what is due, run what is queued.
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "commands.h"
 #include "exit_codes.h"
 #include "output.h"
 #include "trigger/pass.h"
+#include "trigger/syslog.h"
 
 namespace trigger::cmd {
 namespace {
@@ -17,6 +20,24 @@ Result<std::size_t> jobs_from(const Context& ctx) {
   return static_cast<std::size_t>(*jobs);
 }
 
+// The syslog sink of a pass, or null: none for --no-syslog, TRIGGER_SYSLOG=0 or a dry run.
+// TRIGGER_SYSLOG_SOCKET names the socket (default /dev/log).
+std::unique_ptr<LogSink> syslog_for(const Context& ctx, bool dry_run) {
+  const char* enabled = std::getenv("TRIGGER_SYSLOG");
+  if (dry_run || ctx.flag("no-syslog") || (enabled != nullptr && std::string(enabled) == "0"))
+    return nullptr;
+  const char* socket = std::getenv("TRIGGER_SYSLOG_SOCKET");
+  return std::make_unique<SyslogSink>(
+      *ctx.env, socket != nullptr && socket[0] != '\0' ? socket : kDefaultSyslogSocket);
+}
+
+// The one-line summaries of the failures, as --format json lists them.
+std::vector<std::string> summaries(const std::vector<Failure>& failures) {
+  std::vector<std::string> lines;
+  for (const auto& failure : failures) lines.push_back(failure.summary);
+  return lines;
+}
+
 }  // namespace
 
 void options_run_once(Options& options) {
@@ -25,7 +46,8 @@ void options_run_once(Options& options) {
       "jobs", po::value<std::string>()->value_name("N"),
       "run up to N commands at once (default 4)")(
       "linger", "stay within --max-time and fire events at their second")(
-      "dry-run", "print what would fire and run; change nothing");
+      "dry-run", "print what would fire and run; change nothing")("no-syslog",
+                                                                  "send no lines to syslog");
 }
 
 Result<int> cmd_run_once(Context& ctx) {
@@ -51,9 +73,14 @@ Result<int> cmd_run_once(Context& ctx) {
   }
   // A dry run changes nothing and needs no write access: it rehearses on a private copy in
   // memory (migrated there if the file is older), and creates no missing database.
+  std::unique_ptr<LogSink> log = syslog_for(ctx, options.dry_run);
+  options.log = log.get();
   auto opened =
       open_store(ctx, options.dry_run ? Store::Mode::kPrivateCopy : Store::Mode::kReadWrite);
-  if (!opened) return opened.error();
+  if (!opened) {
+    if (log) log->log(Severity::kErr, "pass failed: " + opened.error().message());
+    return opened.error();
+  }
   auto report = run_pass(*ctx.store, options);
   if (!report) return report.error();
   // The table prints nothing: cron mails whatever a pass prints.
@@ -68,8 +95,10 @@ Result<int> cmd_run_once(Context& ctx) {
                      {"deferred", report->deferred},
                      {"failed", report->failed},
                      {"clock_jump_seconds", report->clock_jump_seconds},
-                     {"failures", report->failures}};
-  for (const auto& failure : report->failures) std::cerr << "trigger: " << failure << "\n";
+                     {"failures", summaries(report->failures)}};
+  // Each with its host, time and last output lines: cron mails this alone.
+  for (const auto& failure : report->failures)
+    std::cerr << "trigger: " << failure_report(failure) << "\n";
   // Out of descriptors or processes: the runs stay queued for the next pass; one line says so.
   if (!report->start_trouble.empty()) std::cerr << "trigger: " << report->start_trouble << "\n";
   return report->failures.empty() && report->start_trouble.empty() ? kExitOk : kExitTrouble;

@@ -66,6 +66,20 @@ void say(const PassOptions& options, Make&& make) {
   if (options.narrate) options.narrate(make());
 }
 
+// Log a line made by `make` to options.log (syslog), built only when there is one.
+template <class Make>
+void log_line(const PassOptions& options, Severity severity, Make&& make) {
+  if (options.log) options.log->log(severity, make());
+}
+
+// "0.2 s": a run's duration in the log.
+std::string seconds_text(Env::SteadyTime::duration elapsed) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s",
+                std::chrono::duration_cast<std::chrono::duration<double>>(elapsed).count());
+  return text;
+}
+
 // The label of trigger `id` as read from the store; "trigger ID" when its row is damaged.
 Result<std::string> label_of(Store& store, std::int64_t id) {
   auto found = store.trigger_for_pass(id);
@@ -101,8 +115,9 @@ Status set_aside(Store& store, std::int64_t trigger_id, const std::string& who, 
   auto record = HistoryRecord::of_trigger(trigger_id, Outcome::kFailed, "set aside: " + why, now);
   if (auto appended = store.append_history(record); !appended) return appended.error();
   report.set_aside += 1;
-  report.failures.push_back(who + " is set aside: " + why);
+  report.failures.push_back({who + " is set aside: " + why, this_process().host, now, ""});
   say(options, [&] { return who + " is set aside: " + why; });
+  log_line(options, Severity::kErr, [&] { return who + " set aside: " + why; });
   return Ok{};
 }
 
@@ -331,6 +346,10 @@ Status record_missed(Store& store, const Trigger& trigger, const std::vector<Mis
     say(options, [&] {
       return describe(trigger) + ": " + std::string(to_string(record.outcome)) + " " + record.reason;
     });
+    log_line(options, Severity::kWarning, [&] {
+      return describe(trigger) + " " + std::string(to_string(record.outcome)) + ": " +
+             record.reason;
+    });
     if (auto appended = store.append_history(record); !appended) return appended.error();
   }
   return Ok{};
@@ -471,7 +490,16 @@ struct Running {
   Task task;
   Trigger trigger;
   Epoch started_epoch = 0;
+  SteadyTime started_steady{};  ///< when its command started, for its duration in the log
 };
+
+// The log line of a run's end: "'a' (event E) failed after 0.2 s, attempt 1: exit status 3".
+std::string end_line(const Running& run, const std::string& id, Outcome outcome,
+                     const std::string& what, Env& env) {
+  return describe(run.trigger) + " (event " + id + ") " + std::string(to_string(outcome)) +
+         " after " + seconds_text(env.steady_now() - run.started_steady) + ", attempt " +
+         std::to_string(run.task.attempt) + ": " + what;
+}
 
 // Record the end of one run: a retry, or the final outcome.
 Status finish_run(Store& store, const Running& run, const RunResult& result, PassReport& report,
@@ -488,7 +516,9 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
   // Attempts cut short by a dead pass were not the command's failures: they use no retry.
   std::int64_t failures = run.task.attempt - run.task.interrupted;
   bool may_retry = outcome != Outcome::kSucceeded && failures <= policy.retries;
+  std::string logged;  // what the log line adds, once the outcome is committed
   auto record = [&]() -> Status {
+    logged.clear();
     // A trigger cancelled while this run was going gets no more attempts.
     auto current = store.trigger_for_pass(run.trigger.id);
     if (!current) return current.error();
@@ -500,6 +530,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
       if (!retried) return retried.error();
       if (*retried) {
         report.retried += 1;
+        logged = "; retry in " + format_duration(delay);
         say(options, [&] {
           return describe(run.trigger) + ": event " + id + " attempt " +
                  std::to_string(run.task.attempt) + " " + what + "; retry in " +
@@ -515,6 +546,7 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
     auto completed = store.complete_task(run.task, record);
     if (!completed) return completed.error();
     if (!*completed) {
+      logged = "; not recorded: lease lost to another pass";
       say(options, [&] {
         return describe(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded";
       });
@@ -522,7 +554,8 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
     }
     if (outcome != Outcome::kSucceeded) {
       report.failed += 1;
-      report.failures.push_back(describe(run.trigger) + " (event " + id + "): " + what);
+      report.failures.push_back({describe(run.trigger) + " (event " + id + "): " + what,
+                                 this_process().host, finished_epoch, result.output});
     }
     say(options, [&] {
       return describe(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
@@ -536,6 +569,10 @@ Status finish_run(Store& store, const Running& run, const RunResult& result, Pas
        !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
     env.pause(std::chrono::milliseconds(100 * attempt));
     status = store.transaction(record, Store::Sync::kBatched);
+  }
+  if (status) {
+    log_line(options, outcome == Outcome::kSucceeded ? Severity::kInfo : Severity::kErr,
+             [&] { return end_line(run, id, outcome, what, env) + logged; });
   }
   return status;
 }
@@ -555,6 +592,7 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
   std::size_t done = 0;
   std::int64_t ran = 0;
   std::vector<std::string> lines;
+  std::vector<std::string> logged;  // the log's lines, once committed
   Budget budget(options);
   auto status = store.transaction(
       [&]() -> Status {
@@ -572,6 +610,13 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
             record.started_epoch = at;
             record.output = message;
             if (auto appended = store.append_history(record); !appended) return appended.error();
+            if (options.log) {
+              auto trigger = store.trigger_for_pass(task.trigger_id);
+              if (!trigger) return trigger.error();
+              logged.push_back(describe(*trigger) + " (event " + *record.event_id +
+                               ") succeeded after 0.0 s, attempt " +
+                               std::to_string(attempted.attempt) + ": log: " + message);
+            }
             if (options.narrate) {
               auto trigger = store.trigger_for_pass(task.trigger_id);
               if (!trigger) return trigger.error();
@@ -588,6 +633,7 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
   if (!status) return status.error();
   report.ran += ran;  // counted once the records are committed
   for (const auto& line : lines) say(options, [&] { return line; });
+  for (const auto& line : logged) log_line(options, Severity::kInfo, [&] { return line; });
   budget.yield_to_writers();
   return done;
 }
@@ -699,6 +745,7 @@ class Executor {
   // cancelled meanwhile, record it cancelled).
   Status interrupt(const Task& task, const std::string& id, const std::string& why, Epoch at) {
     std::optional<std::string> line;
+    std::string logged;
     auto status = store_.transaction(
         [&]() -> Status {
           auto record = HistoryRecord::of_run(
@@ -714,12 +761,14 @@ class Executor {
             if (!cancelled) return cancelled.error();
           }
           line = describe(*trigger) + ": event " + id + " interrupted (" + record.reason + ")";
+          logged = describe(*trigger) + " (event " + id + ") interrupted: " + record.reason;
           return Ok{};
         },
         Store::Sync::kBatched);
     if (status && line) {
       report_.interrupted += 1;
       say(options_, [&] { return *line; });
+      log_line(options_, Severity::kWarning, [&] { return logged; });
     }
     return status;
   }
@@ -802,6 +851,12 @@ class Executor {
         defer(run);
         continue;
       }
+      run.started_steady = env_.steady_now();
+      log_line(options_, Severity::kInfo, [&] {
+        return describe(run.trigger) + " (event " +
+               event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+               ") started, attempt " + std::to_string(run.task.attempt);
+      });
       if (started->pgid > 0) groups.emplace_back(run.task, started->pgid);
       running_.emplace(started->handle, std::move(run));
     }
@@ -1090,6 +1145,14 @@ void record_pass_failure(Store& store, PassRecord& pass, const PassReport& repor
                           Store::Sync::kDurable);
 }
 
+// The log line of a pass that stopped at `error`: "pass refused: ..." or "pass failed: ...".
+void log_pass_failure(const PassOptions& options, const Error& error) {
+  log_line(options, Severity::kErr, [&] {
+    return std::string(error.kind() == ErrorKind::kUnsafe ? "pass refused: " : "pass failed: ") +
+           error.message();
+  });
+}
+
 // Sleep for `duration` on `env`, syncing batched commits when their window closes meanwhile.
 Status sleep_syncing(Store& store, Env& env, std::chrono::milliseconds duration) {
   auto end = env.steady_now() + duration;
@@ -1134,6 +1197,22 @@ Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& p
 
 }  // namespace
 
+std::string failure_report(const Failure& failure, std::size_t tail_lines) {
+  std::string text = failure.summary + " (on " + failure.host + " at " +
+                     format_rfc3339(failure.at, Zone::utc()) + ")";
+  std::vector<std::string> lines;
+  for (std::size_t begin = 0; begin < failure.output.size();) {
+    std::size_t end = failure.output.find('\n', begin);
+    if (end == std::string::npos) end = failure.output.size();
+    lines.push_back(failure.output.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  std::size_t first = lines.size() > tail_lines ? lines.size() - tail_lines : 0;
+  if (first > 0) text += "\n  (" + std::to_string(first) + " earlier lines left out)";
+  for (std::size_t i = first; i < lines.size(); ++i) text += "\n  " + lines[i];
+  return text;
+}
+
 Status check_pass_safety(Store& store) {
   // Commands are not run from a database others could have written them into. A database
   // of --log actions only is harmless wherever it is.
@@ -1150,11 +1229,17 @@ Result<PassReport> run_pass(Store& store, const PassOptions& options) {
   PassClock clock{*options.env, options.env->steady_now()};
   PassReport report;
   auto pass = begin_pass_record(store, options, clock.env.now(), report);
-  if (!pass) return pass.error();
+  if (!pass) {
+    log_pass_failure(options, pass.error());
+    return pass.error();
+  }
   if (auto done = run_recorded_pass(store, options, *pass, report, clock); !done) {
     record_pass_failure(store, *pass, report, done.error(), clock);
+    log_pass_failure(options, done.error());
     return done.error();
   }
+  if (!report.start_trouble.empty())
+    log_line(options, Severity::kWarning, [&] { return "pass: " + report.start_trouble; });
   return report;
 }
 

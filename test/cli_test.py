@@ -28,6 +28,8 @@ class TriggerTestCase(unittest.TestCase):
             'TZ': 'UTC',
             'TRIGGER_NOW': '2026-12-01T08:00:00Z',
             'TRIGGER_DB': self.db,
+            # run-once logs to syslog by default: here to a socket nobody binds (SyslogTest binds one)
+            'TRIGGER_SYSLOG_SOCKET': os.path.join(self.dir, 'syslog'),
         }
 
     def tearDown(self):

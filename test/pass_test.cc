@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -469,7 +470,7 @@ TEST_CASE("failed runs are retried with doubling backoff, then recorded once", "
   CHECK(last.failed == 1);
   REQUIRE(last.failures.size() == 1);
   std::string event = std::to_string(id) + "-" + std::to_string(kStart + kHour);
-  CHECK(last.failures[0] == "'flaky' (event " + event + "): exit status 3");
+  CHECK(last.failures[0].summary == "'flaky' (event " + event + "): exit status 3");
   CHECK(lines_of(log) == std::vector<std::string>{event + " 1", event + " 2", event + " 3"});
   auto records = f.history(id);
   REQUIRE(records.size() == 1);
@@ -556,7 +557,7 @@ TEST_CASE("a trigger whose clock fails is set aside; the others still fire", "[p
   CHECK(report.set_aside == 1);
   REQUIRE(report.failures.size() == 1);
   // One subject, said once: not "'broken': clock set aside: trigger 1: its time zone ...".
-  CHECK(report.failures[0] ==
+  CHECK(report.failures[0].summary ==
         "'broken' is set aside: its time zone 'Gone/Zone' is no longer known to this system");
   auto records = f.history(broken);
   REQUIRE(!records.empty());
@@ -653,7 +654,7 @@ TEST_CASE("a full disk fails the pass with one line and sets no trigger aside", 
     auto report = trigger::run_pass(**limited, f.options());
     INFO((report.ok() ? "fired " + std::to_string(report->fired) + ", set aside " +
                             std::to_string(report->set_aside) + ": " +
-                            (report->failures.empty() ? "" : report->failures[0])
+                            (report->failures.empty() ? "" : report->failures[0].summary)
                       : ""));
     REQUIRE_FALSE(report.ok());
     CHECK(report.error().kind() == ErrorKind::kIO);
@@ -1591,4 +1592,77 @@ TEST_CASE("a --log run reclaimed from a dead pass is completed once, as its next
   REQUIRE(leased.ok());
   CHECK(leased->empty());
   CHECK(f.pass_at(kStart + kHour + 2).ran == 0);
+}
+
+// The log's lines with each run's duration ("after 0.2 s") made "after D s".
+std::multiset<std::pair<int, std::string>> log_lines(const trigger::CapturingSink& sink) {
+  std::multiset<std::pair<int, std::string>> lines;
+  static const std::regex kDuration(" after [0-9]+\\.[0-9] s");
+  for (const auto& line : sink.lines)
+    lines.emplace(static_cast<int>(line.severity),
+                  std::regex_replace(line.message, kDuration, " after D s"));
+  return lines;
+}
+
+TEST_CASE("the pass logs each run's start and end, with its severity", "[pass][syslog]") {
+  Fixture f;
+  auto bad = f.create("bad", every("1h"), shell_action("echo oops; exit 3"));
+  auto good = f.create("good", every("1h"), shell_action("true"));
+  auto note = f.create("note", every("1h"), log_action("hello"));
+  f.pass_at(kStart);
+  trigger::CapturingSink sink;
+  PassOptions options;
+  options.log = &sink;
+  auto report = f.pass_at(kStart + kHour, options);
+  auto event = [&](std::int64_t id) {
+    return "(event " + std::to_string(id) + "-" + std::to_string(kStart + kHour) + ")";
+  };
+  constexpr int kInfo = static_cast<int>(trigger::Severity::kInfo);
+  constexpr int kErr = static_cast<int>(trigger::Severity::kErr);
+  CHECK(log_lines(sink) == std::multiset<std::pair<int, std::string>>{
+                               {kInfo, "'note' " + event(note) +
+                                           " succeeded after D s, attempt 1: log: hello"},
+                               {kInfo, "'bad' " + event(bad) + " started, attempt 1"},
+                               {kInfo, "'good' " + event(good) + " started, attempt 1"},
+                               {kErr, "'bad' " + event(bad) +
+                                          " failed after D s, attempt 1: exit status 3"},
+                               {kInfo, "'good' " + event(good) +
+                                           " succeeded after D s, attempt 1: exit status 0"}});
+  REQUIRE(report.failures.size() == 1);
+  CHECK(report.failures[0].output == "oops\n");
+  CHECK(report.failures[0].at == kStart + kHour);
+  CHECK(report.failures[0].host == trigger::this_process().host);
+}
+
+TEST_CASE("the pass logs skipped occurrences as warnings", "[pass][syslog]") {
+  Fixture f;
+  f.create("late", every("1h"), log_action("l"), {{"misfire", "skip"}, {"grace", "10m"}});
+  f.pass_at(kStart);
+  trigger::CapturingSink sink;
+  PassOptions options;
+  options.log = &sink;
+  f.pass_at(kStart + kHour + 30 * kMinute, options);
+  REQUIRE(sink.lines.size() == 1);
+  CHECK(sink.lines[0].severity == trigger::Severity::kWarning);
+  CHECK(sink.lines[0].message ==
+        "'late' skipped: 1 occurrence at " +
+            trigger::format_rfc3339(kStart + kHour, trigger::Zone::utc()) +
+            " more than 10m late (--misfire skip)");
+}
+
+TEST_CASE("a failure report names host and time, then the output's last 20 lines",
+          "[pass][report]") {
+  trigger::Failure failure{"'bad' (event 1-60): exit status 3", "box", 60, ""};
+  CHECK(trigger::failure_report(failure) ==
+        "'bad' (event 1-60): exit status 3 (on box at 1970-01-01T00:01:00Z)");
+  failure.output = "one\ntwo";  // no final newline: the last line is kept all the same
+  CHECK(trigger::failure_report(failure) ==
+        "'bad' (event 1-60): exit status 3 (on box at 1970-01-01T00:01:00Z)\n  one\n  two");
+  failure.output.clear();
+  for (int i = 1; i <= 25; ++i) failure.output += "line " + std::to_string(i) + "\n";
+  std::string expected =
+      "'bad' (event 1-60): exit status 3 (on box at 1970-01-01T00:01:00Z)\n"
+      "  (5 earlier lines left out)";
+  for (int i = 6; i <= 25; ++i) expected += "\n  line " + std::to_string(i);
+  CHECK(trigger::failure_report(failure) == expected);
 }

@@ -6,8 +6,10 @@ Time is driven with --now; real time passes only where a process has to be runni
 """
 import json
 import os
+import re
 import resource
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -23,6 +25,11 @@ HOUR = 3600
 def at(seconds):
     """--now for NOW + seconds."""
     return f'@{NOW + seconds}'
+
+
+def where(seconds):
+    """What a failure report's first line ends with for a failure at NOW + seconds on this host."""
+    return f" (on {socket.gethostname()} at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(NOW + seconds))})"
 
 
 class PassTestCase(TriggerTestCase):
@@ -63,9 +70,10 @@ class RunOnceTest(PassTestCase):
         self.ok('run-once')
         code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
         self.assertEqual((code, out), (1, ''))
-        self.assertEqual(sorted(err.splitlines()), [
-            f"trigger: 'bad' (event 1-{NOW + MINUTE}): exit status 3",
-            f"trigger: 'missing' (event 2-{NOW + MINUTE}): cannot run '/nonexistent/program': No such file or directory"])
+        self.assertIn(f"trigger: 'bad' (event 1-{NOW + MINUTE}): exit status 3{where(MINUTE)}\n  oops\n", err)
+        self.assertIn(f"trigger: 'missing' (event 2-{NOW + MINUTE}): cannot run '/nonexistent/program': No such file or directory{where(MINUTE)}\n"
+                      "  trigger: cannot run '/nonexistent/program': No such file or directory\n", err)
+        self.assertEqual(len(err.splitlines()), 4)
         [missing] = self.history('missing', '--failed')
         self.assertEqual(missing['output'], "trigger: cannot run '/nonexistent/program': No such file or directory\n")
 
@@ -541,6 +549,95 @@ class HistoryTest(PassTestCase):
             (66, "no trigger 'nope'", ['history', 'nope']),
         ]:
             self.fails(code, message, *args)
+
+
+class SyslogTest(PassTestCase):
+    """run-once's lines to syslog, read from a datagram socket bound where TRIGGER_SYSLOG_SOCKET says."""
+
+    def setUp(self):
+        super().setUp()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.listener.bind(self.env['TRIGGER_SYSLOG_SOCKET'])
+        self.listener.setblocking(False)
+
+    def tearDown(self):
+        self.listener.close()
+        super().tearDown()
+
+    def received(self):
+        lines = []
+        while True:
+            try:
+                lines.append(self.listener.recv(65536).decode())
+            except BlockingIOError:
+                return lines
+
+    def test_runs_are_logged_as_cron_logs_them(self):
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3')
+        self.create('--name', 'good', '--every', '1m', '--sh', 'true')
+        self.ok('run-once')
+        self.assertEqual(self.received(), [])  # nothing ran: nothing to say
+        code, _, _ = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(code, 1)
+        # As glibc's syslog(3) sends them: facility cron (9), info 6 / err 3, local time (TZ=UTC).
+        stamp = time.strftime('%b %e %H:%M:%S', time.gmtime(NOW + MINUTE))
+        lines = [re.sub(r'trigger\[[0-9]+\]', 'trigger[PID]', re.sub(r' after [0-9]+\.[0-9] s', ' after D s', line))
+                 for line in self.received()]
+        self.assertEqual(sorted(lines), sorted([
+            f"<78>{stamp} trigger[PID]: 'bad' (event 1-{NOW + MINUTE}) started, attempt 1",
+            f"<78>{stamp} trigger[PID]: 'good' (event 2-{NOW + MINUTE}) started, attempt 1",
+            f"<75>{stamp} trigger[PID]: 'bad' (event 1-{NOW + MINUTE}) failed after D s, attempt 1: exit status 3",
+            f"<78>{stamp} trigger[PID]: 'good' (event 2-{NOW + MINUTE}) succeeded after D s, attempt 1: exit status 0",
+        ]))
+
+    def test_skips_and_pass_failures_are_logged(self):
+        self.create('--name', 'late', '--every', '1h', '--misfire', 'skip', '--grace', '1m', '--log', 'x')
+        self.ok('run-once')
+        self.ok('--now', at(HOUR + 10 * MINUTE), 'run-once')
+        [skipped] = self.received()
+        self.assertRegex(skipped, r"^<76>.* trigger\[[0-9]+\]: 'late' skipped: 1 occurrence at .* more than 1m late \(--misfire skip\)$")
+        blocker = os.path.join(self.dir, 'file')
+        with open(blocker, 'w'):
+            pass
+        code, _, _ = self.run_trigger('--db', os.path.join(blocker, 't.db'), 'run-once')  # cannot open
+        self.assertNotEqual(code, 0)
+        [failed] = self.received()
+        self.assertRegex(failed, r"^<75>.* trigger\[[0-9]+\]: pass failed: ")
+
+    def test_no_syslog_and_trigger_syslog_0_send_nothing(self):
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'exit 3')
+        self.ok('run-once')
+        self.assertEqual(self.run_trigger('--now', at(MINUTE), 'run-once', '--no-syslog')[0], 1)
+        self.assertEqual(self.run_trigger('--now', at(2 * MINUTE), 'run-once', env={'TRIGGER_SYSLOG': '0'})[0], 1)
+        self.assertEqual(self.received(), [])
+        self.assertEqual(self.run_trigger('--now', at(3 * MINUTE), 'run-once', env={'TRIGGER_SYSLOG': '1'})[0], 1)
+        self.assertEqual(len(self.received()), 2)
+
+    def test_a_full_socket_loses_only_the_syslog_lines(self):
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)  # room for next to nothing
+        for i in range(20):
+            self.create('--name', f'n{i}', '--every', '1m', '--log', 'x' * 1000)
+        self.ok('run-once')
+        self.assertEqual(self.run_trigger('--now', at(MINUTE), 'run-once'), (0, '', ''))
+        self.assertLess(len(self.received()), 20)
+        self.assertEqual(len([r for r in self.history() if r['outcome'] == 'succeeded']), 20)
+
+
+class FailureReportTest(PassTestCase):
+    def test_the_report_names_host_and_time_and_ends_with_the_output(self):
+        self.create('--name', 'noisy', '--every', '1m', '--sh', 'for i in $(seq 1 25); do echo line $i; done; exit 1')
+        self.ok('run-once')
+        code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual((code, out), (1, ''))
+        self.assertEqual(err, f"trigger: 'noisy' (event 1-{NOW + MINUTE}): exit status 1{where(MINUTE)}\n"
+                              "  (5 earlier lines left out)\n" + ''.join(f'  line {i}\n' for i in range(6, 26)))
+
+    def test_json_keeps_the_one_line_summary(self):
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3')
+        self.ok('run-once')
+        code, out, _ = self.run_trigger('--now', at(MINUTE), 'run-once', '--format', 'json')
+        self.assertEqual(code, 1)
+        self.assertEqual(json.loads(out)['failures'], [f"'bad' (event 1-{NOW + MINUTE}): exit status 3"])
 
 
 class GcTest(PassTestCase):

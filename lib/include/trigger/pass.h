@@ -11,6 +11,7 @@
 #include "trigger/env.h"
 #include "trigger/error.h"
 #include "trigger/store.h"
+#include "trigger/syslog.h"
 #include "trigger/time.h"
 
 namespace trigger {
@@ -44,7 +45,28 @@ struct PassOptions {
   std::int64_t lease_ttl_seconds = 120;
   /// Called with one line per thing done, for -v (and the plan under dry_run).
   std::function<void(const std::string&)> narrate;
+  /// Where one line per run started or ended, occurrence skipped, coalesced or set aside, and
+  /// pass failure goes (syslog for run-once; trigger-run-once(1), "Logging"); null: nowhere.
+  /// Must outlive the pass.
+  LogSink* log = nullptr;
 };
+
+/// A failed, timed-out or set-aside run or trigger, as the pass's report on stderr tells it.
+struct Failure {
+  /// One line: "'bad' (event 1-1700000060): exit status 3", "'b' is set aside: WHY".
+  std::string summary;
+  std::string host;    ///< the machine the pass ran on
+  Epoch at = 0;        ///< when the run ended or the trigger was set aside
+  std::string output;  ///< the command's output (its last bytes, as recorded); "" if none
+};
+
+/// How many of a failed command's last output lines its report shows.
+inline constexpr std::size_t kReportTailLines = 20;
+
+/// The stderr report of `failure`: its summary with " (on HOST at TIME)" (UTC), then the last
+/// `tail_lines` lines of its output, each indented by two spaces, after a line
+/// "  (N earlier lines left out)" when there were more. Lines are joined by "\n"; no final one.
+std::string failure_report(const Failure& failure, std::size_t tail_lines = kReportTailLines);
 
 /// What a pass did.
 struct PassReport {
@@ -60,7 +82,7 @@ struct PassReport {
   std::int64_t deferred = 0;            ///< runs put back unstarted: out of descriptors or processes
   std::string start_trouble;            ///< why runs were deferred, one line ("" if none)
   std::int64_t clock_jump_seconds = 0;  ///< negative when the clock moved back
-  std::vector<std::string> failures;    ///< one line per failed run or set-aside trigger
+  std::vector<Failure> failures;        ///< one per failed run or set-aside trigger
 };
 
 /// Run one pass at options.env's now(), first handing `store` that Env (Store::set_env), so
