@@ -610,16 +610,12 @@ Result<std::size_t> complete_log_tasks(Store& store, const PassOptions& options,
             record.started_epoch = at;
             record.output = message;
             if (auto appended = store.append_history(record); !appended) return appended.error();
-            if (options.log) {
+            if (options.narrate || options.log) {
               auto trigger = store.trigger_for_pass(task.trigger_id);
               if (!trigger) return trigger.error();
               logged.push_back(describe(*trigger) + " (event " + *record.event_id +
                                ") succeeded after 0.0 s, attempt " +
                                std::to_string(attempted.attempt) + ": log: " + message);
-            }
-            if (options.narrate) {
-              auto trigger = store.trigger_for_pass(task.trigger_id);
-              if (!trigger) return trigger.error();
               lines.push_back(describe(*trigger) + ": log: " + message);
               lines.push_back(describe(*trigger) + ": event " + *record.event_id + " succeeded");
             }
