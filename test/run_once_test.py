@@ -7,6 +7,7 @@ Time is driven with --now; real time passes only where a process has to be runni
 import json
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import stat
@@ -538,6 +539,49 @@ class StatusTest(PassTestCase):
         self.ok('run-once')
         status = json.loads(self.ok('status', '--format', 'json'))
         self.assertEqual((status['database'], status['database_exists']), (self.db, True))
+
+    def failing_metrics(self):
+        self.create('--name', 'f.x', '--every', '1m', '--label', 'team-a=o"p\\s', '--sh', 'exit 1')
+        self.create('--every', '1h', '--log', 'unnamed')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        code, out, _ = self.run_trigger('--now', at(MINUTE), 'status', '--format', 'openmetrics')
+        self.assertEqual(code, 1)
+        return out
+
+    def test_openmetrics_per_trigger_and_queue(self):
+        out = self.failing_metrics()
+        labels = '{id="1",name="f.x",label_team_a="o\\"p\\\\s"}'
+        for line in (f'trigger_failing{labels} 1', 'trigger_failing{id="2",name=""} 0',
+                     f'trigger_last_run_start_timestamp_seconds{labels} {NOW + MINUTE}',
+                     f'trigger_next_run_timestamp_seconds{labels} {NOW + 2 * MINUTE}',
+                     'trigger_failing_triggers 1', 'trigger_status_healthy 0', 'trigger_queued_runs 0',
+                     f'trigger_last_pass_start_timestamp_seconds {NOW + MINUTE}',
+                     'trigger_last_pass_outcome{outcome="ok"} 1'):
+            self.assertIn(line + '\n', out)
+        self.assertTrue(out.endswith('\n# EOF\n'))
+
+    @unittest.skipUnless(shutil.which('promtool'), 'promtool is not installed (Debian package prometheus)')
+    def test_openmetrics_passes_promtool(self):
+        out = self.failing_metrics()
+        check = subprocess.run(['promtool', 'check', 'metrics'], input=out, capture_output=True, text=True)
+        self.assertEqual((check.returncode, check.stdout + check.stderr), (0, ''))
+
+    def test_metrics_file_is_written_whole_and_readable(self):
+        out = self.failing_metrics()
+        path = os.path.join(self.dir, 'trigger.prom')
+        code, stdout, _ = self.run_trigger('--now', at(MINUTE), 'status', '-q', '--metrics-file', path)
+        self.assertEqual(code, 1)
+        self.assertIn('failing:', stdout)
+        with open(path) as f:
+            self.assertEqual(f.read(), out)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o644)
+        self.assertEqual(sorted(os.listdir(self.dir)), sorted(['t.db', 'trigger.prom'] + [
+            name for name in os.listdir(self.dir) if name.startswith('t.db-')]))
+        code, _, err = self.run_trigger('--now', at(MINUTE), 'status', '--metrics-file',
+                                        os.path.join(self.dir, 'no', 'x.prom'))
+        self.assertEqual(code, 74)
+        self.assertIn(f"--metrics-file {self.dir}/no/x.prom: cannot create a file beside it", err)
 
     def test_failing_passes_make_status_unhealthy(self):
         self.create('--name', 'n', '--every', '1m', '--log', 'x')
