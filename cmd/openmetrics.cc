@@ -130,9 +130,11 @@ constexpr RunFigure kRunFigures[] = {
 void trigger_metrics(const Json& runs, std::ostream& out) {
   for (const auto& figure : kRunFigures) {
     family(out, figure.name, figure.help);
-    for (const auto& run : runs) sample(out, figure.name + trigger_labels(run) + "}", run[figure.key]);
+    for (const auto& run : runs)
+      sample(out, figure.name + trigger_labels(run) + "}", run[figure.key]);
   }
-  family(out, "trigger_last_run_outcome", "How the trigger's latest run ended (1 for its outcome).");
+  family(out, "trigger_last_run_outcome",
+         "How the trigger's latest run ended (1 for its outcome).");
   for (const auto& run : runs) {
     if (!run["last_outcome"].is_string()) continue;
     std::string labels = trigger_labels(run);

@@ -36,6 +36,12 @@ std::string listed(const std::vector<std::string>& items) {
   return text;
 }
 
+// The first of `total` items listed, and how many more ("a, b and 3 more").
+std::string listed_of(std::vector<std::string> first, std::size_t total) {
+  if (total > first.size()) first.push_back(std::to_string(total - first.size()) + " more");
+  return listed(first);
+}
+
 // The work that waits for a pass, as a phrase ("1 event is due and 2 runs are queued"); ""
 // when none waits.
 std::string waiting_work(const QueueFigures& figures) {
@@ -73,10 +79,10 @@ std::optional<std::string> failed_pass_problem(const QueueFigures& figures) {
   if (figures.failed_passes_in_a_row == 0 || !figures.last_failed_pass) return std::nullopt;
   const PassRecord& pass = *figures.last_failed_pass;
   std::int64_t count = figures.failed_passes_in_a_row;
-  std::string counted = count >= QueueFigures::kPassesCounted
-                            ? std::to_string(count) + " or more"
-                            : std::to_string(count);
-  std::string text = count == 1 ? "the last pass" : "the last " + counted + " passes failed; the latest";
+  std::string counted = count >= QueueFigures::kPassesCounted ? std::to_string(count) + " or more"
+                                                              : std::to_string(count);
+  std::string text =
+      count == 1 ? "the last pass" : "the last " + counted + " passes failed; the latest";
   std::string error = pass.error.value_or("no reason recorded");
   switch (figures.last_failed_pass_end.value_or(PassEnd::kFailed)) {
     case PassEnd::kRefused:
@@ -113,19 +119,17 @@ std::string trigger_word(const TriggerRunState& run) {
 
 // The triggers whose latest run failed or timed out, not acknowledged: named, up to kNamed.
 std::optional<std::string> failing_problem(const QueueFigures& figures) {
-  constexpr std::size_t kNamed = kFailingNamed;
   std::vector<std::string> named;
   std::size_t failing = 0;
   for (const auto& run : figures.runs) {
     if (!run.failing) continue;
-    if (++failing > kNamed) continue;
+    if (++failing > kFailingNamed) continue;
     named.push_back(trigger_word(run) + " (event " + run.last_event_id.value_or("-") + " " +
                     (run.last_outcome == Outcome::kTimedOut ? "timed out" : "failed") + ")");
   }
   if (failing == 0) return std::nullopt;
-  if (failing > kNamed) named.push_back(std::to_string(failing - kNamed) + " more");
   return plural(static_cast<std::int64_t>(failing), "trigger is", "triggers are") +
-         " failing: " + listed(named) +
+         " failing: " + listed_of(named, failing) +
          " (see 'trigger history --failed'; 'trigger reset-failed' acknowledges)";
 }
 
@@ -135,8 +139,8 @@ std::vector<std::string> problems_of(const Store& store, const QueueFigures& fig
   if (!store.exists()) {
     problems.push_back("the database " + store.location() + " does not exist");
   }
-  for (auto problem :
-       {silence_problem(figures, now), failed_pass_problem(figures), overdue_problem(figures, now)}) {
+  for (auto problem : {silence_problem(figures, now), failed_pass_problem(figures),
+                       overdue_problem(figures, now)}) {
     if (problem) problems.push_back(std::move(*problem));
   }
   if (figures.stuck > 0) {
@@ -235,8 +239,7 @@ std::string failing_names(const nlohmann::ordered_json& names) {
     if (shown.size() == kFailingNamed) break;
     shown.push_back(name.get<std::string>());
   }
-  if (names.size() > kFailingNamed) shown.push_back(std::to_string(names.size() - kFailingNamed) + " more");
-  return listed(shown);
+  return listed_of(shown, names.size());
 }
 
 // The figures as fields: one per figure, one per trigger state, one per problem. People read
@@ -272,8 +275,8 @@ void add_fields(Document& document, const nlohmann::ordered_json& json) {
 // as another user): a temporary file in the same directory, synced, then renamed over it.
 Status write_atomically(const std::string& path, const std::string& text) {
   auto failed = [&](const char* what) {
-    return Error(ErrorKind::kIO, "--metrics-file " + path + ": cannot " + what + ": " +
-                                     std::strerror(errno));
+    return Error(ErrorKind::kIO,
+                 "--metrics-file " + path + ": cannot " + what + ": " + std::strerror(errno));
   };
   std::string temporary = path + ".XXXXXX";
   int fd = ::mkstemp(temporary.data());

@@ -239,7 +239,8 @@ TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it
   CHECK((*acknowledged)[0].trigger.name == "a");
   CHECK((*acknowledged)[0].run.last_event_id == "1-100");
   CHECK_FALSE(failing(triggers[0]));
-  CHECK(c.reasons().back().rfind("reset-failed: acknowledged the failure of event 1-100; next ", 0) == 0);
+  CHECK(c.reasons().back().rfind("reset-failed: acknowledged the failure of event 1-100; next ",
+                                 0) == 0);
   // Not failing any more: left alone, nothing recorded.
   auto size = c.history().size();
   REQUIRE(trigger::reset_failed(c.store(), {"a"}, kNow)->empty());

@@ -165,21 +165,34 @@ TEST_CASE("openmetrics prints the status data as gauges, labels escaped", "[docu
         "trigger_last_pass_outcome{outcome=\"died\"} 1\n"
         "# HELP trigger_last_run_start_timestamp_seconds When the trigger's latest run started.\n"
         "# TYPE trigger_last_run_start_timestamp_seconds gauge\n"
-        "trigger_last_run_start_timestamp_seconds" + labels + "} 10\n"
-        "# HELP trigger_last_run_end_timestamp_seconds When the trigger's latest run ended.\n"
-        "# TYPE trigger_last_run_end_timestamp_seconds gauge\n"
-        "# HELP trigger_next_run_timestamp_seconds The trigger's next fire time.\n"
-        "# TYPE trigger_next_run_timestamp_seconds gauge\n"
-        "trigger_next_run_timestamp_seconds" + labels + "} 70\n"
-        "# HELP trigger_failing Whether the trigger's latest run failed, unacknowledged.\n"
-        "# TYPE trigger_failing gauge\n"
-        "trigger_failing" + labels + "} 1\n"
-        "# HELP trigger_last_run_outcome How the trigger's latest run ended (1 for its outcome).\n"
-        "# TYPE trigger_last_run_outcome gauge\n"
-        "trigger_last_run_outcome" + labels + ",outcome=\"succeeded\"} 0\n"
-        "trigger_last_run_outcome" + labels + ",outcome=\"failed\"} 0\n"
-        "trigger_last_run_outcome" + labels + ",outcome=\"timed_out\"} 1\n"
-        "# EOF\n");
+        "trigger_last_run_start_timestamp_seconds" +
+            labels +
+            "} 10\n"
+            "# HELP trigger_last_run_end_timestamp_seconds When the trigger's latest run ended.\n"
+            "# TYPE trigger_last_run_end_timestamp_seconds gauge\n"
+            "# HELP trigger_next_run_timestamp_seconds The trigger's next fire time.\n"
+            "# TYPE trigger_next_run_timestamp_seconds gauge\n"
+            "trigger_next_run_timestamp_seconds" +
+            labels +
+            "} 70\n"
+            "# HELP trigger_failing Whether the trigger's latest run failed, unacknowledged.\n"
+            "# TYPE trigger_failing gauge\n"
+            "trigger_failing" +
+            labels +
+            "} 1\n"
+            "# HELP trigger_last_run_outcome How the trigger's latest run ended (1 for its "
+            "outcome).\n"
+            "# TYPE trigger_last_run_outcome gauge\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"succeeded\"} 0\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"failed\"} 0\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"timed_out\"} 1\n"
+            "# EOF\n");
   std::ostringstream other;
   trigger::cmd::render_openmetrics(Document(), other);
   CHECK(other.str() == "# EOF\n");

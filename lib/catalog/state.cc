@@ -55,7 +55,8 @@ Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epo
   if (target == State::kPaused || target == State::kCancelled) {
     auto acknowledged = acknowledge_failure(store, trigger.id);
     if (!acknowledged) return acknowledged.error();
-    if (*acknowledged) what += " (failure of event " + failed_event(**acknowledged) + " acknowledged)";
+    if (*acknowledged)
+      what += " (failure of event " + failed_event(**acknowledged) + " acknowledged)";
   }
   if (auto set = store.set_state(trigger.id, target, now); !set) return set.error();
   if (target == State::kCancelled) {

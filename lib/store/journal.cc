@@ -62,13 +62,13 @@ constexpr const char* kTaskFiguresSql =
 // Each trigger's newest run outcome (one lookup in history_run_outcome: the OR chain matches
 // its WHERE), whether it is failing, and its labels as a JSON array of [key, value].
 #define SELECT_RUN_STATES                                                                       \
-  "SELECT t.id, t.name, t.state, e.next_event_epoch, h.id, h.event_id, h.outcome, "           \
-  "h.started_epoch, h.finished_epoch, t.state = 'active' AND (h.outcome = 'failed' OR "        \
-  "h.outcome = 'timed_out') AND h.id > COALESCE(e.failures_acknowledged_id, 0), "              \
-  "(SELECT json_group_array(json_array(l.key, l.value)) FROM trigger_label l "                 \
+  "SELECT t.id, t.name, t.state, e.next_event_epoch, h.id, h.event_id, h.outcome, "             \
+  "h.started_epoch, h.finished_epoch, t.state = 'active' AND (h.outcome = 'failed' OR "         \
+  "h.outcome = 'timed_out') AND h.id > COALESCE(e.failures_acknowledged_id, 0), "               \
+  "(SELECT json_group_array(json_array(l.key, l.value)) FROM trigger_label l "                  \
   "WHERE l.trigger_id = t.id) FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id " \
   "LEFT JOIN history h ON h.id = (SELECT r.id FROM history r WHERE r.trigger_id = t.id AND "    \
-  "(r.outcome = 'succeeded' OR r.outcome = 'failed' OR r.outcome = 'timed_out') AND "          \
+  "(r.outcome = 'succeeded' OR r.outcome = 'failed' OR r.outcome = 'timed_out') AND "           \
   "r.count > 0 ORDER BY r.id DESC LIMIT 1) "
 constexpr const char* kRunStatesSql = SELECT_RUN_STATES "ORDER BY t.id";
 constexpr const char* kRunStateSql = SELECT_RUN_STATES "WHERE t.id = ?1";
@@ -163,7 +163,8 @@ TriggerRunState read_run_state(SQLite::Statement& s) {
   r.next_event_epoch = sqlite::optional_int(s.getColumn(i++));
   r.last_run_id = sqlite::optional_int(s.getColumn(i++));
   r.last_event_id = sqlite::optional_text(s.getColumn(i++));
-  if (auto outcome = sqlite::optional_text(s.getColumn(i++))) r.last_outcome = parse_outcome(*outcome);
+  if (auto outcome = sqlite::optional_text(s.getColumn(i++)))
+    r.last_outcome = parse_outcome(*outcome);
   r.last_started_epoch = sqlite::optional_int(s.getColumn(i++));
   r.last_finished_epoch = sqlite::optional_int(s.getColumn(i++));
   r.failing = s.getColumn(i++).getInt() != 0;

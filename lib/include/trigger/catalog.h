@@ -71,13 +71,14 @@ std::string_view moved_word(State target);
 /// Move the triggers named by `refs` to `target` (pause: kPaused, resume: kActive, cancel:
 /// kCancelled), all in one transaction after every name has been checked, and record each move
 /// ("paused", "cancelled (2 queued runs cancelled)"). Pausing and cancelling acknowledge the
-/// trigger's failure, as reset_failed() does ("paused (failure of event ID acknowledged)"). Cancelling removes the trigger's queued
-/// runs that no pass holds, recording each as cancelled. The state machine: a trigger already in
-/// `target` is left alone (so is a done one that is cancelled); a cancelled or done trigger can
-/// be neither paused nor resumed. Returns the triggers moved, as stored after the move, each once
-/// however often it was named, in the order first named. kNotFound for the first missing name;
-/// kData for the first trigger whose state forbids the move ("trigger 'x' is cancelled; it cannot
-/// be paused"); kUsage for target kDone (only the pass finishes triggers). Nothing is moved then.
+/// trigger's failure, as reset_failed() does ("paused (failure of event ID acknowledged)").
+/// Cancelling removes the trigger's queued runs that no pass holds, recording each as cancelled.
+/// The state machine: a trigger already in `target` is left alone (so is a done one that is
+/// cancelled); a cancelled or done trigger can be neither paused nor resumed. Returns the triggers
+/// moved, as stored after the move, each once however often it was named, in the order first named.
+/// kNotFound for the first missing name; kData for the first trigger whose state forbids the move
+/// ("trigger 'x' is cancelled; it cannot be paused"); kUsage for target kDone (only the pass
+/// finishes triggers). Nothing is moved then.
 Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::string>& refs,
                                            State target, Epoch now);
 
