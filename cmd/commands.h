@@ -37,7 +37,8 @@ constexpr unsigned format_bit(Format format) { return 1u << static_cast<unsigned
 constexpr unsigned kTable = format_bit(Format::kTable);
 constexpr unsigned kJson = format_bit(Format::kJson);
 constexpr unsigned kTsv = format_bit(Format::kTsv);
-constexpr unsigned kAnyFormat = kTable | kJson | kTsv;
+constexpr unsigned kOpenMetrics = format_bit(Format::kOpenMetrics);
+constexpr unsigned kAnyFormat = kTable | kJson | kTsv;  ///< all but OpenMetrics (status only)
 
 /// What the dispatcher gives a command.
 struct Context {
@@ -134,6 +135,7 @@ TRIGGER_COMMAND(import)
 TRIGGER_COMMAND(list)
 TRIGGER_COMMAND(next)
 TRIGGER_COMMAND(pause)
+TRIGGER_COMMAND(reset_failed)
 TRIGGER_COMMAND(resume)
 TRIGGER_COMMAND(run_once)
 TRIGGER_COMMAND(schedule)

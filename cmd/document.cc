@@ -16,6 +16,7 @@ const FormatRow kFormats[] = {
     {Format::kTable, "table", render_table},
     {Format::kJson, "json", render_json},
     {Format::kTsv, "tsv", render_tsv},
+    {Format::kOpenMetrics, "openmetrics", render_openmetrics},
 };
 
 bool reads(Audience audience, Audience reader) {

@@ -32,7 +32,7 @@
 namespace trigger::cmd {
 
 /// The values of --format.
-enum class Format { kTable, kJson, kTsv };
+enum class Format { kTable, kJson, kTsv, kOpenMetrics };
 
 /// A time in the zone named `tz` (UTC if it is unknown), or "-" for none.
 std::string time_text(std::optional<Epoch> epoch, const std::string& tz);
@@ -139,7 +139,11 @@ void render_json(const Document& document, std::ostream& out);
 /// Scripts: the text part, fields and cells a tab apart, no header, no notes.
 void render_tsv(const Document& document, std::ostream& out);
 
-/// The format named `name` ("table", "json", "tsv"), if any.
+/// The OpenMetrics text format (cmd/openmetrics.cc): the figures of a `trigger status`
+/// document's data as gauges, queue first, then per trigger; "# EOF" alone for other data.
+void render_openmetrics(const Document& document, std::ostream& out);
+
+/// The format named `name` ("table", "json", "tsv", "openmetrics"), if any.
 std::optional<Format> format_named(std::string_view name);
 /// The names of the formats for messages: "table, json or tsv".
 std::string format_names();

@@ -47,8 +47,11 @@ const std::vector<Command> kCommands = {
    "trigger run-once [--max-time DURATION] [--jobs N] [--linger] [--dry-run] [--no-syslog]",
    "one pass: schedule, fire and run what is due (from cron)", kTable | kJson},
   {"status", cmd_status, options_status, DbAccess::kReadOnly,
-   "trigger status",
-   "the health of the queue (exit 1 when unhealthy)"},
+   "trigger status [--metrics-file PATH]",
+   "the health of the queue (exit 1 when unhealthy)", kAnyFormat | kOpenMetrics},
+  {"reset-failed", cmd_reset_failed, options_reset_failed, DbAccess::kReadWrite,
+   "trigger reset-failed [ID|NAME ...]",
+   "acknowledge failed runs: status is healthy again", kTable | kJson},
   {"history", cmd_history, options_history, DbAccess::kReadOnly,
    "trigger history [ID|NAME] [--failed] [--since TIME] [--limit N]",
    "outcomes and edits, newest first"},
@@ -108,8 +111,10 @@ std::string general_usage() {
   std::ostringstream out;
   out << "usage: trigger [--db PATH] [--now TIME] [--format FORMAT] [-q] [-v] COMMAND [ARGS]\n\n"
       << "commands:\n";
+  std::size_t width = 0;
+  for (const auto& command : kCommands) width = std::max(width, std::string(command.name).size());
   for (const auto& command : kCommands) {
-    out << "  " << command.name << std::string(10 - std::string(command.name).size(), ' ')
+    out << "  " << command.name << std::string(width + 2 - std::string(command.name).size(), ' ')
         << command.summary << "\n";
   }
   out << "\n'trigger help COMMAND' shows a command's manual page; see also trigger(1).\n";

@@ -217,6 +217,49 @@ TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
   CHECK(records[2].reason == "cancelled (1 queued run cancelled); next 2026-12-01T09:00:00Z -> -");
 }
 
+TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it", "[catalog]") {
+  Catalog c;
+  std::vector<Trigger> triggers;
+  for (const char* name : {"a", "b", "p"}) {
+    triggers.push_back(c.create(name));
+    trigger::EventRow row;
+    row.trigger_id = triggers.back().id;
+    REQUIRE(c.store().write_event(row).ok());
+    HistoryRecord failed;
+    failed.trigger_id = triggers.back().id;
+    failed.outcome = Outcome::kFailed;
+    failed.event_id = std::to_string(triggers.back().id) + "-100";
+    REQUIRE(c.store().append_history(failed).ok());
+  }
+  auto failing = [&](const Trigger& t) { return (*c.store().run_state(t.id))->failing; };
+  REQUIRE(failing(triggers[0]));
+  auto acknowledged = trigger::reset_failed(c.store(), {"a", "a"}, kNow);
+  REQUIRE(acknowledged.ok());
+  REQUIRE(acknowledged->size() == 1);
+  CHECK((*acknowledged)[0].trigger.name == "a");
+  CHECK((*acknowledged)[0].run.last_event_id == "1-100");
+  CHECK_FALSE(failing(triggers[0]));
+  CHECK(c.reasons().back().rfind("reset-failed: acknowledged the failure of event 1-100; next ",
+                                 0) == 0);
+  // Not failing any more: left alone, nothing recorded.
+  auto size = c.history().size();
+  REQUIRE(trigger::reset_failed(c.store(), {"a"}, kNow)->empty());
+  CHECK(c.history().size() == size);
+  // A missing name: nothing acknowledged.
+  CHECK(trigger::reset_failed(c.store(), {"b", "nope"}, kNow).error().kind() ==
+        trigger::ErrorKind::kNotFound);
+  CHECK(failing(triggers[1]));
+  REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kPaused, kNow).ok());
+  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); next ", 0) == 0);
+  REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kActive, kNow).ok());
+  CHECK_FALSE(failing(triggers[2]));
+  // No name: every failing trigger.
+  auto all = trigger::reset_failed(c.store(), {}, kNow);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].trigger.name == "b");
+}
+
 TEST_CASE("the state machine refuses a move, and then nothing moves", "[catalog]") {
   Catalog c;
   c.create("a");

@@ -537,7 +537,7 @@ class BadInputTest(TriggerTestCase):
         (64, "--dst 'winter': expected one of auto, once, literal", ['create', '--daily', '09:00', '--dst', 'winter', '--log', 'x']),
         (64, "unrecognised option '--colour' (see 'trigger create --help')", ['create', '--every', '1h', '--log', 'x', '--colour']),
         (64, "unexpected argument 'extra'", ['create', '--every', '1h', '--log', 'x', 'extra']),
-        (64, "--format 'xml': expected table, json or tsv", ['--format', 'xml', 'list']),
+        (64, "--format 'xml': expected table, json, tsv or openmetrics", ['--format', 'xml', 'list']),
         (64, "--now: invalid time 'yesterday': expected now, @EPOCH, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION",
          ['--now', 'yesterday', 'create', '--every', '1h', '--log', 'x']),
         (64, "TRIGGER_NOW: invalid time '@x': expected @ and a number of seconds", ['list'], {'TRIGGER_NOW': '@x'}),
@@ -683,7 +683,7 @@ class OutputFailureTest(TriggerTestCase):
 
 class HelpTest(TriggerTestCase):
     COMMANDS = ['create', 'list', 'show', 'schedule', 'cancel', 'pause', 'resume', 'fire', 'next',
-                'run-once', 'status', 'history', 'import', 'export', 'gc', 'help']
+                'run-once', 'status', 'reset-failed', 'history', 'import', 'export', 'gc', 'help']
 
     def test_every_command_has_help(self):
         for command in self.COMMANDS:

@@ -129,7 +129,71 @@ TEST_CASE("formats are found by their names, which messages list", "[document]")
   CHECK(trigger::cmd::format_named("table") == Format::kTable);
   CHECK(trigger::cmd::format_named("json") == Format::kJson);
   CHECK(trigger::cmd::format_named("tsv") == Format::kTsv);
+  CHECK(trigger::cmd::format_named("openmetrics") == Format::kOpenMetrics);
   CHECK_FALSE(trigger::cmd::format_named("TSV"));
   CHECK_FALSE(trigger::cmd::format_named(""));
-  CHECK(trigger::cmd::format_names() == "table, json or tsv");
+  CHECK(trigger::cmd::format_names() == "table, json, tsv or openmetrics");
+}
+
+TEST_CASE("openmetrics prints the status data as gauges, labels escaped", "[document]") {
+  Document document;
+  document.data = {{"healthy", false},
+                   {"oldest_due_lag_seconds", nullptr},
+                   {"last_pass_outcome", "died"},
+                   {"per_trigger",
+                    {{{"id", 7},
+                      {"name", "a\"b\\c\nd"},
+                      {"labels", {{"team-x", "o\"ps"}, {"team_x", "dropped"}}},
+                      {"last_started_epoch", 10},
+                      {"last_finished_epoch", nullptr},
+                      {"next_epoch", 70},
+                      {"last_outcome", "timed_out"},
+                      {"failing", true}}}}};
+  std::ostringstream out;
+  trigger::cmd::renderer_of(Format::kOpenMetrics)(document, out);
+  const std::string labels = R"({id="7",name="a\"b\\c\nd",label_team_x="o\"ps")";
+  CHECK(out.str() ==
+        "# HELP trigger_status_healthy Whether trigger status found no problem.\n"
+        "# TYPE trigger_status_healthy gauge\n"
+        "trigger_status_healthy 0\n"
+        "# HELP trigger_last_pass_outcome How the latest pass ended (1 for its outcome).\n"
+        "# TYPE trigger_last_pass_outcome gauge\n"
+        "trigger_last_pass_outcome{outcome=\"running\"} 0\n"
+        "trigger_last_pass_outcome{outcome=\"ok\"} 0\n"
+        "trigger_last_pass_outcome{outcome=\"failed\"} 0\n"
+        "trigger_last_pass_outcome{outcome=\"refused\"} 0\n"
+        "trigger_last_pass_outcome{outcome=\"died\"} 1\n"
+        "# HELP trigger_last_run_start_timestamp_seconds When the trigger's latest run started.\n"
+        "# TYPE trigger_last_run_start_timestamp_seconds gauge\n"
+        "trigger_last_run_start_timestamp_seconds" +
+            labels +
+            "} 10\n"
+            "# HELP trigger_last_run_end_timestamp_seconds When the trigger's latest run ended.\n"
+            "# TYPE trigger_last_run_end_timestamp_seconds gauge\n"
+            "# HELP trigger_next_run_timestamp_seconds The trigger's next fire time.\n"
+            "# TYPE trigger_next_run_timestamp_seconds gauge\n"
+            "trigger_next_run_timestamp_seconds" +
+            labels +
+            "} 70\n"
+            "# HELP trigger_failing Whether the trigger's latest run failed, unacknowledged.\n"
+            "# TYPE trigger_failing gauge\n"
+            "trigger_failing" +
+            labels +
+            "} 1\n"
+            "# HELP trigger_last_run_outcome How the trigger's latest run ended (1 for its "
+            "outcome).\n"
+            "# TYPE trigger_last_run_outcome gauge\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"succeeded\"} 0\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"failed\"} 0\n"
+            "trigger_last_run_outcome" +
+            labels +
+            ",outcome=\"timed_out\"} 1\n"
+            "# EOF\n");
+  std::ostringstream other;
+  trigger::cmd::render_openmetrics(Document(), other);
+  CHECK(other.str() == "# EOF\n");
 }

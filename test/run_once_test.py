@@ -8,6 +8,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -324,7 +325,7 @@ class ResourceTest(PassTestCase):
         self.assertFalse(os.path.exists(out))
         self.assertEqual([r['outcome'] for r in self.history('starved')], ['edit'])
         status = json.loads(self.ok('--now', at(HOUR), 'status', '--format', 'json'))
-        self.assertEqual((status['queued'], status['running'], status['failed_last_hour']), (1, 0, 0))
+        self.assertEqual((status['queued'], status['running'], status['failing']), (1, 0, []))
         # With descriptors again, the next pass runs it, as its first attempt.
         self.ok('--now', at(HOUR + 60), 'run-once')
         self.assertEqual(self.read('ran'), ['1'])
@@ -473,18 +474,122 @@ class StatusTest(PassTestCase):
             "no pass has ever run, and the oldest change was made 6m ago: 1 change waits to be scheduled "
             "(is cron running 'trigger run-once'?)"]))
 
-    def test_recent_failures(self):
-        self.create('--every', '1m', '--sh', 'exit 1')
+    def failing_status(self, at_seconds):
+        code, out, _ = self.run_trigger('--now', at(at_seconds), 'status', '--format', 'json')
+        return code, json.loads(out)['failing']
+
+    def test_a_failed_run_is_unhealthy_until_a_later_success(self):
+        ok = os.path.join(self.dir, 'ok')
+        self.create('--name', 'flaky', '--every', '1m', '--sh', f'test -e {ok}')
         self.ok('run-once')
         self.run_trigger('--now', at(MINUTE), 'run-once')
-        code, out, _ = self.run_trigger('--now', at(2 * MINUTE), 'status', '--format', 'tsv')
+        code, out, _ = self.run_trigger('--now', at(MINUTE), 'status', '--format', 'tsv')
         self.assertEqual(code, 1)
-        self.assertIn('failed_last_hour\t1\n', out)
-        self.assertIn("problem\t1 run failed in the last hour (see 'trigger history --failed')\n", out)
-        self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 1)  # still due: no pass since
-        self.ok('--now', at(2 * HOUR), 'run-once', '--max-time', '0')
-        self.assertEqual(self.run_trigger('--now', at(2 * HOUR), 'status')[0], 0)
+        self.assertIn('failing\tflaky\n', out)
+        self.assertIn(f"problem\t1 trigger is failing: 'flaky' (event 1-{NOW + MINUTE} failed) (see "
+                      "'trigger history --failed'; 'trigger reset-failed' acknowledges)\n", out)
+        # No one-hour window: a day later it still fails (the passes in between skip nothing).
+        self.assertEqual(self.failing_status(MINUTE + 10), (1, ['flaky']))
+        open(ok, 'w').close()
+        self.ok('--now', at(2 * MINUTE), 'run-once')
+        self.assertEqual(self.failing_status(2 * MINUTE), (0, []))
 
+    def test_a_failure_stays_after_edits_and_skips(self):
+        self.create('--name', 'f', '--every', '1m', '--sh', 'exit 3')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.ok('--now', at(MINUTE), 'schedule', 'f', '--retries', '0')  # an edit record after it
+        self.assertEqual(self.failing_status(MINUTE), (1, ['f']))
+
+    def test_pause_cancel_and_reset_failed_acknowledge(self):
+        for name in ('p', 'c', 'r', 's'):
+            self.create('--name', name, '--every', '1m', '--sh', 'exit 1')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(self.failing_status(MINUTE), (1, ['p', 'c', 'r', 's']))
+        self.ok('--now', at(MINUTE), 'pause', 'p')
+        self.ok('--now', at(MINUTE), 'cancel', 'c')
+        self.assertEqual(self.ok('--now', at(MINUTE), 'reset-failed', 'r', 'p'),
+                         f"'r'  3-{NOW + MINUTE}  failed\n")
+        self.assertEqual(self.failing_status(MINUTE), (1, ['s']))
+        self.assertEqual(self.history('r')[0]['reason'].split(';')[0],
+                         f'reset-failed: acknowledged the failure of event 3-{NOW + MINUTE}')
+        self.assertTrue(self.history('p')[0]['reason'].startswith(
+            f'paused (failure of event 1-{NOW + MINUTE} acknowledged)'))
+        # A paused trigger resumed is not failing for the failure acknowledged.
+        self.ok('--now', at(MINUTE), 'resume', 'p')
+        self.assertEqual(self.failing_status(MINUTE), (1, ['s']))
+        # No name: every failing trigger; then nothing left to acknowledge.
+        self.assertEqual(json.loads(self.ok('--now', at(MINUTE), 'reset-failed', '--format', 'json')),
+                         [{'id': 4, 'name': 's', 'event_id': f'4-{NOW + MINUTE}', 'outcome': 'failed'}])
+        self.assertEqual(self.failing_status(MINUTE), (0, []))
+        self.assertEqual(self.ok('--now', at(MINUTE), 'reset-failed', '-q'), '')
+        # A later failure counts again.
+        self.run_trigger('--now', at(2 * MINUTE), 'run-once')
+        self.assertEqual(self.failing_status(2 * MINUTE), (1, ['p', 'r', 's']))
+
+    def test_reset_failed_of_a_missing_trigger_changes_nothing(self):
+        self.create('--name', 'r', '--every', '1m', '--sh', 'exit 1')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        before = self.snapshot()
+        self.fails(66, "no trigger 'nope'", '--now', at(MINUTE), 'reset-failed', 'r', 'nope')
+        self.assertEqual(self.snapshot(), before)
+
+    def test_status_names_its_database_and_a_missing_one_is_unhealthy(self):
+        missing = os.path.join(self.dir, 'typo.db')
+        code, out, _ = self.run_trigger('--db', missing, 'status')
+        self.assertEqual(code, 1)
+        self.assertIn(f'database:                      {missing}\n', out)
+        self.assertIn(f'problem:                       the database {missing} does not exist\n', out)
+        self.assertFalse(os.path.exists(missing))
+        self.create('--every', '1h', '--log', 'x')
+        self.ok('run-once')
+        status = json.loads(self.ok('status', '--format', 'json'))
+        self.assertEqual((status['database'], status['database_exists']), (self.db, True))
+
+    def failing_metrics(self):
+        self.create('--name', 'f.x', '--every', '1m', '--label', 'team-a=o"p\\s', '--sh', 'exit 1')
+        self.create('--every', '1h', '--log', 'unnamed')
+        self.ok('run-once')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        code, out, _ = self.run_trigger('--now', at(MINUTE), 'status', '--format', 'openmetrics')
+        self.assertEqual(code, 1)
+        return out
+
+    def test_openmetrics_per_trigger_and_queue(self):
+        out = self.failing_metrics()
+        labels = '{id="1",name="f.x",label_team_a="o\\"p\\\\s"}'
+        for line in (f'trigger_failing{labels} 1', 'trigger_failing{id="2",name=""} 0',
+                     f'trigger_last_run_start_timestamp_seconds{labels} {NOW + MINUTE}',
+                     f'trigger_next_run_timestamp_seconds{labels} {NOW + 2 * MINUTE}',
+                     'trigger_failing_triggers 1', 'trigger_status_healthy 0', 'trigger_queued_runs 0',
+                     f'trigger_last_pass_start_timestamp_seconds {NOW + MINUTE}',
+                     'trigger_last_pass_outcome{outcome="ok"} 1'):
+            self.assertIn(line + '\n', out)
+        self.assertTrue(out.endswith('\n# EOF\n'))
+
+    @unittest.skipUnless(shutil.which('promtool'), 'promtool is not installed (Debian package prometheus)')
+    def test_openmetrics_passes_promtool(self):
+        out = self.failing_metrics()
+        check = subprocess.run(['promtool', 'check', 'metrics'], input=out, capture_output=True, text=True)
+        self.assertEqual((check.returncode, check.stdout + check.stderr), (0, ''))
+
+    def test_metrics_file_is_written_whole_and_readable(self):
+        out = self.failing_metrics()
+        path = os.path.join(self.dir, 'trigger.prom')
+        code, stdout, _ = self.run_trigger('--now', at(MINUTE), 'status', '-q', '--metrics-file', path)
+        self.assertEqual(code, 1)
+        self.assertIn('failing:', stdout)
+        with open(path) as f:
+            self.assertEqual(f.read(), out)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o644)
+        self.assertEqual(sorted(os.listdir(self.dir)), sorted(['t.db', 'trigger.prom'] + [
+            name for name in os.listdir(self.dir) if name.startswith('t.db-')]))
+        code, _, err = self.run_trigger('--now', at(MINUTE), 'status', '--metrics-file',
+                                        os.path.join(self.dir, 'no', 'x.prom'))
+        self.assertEqual(code, 74)
+        self.assertIn(f"--metrics-file {self.dir}/no/x.prom: cannot create a file beside it", err)
 
     def test_failing_passes_make_status_unhealthy(self):
         self.create('--name', 'n', '--every', '1m', '--log', 'x')

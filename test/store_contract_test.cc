@@ -403,6 +403,69 @@ TEST_CASE("contract: passes and history are journalled and pruned", "[contract]"
   });
 }
 
+TEST_CASE("contract: a trigger is failing from its newest run until acknowledged", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("f", {{"team", "ops"}}));
+    auto append = [&](Outcome outcome, std::int64_t count = 1) {
+      HistoryRecord record;
+      record.trigger_id = id;
+      record.outcome = outcome;
+      record.count = count;
+      record.event_id = "e" + std::to_string(static_cast<int>(outcome));
+      record.started_epoch = kNow;
+      record.finished_epoch = kNow + 5;
+      record.recorded_epoch = kNow + 5;
+      auto appended = store->append_history(record);
+      REQUIRE(appended.ok());
+      return *appended;
+    };
+    auto state = [&]() {
+      auto run = store->run_state(id);
+      REQUIRE(run.ok());
+      REQUIRE(run->has_value());
+      return **run;
+    };
+    CHECK_FALSE(state().failing);
+    CHECK_FALSE(state().last_run_id.has_value());
+    // Without an event row there is nothing to acknowledge.
+    CHECK_FALSE(*store->acknowledge_failures(id, 1));
+    trigger::EventRow row;
+    row.trigger_id = id;
+    row.next_event_epoch = kNow + 60;
+    REQUIRE(store->write_event(row).ok());
+    auto failed = append(Outcome::kFailed);
+    append(Outcome::kEdit);
+    append(Outcome::kSkipped);
+    append(Outcome::kFailed, 0);  // a clock set aside is not a run
+    auto run = state();
+    CHECK(run.failing);
+    CHECK(run.last_run_id == failed);
+    CHECK(run.last_outcome == Outcome::kFailed);
+    CHECK(run.last_started_epoch == kNow);
+    CHECK(run.last_finished_epoch == kNow + 5);
+    CHECK(run.next_event_epoch == kNow + 60);
+    CHECK(run.labels == std::vector<std::pair<std::string, std::string>>{{"team", "ops"}});
+    auto figures = store->queue_figures(kNow);
+    REQUIRE(figures->runs.size() == 1);
+    CHECK(figures->runs[0].failing);
+    // Acknowledged: no longer failing, and a lower id never takes it back.
+    CHECK(*store->acknowledge_failures(id, failed));
+    CHECK(*store->acknowledge_failures(id, failed - 1));
+    CHECK_FALSE(state().failing);
+    auto timed_out = append(Outcome::kTimedOut);
+    CHECK(state().failing);
+    CHECK(state().last_run_id == timed_out);
+    append(Outcome::kSucceeded);
+    CHECK_FALSE(state().failing);
+    append(Outcome::kFailed);
+    CHECK(state().failing);
+    REQUIRE(store->set_state(id, State::kPaused, kNow).ok());
+    CHECK_FALSE(state().failing);  // only active triggers fail
+    CHECK_FALSE(store->run_state(id + 1)->has_value());
+  });
+}
+
 TEST_CASE("contract, at once: no two owners ever lease the same task", "[contract][processes]") {
   for_each_backend([](Database& db) {
     auto& store = db.store;

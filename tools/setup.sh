@@ -17,11 +17,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 SANITIZER_DIR="$BUILD_DIR-fuzz"
 FUZZ_TARGETS="clock cron duration import time zone"
 
-# Every dependency, from Debian's packages (SPEC §11; nlohmann-json3-dev for JSON).
+# Every dependency, from Debian's packages (SPEC §11; nlohmann-json3-dev for JSON; prometheus
+# for promtool, which checks `status --format openmetrics`).
 PACKAGES="meson ninja-build g++ pkg-config python3 \
   libboost-program-options-dev libboost-date-time-dev \
   libsqlitecpp-dev libsqlite3-dev catch2 libhowardhinnant-date-dev nlohmann-json3-dev \
-  tzdata mandoc"
+  tzdata mandoc prometheus"
 
 # The fuzzers' and sanitizers' compiler and runtime (tools/setup.sh test builds and runs them).
 FUZZ_PACKAGES="clang libclang-rt-14-dev"

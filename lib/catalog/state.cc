@@ -34,10 +34,31 @@ Result<std::vector<Trigger>> triggers_to_move(Store& store, const std::vector<st
   return moving;
 }
 
-// Move one trigger and record it; cancelling cancels its queued runs. Returns it as stored.
+// Acknowledge the failure of trigger `id`, if it is failing: the run acknowledged, else none.
+Result<std::optional<TriggerRunState>> acknowledge_failure(Store& store, std::int64_t id) {
+  auto run = store.run_state(id);
+  if (!run) return run.error();
+  if (!*run || !(*run)->failing || !(*run)->last_run_id) return std::optional<TriggerRunState>();
+  auto acknowledged = store.acknowledge_failures(id, *(*run)->last_run_id);
+  if (!acknowledged) return acknowledged.error();
+  return *run;
+}
+
+std::string failed_event(const TriggerRunState& run) {
+  return run.last_event_id.value_or(std::to_string(run.last_run_id.value_or(0)));
+}
+
+// Move one trigger and record it; cancelling cancels its queued runs, pausing and cancelling
+// acknowledge its failure. Returns it as stored.
 Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epoch now) {
-  if (auto set = store.set_state(trigger.id, target, now); !set) return set.error();
   std::string what(moved_word(target));
+  if (target == State::kPaused || target == State::kCancelled) {
+    auto acknowledged = acknowledge_failure(store, trigger.id);
+    if (!acknowledged) return acknowledged.error();
+    if (*acknowledged)
+      what += " (failure of event " + failed_event(**acknowledged) + " acknowledged)";
+  }
+  if (auto set = store.set_state(trigger.id, target, now); !set) return set.error();
   if (target == State::kCancelled) {
     auto cancelled = store.cancel_tasks(trigger.id, now);
     if (!cancelled) return cancelled.error();
@@ -83,6 +104,56 @@ Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::
       moved.push_back(std::move(*after));
     }
     return moved;
+  });
+}
+
+namespace {
+
+// The ids of the triggers named by `refs`, each once in the order first named; every failing
+// trigger when `refs` is empty.
+Result<std::vector<std::int64_t>> failure_candidates(Store& store,
+                                                     const std::vector<std::string>& refs,
+                                                     Epoch now) {
+  std::vector<std::int64_t> ids;
+  if (refs.empty()) {
+    auto figures = store.queue_figures(now);
+    if (!figures) return figures.error();
+    for (const auto& run : figures->runs) {
+      if (run.failing) ids.push_back(run.trigger_id);
+    }
+    return ids;
+  }
+  std::set<std::int64_t> seen;
+  for (const auto& ref : refs) {
+    auto trigger = store.find_trigger(ref);
+    if (!trigger) return trigger.error();
+    if (seen.insert(trigger->id).second) ids.push_back(trigger->id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+Result<std::vector<AcknowledgedFailure>> reset_failed(Store& store,
+                                                      const std::vector<std::string>& refs,
+                                                      Epoch now) {
+  using Acknowledged = std::vector<AcknowledgedFailure>;
+  return catalog::in_transaction<Acknowledged>(store, [&]() -> Result<Acknowledged> {
+    auto ids = failure_candidates(store, refs, now);
+    if (!ids) return ids.error();
+    Acknowledged done;
+    for (std::int64_t id : *ids) {
+      auto run = acknowledge_failure(store, id);
+      if (!run) return run.error();
+      if (!*run) continue;
+      auto trigger = store.find_trigger(std::to_string(id));
+      if (!trigger) return trigger.error();
+      std::string what = "reset-failed: acknowledged the failure of event " + failed_event(**run);
+      if (auto recorded = catalog::record_edit(store, &*trigger, *trigger, what, now); !recorded)
+        return recorded.error();
+      done.push_back({std::move(*trigger), std::move(**run)});
+    }
+    return done;
   });
 }
 

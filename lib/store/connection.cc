@@ -223,7 +223,9 @@ Result<std::unique_ptr<Store>> SqliteStore::open_missing(const std::string& path
   return sqlite::guarded(path, [&]() -> Result<std::unique_ptr<Store>> {
     auto db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
     migrate(*db, path);
-    return std::unique_ptr<Store>(new SqliteStore(std::move(db), path, false));
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), path, false));
+    store->missing_ = true;
+    return std::unique_ptr<Store>(std::move(store));
   });
 }
 

@@ -1,6 +1,8 @@
 // The SQLite backend: the history, the pass records and the figures `trigger status` reads.
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include "process.h"
 #include "store/sqlite_store.h"
 #include "trigger/names.h"
@@ -57,8 +59,23 @@ constexpr const char* kTaskFiguresSql =
     "SELECT COALESCE(SUM(lease_expires_epoch IS NULL), 0), "
     "COALESCE(SUM(lease_expires_epoch > ?1), 0), COALESCE(SUM(lease_expires_epoch <= ?1), 0) "
     "FROM task";
-constexpr const char* kFailedSinceSql =
-    "SELECT COUNT(*) FROM history WHERE outcome IN ('failed', 'timed_out') AND finished_epoch >= ?";
+// Each trigger's newest run outcome (one lookup in history_run_outcome: the OR chain matches
+// its WHERE), whether it is failing, and its labels as a JSON array of [key, value].
+#define SELECT_RUN_STATES                                                                       \
+  "SELECT t.id, t.name, t.state, e.next_event_epoch, h.id, h.event_id, h.outcome, "             \
+  "h.started_epoch, h.finished_epoch, t.state = 'active' AND (h.outcome = 'failed' OR "         \
+  "h.outcome = 'timed_out') AND h.id > COALESCE(e.failures_acknowledged_id, 0), "               \
+  "(SELECT json_group_array(json_array(l.key, l.value)) FROM trigger_label l "                  \
+  "WHERE l.trigger_id = t.id) FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id " \
+  "LEFT JOIN history h ON h.id = (SELECT r.id FROM history r WHERE r.trigger_id = t.id AND "    \
+  "(r.outcome = 'succeeded' OR r.outcome = 'failed' OR r.outcome = 'timed_out') AND "           \
+  "r.count > 0 ORDER BY r.id DESC LIMIT 1) "
+constexpr const char* kRunStatesSql = SELECT_RUN_STATES "ORDER BY t.id";
+constexpr const char* kRunStateSql = SELECT_RUN_STATES "WHERE t.id = ?1";
+#undef SELECT_RUN_STATES
+constexpr const char* kAcknowledgeSql =
+    "UPDATE trigger_event SET failures_acknowledged_id = "
+    "MAX(COALESCE(failures_acknowledged_id, 0), ?2) WHERE trigger_id = ?1";
 constexpr const char* kSetAsideSql = "SELECT COUNT(*) FROM trigger_event WHERE error IS NOT NULL";
 constexpr const char* kStatesSql =
     "SELECT state, COUNT(*) FROM trigger GROUP BY state ORDER BY state";
@@ -132,6 +149,29 @@ PassRecord read_pass(SQLite::Statement& s) {
   p.outcome = parse_pass_outcome(s.getColumn(i++));
   p.error = sqlite::optional_text(s.getColumn(i++));
   return p;
+}
+
+TriggerRunState read_run_state(SQLite::Statement& s) {
+  TriggerRunState r;
+  int i = 0;
+  r.trigger_id = s.getColumn(i++).getInt64();
+  r.name = sqlite::optional_text(s.getColumn(i++));
+  std::string state = s.getColumn(i++).getString();
+  auto parsed = parse_state(state);
+  if (!parsed) throw sqlite::DamagedValue("unexpected stored state " + in_quotes(state));
+  r.state = *parsed;
+  r.next_event_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.last_run_id = sqlite::optional_int(s.getColumn(i++));
+  r.last_event_id = sqlite::optional_text(s.getColumn(i++));
+  if (auto outcome = sqlite::optional_text(s.getColumn(i++)))
+    r.last_outcome = parse_outcome(*outcome);
+  r.last_started_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.last_finished_epoch = sqlite::optional_int(s.getColumn(i++));
+  r.failing = s.getColumn(i++).getInt() != 0;
+  for (const auto& pair : nlohmann::json::parse(s.getColumn(i++).getString())) {
+    r.labels.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  }
+  return r;
 }
 
 // How the pass of `record` ended, as far as can be told at `now`.
@@ -278,10 +318,29 @@ Result<QueueFigures> SqliteStore::queue_figures(Epoch now) {
       figures.oldest_due_epoch = sqlite::optional_int(due->getColumn(1));
     }
     read_task_figures(figures, now);
-    figures.failed_last_hour = count(kFailedSinceSql, now - 3600);
     figures.set_aside = count(kSetAsideSql);
     read_pass_figures(figures, now);
+    auto runs = statement(kRunStatesSql);
+    while (runs->executeStep()) {
+      ++rows_read_;
+      figures.runs.push_back(read_run_state(*runs));
+    }
     return figures;
+  });
+}
+
+Result<std::optional<TriggerRunState>> SqliteStore::run_state(std::int64_t trigger_id) {
+  return guarded([&]() -> Result<std::optional<TriggerRunState>> {
+    auto select = prepare(kRunStateSql, trigger_id);
+    if (!select->executeStep()) return std::optional<TriggerRunState>();
+    ++rows_read_;
+    return std::optional<TriggerRunState>(read_run_state(*select));
+  });
+}
+
+Result<bool> SqliteStore::acknowledge_failures(std::int64_t trigger_id, std::int64_t history_id) {
+  return guarded([&]() -> Result<bool> {
+    return prepare(kAcknowledgeSql, trigger_id, history_id)->exec() > 0;
   });
 }
 

@@ -27,6 +27,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   const std::string& location() const override { return path_; }
+  bool exists() const override { return !missing_; }
   /// The file SQLite has open: the location made absolute, every symbolic link resolved (""
   /// for an in-memory database). Its -wal and -shm files are this name with the suffix.
   const std::string& real_path() const { return real_path_; }
@@ -79,6 +80,8 @@ class SqliteStore final : public Store {
   Status end_pass(const PassRecord& pass, PassWork work) override;
   Result<std::optional<PassRecord>> last_pass() override;
   Result<QueueFigures> queue_figures(Epoch now) override;
+  Result<std::optional<TriggerRunState>> run_state(std::int64_t trigger_id) override;
+  Result<bool> acknowledge_failures(std::int64_t trigger_id, std::int64_t history_id) override;
 
  protected:
   Status run_transaction(const std::function<Status()>& body, Ending ending, Sync sync) override;
@@ -141,6 +144,7 @@ class SqliteStore final : public Store {
   std::string path_;
   std::string real_path_;
   bool writable_;
+  bool missing_ = false;  ///< opened by open_missing: no file was there
   std::map<const char*, sqlite::CachedStatement> statements_;
   bool synchronous_full_ = true;         ///< PRAGMA synchronous as last set (SQLite's default)
   std::int64_t unsynced_since_ms_ = -1;  ///< steady ms of the oldest commit not yet fsynced

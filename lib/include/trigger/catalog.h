@@ -70,15 +70,34 @@ std::string_view moved_word(State target);
 
 /// Move the triggers named by `refs` to `target` (pause: kPaused, resume: kActive, cancel:
 /// kCancelled), all in one transaction after every name has been checked, and record each move
-/// ("paused", "cancelled (2 queued runs cancelled)"). Cancelling removes the trigger's queued
-/// runs that no pass holds, recording each as cancelled. The state machine: a trigger already in
-/// `target` is left alone (so is a done one that is cancelled); a cancelled or done trigger can
-/// be neither paused nor resumed. Returns the triggers moved, as stored after the move, each once
-/// however often it was named, in the order first named. kNotFound for the first missing name;
-/// kData for the first trigger whose state forbids the move ("trigger 'x' is cancelled; it cannot
-/// be paused"); kUsage for target kDone (only the pass finishes triggers). Nothing is moved then.
+/// ("paused", "cancelled (2 queued runs cancelled)"). Pausing and cancelling acknowledge the
+/// trigger's failure, as reset_failed() does ("paused (failure of event ID acknowledged)").
+/// Cancelling removes the trigger's queued runs that no pass holds, recording each as cancelled.
+/// The state machine: a trigger already in `target` is left alone (so is a done one that is
+/// cancelled); a cancelled or done trigger can be neither paused nor resumed. Returns the triggers
+/// moved, as stored after the move, each once however often it was named, in the order first named.
+/// kNotFound for the first missing name; kData for the first trigger whose state forbids the move
+/// ("trigger 'x' is cancelled; it cannot be paused"); kUsage for target kDone (only the pass
+/// finishes triggers). Nothing is moved then.
 Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::string>& refs,
                                            State target, Epoch now);
+
+/// A failure acknowledged by reset_failed(): the trigger and its failed run.
+struct AcknowledgedFailure {
+  Trigger trigger;
+  TriggerRunState run;  ///< the run acknowledged (failing is true: as it was before)
+};
+
+/// Acknowledge the failures of the triggers named by `refs`, or of every failing trigger when
+/// `refs` is empty (what `trigger reset-failed` does, after systemd's): each is no longer
+/// failing until a later run fails. A trigger is failing while it is active and its newest run
+/// failed or timed out after the failures acknowledged (a pause and a cancel acknowledge them
+/// too). All in one transaction, each recorded "reset-failed: acknowledged the failure of event
+/// ID". Returns the failures acknowledged, by trigger id; a named trigger that is not failing
+/// is left alone. kNotFound for the first missing name, and nothing is written.
+Result<std::vector<AcknowledgedFailure>> reset_failed(Store& store,
+                                                      const std::vector<std::string>& refs,
+                                                      Epoch now);
 
 /// A manual run queued by fire_trigger().
 struct ManualRun {

@@ -188,6 +188,25 @@ enum class PassEnd {
 };
 std::string_view to_string(PassEnd end);
 
+/// A trigger's newest run outcome, as `trigger status` judges it and its metrics print it.
+struct TriggerRunState {
+  std::int64_t trigger_id = 0;
+  std::optional<std::string> name;
+  State state = State::kActive;
+  std::vector<std::pair<std::string, std::string>> labels;  ///< by key
+  std::optional<Epoch> next_event_epoch;                    ///< as the last pass scheduled it
+  /// The newest history record of an occurrence that ran (succeeded, failed or timed_out),
+  /// if any: its id, event id, outcome, start and end.
+  std::optional<std::int64_t> last_run_id;
+  std::optional<std::string> last_event_id;
+  std::optional<Outcome> last_outcome;
+  std::optional<Epoch> last_started_epoch;
+  std::optional<Epoch> last_finished_epoch;
+  /// Active, and its last run failed or timed out after the failures acknowledged
+  /// (acknowledge_failures: reset-failed, a pause, a cancel).
+  bool failing = false;
+};
+
 /// The figures behind `trigger status`.
 struct QueueFigures {
   std::int64_t pending_changes = 0;           ///< version - cursor
@@ -197,7 +216,8 @@ struct QueueFigures {
   std::int64_t queued = 0;   ///< tasks waiting, never leased or put back to retry
   std::int64_t running = 0;  ///< tasks leased, lease not expired
   std::int64_t stuck = 0;    ///< tasks whose lease expired: their runner died
-  std::int64_t failed_last_hour = 0;
+  /// Every trigger's newest run, by id (what the metrics print; `failing` is the health).
+  std::vector<TriggerRunState> runs;
   std::int64_t set_aside = 0;            ///< triggers whose clock failed
   std::optional<PassRecord> last_pass;   ///< the latest pass started, running or not
   std::optional<PassEnd> last_pass_end;  ///< how it ended (kRunning while it runs)
@@ -262,6 +282,10 @@ class Store {
 
   /// The location as it was given to open() (for messages).
   virtual const std::string& location() const = 0;
+
+  /// Whether a database was there: false only for a kReadOnly open of a location that holds
+  /// none (which reads as an empty database).
+  virtual bool exists() const = 0;
 
   // --- transactions -------------------------------------------------------------------------
 
@@ -477,8 +501,17 @@ class Store {
   /// The most recent pass, if any.
   virtual Result<std::optional<PassRecord>> last_pass() = 0;
 
-  /// The queue's figures at `now`.
+  /// The queue's figures at `now`, with every trigger's newest run (runs).
   virtual Result<QueueFigures> queue_figures(Epoch now) = 0;
+
+  /// The newest run of trigger `trigger_id` (as QueueFigures::runs has it); none if there is
+  /// no such trigger. One index lookup.
+  virtual Result<std::optional<TriggerRunState>> run_state(std::int64_t trigger_id) = 0;
+
+  /// Acknowledge the failures of trigger `trigger_id` up to history record `history_id`: a run
+  /// recorded up to it no longer makes the trigger failing. False (nothing written) when the
+  /// trigger has no event row (never scheduled, so never run).
+  virtual Result<bool> acknowledge_failures(std::int64_t trigger_id, std::int64_t history_id) = 0;
 
  protected:
   Store() = default;
