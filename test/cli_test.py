@@ -124,6 +124,27 @@ class CreateTest(TriggerTestCase):
             'max-runs': '100'})
         self.assertIsNone(t['next_epoch'])  # paused
 
+    def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):
+        self.create('--name', 'long', '--every', '1h', '--sh', 'backup')
+        self.create('--name', 'bounded', '--every', '1h', '--sh', 'backup', '--timeout', '2h')
+        self.create('--name', 'unbounded', '--every', '1h', '--sh', 'backup', '--timeout', 'none')
+        timeouts = lambda: [t['policy']['timeout'] for t in self.listed()]
+        self.assertEqual(timeouts(), ['none', '2h', 'none'])
+        self.assertIn('timeout:      none\n', self.ok('show', 'long'))
+        self.ok('schedule', 'long', '--timeout', '10m')
+        self.ok('schedule', 'bounded', '--timeout', 'none')
+        self.assertEqual(timeouts(), ['10m', 'none', 'none'])
+        # Exported as "none", imported back as none; a line without it takes the default, none.
+        exported = self.ok('export')
+        self.assertIn('"timeout":"none"', exported)
+        other = os.path.join(self.dir, 'copy.db')
+        self.ok('--db', other, 'import', '-', stdin=exported)
+        copied = [json.loads(line)['policy']['timeout'] for line in self.ok('--db', other, 'export').splitlines()]
+        self.assertEqual(copied, ['10m', 'none', 'none'])
+        self.ok('--db', other, 'import', '-',
+                stdin='{"name": "bare", "clock": "--every 1h", "action": "--log b"}\n')
+        self.assertIn('timeout:      none\n', self.ok('--db', other, 'show', 'bare'))
+
     def test_zone_defaults_to_tz_resolved_to_a_name(self):
         self.create('--every', '1h', '--log', 'x', env={'TZ': 'America/New_York'})
         self.assertEqual(self.listed()[0]['tz'], 'America/New_York')
@@ -241,7 +262,7 @@ class ShowTest(TriggerTestCase):
             'misfire:      latest\n'
             'grace:        5m\n'
             'overlap:      skip\n'
-            'timeout:      1h\n'
+            'timeout:      none\n'
             'retries:      2\n'
             'backoff:      30s\n'
             'jitter:       0\n'

@@ -1529,6 +1529,37 @@ TEST_CASE("a long run's lease is renewed every quarter of its TTL and never laps
   }
 }
 
+TEST_CASE("a trigger created without --timeout runs a command past an hour untouched, on fake time",
+          "[pass][lease][env]") {
+  constexpr Epoch kRunFor = kHour + 5 * kMinute;  // fake seconds, until the test releases it
+  Fixture f;
+  std::string release = f.file("release");
+  auto id = f.create("long", every("1d"),
+                     shell_action("while [ ! -e " + release + " ]; do sleep 0.01; done"));
+  REQUIRE_FALSE(f.store().find_trigger("long")->policy.timeout_seconds);  // none, by default
+  f.pass_at(kStart);
+  auto watcher = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+  REQUIRE(watcher.ok());
+  // Each wait for the command lasts 1 ms of real time and moves the fake clocks on by a second.
+  trigger::FakeEnv clocks(kStart + kDay, std::chrono::milliseconds(0),
+                          std::chrono::milliseconds(1));
+  LeaseWatchingEnv env(clocks, **watcher, kStart + kDay + kRunFor, release);
+  PassOptions options;
+  options.env = &env;
+  options.max_time_seconds = 50;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->failed == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == Outcome::kSucceeded);
+  REQUIRE(records[0].finished_epoch);
+  CHECK(*records[0].finished_epoch - *records[0].started_epoch >= kRunFor);
+  // Its lease was held the whole time: never lapsed while it ran.
+  for (const auto& [now, expires] : env.seen) CHECK(expires > now);
+}
+
 TEST_CASE("the wall clock stepped back between passes is on record; stepped forward, caught up",
           "[pass][env]") {
   Fixture f;
