@@ -50,7 +50,7 @@ const std::vector<Command> kCommands = {
    "trigger status",
    "the health of the queue (exit 1 when unhealthy)"},
   {"history", cmd_history, options_history, DbAccess::kReadOnly,
-   "trigger history [ID|NAME] [--failed] [--since TIME] [--limit N]",
+   "trigger history [ID|NAME] [--event ID] [--failed] [--since TIME] [--limit N] [--output]",
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kCreate,
    "trigger import FILE|-",

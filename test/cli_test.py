@@ -506,6 +506,39 @@ class ImportExportTest(TriggerTestCase):
         self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--label', 'team=finance').splitlines()], ['billing'])
 
 
+class HistoryOutputTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'greet', '--every', '1m', '--sh', 'echo "hello $TRIGGER_EVENT_ID"; echo "  two"')
+        for minute in ('08:01', '08:02'):
+            self.ok('--now', f'2026-12-01T{minute}:00Z', 'run-once')
+
+    def test_output_is_shown_indented_under_each_run(self):
+        lines = self.ok('history', 'greet', '--output').splitlines()
+        self.assertEqual([line.split()[2] for line in lines[1:] if not line.startswith(' ')],
+                         ['1-1796112120', '1-1796112060', '-'])
+        self.assertEqual(lines[2:4], ['    hello 1-1796112120', '      two'])
+        self.assertEqual(lines[5:7], ['    hello 1-1796112060', '      two'])
+        self.assertEqual(len(lines), 8)  # the edit record has no output
+        # Without --output, no output; in JSON and TSV the same with it as without.
+        self.assertNotIn('hello', self.ok('history', 'greet'))
+        for fmt in ('json', 'tsv'):
+            self.assertEqual(self.ok('history', 'greet', '--output', '--format', fmt),
+                             self.ok('history', 'greet', '--format', fmt))
+
+    def test_event_finds_one_occurrence(self):
+        [record] = json.loads(self.ok('history', '--event', '1-1796112060', '--format', 'json'))
+        self.assertEqual((record['event_id'], record['output']), ('1-1796112060', 'hello 1-1796112060\n  two\n'))
+        self.assertEqual(self.ok('history', 'greet', '--event', '1-1796112120', '--format', 'tsv').split('\t')[3],
+                         '1-1796112120')
+        self.assertEqual(self.ok('history', '--event', '1-1796112180', '--format', 'json'), '[]\n')
+
+    def test_a_malformed_event_id_is_refused(self):
+        for bad in ('greet', '1-', '-1796112060', '1-m', 'x-1796112060'):
+            self.fails(64, f"--event '{bad}': not an event id (expected TRIGGER-EPOCH, as 7-1796112000)",
+                       'history', '--event', bad)
+
+
 class BadInputTest(TriggerTestCase):
     """Every bad value gets one line naming it, the documented exit status, and changes nothing."""
 
