@@ -1560,6 +1560,40 @@ TEST_CASE("a trigger created without --timeout runs a command past an hour untou
   for (const auto& [now, expires] : env.seen) CHECK(expires > now);
 }
 
+TEST_CASE("a lingering pass fires what falls due at its second while a long command runs, on fake time",
+          "[pass][env]") {
+  constexpr Epoch kRunFor = 20;  // fake seconds the slow command runs, until the test releases it
+  Fixture f;
+  std::string release = f.file("release");
+  f.create("slow", every("1h"), shell_action("while [ ! -e " + release + " ]; do sleep 0.01; done"));
+  f.pass_at(kStart);
+  f.set_now(kStart + kHour);
+  auto id = f.create("tick", every("5s"), log_action("tick"));
+  auto watcher = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+  REQUIRE(watcher.ok());
+  // Each wait for the command lasts 1 ms of real time and moves the fake clocks on by a second.
+  trigger::FakeEnv clocks(kStart + kHour, std::chrono::milliseconds(0),
+                          std::chrono::milliseconds(1));
+  LeaseWatchingEnv env(clocks, **watcher, kStart + kHour + kRunFor, release);
+  PassOptions options;
+  options.env = &env;
+  options.linger = true;
+  options.max_time_seconds = 40;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->coalesced == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() >= 6);  // +5 s .. +35 s at least
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    INFO("occurrence " << i);
+    // Each fired and ran at its second, slow's command running or not: none coalesced.
+    CHECK(records[i].outcome == Outcome::kSucceeded);
+    CHECK(records[i].scheduled_epoch == kStart + kHour + 5 * static_cast<Epoch>(i + 1));
+    CHECK(records[i].finished_epoch == records[i].scheduled_epoch);
+  }
+}
+
 TEST_CASE("the wall clock stepped back between passes is on record; stepped forward, caught up",
           "[pass][env]") {
   Fixture f;
