@@ -39,31 +39,39 @@ std::string joined(const std::vector<std::string>& parts, const std::string& sep
 }
 
 // Rows as aligned columns under a header, two spaces apart; the last column is not padded.
-void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+// Row i + 1 (the header is row 0) is followed by the lines below[i], if any.
+void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
+                   const std::vector<const std::vector<std::string>*>& below) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
     for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   }
-  for (const auto& row : rows) {
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
     }
     out << line << "\n";
+    if (r > 0 && r - 1 < below.size()) {
+      for (const auto& text : *below[r - 1]) out << "    " << text << "\n";
+    }
   }
 }
 
 void table_columns(const Document& document, std::ostream& out) {
   auto shown = columns_for(document, Audience::kPeople);
   std::vector<std::vector<std::string>> rows(1);
+  std::vector<const std::vector<std::string>*> below;
   for (std::size_t i : shown) rows[0].push_back(document.columns()[i].header);
   for (const auto& row : document.rows()) {
     rows.emplace_back();
     for (std::size_t i : shown) rows.back().push_back(row.cells[i].for_people());
+    below.push_back(&row.below);
   }
-  print_aligned(out, rows);
+  print_aligned(out, rows, below);
 }
 
 // "key:" padded to two spaces past the longest key.
@@ -143,6 +151,15 @@ std::string Cell::for_scripts() const {
 void Document::set_columns(std::vector<Column> columns) {
   layout_ = Layout::kColumns;
   columns_ = std::move(columns);
+}
+
+void Document::below_last_row(std::string_view text) {
+  auto& below = rows_.back().below;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    below.emplace_back(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  }
 }
 
 void Document::field(std::string key, Cell value, Audience audience) {

@@ -95,6 +95,7 @@ class Document {
     std::string key;
     std::vector<Cell> cells;
     Audience audience = Audience::kBoth;
+    std::vector<std::string> below;  ///< lines for people under a row of the columns
   };
 
   /// The JSON of the result; null prints nothing.
@@ -104,13 +105,18 @@ class Document {
   /// Start the columns layout with these columns; then add rows with row().
   void set_columns(std::vector<Column> columns);
   /// A row of the columns layout: a cell per column.
-  void row(std::vector<Cell> cells) { rows_.push_back({"", std::move(cells), Audience::kBoth}); }
+  void row(std::vector<Cell> cells) {
+    rows_.push_back({"", std::move(cells), Audience::kBoth, {}});
+  }
+  /// Text for people under the last row of the columns (a run's output): each of its lines
+  /// indented by four, outside the columns' alignment. Scripts do not see it.
+  void below_last_row(std::string_view text);
   /// A field "key: value" (the fields layout).
   void field(std::string key, Cell value, Audience audience = Audience::kBoth);
   /// A line of cells (the lines layout): people see the cells that are not empty, two spaces
   /// apart; scripts see every cell, a tab apart.
   void line(std::vector<Cell> cells, Audience audience = Audience::kBoth) {
-    rows_.push_back({"", std::move(cells), audience});
+    rows_.push_back({"", std::move(cells), audience, {}});
   }
   /// A line for people after the text part ("* predicted: ...").
   void note(std::string text) { notes_.push_back(std::move(text)); }

@@ -10,7 +10,8 @@ constexpr std::size_t kDefaultLimit = 20;
 
 // The records as JSON, and as columns: for people a time in the trigger's zone and the trigger
 // by name, for scripts (trigger-history(1), TSV) the epoch and the trigger's id and name.
-Document history_document(const std::vector<HistoryRecord>& records) {
+// With `with_output`, each run's output is shown under its row in the table.
+Document history_document(const std::vector<HistoryRecord>& records, bool with_output) {
   Document document;
   document.data = nlohmann::ordered_json::array();
   for (const auto& record : records) document.data.push_back(history_json(record));
@@ -39,14 +40,32 @@ Document history_document(const std::vector<HistoryRecord>& records) {
                   Cell::maybe(r.scheduled_epoch), r.manual ? outcome + " (manual)" : outcome,
                   outcome, r.count, r.attempts ? Cell(r.attempts) : Cell(), r.attempts,
                   Cell::maybe(r.exit_status), r.manual ? "manual" : "", r.reason});
+    if (with_output) document.below_last_row(r.output);
   }
   return document;
+}
+
+// An event id as TRIGGER_EVENT_ID and the pass's reports give it: TRIGGER-EPOCH, or
+// TRIGGER-mEPOCH for a manual run (event_id()).
+Status check_event_id(std::string_view text) {
+  auto digits = [](std::string_view part) {
+    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  auto dash = text.find('-');
+  std::string_view epoch = dash == std::string_view::npos ? "" : text.substr(dash + 1);
+  if (!epoch.empty() && epoch[0] == 'm') epoch.remove_prefix(1);
+  if (!epoch.empty() && epoch[0] == '-') epoch.remove_prefix(1);  // before 1970
+  if (dash != std::string_view::npos && digits(text.substr(0, dash)) && digits(epoch)) return Ok{};
+  return usage_error("--event '" + std::string(text) + "'" +
+                     ": not an event id (expected TRIGGER-EPOCH, as 7-1796112000)");
 }
 
 }  // namespace
 
 void options_history(Options& options) {
   options.named.add_options()("failed", "only failed and timed-out runs")(
+      "event", po::value<std::string>()->value_name("ID"), "only the records of event ID")(
+      "output", "show each run's output under its record")(
       "since", po::value<std::string>()->value_name("TIME"), "only records from TIME on")(
       "limit", po::value<std::string>()->value_name("N"), "at most N records (default 20)");
 }
@@ -67,11 +86,15 @@ Result<int> cmd_history(Context& ctx) {
     if (!parsed) return usage_error("--since: " + parsed.error().message());
     filter.since = *parsed;
   }
+  if (auto event = ctx.get("event")) {
+    if (auto valid = check_event_id(*event); !valid) return valid.error();
+    filter.event_id = std::string(*event);
+  }
   auto ref =
       ctx.positional.empty() ? std::nullopt : std::optional<std::string_view>(ctx.positional[0]);
   auto found = load_history(*ctx.store, ref, filter);
   if (!found) return found.error();
-  ctx.output = history_document(*found);
+  ctx.output = history_document(*found, ctx.flag("output"));
   return 0;
 }
 

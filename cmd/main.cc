@@ -53,7 +53,7 @@ const std::vector<Command> kCommands = {
    "trigger reset-failed [ID|NAME ...]",
    "acknowledge failed runs: status is healthy again", kTable | kJson},
   {"history", cmd_history, options_history, DbAccess::kReadOnly,
-   "trigger history [ID|NAME] [--failed] [--since TIME] [--limit N]",
+   "trigger history [ID|NAME] [--event ID] [--failed] [--since TIME] [--limit N] [--output]",
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kCreate,
    "trigger import FILE|-",

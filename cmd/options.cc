@@ -30,7 +30,7 @@ const char* kPolicyHelp[][3] = {
     {"misfire", "POLICY", "missed occurrences: all, latest or skip (default latest)"},
     {"grace", "DURATION", "lateness forgiven under --misfire skip (default 5m)"},
     {"overlap", "POLICY", "while the previous run is busy: skip, queue or allow (default skip)"},
-    {"timeout", "DURATION", "stop a run after DURATION (default 1h)"},
+    {"timeout", "DURATION", "stop a run after DURATION, or none (the default)"},
     {"retries", "N", "retry a failed run N times (default 0)"},
     {"backoff", "DURATION", "first retry delay, doubling (default 30s)"},
     {"jitter", "DURATION", "delay each occurrence by up to DURATION (default 0)"},

@@ -658,8 +658,17 @@ std::string reclaim_reason(const Task& task, Epoch at, Liveness alive) {
 // find work (lease it), start it, wait for commands (renewing their leases), finish each.
 class Executor {
  public:
-  Executor(Store& store, const PassOptions& options, PassReport& report)
-      : store_(store), options_(options), report_(report), env_(*options.env), pool_(env_) {
+  // `keep_time`, when given (--linger), is called with the time at each new second of the
+  // wall clock while commands run: the schedule and fire phases, so that what falls due then
+  // is fired on time, and run when there is room.
+  using KeepTime = std::function<Status(Epoch)>;
+  Executor(Store& store, const PassOptions& options, PassReport& report, KeepTime keep_time = {})
+      : store_(store),
+        options_(options),
+        report_(report),
+        env_(*options.env),
+        pool_(env_),
+        keep_time_(std::move(keep_time)) {
     holder_.owner = options.owner.empty() ? default_owner() : options.owner;
     const ProcessIdentity& self = this_process();
     holder_.host = self.host;
@@ -668,6 +677,7 @@ class Executor {
     holder_.pid_start = self.start_ticks;
     deadline_ = env_.steady_now() + std::chrono::seconds(options.max_time_seconds);
     renewed_ = env_.steady_now();
+    kept_second_ = env_.now();  // the phases have just run at this second
   }
 
   Status run() {
@@ -687,6 +697,7 @@ class Executor {
       }
       if (running_.empty()) break;
       wait_for_commands();
+      keep_time();
     }
     if (report_.deferred > 0)
       report_.start_trouble = trouble_ + "; " + std::to_string(report_.deferred) + " " +
@@ -702,6 +713,16 @@ class Executor {
   void fail(const Status& status) {
     if (!failure_) failure_ = status.error();
     leasing_ = false;
+  }
+
+  // While commands run under --linger: at a new second, schedule and fire what is due, and
+  // look for work again (what was fired may run now, --log tasks first).
+  void keep_time() {
+    Epoch now = env_.now();
+    if (!keep_time_ || now <= kept_second_ || failure_ || env_.steady_now() >= deadline_) return;
+    kept_second_ = now;
+    if (auto kept = keep_time_(now); !kept) return fail(kept);
+    if (!out_of_resources_) leasing_ = logs_ = true;
   }
 
   // --log actions need no process: they are completed here alone, first, a batch per
@@ -933,6 +954,8 @@ class Executor {
   SteadyTime deadline_;
   SteadyTime renewed_;  ///< the last heartbeat (or the start)
   ProcessPool pool_;
+  KeepTime keep_time_;
+  Epoch kept_second_ = 0;  ///< the second keep_time_ last ran at (or the start)
   std::map<int, Running> running_;
   bool leasing_ = true;
   bool logs_ = true;
@@ -1173,13 +1196,19 @@ Status run_recorded_pass(Store& store, const PassOptions& options, PassRecord& p
   phase_options.deadline = deadline;
   PassOptions execute_options = phase_options;
   execute_options.owner = pass.owner;
-  auto phases = [&](Epoch current) -> Status {
+  auto schedule_and_fire = [&](Epoch current) -> Status {
     auto scheduled = schedule_phase(store, current, phase_options, report);
     if (!scheduled) return scheduled.error();
-    if (auto fired = fire_phase(store, current, phase_options, report); !fired) return fired;
+    return fire_phase(store, current, phase_options, report);
+  };
+  auto phases = [&](Epoch current) -> Status {
+    if (auto fired = schedule_and_fire(current); !fired) return fired;
     execute_options.max_time_seconds = std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::seconds>(deadline - env.steady_now()).count());
-    return execute_phase(store, execute_options, report);
+    // --linger keeps time while commands run: what falls due meanwhile fires at its second.
+    Executor::KeepTime keep_time;
+    if (options.linger) keep_time = schedule_and_fire;
+    return Executor(store, execute_options, report, keep_time).run();
   };
   if (auto done = phases(pass.started_epoch); !done) return done;
   // --linger: stay within the budget and fire what falls due at its second (of env's wall

@@ -66,9 +66,10 @@ constexpr int kStartErrorFd = 3;
 
 }  // namespace
 
-std::string RunResult::describe(std::int64_t timeout_seconds) const {
+std::string RunResult::describe(std::optional<std::int64_t> timeout_seconds) const {
   if (!start_error.empty()) return start_error;
-  if (timed_out) return "timed out after " + format_duration(timeout_seconds);
+  if (timed_out && timeout_seconds) return "timed out after " + format_duration(*timeout_seconds);
+  if (timed_out) return "timed out";
   if (signal) return "killed by signal " + std::to_string(*signal);
   if (exit_status) return "exit status " + std::to_string(*exit_status);
   return "unknown end";
@@ -108,10 +109,12 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   int handle = next_handle_++;
   Child child;
   child.kill_grace_seconds = request.kill_grace_seconds;
-  // A timeout beyond a century is no timeout (and would overflow the clock's nanoseconds).
+  // No timeout, or one beyond a century, is a deadline a century away (further would overflow
+  // the clock's nanoseconds).
   constexpr std::int64_t kLongestTimeout = 100LL * 366 * 86400;
-  child.deadline =
-      env_.steady_now() + std::chrono::seconds(std::min(request.timeout_seconds, kLongestTimeout));
+  std::int64_t timeout =
+      std::min(request.timeout_seconds.value_or(kLongestTimeout), kLongestTimeout);
+  child.deadline = env_.steady_now() + std::chrono::seconds(timeout);
   auto not_started = [&](const std::string& why) -> Result<Started> {
     child.result.exit_status = 127;
     child.result.start_error = why;

@@ -23,7 +23,7 @@ struct RunRequest {
   std::vector<std::string> argv;  ///< argv[0] is looked up in PATH when it has no '/'
   std::vector<std::string> env;   ///< the whole environment, "K=V" each
   std::optional<std::string> cwd;
-  std::int64_t timeout_seconds = 3600;
+  std::optional<std::int64_t> timeout_seconds;  ///< none: it runs until it ends
   std::int64_t kill_grace_seconds = 10;
 };
 
@@ -37,7 +37,7 @@ struct RunResult {
   std::string start_error;
   bool succeeded() const { return !timed_out && exit_status == 0; }
   /// The start error, or "exit status 3", "killed by signal 9", "timed out after 1h".
-  std::string describe(std::int64_t timeout_seconds) const;
+  std::string describe(std::optional<std::int64_t> timeout_seconds) const;
 };
 
 /// Runs processes concurrently. Not thread-safe; one per pass. Timeouts are measured and

@@ -132,7 +132,16 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
   if (option == "misfire") return set_enum(policy.misfire, kMisfires, option, value);
   if (option == "grace") return set_duration(policy.grace_seconds, option, value, false);
   if (option == "overlap") return set_enum(policy.overlap, kOverlaps, option, value);
-  if (option == "timeout") return set_duration(policy.timeout_seconds, option, value, false);
+  if (option == "timeout") {
+    if (value == "none") {
+      policy.timeout_seconds.reset();
+      return Ok{};
+    }
+    std::int64_t seconds = 0;
+    if (auto status = set_duration(seconds, option, value, false); !status) return status;
+    policy.timeout_seconds = seconds;
+    return Ok{};
+  }
   if (option == "retries") return set_count(policy.retries, option, value, 0, 100);
   if (option == "backoff") return set_duration(policy.backoff_seconds, option, value, false);
   if (option == "jitter") return set_duration(policy.jitter_seconds, option, value, true);
@@ -165,7 +174,9 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "misfire") return std::string(to_string(policy.misfire));
   if (option == "grace") return format_duration(policy.grace_seconds);
   if (option == "overlap") return std::string(to_string(policy.overlap));
-  if (option == "timeout") return format_duration(policy.timeout_seconds);
+  if (option == "timeout") {
+    return policy.timeout_seconds ? format_duration(*policy.timeout_seconds) : std::string("none");
+  }
   if (option == "retries") return std::to_string(policy.retries);
   if (option == "backoff") return format_duration(policy.backoff_seconds);
   if (option == "jitter") {

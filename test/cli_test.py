@@ -126,6 +126,27 @@ class CreateTest(TriggerTestCase):
             'max-runs': '100'})
         self.assertIsNone(t['next_epoch'])  # paused
 
+    def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):
+        self.create('--name', 'long', '--every', '1h', '--sh', 'backup')
+        self.create('--name', 'bounded', '--every', '1h', '--sh', 'backup', '--timeout', '2h')
+        self.create('--name', 'unbounded', '--every', '1h', '--sh', 'backup', '--timeout', 'none')
+        timeouts = lambda: [t['policy']['timeout'] for t in self.listed()]
+        self.assertEqual(timeouts(), ['none', '2h', 'none'])
+        self.assertIn('timeout:      none\n', self.ok('show', 'long'))
+        self.ok('schedule', 'long', '--timeout', '10m')
+        self.ok('schedule', 'bounded', '--timeout', 'none')
+        self.assertEqual(timeouts(), ['10m', 'none', 'none'])
+        # Exported as "none", imported back as none; a line without it takes the default, none.
+        exported = self.ok('export')
+        self.assertIn('"timeout":"none"', exported)
+        other = os.path.join(self.dir, 'copy.db')
+        self.ok('--db', other, 'import', '-', stdin=exported)
+        copied = [json.loads(line)['policy']['timeout'] for line in self.ok('--db', other, 'export').splitlines()]
+        self.assertEqual(copied, ['10m', 'none', 'none'])
+        self.ok('--db', other, 'import', '-',
+                stdin='{"name": "bare", "clock": "--every 1h", "action": "--log b"}\n')
+        self.assertIn('timeout:      none\n', self.ok('--db', other, 'show', 'bare'))
+
     def test_zone_defaults_to_tz_resolved_to_a_name(self):
         self.create('--every', '1h', '--log', 'x', env={'TZ': 'America/New_York'})
         self.assertEqual(self.listed()[0]['tz'], 'America/New_York')
@@ -243,7 +264,7 @@ class ShowTest(TriggerTestCase):
             'misfire:      latest\n'
             'grace:        5m\n'
             'overlap:      skip\n'
-            'timeout:      1h\n'
+            'timeout:      none\n'
             'retries:      2\n'
             'backoff:      30s\n'
             'jitter:       0\n'
@@ -485,6 +506,39 @@ class ImportExportTest(TriggerTestCase):
         self.populate()
         self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--state', 'cancelled').splitlines()], ['old'])
         self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--label', 'team=finance').splitlines()], ['billing'])
+
+
+class HistoryOutputTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'greet', '--every', '1m', '--sh', 'echo "hello $TRIGGER_EVENT_ID"; echo "  two"')
+        for minute in ('08:01', '08:02'):
+            self.ok('--now', f'2026-12-01T{minute}:00Z', 'run-once')
+
+    def test_output_is_shown_indented_under_each_run(self):
+        lines = self.ok('history', 'greet', '--output').splitlines()
+        self.assertEqual([line.split()[2] for line in lines[1:] if not line.startswith(' ')],
+                         ['1-1796112120', '1-1796112060', '-'])
+        self.assertEqual(lines[2:4], ['    hello 1-1796112120', '      two'])
+        self.assertEqual(lines[5:7], ['    hello 1-1796112060', '      two'])
+        self.assertEqual(len(lines), 8)  # the edit record has no output
+        # Without --output, no output; in JSON and TSV the same with it as without.
+        self.assertNotIn('hello', self.ok('history', 'greet'))
+        for fmt in ('json', 'tsv'):
+            self.assertEqual(self.ok('history', 'greet', '--output', '--format', fmt),
+                             self.ok('history', 'greet', '--format', fmt))
+
+    def test_event_finds_one_occurrence(self):
+        [record] = json.loads(self.ok('history', '--event', '1-1796112060', '--format', 'json'))
+        self.assertEqual((record['event_id'], record['output']), ('1-1796112060', 'hello 1-1796112060\n  two\n'))
+        self.assertEqual(self.ok('history', 'greet', '--event', '1-1796112120', '--format', 'tsv').split('\t')[3],
+                         '1-1796112120')
+        self.assertEqual(self.ok('history', '--event', '1-1796112180', '--format', 'json'), '[]\n')
+
+    def test_a_malformed_event_id_is_refused(self):
+        for bad in ('greet', '1-', '-1796112060', '1-m', 'x-1796112060'):
+            self.fails(64, f"--event '{bad}': not an event id (expected TRIGGER-EPOCH, as 7-1796112000)",
+                       'history', '--event', bad)
 
 
 class BadInputTest(TriggerTestCase):

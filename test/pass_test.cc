@@ -1530,6 +1530,71 @@ TEST_CASE("a long run's lease is renewed every quarter of its TTL and never laps
   }
 }
 
+TEST_CASE("a trigger created without --timeout runs a command past an hour untouched, on fake time",
+          "[pass][lease][env]") {
+  constexpr Epoch kRunFor = kHour + 5 * kMinute;  // fake seconds, until the test releases it
+  Fixture f;
+  std::string release = f.file("release");
+  auto id = f.create("long", every("1d"),
+                     shell_action("while [ ! -e " + release + " ]; do sleep 0.01; done"));
+  REQUIRE_FALSE(f.store().find_trigger("long")->policy.timeout_seconds);  // none, by default
+  f.pass_at(kStart);
+  auto watcher = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+  REQUIRE(watcher.ok());
+  // Each wait for the command lasts 1 ms of real time and moves the fake clocks on by a second.
+  trigger::FakeEnv clocks(kStart + kDay, std::chrono::milliseconds(0),
+                          std::chrono::milliseconds(1));
+  LeaseWatchingEnv env(clocks, **watcher, kStart + kDay + kRunFor, release);
+  PassOptions options;
+  options.env = &env;
+  options.max_time_seconds = 50;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->failed == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].outcome == Outcome::kSucceeded);
+  REQUIRE(records[0].finished_epoch);
+  CHECK(*records[0].finished_epoch - *records[0].started_epoch >= kRunFor);
+  // Its lease was held the whole time: never lapsed while it ran.
+  for (const auto& [now, expires] : env.seen) CHECK(expires > now);
+}
+
+TEST_CASE("a lingering pass fires what falls due at its second while a long command runs, on fake time",
+          "[pass][env]") {
+  constexpr Epoch kRunFor = 20;  // fake seconds the slow command runs, until the test releases it
+  Fixture f;
+  std::string release = f.file("release");
+  f.create("slow", every("1h"), shell_action("while [ ! -e " + release + " ]; do sleep 0.01; done"));
+  f.pass_at(kStart);
+  f.set_now(kStart + kHour);
+  auto id = f.create("tick", every("5s"), log_action("tick"));
+  auto watcher = Store::open(f.file("t.db"), Store::Mode::kReadOnly);
+  REQUIRE(watcher.ok());
+  // Each wait for the command lasts 1 ms of real time and moves the fake clocks on by a second.
+  trigger::FakeEnv clocks(kStart + kHour, std::chrono::milliseconds(0),
+                          std::chrono::milliseconds(1));
+  LeaseWatchingEnv env(clocks, **watcher, kStart + kHour + kRunFor, release);
+  PassOptions options;
+  options.env = &env;
+  options.linger = true;
+  options.max_time_seconds = 40;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  CHECK(report->coalesced == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() >= 6);  // +5 s .. +35 s at least
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    INFO("occurrence " << i);
+    // Each fired and ran at its second, slow's command running or not: none coalesced.
+    CHECK(records[i].outcome == Outcome::kSucceeded);
+    CHECK(records[i].scheduled_epoch == kStart + kHour + 5 * static_cast<Epoch>(i + 1));
+    CHECK(records[i].finished_epoch == records[i].scheduled_epoch);
+  }
+}
+
 TEST_CASE("the wall clock stepped back between passes is on record; stepped forward, caught up",
           "[pass][env]") {
   Fixture f;

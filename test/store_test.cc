@@ -215,6 +215,7 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
     REQUIRE(two.ok());
     CHECK(two->id == 7);
     CHECK(two->policy.max_runs == 5);
+    CHECK(two->policy.timeout_seconds == 3600);  // kept through the level-6 rebuild
     CHECK(two->labels.at("team") == "ops");
     CHECK(store->event(7)->runs == 3);
     auto history = store->history({});
@@ -239,6 +240,9 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   CHECK_FALSE(accepted("UPDATE trigger SET state = 'sleeping' WHERE id = 7"));
   CHECK_FALSE(accepted("UPDATE trigger SET misfire = 'some' WHERE id = 7"));
   CHECK(accepted("UPDATE trigger SET state = 'paused', dst = 'once' WHERE id = 7"));
+  // Level 6: no timeout is NULL; a timeout is still positive.
+  CHECK(accepted("UPDATE trigger SET timeout_seconds = NULL WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET timeout_seconds = 0 WHERE id = 7"));
   // The other tables still refer to the rebuilt trigger table: deleting it cascades.
   REQUIRE(accepted("PRAGMA foreign_keys = ON"));
   REQUIRE(accepted("DELETE FROM trigger WHERE id = 7"));

@@ -64,6 +64,7 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
       {"misfire", "all", "all"},     {"misfire", "skip", "skip"},
       {"grace", "90", "1m30s"},      {"overlap", "queue", "queue"},
       {"overlap", "allow", "allow"}, {"timeout", "2h", "2h"},
+      {"timeout", "none", "none"},
       {"retries", "3", "3"},         {"retries", "0", "0"},
       {"backoff", "1m", "1m"},       {"jitter", "0", "0"},
       {"jitter", "5m", "5m"},        {"dst", "once", "once"},
@@ -89,7 +90,8 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   for (auto option : trigger::policy_option_names()) {
     texts.push_back(trigger::policy_option_text(policy, option, Zone::utc()).value_or("unset"));
   }
-  CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "1h", "0", "30s", "0", "auto",
+  // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
+  CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
                                           "unset", "unset"});
 }
 

@@ -122,7 +122,7 @@ void decode_policy(SQLite::Statement& s, int& i, Policy& policy) {
   set("misfire", s.getColumn(i++).getString());
   policy.grace_seconds = s.getColumn(i++).getInt64();
   set("overlap", s.getColumn(i++).getString());
-  policy.timeout_seconds = s.getColumn(i++).getInt64();
+  policy.timeout_seconds = sqlite::optional_int(s.getColumn(i++));
   policy.retries = s.getColumn(i++).getInt64();
   policy.backoff_seconds = s.getColumn(i++).getInt64();
   policy.jitter_seconds = s.getColumn(i++).getInt64();

@@ -87,7 +87,9 @@ struct PassReport {
 
 /// Run one pass at options.env's now(), first handing `store` that Env (Store::set_env), so
 /// that its sync window reads the same clocks. With options.linger it then repeats the phases
-/// every second of that Env until max_time (a fixed or fake Env included). kUnsafe if commands
+/// every second of that Env until max_time (a fixed or fake Env included), and while commands
+/// run it schedules and fires at each new second of it, starting what falls due when a job is
+/// free. kUnsafe if commands
 /// would be run from a database others can write (check_pass_safety(), and again before each
 /// command is leased); store errors as they come (kBusy when it stays locked). Failed runs are
 /// not errors: they are in the report.

@@ -44,7 +44,7 @@ struct Policy {
   Misfire misfire = Misfire::kLatest;
   std::int64_t grace_seconds = 300;
   Overlap overlap = Overlap::kSkip;
-  std::int64_t timeout_seconds = 3600;
+  std::optional<std::int64_t> timeout_seconds;  ///< none (the default): runs are never cut short
   std::int64_t retries = 0;
   std::int64_t backoff_seconds = 30;
   std::int64_t jitter_seconds = 0;
