@@ -29,9 +29,7 @@ std::string syslog_datagram(Severity severity, Epoch at, const Zone& zone, int p
 }
 
 SyslogSink::SyslogSink(Env& env, std::string socket_path)
-    : env_(env), path_(std::move(socket_path)), zone_(Zone::utc()) {
-  if (auto system = Zone::system_default(); system) zone_ = *system;
-}
+    : env_(env), path_(std::move(socket_path)) {}
 
 SyslogSink::~SyslogSink() {
   if (fd_ >= 0) close(fd_);
@@ -44,7 +42,11 @@ void SyslogSink::log(Severity severity, const std::string& message) {
   if (fd_ < 0) return;
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-  std::string datagram = syslog_datagram(severity, env_.now(), zone_, getpid(), message);
+  if (!zone_) {
+    auto system = Zone::system_default();
+    zone_ = system ? *system : Zone::utc();
+  }
+  std::string datagram = syslog_datagram(severity, env_.now(), *zone_, getpid(), message);
   // Missing, refused or full: the line is lost, and only the line.
   (void)sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                reinterpret_cast<const sockaddr*>(&address), sizeof address);

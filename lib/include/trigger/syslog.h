@@ -4,6 +4,7 @@
 // capture.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ class SyslogSink : public LogSink {
  private:
   Env& env_;
   std::string path_;
-  Zone zone_;
+  /// The local zone of the timestamps, read at the first line: a pass that logs nothing (an
+  /// idle one) does not pay for looking it up.
+  std::optional<Zone> zone_;
   int fd_ = -1;  ///< opened at the first line
 };
 
