@@ -229,8 +229,10 @@ struct QueueFigures {
   std::map<std::string, std::int64_t> triggers_by_state;
 
   /// A pass whose liveness cannot be told (another host) and that has no outcome this long
-  /// after it started is taken as dead: no pass runs that long (its commands' timeouts end
-  /// them sooner, but for --timeout beyond a day).
+  /// after it started is taken as dead. A pass running a command with no timeout (the
+  /// default) or one beyond a day can outlive it and be reported dead while it runs: with
+  /// one database file a pass on another host is rare; a shared backend should judge such a
+  /// pass by its leases' heartbeat instead.
   static constexpr std::int64_t kPassPresumedDeadSeconds = 24 * 3600;
   /// How many passes back the failures in a row are counted (status reads at most this many
   /// pass records).
