@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,15 +24,16 @@ namespace {
 constexpr int kStartErrorFd = 3;
 
 // In the child, after vfork: only system calls until exec or _exit.
-[[noreturn]] void exec_child(const RunRequest& request, int output_fd, int start_error_fd,
-                             char* const* argv, char* const* envp, pid_t parent) {
+[[noreturn]] void exec_child(const RunRequest& request, int input_fd, int output_fd,
+                             int start_error_fd, char* const* argv, char* const* envp,
+                             pid_t parent) {
   setpgid(0, 0);
   // Tied to the pass: killed when it dies (SIGKILL: nobody is left to follow a SIGTERM up).
   // If the pass died before this was armed, the child has another parent already: give up.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
-  int null_fd = open("/dev/null", O_RDONLY);
-  if (null_fd >= 0) dup2(null_fd, 0);
+  if (input_fd < 0) input_fd = open("/dev/null", O_RDONLY);
+  if (input_fd >= 0) dup2(input_fd, 0);
   dup2(output_fd, 1);
   dup2(output_fd, 2);
   if (start_error_fd >= 0 && dup2(start_error_fd, kStartErrorFd) == kStartErrorFd) {
@@ -96,6 +98,58 @@ Error resources_error(const char* what, int error) {
   return Error(ErrorKind::kBusy, std::string("cannot ") + what + ": " + std::strerror(error));
 }
 
+// The child's standard input when the request gives one: an unlinked memory file holding
+// it, read from its start, closed with this object. fd -1: none (the child reads /dev/null).
+struct InputFile {
+  int fd = -1;
+  int error = 0;  ///< the errno when it could not be made
+  explicit InputFile(const std::optional<std::string>& input) {
+    if (!input) return;
+    fd = memfd_create("trigger-input", MFD_CLOEXEC);
+    if (fd < 0) {
+      error = errno;
+      return;
+    }
+    for (std::size_t done = 0; done < input->size();) {
+      ssize_t wrote = write(fd, input->data() + done, input->size() - done);
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote < 0) {
+        error = errno;
+        reset();
+        return;
+      }
+      done += static_cast<std::size_t>(wrote);
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+      error = errno;
+      reset();
+    }
+  }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile() { reset(); }
+  void reset() {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+};
+
+// What a child wrote on its start-error pipe until its exec closed it: empty if the program
+// started, else why it did not. Closes `fd`.
+std::string read_start_error(int fd) {
+  std::string error;
+  char buffer[512];
+  for (ssize_t got; (got = read(fd, buffer, sizeof buffer)) != 0;) {
+    if (got > 0) {
+      error.append(buffer, static_cast<std::size_t>(got));
+    } else if (errno != EINTR) {
+      break;
+    }
+  }
+  close(fd);
+  return error;
+}
+
 Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // Everything the child needs is built before fork.
   std::vector<char*> argv;
@@ -122,6 +176,11 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
     children_[handle] = child;
     return Started{handle, -1};
   };
+  InputFile input(request.input);
+  if (input.error != 0) {
+    if (out_of_resources(input.error)) return resources_error("store the input", input.error);
+    return not_started(std::string("cannot store the input: ") + std::strerror(input.error));
+  }
   if (pipe2(fds, O_CLOEXEC) != 0) {
     if (out_of_resources(errno)) return resources_error("create a pipe", errno);
     return not_started(std::string("cannot create a pipe: ") + std::strerror(errno));
@@ -140,28 +199,19 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // exec_child makes only system calls and writes nothing but its own stack; run-once has no
   // signal handlers that could run in it.
   pid_t pid = vfork();
-  if (pid == 0) exec_child(request, fds[1], start_error_fds[1], argv.data(), envp.data(), parent);
+  if (pid == 0)
+    exec_child(request, input.fd, fds[1], start_error_fds[1], argv.data(), envp.data(), parent);
   int fork_errno = errno;
   close(fds[1]);
   close(start_error_fds[1]);
+  input.reset();  // the child has its own copy
   if (pid < 0) {
     close(fds[0]);
     close(start_error_fds[0]);
     if (out_of_resources(fork_errno)) return resources_error("start a process", fork_errno);
     return not_started(std::string("cannot fork: ") + std::strerror(fork_errno));
   }
-  {
-    // Until the exec closes it: empty if the program started, else why it did not.
-    char buffer[512];
-    for (ssize_t got; (got = read(start_error_fds[0], buffer, sizeof buffer)) != 0;) {
-      if (got > 0) {
-        child.result.start_error.append(buffer, static_cast<std::size_t>(got));
-      } else if (errno != EINTR) {
-        break;
-      }
-    }
-    close(start_error_fds[0]);
-  }
+  child.result.start_error = read_start_error(start_error_fds[0]);
   setpgid(pid, pid);  // also in the child: whichever runs first
   fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   child.pid = pid;

@@ -25,6 +25,9 @@ struct RunRequest {
   std::optional<std::string> cwd;
   std::optional<std::int64_t> timeout_seconds;  ///< none: it runs until it ends
   std::int64_t kill_grace_seconds = 10;
+  /// What its standard input reads (from an unlinked memory file, so that a large input never
+  /// blocks the pass); none: /dev/null.
+  std::optional<std::string> input;
 };
 
 struct RunResult {

@@ -4,6 +4,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "runner.h"
+#include "trigger/env.h"
 
 using trigger::Liveness;
 using trigger::ProcessIdentity;
@@ -42,4 +48,24 @@ TEST_CASE("a holder from another boot is dead; one on another host is unknown", 
   holder = trigger::this_process();
   holder.host = "elsewhere.example";
   CHECK(trigger::liveness(holder) == Liveness::kUnknown);
+}
+
+TEST_CASE("a command reads its input whole however large, and /dev/null without one",
+          "[process][runner]") {
+  trigger::ProcessPool pool(trigger::Env::system());
+  trigger::RunRequest request;
+  request.argv = {"/bin/sh", "-c", "sleep 0.2; wc -c"};  // reads nothing until the pipe would be full
+  request.input = std::string(1 << 20, 'x');
+  auto large = pool.start(request);
+  REQUIRE(large.ok());
+  request.input.reset();
+  auto none = pool.start(request);
+  REQUIRE(none.ok());
+  std::map<int, trigger::RunResult> ended;
+  for (int i = 0; i < 100 && ended.size() < 2; ++i) {
+    for (auto& [handle, result] : pool.wait(std::chrono::milliseconds(100))) ended[handle] = result;
+  }
+  REQUIRE(ended.size() == 2);
+  CHECK(ended[large->handle].output == "1048576\n");
+  CHECK(ended[none->handle].output == "0\n");
 }
