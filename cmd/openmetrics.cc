@@ -63,6 +63,7 @@ struct Figure {
   const char* key;  ///< in the status data
   const char* name;
   const char* help;
+  double scale = 1;  ///< the data's unit in the metric's (milliseconds: 0.001 s)
 };
 
 constexpr Figure kFigures[] = {
@@ -82,6 +83,10 @@ constexpr Figure kFigures[] = {
      "When the latest pass started."},
     {"last_pass_finished_epoch", "trigger_last_pass_end_timestamp_seconds",
      "When the latest pass ended."},
+    {"last_pass_duration_ms", "trigger_last_pass_duration_seconds",
+     "How long the latest pass took.", 0.001},
+    {"last_pass_clock_jump_seconds", "trigger_last_pass_clock_jump_seconds",
+     "How far the clock had moved back when the latest pass started (0 or negative)."},
 };
 
 constexpr const char* kPassEnds[] = {"running", "ok", "failed", "refused", "died"};
@@ -91,7 +96,8 @@ void queue_metrics(const Json& data, std::ostream& out) {
   for (const auto& figure : kFigures) {
     if (!data.contains(figure.key) || data[figure.key].is_null()) continue;
     family(out, figure.name, figure.help);
-    sample(out, figure.name, data[figure.key]);
+    const Json& value = data[figure.key];
+    sample(out, figure.name, figure.scale == 1 || !value.is_number() ? value : Json(value.get<double>() * figure.scale));
   }
   if (data.contains("failing")) {
     family(out, "trigger_failing_triggers", "Active triggers whose latest run failed.");

@@ -37,6 +37,7 @@ const char* kPolicyHelp[][3] = {
     {"dst", "RULE", "daylight-saving rule: auto, once or literal (default auto)"},
     {"until", "TIME", "the trigger is done after TIME"},
     {"max-runs", "N", "the trigger is done after N runs"},
+    {"on-failure-sh", "TEXT", "run /bin/sh -c TEXT when a run has failed for good ('' for none)"},
 };
 
 }  // namespace

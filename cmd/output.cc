@@ -129,8 +129,10 @@ std::string history_line(const HistoryRecord& r, const std::string& tz) {
   std::string line = time_text(r.recorded_epoch, tz) + " " + std::string(to_string(r.outcome));
   if (r.manual) line += " (manual)";
   if (r.event_id) line += " " + *r.event_id;
-  // An edit or an interrupted attempt stands for no occurrence: no count is shown for it.
-  if (r.count != 1 && r.outcome != Outcome::kEdit && r.outcome != Outcome::kInterrupted)
+  // Edits, attempts and hooks stand for no occurrence: no count is shown for them.
+  bool counts = r.outcome != Outcome::kEdit && r.outcome != Outcome::kInterrupted &&
+                r.outcome != Outcome::kRetried && r.outcome != Outcome::kHook;
+  if (r.count != 1 && counts)
     line += " x" + std::to_string(r.count);
   if (!r.reason.empty()) line += ": " + r.reason;
   return line;

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 
+#include "hook.h"
 #include "policy.h"
 #include "process.h"
 #include "runner.h"
@@ -70,6 +71,11 @@ void say(const PassOptions& options, Make&& make) {
 template <class Make>
 void log_line(const PassOptions& options, Severity severity, Make&& make) {
   if (options.log) options.log->log(severity, make());
+}
+
+// The event id of a task's occurrence.
+std::string event_id_of(const Task& task) {
+  return event_id(task.trigger_id, task.scheduled_epoch, task.manual);
 }
 
 // "0.2 s": a run's duration in the log.
@@ -501,80 +507,122 @@ std::string end_line(const Running& run, const std::string& id, Outcome outcome,
          std::to_string(run.task.attempt) + ": " + what;
 }
 
-// Record the end of one run: a retry, or the final outcome.
-Status finish_run(Store& store, const Running& run, const RunResult& result, PassReport& report,
-                  const PassOptions& options) {
+// One run's end, as finish_run() records it.
+struct RunEnd {
+  const Running& run;
+  const RunResult& result;
+  Outcome outcome;
+  std::string id;    ///< the event id
+  std::string what;  ///< "exit status 3"
+  Epoch finished_epoch;
+};
+
+// The history record of a run's end with `outcome`: its exit status, times and output.
+HistoryRecord end_record(const RunEnd& end, Outcome outcome, std::string reason) {
+  auto record = HistoryRecord::of_run(end.run.task, outcome, std::move(reason), end.finished_epoch);
+  if (end.result.exit_status) record.exit_status = *end.result.exit_status;
+  record.started_epoch = end.run.started_epoch;
+  record.output = end.result.output;
+  return record;
+}
+
+// Queue the occurrence again after a backoff, with a kRetried record of this attempt (its
+// output is kept). `logged` gets what the log line adds.
+Status record_retry(Store& store, const RunEnd& end, std::int64_t failures, PassReport& report,
+                    const PassOptions& options, std::string& logged) {
+  const Policy& policy = end.run.trigger.policy;
+  std::int64_t shift = std::min<std::int64_t>(failures - 1, 20);
+  std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
+  std::string retry = "retry in " + format_duration(delay);
+  auto record = end_record(end, Outcome::kRetried,
+                           "attempt " + std::to_string(end.run.task.attempt) + " " +
+                               std::string(to_string(end.outcome)) + ": " + end.what + "; " + retry);
+  record.count = 0;  // the occurrence is accounted for by its last attempt
+  auto retried = store.retry_task(end.run.task, end.finished_epoch + delay, record);
+  if (!retried) return retried.error();
+  if (!*retried) return Ok{};
+  report.retried += 1;
+  logged = "; " + retry;
+  say(options, [&] {
+    return describe(end.run.trigger) + ": event " + end.id + " attempt " +
+           std::to_string(end.run.task.attempt) + " " + end.what + "; " + retry;
+  });
+  return Ok{};
+}
+
+// Record the occurrence's final outcome. `hook_due` is set when its on-failure hook should run.
+Status record_final(Store& store, const RunEnd& end, PassReport& report, const PassOptions& options,
+                    std::string& logged, bool& hook_due) {
+  const Trigger& trigger = end.run.trigger;
+  auto completed = store.complete_task(end.run.task, end_record(end, end.outcome, end.what));
+  if (!completed) return completed.error();
+  if (!*completed) {
+    logged = "; not recorded: lease lost to another pass";
+    say(options, [&] {
+      return describe(trigger) + ": event " + end.id + ": lease lost to another pass; not recorded";
+    });
+    return Ok{};
+  }
+  if (end.outcome != Outcome::kSucceeded) {
+    report.failed += 1;
+    report.failures.push_back({describe(trigger) + " (event " + end.id + "): " + end.what,
+                               this_process().host, end.finished_epoch, end.result.output});
+    hook_due = trigger.policy.on_failure_sh.has_value();
+  }
+  say(options, [&] {
+    return describe(trigger) + ": event " + end.id + " " + std::string(to_string(end.outcome)) +
+           (end.outcome == Outcome::kSucceeded ? "" : " (" + end.what + ")");
+  });
+  return Ok{};
+}
+
+// Run `body` as a transaction; the outcome must not be lost to a database that is busy for a
+// while: the command has run.
+Status commit_outcome(Store& store, Env& env, const std::function<Status()>& body) {
+  Status status = store.transaction(body, Store::Sync::kBatched);
+  for (int attempt = 1;
+       !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
+    env.pause(std::chrono::milliseconds(100 * attempt));
+    status = store.transaction(body, Store::Sync::kBatched);
+  }
+  return status;
+}
+
+// Record the end of one run: a retry, or the final outcome. True when the trigger's on-failure
+// hook is due (its occurrence ended failed or timed out for good).
+Result<bool> finish_run(Store& store, const Running& run, const RunResult& result,
+                        PassReport& report, const PassOptions& options) {
   Env& env = *options.env;
-  Epoch finished_epoch = env.now();
   const Policy& policy = run.trigger.policy;
   Outcome outcome = result.succeeded() ? Outcome::kSucceeded
                     : result.timed_out ? Outcome::kTimedOut
                                        : Outcome::kFailed;
-  std::string id = event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual);
-  std::string what = result.describe(policy.timeout_seconds);
+  RunEnd end{run,
+             result,
+             outcome,
+             event_id_of(run.task),
+             result.describe(policy.timeout_seconds),
+             env.now()};
   report.ran += 1;
   // Attempts cut short by a dead pass were not the command's failures: they use no retry.
   std::int64_t failures = run.task.attempt - run.task.interrupted;
   bool may_retry = outcome != Outcome::kSucceeded && failures <= policy.retries;
   std::string logged;  // what the log line adds, once the outcome is committed
+  bool hook_due = false;
   auto record = [&]() -> Status {
     logged.clear();
+    hook_due = false;
     // A trigger cancelled while this run was going gets no more attempts.
     auto current = store.trigger_for_pass(run.trigger.id);
     if (!current) return current.error();
-    bool retry = may_retry && current->state != State::kCancelled;
-    if (retry) {
-      std::int64_t shift = std::min<std::int64_t>(failures - 1, 20);
-      std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
-      auto retried = store.retry_task(run.task, finished_epoch + delay);
-      if (!retried) return retried.error();
-      if (*retried) {
-        report.retried += 1;
-        logged = "; retry in " + format_duration(delay);
-        say(options, [&] {
-          return describe(run.trigger) + ": event " + id + " attempt " +
-                 std::to_string(run.task.attempt) + " " + what + "; retry in " +
-                 format_duration(delay);
-        });
-      }
-      return Ok{};
-    }
-    auto record = HistoryRecord::of_run(run.task, outcome, what, finished_epoch);
-    if (result.exit_status) record.exit_status = *result.exit_status;
-    record.started_epoch = run.started_epoch;
-    record.output = result.output;
-    auto completed = store.complete_task(run.task, record);
-    if (!completed) return completed.error();
-    if (!*completed) {
-      logged = "; not recorded: lease lost to another pass";
-      say(options, [&] {
-        return describe(run.trigger) + ": event " + id + ": lease lost to another pass; not recorded";
-      });
-      return Ok{};
-    }
-    if (outcome != Outcome::kSucceeded) {
-      report.failed += 1;
-      report.failures.push_back({describe(run.trigger) + " (event " + id + "): " + what,
-                                 this_process().host, finished_epoch, result.output});
-    }
-    say(options, [&] {
-      return describe(run.trigger) + ": event " + id + " " + std::string(to_string(outcome)) +
-             (outcome == Outcome::kSucceeded ? "" : " (" + what + ")");
-    });
-    return Ok{};
+    if (may_retry && current->state != State::kCancelled)
+      return record_retry(store, end, failures, report, options, logged);
+    return record_final(store, end, report, options, logged, hook_due);
   };
-  // The outcome must not be lost to a database that is busy for a while: the command has run.
-  Status status = store.transaction(record, Store::Sync::kBatched);
-  for (int attempt = 1;
-       !status && status.error().kind() == ErrorKind::kBusy && attempt < kFinishTries; ++attempt) {
-    env.pause(std::chrono::milliseconds(100 * attempt));
-    status = store.transaction(record, Store::Sync::kBatched);
-  }
-  if (status) {
-    log_line(options, outcome == Outcome::kSucceeded ? Severity::kInfo : Severity::kErr,
-             [&] { return end_line(run, id, outcome, what, env) + logged; });
-  }
-  return status;
+  if (auto status = commit_outcome(store, env, record); !status) return status.error();
+  log_line(options, outcome == Outcome::kSucceeded ? Severity::kInfo : Severity::kErr,
+           [&] { return end_line(run, end.id, outcome, end.what, env) + logged; });
+  return hook_due;
 }
 
 // Commands are leased only from a database that is safe at that moment: its files are checked
@@ -695,7 +743,7 @@ class Executor {
         start_runs(leased);
         if (leasing_) continue;
       }
-      if (running_.empty()) break;
+      if (running_.empty() && hooks_.empty()) break;
       wait_for_commands();
       keep_time();
     }
@@ -748,7 +796,7 @@ class Executor {
       Liveness alive = liveness(holder);
       std::string why = reclaim_reason(task, at, alive);
       if (why.empty()) continue;
-      std::string id = event_id(task.trigger_id, task.scheduled_epoch, task.manual);
+      std::string id = event_id_of(task);
       // A group id of another boot means nothing; of this boot, only a group that still
       // carries the occurrence's TRIGGER_EVENT_ID is killed.
       if (alive == Liveness::kDead && task.lease_pgid &&
@@ -855,7 +903,7 @@ class Executor {
       }
       say(options_, [&] {
         return describe(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
-               event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+               event_id_of(run.task) +
                ", attempt " + std::to_string(run.task.attempt) + ")";
       });
       auto started = pool_.start(command_request(run.trigger, run.task));
@@ -871,7 +919,7 @@ class Executor {
       run.started_steady = env_.steady_now();
       log_line(options_, Severity::kInfo, [&] {
         return describe(run.trigger) + " (event " +
-               event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+               event_id_of(run.task) +
                ") started, attempt " + std::to_string(run.task.attempt);
       });
       if (started->pgid > 0) groups.emplace_back(run.task, started->pgid);
@@ -902,7 +950,7 @@ class Executor {
     report_.deferred += 1;
     say(options_, [&] {
       return describe(run.trigger) + ": event " +
-             event_id(run.task.trigger_id, run.task.scheduled_epoch, run.task.manual) +
+             event_id_of(run.task) +
              " left queued: " + trouble_;
     });
   }
@@ -917,15 +965,57 @@ class Executor {
     auto ended = pool_.wait(wait ? *wait : std::chrono::seconds(1));
     renew_leases();
     for (auto& [handle, result] : ended) {
+      if (auto hook = hooks_.find(handle); hook != hooks_.end()) {
+        finish_hook(hook->second, result);
+        hooks_.erase(hook);
+        continue;
+      }
       auto found = running_.find(handle);
-      if (auto finished = finish_run(store_, found->second, result, report_, options_);
-          !finished) {
-        fail(finished);
+      auto finished = finish_run(store_, found->second, result, report_, options_);
+      if (!finished) {
+        fail(finished.error());
       } else if (!failure_ && !out_of_resources_) {
         leasing_ = true;  // a serial task may have become runnable
       }
+      if (finished && *finished) start_hook(found->second, result);
       running_.erase(found);
     }
+  }
+
+  // Start the on-failure hook of a run that failed for good, beside the commands (it takes no
+  // --jobs slot). One that cannot start, or may not (the database became unsafe), is recorded
+  // as not run.
+  void start_hook(const Running& run, const RunResult& result) {
+    Outcome outcome = result.timed_out ? Outcome::kTimedOut : Outcome::kFailed;
+    Running hook{run.task, run.trigger, env_.now(), env_.steady_now()};
+    if (auto safe = store_.check_writers(); !safe) return finish_hook(hook, not_run(safe.error()));
+    auto request = hook_request(run.trigger, outcome, result, command_environment(run.trigger, run.task));
+    auto started = pool_.start(request);
+    if (!started) return finish_hook(hook, not_run(started.error()));
+    say(options_, [&] { return describe(run.trigger) + ": run on-failure hook (event " + event_id_of(run.task) + ")"; });
+    hooks_.emplace(started->handle, std::move(hook));
+  }
+
+  static RunResult not_run(const Error& why) {
+    RunResult result;
+    result.start_error = "not run: " + why.message();
+    return result;
+  }
+
+  // Record what a hook did (it never fails the pass: the occurrence's outcome is recorded).
+  void finish_hook(const Running& hook, const RunResult& result) {
+    std::string id = event_id_of(hook.task);
+    auto record = hook_record(hook.task, result, hook.started_epoch, env_.now());
+    auto status = commit_outcome(store_, env_, [&]() -> Status {
+      auto appended = store_.append_history(record);
+      return appended ? Status(Ok{}) : appended.error();
+    });
+    if (!status) return fail(status);
+    say(options_, [&] { return describe(hook.trigger) + ": event " + id + " " + record.reason; });
+    log_line(options_, result.succeeded() ? Severity::kInfo : Severity::kWarning, [&] {
+      return describe(hook.trigger) + " (event " + id + ") " + record.reason + " after " +
+             seconds_text(env_.steady_now() - hook.started_steady);
+    });
   }
 
   // The heartbeat: one small transaction for all of this pass's leases. A busy database is
@@ -957,6 +1047,7 @@ class Executor {
   KeepTime keep_time_;
   Epoch kept_second_ = 0;  ///< the second keep_time_ last ran at (or the start)
   std::map<int, Running> running_;
+  std::map<int, Running> hooks_;  ///< on-failure hooks running, by handle
   bool leasing_ = true;
   bool logs_ = true;
   bool out_of_resources_ = false;  ///< a command could not be started: lease no more
@@ -1074,7 +1165,7 @@ Result<PassReport> rehearse_pass(Store& store, const PassOptions& options) {
       if (!trigger) return trigger.error();
       say(options, [&] {
         return describe(*trigger) + ": would run " + trigger->action.text() + " (event " +
-               event_id(task.trigger_id, task.scheduled_epoch, task.manual) + ")";
+               event_id_of(task) + ")";
       });
     }
     return Ok{};

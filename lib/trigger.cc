@@ -72,9 +72,21 @@ Status set_count(std::int64_t& field, std::string_view option, std::string_view 
   return Ok{};
 }
 
+// --on-failure-sh TEXT: an empty TEXT removes the hook. A NUL could not reach the shell.
+Status set_hook(std::optional<std::string>& field, std::string_view value) {
+  if (value.find('\0') != std::string_view::npos)
+    return usage_error("--on-failure-sh: contains a NUL character");
+  if (value.empty()) {
+    field.reset();
+  } else {
+    field = std::string(value);
+  }
+  return Ok{};
+}
+
 const std::vector<std::string_view> kPolicyOptions = {"misfire", "grace",   "overlap", "timeout",
                                                       "retries", "backoff", "jitter",  "dst",
-                                                      "until",   "max-runs"};
+                                                      "until",   "max-runs", "on-failure-sh"};
 
 bool is_label_key(std::string_view key) {
   if (key.empty() || key.size() > 64) return false;
@@ -166,6 +178,7 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
     policy.max_runs = runs;
     return Ok{};
   }
+  if (option == "on-failure-sh") return set_hook(policy.on_failure_sh, value);
   return usage_error("unknown policy option " + in_quotes(option));
 }
 
@@ -185,6 +198,7 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "dst") return std::string(to_string(policy.dst));
   if (option == "until" && policy.until_epoch) return format_rfc3339(*policy.until_epoch, zone);
   if (option == "max-runs" && policy.max_runs) return std::to_string(*policy.max_runs);
+  if (option == "on-failure-sh") return policy.on_failure_sh;
   return std::nullopt;
 }
 

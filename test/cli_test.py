@@ -110,6 +110,7 @@ class CreateTest(TriggerTestCase):
                     '--misfire', 'all', '--grace', '10m', '--overlap', 'queue', '--timeout', '30m',
                     '--retries', '3', '--backoff', '1m', '--jitter', '20s', '--dst', 'once',
                     '--until', '2027-01-01', '--max-runs', '100', '--tz', 'Europe/Berlin',
+                    '--on-failure-sh', 'mail -s "$TRIGGER_NAME failed" ops@example.com',
                     '--label', 'team=ops', '--label', 'tier=1', '--env', 'A=1', '--cwd', '/tmp',
                     '--paused', '--', '/usr/bin/env', 'x y')
         [t] = self.listed()
@@ -123,7 +124,7 @@ class CreateTest(TriggerTestCase):
         self.assertEqual(t['policy'], {
             'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
             'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
-            'max-runs': '100'})
+            'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com'})
         self.assertIsNone(t['next_epoch'])  # paused
 
     def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):

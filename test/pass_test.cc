@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -18,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "hook.h"
 #include "page_limit.h"
 #include "process.h"
 #include "store/file_safety.h"
@@ -472,12 +474,23 @@ TEST_CASE("failed runs are retried with doubling backoff, then recorded once", "
   std::string event = std::to_string(id) + "-" + std::to_string(kStart + kHour);
   CHECK(last.failures[0].summary == "'flaky' (event " + event + "): exit status 3");
   CHECK(lines_of(log) == std::vector<std::string>{event + " 1", event + " 2", event + " 3"});
+  // Every attempt is recorded (oldest first here), with its exit status and output; only the
+  // last one accounts for the occurrence.
   auto records = f.history(id);
-  REQUIRE(records.size() == 1);
-  CHECK(records[0].outcome == Outcome::kFailed);
-  CHECK(records[0].attempts == 3);
-  CHECK(records[0].exit_status == 3);
-  CHECK(records[0].reason == "exit status 3");
+  REQUIRE(records.size() == 3);
+  CHECK(records[2].outcome == Outcome::kFailed);
+  CHECK(records[2].count == 1);
+  CHECK(records[2].attempts == 3);
+  CHECK(records[2].exit_status == 3);
+  CHECK(records[2].reason == "exit status 3");
+  CHECK(records[1].outcome == Outcome::kRetried);
+  CHECK(records[1].count == 0);
+  CHECK(records[1].attempts == 2);
+  CHECK(records[1].exit_status == 3);
+  CHECK(records[1].reason == "attempt 2 failed: exit status 3; retry in 20s");
+  CHECK(records[0].outcome == Outcome::kRetried);
+  CHECK(records[0].reason == "attempt 1 failed: exit status 3; retry in 10s");
+  CHECK(records[0].event_id == event);
 }
 
 TEST_CASE("commands get the documented environment and run in their directory", "[pass]") {
@@ -809,7 +822,7 @@ TEST_CASE("a dead pass's run is reclaimed at once, recorded interrupted and run 
   CHECK(last.failed == 1);
   auto flaky_records = f.history(flaky);
   CHECK(outcomes(flaky_records) ==
-        std::vector<Outcome>{Outcome::kInterrupted, Outcome::kFailed});
+        std::vector<Outcome>{Outcome::kInterrupted, Outcome::kRetried, Outcome::kFailed});
   CHECK(flaky_records.back().attempts == 3);
 }
 
@@ -1451,9 +1464,11 @@ TEST_CASE("a failed run is tried again only once its backoff has passed, on fake
   // 10 s after the first failure, then 20 s after the second: the backoff doubles.
   CHECK(starts == std::vector<Epoch>{kStart + kHour, kStart + kHour + 10, kStart + kHour + 30});
   auto records = f.history(id);
-  REQUIRE(records.size() == 1);
-  CHECK(records[0].attempts == 3);
-  CHECK(records[0].started_epoch == kStart + kHour + 30);
+  REQUIRE(records.size() == 3);  // two retried attempts, then the last
+  CHECK(records[0].started_epoch == kStart + kHour);
+  CHECK(records[1].started_epoch == kStart + kHour + 10);
+  CHECK(records[2].attempts == 3);
+  CHECK(records[2].started_epoch == kStart + kHour + 30);
 }
 
 namespace {
@@ -1730,4 +1745,83 @@ TEST_CASE("a failure report names host and time, then the output's last 20 lines
       "  (5 earlier lines left out)";
   for (int i = 6; i <= 25; ++i) expected += "\n  line " + std::to_string(i);
   CHECK(trigger::failure_report(failure) == expected);
+}
+
+TEST_CASE("an occurrence failed for good runs its on-failure hook, whose result is recorded",
+          "[pass][hook]") {
+  Fixture f;
+  std::string seen = f.file("hook");
+  auto id = f.create(
+      "nightly", every("1h"), shell_action("echo first line; echo last line >&2; exit 3"),
+      {{"retries", "1"},
+       {"backoff", "10s"},
+       {"on-failure-sh", "{ env | grep -E '^TRIGGER_(NAME|OUTCOME|EXIT_STATUS|ATTEMPT)=' | sort; "
+                         "cat; } > " + seen + "; echo hook says; exit 4"}});
+  f.pass_at(kStart);
+  CHECK(f.pass_at(kStart + kHour).retried == 1);
+  CHECK_FALSE(std::filesystem::exists(seen));  // a retry is not the end: no hook yet
+  auto last = f.pass_at(kStart + kHour + 10);
+  CHECK(last.failed == 1);
+  CHECK(lines_of(seen) == std::vector<std::string>{"TRIGGER_ATTEMPT=2", "TRIGGER_EXIT_STATUS=3",
+                                                   "TRIGGER_NAME=nightly", "TRIGGER_OUTCOME=failed",
+                                                   "first line", "last line"});
+  auto records = f.history(id);
+  REQUIRE(outcomes(records) ==
+          std::vector<Outcome>{Outcome::kRetried, Outcome::kFailed, Outcome::kHook});
+  const auto& hook = records[2];
+  CHECK(hook.event_id == records[1].event_id);
+  CHECK(hook.count == 0);
+  CHECK(hook.exit_status == 4);
+  CHECK(hook.reason == "on-failure hook: exit status 4");
+  CHECK(hook.output == "hook says\n");
+  // The hook's own failure is not the trigger's: nothing more is reported failed.
+  CHECK(f.pass_at(kStart + kHour + 20).failed == 0);
+}
+
+TEST_CASE("no on-failure hook runs for a success, and an empty text removes it", "[pass][hook]") {
+  Fixture f;
+  std::string seen = f.file("hook");
+  auto ok = f.create("ok", every("1h"), shell_action("true"), {{"on-failure-sh", "touch " + seen}});
+  auto bad = f.create("bad", every("1h"), shell_action("false"),
+                      {{"on-failure-sh", "touch " + seen}, {"on-failure-sh", ""}});
+  CHECK_FALSE(f.store().find_trigger("bad")->policy.on_failure_sh);
+  f.pass_at(kStart);
+  CHECK(f.pass_at(kStart + kHour).failed == 1);
+  CHECK_FALSE(std::filesystem::exists(seen));
+  CHECK(outcomes(f.history(ok)) == std::vector<Outcome>{Outcome::kSucceeded});
+  CHECK(outcomes(f.history(bad)) == std::vector<Outcome>{Outcome::kFailed});
+}
+
+TEST_CASE("an on-failure hook is not run from a database that others can write", "[pass][hook]") {
+  Fixture f;
+  std::string seen = f.file("hook");
+  // The command itself makes the database unsafe after its lease was checked.
+  auto id = f.create("opens", every("1h"), shell_action("chmod g+w " + f.file("t.db") + "; exit 1"),
+                     {{"on-failure-sh", "touch " + seen}});
+  f.pass_at(kStart);
+  f.pass_at(kStart + kHour);
+  CHECK_FALSE(std::filesystem::exists(seen));
+  auto records = f.history(id);
+  REQUIRE(outcomes(records) == std::vector<Outcome>{Outcome::kFailed, Outcome::kHook});
+  CHECK(records[1].reason.find("on-failure hook: not run: refusing to run commands from") == 0);
+}
+
+TEST_CASE("a hanging on-failure hook is stopped at its timeout, on fake time", "[pass][hook][env]") {
+  Fixture f;
+  auto id = f.create("hangs", every("1h"), shell_action("exit 2"),
+                     {{"on-failure-sh", "sleep 1000"}});
+  f.pass_at(kStart);
+  // Each wait lasts 1 ms of real time and moves the fake clocks on by a second.
+  trigger::FakeEnv env(kStart + kHour, std::chrono::milliseconds(0), std::chrono::milliseconds(1));
+  PassOptions options;
+  options.env = &env;
+  auto report = trigger::run_pass(f.store(), options);
+  f.store().set_env(f.env());
+  REQUIRE(report.ok());
+  auto records = f.history(id);
+  REQUIRE(outcomes(records) == std::vector<Outcome>{Outcome::kFailed, Outcome::kHook});
+  CHECK(records[1].reason == "on-failure hook: timed out after 1m");
+  REQUIRE(records[1].finished_epoch);
+  CHECK(*records[1].finished_epoch - *records[1].started_epoch >= trigger::kHookTimeoutSeconds);
+  CHECK(*records[1].finished_epoch - *records[1].started_epoch < trigger::kHookTimeoutSeconds + 15);
 }

@@ -565,8 +565,11 @@ class StatusTest(PassTestCase):
                      f'trigger_next_run_timestamp_seconds{labels} {NOW + 2 * MINUTE}',
                      'trigger_failing_triggers 1', 'trigger_status_healthy 0', 'trigger_queued_runs 0',
                      f'trigger_last_pass_start_timestamp_seconds {NOW + MINUTE}',
-                     'trigger_last_pass_outcome{outcome="ok"} 1'):
+                     'trigger_last_pass_outcome{outcome="ok"} 1',
+                     'trigger_last_pass_clock_jump_seconds 0'):
             self.assertIn(line + '\n', out)
+        # The pass's duration, in seconds (status has it in milliseconds).
+        self.assertRegex(out, r'\ntrigger_last_pass_duration_seconds [0-9.e-]+\n')
         self.assertTrue(out.endswith('\n# EOF\n'))
 
     @unittest.skipUnless(shutil.which('promtool'), 'promtool is not installed (Debian package prometheus)')
@@ -694,6 +697,27 @@ class SyslogTest(PassTestCase):
             f"<75>{stamp} trigger[PID]: 'bad' (event 1-{NOW + MINUTE}) failed after D s, attempt 1: exit status 3",
             f"<78>{stamp} trigger[PID]: 'good' (event 2-{NOW + MINUTE}) succeeded after D s, attempt 1: exit status 0",
         ]))
+
+    def test_a_failure_hook_gets_the_output_and_is_logged_and_recorded(self):
+        got = os.path.join(self.dir, 'hook')
+        self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3',
+                    '--on-failure-sh', f'{{ echo "$TRIGGER_NAME $TRIGGER_OUTCOME $TRIGGER_EXIT_STATUS"; cat; }} > {got}')
+        self.ok('run-once')
+        code, _, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(code, 1)
+        self.assertIn('  oops\n', err)  # the report cron mails is unchanged
+        with open(got) as f:
+            self.assertEqual(f.read(), 'bad failed 3\noops\n')
+        lines = [re.sub(r'trigger\[[0-9]+\]', 'trigger[PID]', re.sub(r' after [0-9]+\.[0-9] s', ' after D s', line))
+                 for line in self.received()]
+        stamp = time.strftime('%b %e %H:%M:%S', time.gmtime(NOW + MINUTE))
+        self.assertEqual(lines[-1], f"<78>{stamp} trigger[PID]: 'bad' (event 1-{NOW + MINUTE}) on-failure hook succeeded after D s")
+        records = self.history('bad')
+        self.assertEqual([(r['outcome'], r['count'], r['event_id']) for r in records][:2],
+                         [('hook', 0, f'1-{NOW + MINUTE}'), ('failed', 1, f'1-{NOW + MINUTE}')])
+        # The trigger is failing still: the hook ran, the job did not succeed.
+        code, _, _ = self.run_trigger('--now', at(MINUTE), 'status')
+        self.assertEqual(code, 1)
 
     def test_skips_and_pass_failures_are_logged(self):
         self.create('--name', 'late', '--every', '1h', '--misfire', 'skip', '--grace', '1m', '--log', 'x')

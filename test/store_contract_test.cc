@@ -343,7 +343,18 @@ TEST_CASE("contract: serial tasks wait for the one before; requeued tasks keep t
     REQUIRE(again->size() == 1);
     CHECK(again->front().id == first->front().id);
     CHECK(again->front().attempt == 1);  // the unstarted attempt was given back
-    CHECK(*store->retry_task(again->front(), kNow + 500));
+    HistoryRecord attempt = HistoryRecord::of_run(again->front(), Outcome::kRetried, "exit 3", kNow);
+    attempt.count = 0;
+    attempt.output = "first attempt's output\n";
+    CHECK(*store->retry_task(again->front(), kNow + 500, attempt));
+    CHECK_FALSE(*store->retry_task(again->front(), kNow + 500, attempt));  // lease gone: no record
+    trigger::HistoryFilter of_trigger;
+    of_trigger.trigger_id = id;
+    auto attempts = store->history(of_trigger);
+    REQUIRE(attempts->size() == 1);
+    CHECK(attempts->front().outcome == Outcome::kRetried);
+    CHECK(attempts->front().count == 0);
+    CHECK(attempts->front().output == "first attempt's output\n");
     CHECK(store->lease_tasks(holder("a"), kNow + 499, 60, 10)->empty());
     auto retried = store->lease_tasks(holder("a"), kNow + 500, 60, 10);
     REQUIRE(retried->size() == 1);

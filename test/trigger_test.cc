@@ -92,7 +92,7 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset"});
+                                          "unset", "unset", "unset"});
 }
 
 TEST_CASE("bad policy values are usage errors naming the option and value", "[trigger]") {

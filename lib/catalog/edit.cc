@@ -1,4 +1,5 @@
 // The catalog's definitions: how a trigger is named, its edit records, create and reschedule.
+#include "shell_quote.h"
 #include "catalog/internal.h"
 #include "text.h"
 #include "trigger/catalog.h"
@@ -66,7 +67,8 @@ std::string schedule_edit(const Trigger& before, const Trigger& after,
   std::string what = "scheduled";
   if (change.clock) what += ": clock " + before.clock + " -> " + after.clock;
   if (before.tz != after.tz) what += ": zone " + before.tz + " -> " + after.tz;
-  for (const auto& [option, value] : change.policy) what += ": --" + option + " " + value;
+  for (const auto& [option, value] : change.policy)
+    what += ": --" + option + " " + shell_quote(value);  // a shell text has spaces and quotes
   return what;
 }
 

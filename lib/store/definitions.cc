@@ -16,21 +16,22 @@ namespace {
   "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, " \
   "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "  \
   "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "      \
-  "t.version, t.created_epoch, t.updated_epoch"
+  "t.on_failure_sh, t.version, t.created_epoch, t.updated_epoch"
 // Scheduled: the pass has an event row for the trigger's latest version.
 #define TRIGGER_SCHEDULE_COLUMNS                                                          \
   "e.id IS NOT NULL AND t.version <= (SELECT value FROM counter WHERE name = 'cursor'), " \
   "e.last_event_epoch, e.next_event_epoch"
-// For display: the newest outcome, as an extra last column.
-#define TRIGGER_LAST_OUTCOME_COLUMN                                                     \
+// For display: the newest outcome of an occurrence or attempt (not an edit, not what a hook
+// did), as an extra last column.
+#define TRIGGER_LAST_OUTCOME_COLUMN                                                   \
   "(SELECT h.outcome FROM history h WHERE h.trigger_id = t.id AND h.outcome != 'edit' " \
-  "ORDER BY h.id DESC LIMIT 1)"
+  "AND h.outcome != 'hook' ORDER BY h.id DESC LIMIT 1)"
 #define SELECT_TRIGGERS_FOR_DISPLAY                                  \
   "SELECT " TRIGGER_DEFINITION_COLUMNS ", " TRIGGER_SCHEDULE_COLUMNS \
   ", " TRIGGER_LAST_OUTCOME_COLUMN                                   \
   " FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id"
 
-constexpr int kVersionColumn = 20;  // t.version in TRIGGER_DEFINITION_COLUMNS
+constexpr int kVersionColumn = 21;  // t.version in TRIGGER_DEFINITION_COLUMNS (0-based)
 
 constexpr const char* kTriggerByIdSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.id = ?1";
 constexpr const char* kTriggerByNameSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.name = ?1";
@@ -55,14 +56,15 @@ constexpr const char* kTriggerForPassSql =
 constexpr const char* kInsertTriggerSql =
     "INSERT INTO trigger (name, state, clock, clock_set_epoch, tz, action_kind, action_argv, "
     "action_env, action_cwd, misfire, grace_seconds, overlap, timeout_seconds, retries, "
-    "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, version, created_epoch, "
-    "updated_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, on_failure_sh, version, "
+    "created_epoch, updated_epoch) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kUpdateTriggerSql =
     "UPDATE trigger SET name = ?, state = ?, clock = ?, clock_set_epoch = ?, tz = ?, "
     "action_kind = ?, action_argv = ?, action_env = ?, action_cwd = ?, misfire = ?, "
     "grace_seconds = ?, overlap = ?, timeout_seconds = ?, retries = ?, backoff_seconds = ?, "
-    "jitter_seconds = ?, dst = ?, until_epoch = ?, max_runs = ?, version = ?, "
-    "created_epoch = ?, updated_epoch = ? WHERE id = ?23";
+    "jitter_seconds = ?, dst = ?, until_epoch = ?, max_runs = ?, on_failure_sh = ?, "
+    "version = ?, created_epoch = ?, updated_epoch = ? WHERE id = ?24";
 constexpr const char* kSetStateSql =
     "UPDATE trigger SET state = ?, version = ?, updated_epoch = ? WHERE id = ?";
 constexpr const char* kFindNameSql = "SELECT id FROM trigger WHERE name = ? AND id != ?";
@@ -92,7 +94,7 @@ void bind_definition(SQLite::Statement& s, const Trigger& t, std::int64_t versio
                    nlohmann::json(t.action.env).dump(), t.action.cwd, to_string(p.misfire),
                    p.grace_seconds, to_string(p.overlap), p.timeout_seconds, p.retries,
                    p.backoff_seconds, p.jitter_seconds, to_string(p.dst), p.until_epoch, p.max_runs,
-                   version, t.created_epoch, t.updated_epoch);
+                   p.on_failure_sh, version, t.created_epoch, t.updated_epoch);
 }
 
 template <class Enum>
@@ -129,6 +131,7 @@ void decode_policy(SQLite::Statement& s, int& i, Policy& policy) {
   set("dst", s.getColumn(i++).getString());
   policy.until_epoch = sqlite::optional_int(s.getColumn(i++));
   policy.max_runs = sqlite::optional_int(s.getColumn(i++));
+  policy.on_failure_sh = sqlite::optional_text(s.getColumn(i++));
 }
 
 // One row of the trigger selects: the definition, the schedule, and the last outcome if the
@@ -279,7 +282,7 @@ Status SqliteStore::update_trigger(const Trigger& trigger) {
     if (!version) return version.error();
     auto update = statement(kUpdateTriggerSql);
     bind_definition(*update, trigger, *version);
-    sqlite::bind_one(*update, 23, trigger.id);
+    sqlite::bind_one(*update, 24, trigger.id);
     if (update->exec() == 0)
       return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
     write_labels(trigger, true);

@@ -84,7 +84,8 @@ constexpr Named<Outcome> kOutcomes[] = {
     {Outcome::kSucceeded, "succeeded"}, {Outcome::kFailed, "failed"},
     {Outcome::kTimedOut, "timed_out"},  {Outcome::kSkipped, "skipped"},
     {Outcome::kCoalesced, "coalesced"}, {Outcome::kCancelled, "cancelled"},
-    {Outcome::kEdit, "edit"},           {Outcome::kInterrupted, "interrupted"}};
+    {Outcome::kEdit, "edit"},           {Outcome::kInterrupted, "interrupted"},
+    {Outcome::kRetried, "retried"},     {Outcome::kHook, "hook"}};
 
 constexpr Named<PassOutcome> kPassOutcomes[] = {
     {PassOutcome::kOk, "ok"}, {PassOutcome::kFailed, "failed"}, {PassOutcome::kRefused, "refused"}};

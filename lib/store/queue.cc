@@ -295,8 +295,19 @@ Result<bool> SqliteStore::requeue_task(const Task& task, Epoch due, Requeue how)
   });
 }
 
-Result<bool> SqliteStore::retry_task(const Task& task, Epoch due) {
-  return requeue_task(task, due, Requeue::kRetry);
+Result<bool> SqliteStore::requeue_recorded(const Task& task, Epoch due, Requeue how,
+                                           const HistoryRecord& record) {
+  return guarded([&]() -> Result<bool> {
+    auto requeued = requeue_task(task, due, how);
+    if (!requeued || !*requeued) return requeued;
+    auto appended = append_history(record);
+    if (!appended) return appended.error();
+    return true;
+  });
+}
+
+Result<bool> SqliteStore::retry_task(const Task& task, Epoch due, const HistoryRecord& attempt) {
+  return requeue_recorded(task, due, Requeue::kRetry, attempt);
 }
 
 Result<bool> SqliteStore::release_task(const Task& task) {
@@ -304,13 +315,7 @@ Result<bool> SqliteStore::release_task(const Task& task) {
 }
 
 Result<bool> SqliteStore::interrupt_task(const Task& task, const HistoryRecord& record) {
-  return guarded([&]() -> Result<bool> {
-    auto requeued = requeue_task(task, task.due_epoch, Requeue::kInterrupted);
-    if (!requeued || !*requeued) return requeued;
-    auto appended = append_history(record);
-    if (!appended) return appended.error();
-    return true;
-  });
+  return requeue_recorded(task, task.due_epoch, Requeue::kInterrupted, record);
 }
 
 Result<std::int64_t> SqliteStore::cancel_tasks(std::int64_t trigger_id, Epoch now) {

@@ -70,7 +70,7 @@ class SqliteStore final : public Store {
                                                                        std::size_t limit) override;
   Status remove_task(const Task& task) override;
   Result<bool> complete_task(const Task& task, const HistoryRecord& outcome) override;
-  Result<bool> retry_task(const Task& task, Epoch due) override;
+  Result<bool> retry_task(const Task& task, Epoch due, const HistoryRecord& attempt) override;
   Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now) override;
 
   Result<std::int64_t> append_history(const HistoryRecord& record) override;
@@ -135,6 +135,9 @@ class SqliteStore final : public Store {
   /// How a leased task goes back to the queue (retry_task, release_task, interrupt_task).
   enum class Requeue { kRetry, kUnstarted, kInterrupted };
   Result<bool> requeue_task(const Task& task, Epoch due, Requeue how);
+  /// requeue_task(), and `record` appended when it was requeued.
+  Result<bool> requeue_recorded(const Task& task, Epoch due, Requeue how,
+                                const HistoryRecord& record);
   std::vector<Task> read_tasks(sqlite::Prepared& select);
   // journal.cc
   void read_pass_figures(QueueFigures& figures, Epoch now);

@@ -101,6 +101,8 @@ enum class Outcome {
   kCancelled,
   kEdit,
   kInterrupted,  ///< an attempt cut short by a dead pass (count 0); the occurrence runs again
+  kRetried,      ///< an attempt that failed or timed out and is tried again (count 0)
+  kHook,         ///< what an on-failure hook did, under its occurrence's event id (count 0)
 };
 std::string_view to_string(Outcome outcome);
 
@@ -468,8 +470,9 @@ class Store {
   virtual Result<bool> complete_task(const Task& task, const HistoryRecord& outcome) = 0;
 
   /// Put a leased task back to run again at `due`, if its lease (owner and attempt) still
-  /// holds; the lease is cleared.
-  virtual Result<bool> retry_task(const Task& task, Epoch due) = 0;
+  /// holds, and append `attempt` (kRetried: what this attempt did) to the history; the lease
+  /// is cleared. False, and nothing written, when the lease was lost.
+  virtual Result<bool> retry_task(const Task& task, Epoch due, const HistoryRecord& attempt) = 0;
 
   /// Remove the tasks of a trigger that are not leased, recording each as cancelled.
   /// Returns how many.

@@ -51,10 +51,13 @@ struct Policy {
   DstRule dst = DstRule::kAuto;
   std::optional<Epoch> until_epoch;
   std::optional<std::int64_t> max_runs;
+  /// Run by `/bin/sh -c` when an occurrence ends failed or timed out after its last retry
+  /// (--on-failure-sh); none when unset.
+  std::optional<std::string> on_failure_sh;
 };
 
 /// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
-/// misfire grace overlap timeout retries backoff jitter dst until max-runs.
+/// misfire grace overlap timeout retries backoff jitter dst until max-runs on-failure-sh.
 const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
