@@ -72,9 +72,9 @@ Status set_count(std::int64_t& field, std::string_view option, std::string_view 
   return Ok{};
 }
 
-const std::vector<std::string_view> kPolicyOptions = {"misfire", "grace",   "overlap", "timeout",
-                                                      "retries", "backoff", "jitter",  "dst",
-                                                      "until",   "max-runs"};
+const std::vector<std::string_view> kPolicyOptions = {
+    "misfire", "grace", "overlap", "timeout",  "retries",      "backoff",
+    "jitter",  "dst",   "until",   "max-runs", "history-keep", "history-runs"};
 
 bool is_label_key(std::string_view key) {
   if (key.empty() || key.size() > 64) return false;
@@ -166,6 +166,10 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
     policy.max_runs = runs;
     return Ok{};
   }
+  if (option == "history-keep")
+    return set_duration(policy.history_keep_seconds, option, value, false);
+  if (option == "history-runs")
+    return set_count(policy.history_runs, option, value, 0, kMaxHistoryRuns);
   return usage_error("unknown policy option " + in_quotes(option));
 }
 
@@ -185,6 +189,8 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "dst") return std::string(to_string(policy.dst));
   if (option == "until" && policy.until_epoch) return format_rfc3339(*policy.until_epoch, zone);
   if (option == "max-runs" && policy.max_runs) return std::to_string(*policy.max_runs);
+  if (option == "history-keep") return format_duration(policy.history_keep_seconds);
+  if (option == "history-runs") return std::to_string(policy.history_runs);
   return std::nullopt;
 }
 

@@ -70,6 +70,8 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
       {"jitter", "5m", "5m"},        {"dst", "once", "once"},
       {"dst", "literal", "literal"}, {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
       {"max-runs", "10", "10"},
+      {"history-keep", "400d", "57w1d"}, {"history-keep", "1s", "1s"},
+      {"history-runs", "0", "0"},        {"history-runs", "10000", "10000"},
   };
   for (const auto& c : cases) {
     INFO(c.option << " " << c.value);
@@ -92,7 +94,7 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset"});
+                                          "unset", "unset", "4w2d", "10"});
 }
 
 TEST_CASE("bad policy values are usage errors naming the option and value", "[trigger]") {
@@ -116,6 +118,10 @@ TEST_CASE("bad policy values are usage errors naming the option and value", "[tr
       {"until", "later",
        "--until: invalid time 'later': expected now, @EPOCH, "
        "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"history-keep", "0", "--history-keep: invalid duration '0': must be more than zero"},
+      {"history-keep", "forever", "--history-keep: invalid duration 'forever': expected a number"},
+      {"history-runs", "-1", "--history-runs '-1': expected a whole number from 0 to 10000"},
+      {"history-runs", "10001", "--history-runs '10001': expected a whole number from 0 to 10000"},
       {"colour", "red", "unknown policy option 'colour'"},
   };
   for (const auto& c : cases) {

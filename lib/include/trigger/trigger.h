@@ -39,7 +39,15 @@ std::string_view to_string(DstRule rule);
 /// The state named `text`; kUsage naming it if none is.
 Result<State> parse_state(std::string_view text);
 
-/// What to do when late, overlapping or failing. The defaults are SPEC §6's.
+/// What a trigger's history keeps by default, whatever its age: its creation record and its
+/// newest kDefaultHistoryRuns run outcomes (succeeded, failed or timed_out); and everything
+/// younger than kDefaultHistoryKeepSeconds. --history-runs takes 0 to kMaxHistoryRuns.
+inline constexpr std::int64_t kDefaultHistoryKeepSeconds = 30 * 86400;
+inline constexpr std::int64_t kDefaultHistoryRuns = 10;
+inline constexpr std::int64_t kMaxHistoryRuns = 10000;
+
+/// What to do when late, overlapping or failing, and what history to keep. The defaults are
+/// SPEC §6's.
 struct Policy {
   Misfire misfire = Misfire::kLatest;
   std::int64_t grace_seconds = 300;
@@ -51,10 +59,13 @@ struct Policy {
   DstRule dst = DstRule::kAuto;
   std::optional<Epoch> until_epoch;
   std::optional<std::int64_t> max_runs;
+  std::int64_t history_keep_seconds = kDefaultHistoryKeepSeconds;  ///< --history-keep
+  std::int64_t history_runs = kDefaultHistoryRuns;                 ///< --history-runs
 };
 
 /// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
-/// misfire grace overlap timeout retries backoff jitter dst until max-runs.
+/// misfire grace overlap timeout retries backoff jitter dst until max-runs history-keep
+/// history-runs.
 const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
