@@ -20,3 +20,8 @@ ALTER TABLE trigger ADD COLUMN history_runs INTEGER NOT NULL DEFAULT 10
 ALTER TABLE history ADD COLUMN expires_epoch INTEGER;
 UPDATE history SET expires_epoch = recorded_epoch + 2592000;
 CREATE INDEX history_expires ON history (expires_epoch) WHERE expires_epoch IS NOT NULL;
+-- The kept run outcomes (expires_epoch NULL) by trigger: a new run outcome looks here for the
+-- one it pushes out. Few rows: a run outcome is kept this way only once it is older than its
+-- trigger's keep, so only triggers that run less often than history_runs per keep have any.
+CREATE INDEX history_kept_runs ON history (trigger_id) WHERE expires_epoch IS NULL AND
+  (outcome = 'succeeded' OR outcome = 'failed' OR outcome = 'timed_out');

@@ -16,21 +16,23 @@ namespace {
   "(" h ".outcome = 'succeeded' OR " h ".outcome = 'failed' OR " h \
   ".outcome = 'timed_out') "                                       \
   "AND " h ".count > 0"
-// ?14: the keep of a trigger that is gone.
 constexpr const char* kInsertHistorySql =
     "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
     "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch, "
-    "expires_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-    "?13 + COALESCE((SELECT history_keep_seconds FROM trigger WHERE id = ?1), ?14))";
-// After a run outcome of trigger ?1 is appended: the one it pushed out of the trigger's newest
-// history_runs, kept until then whatever its age, may be pruned from recorded_epoch plus the
-// trigger's keep. (A trigger that is gone: OFFSET 0 finds the new record, which has its time.)
-constexpr const char* kPushOutRunSql =
-    "UPDATE history SET expires_epoch = recorded_epoch + "
-    "(SELECT history_keep_seconds FROM trigger WHERE id = ?1) WHERE id = (SELECT r.id "
-    "FROM history r WHERE r.trigger_id = ?1 AND " RUN_OUTCOME("r") " ORDER BY r.id DESC "
-    "LIMIT 1 OFFSET COALESCE((SELECT history_runs FROM trigger WHERE id = ?1), 0)) "
-    "AND expires_epoch IS NULL";
+    "expires_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// What a trigger keeps: its keep (seconds) and how many run outcomes whatever their age.
+constexpr const char* kRetentionSql =
+    "SELECT history_keep_seconds, history_runs FROM trigger WHERE id = ?";
+// After a run outcome of trigger ?1 is appended, with ?2 its history_runs and ?3 its keep: the
+// run outcomes it pushed out of the trigger's newest history_runs, kept until then whatever
+// their age, may be pruned from recorded_epoch plus the keep. Through history_kept_runs, which
+// holds only the kept run outcomes of triggers that run less often than they keep: for any
+// other trigger one lookup finds none, and the newest runs are not read.
+constexpr const char* kPushOutRunsSql =
+    "UPDATE history SET expires_epoch = recorded_epoch + ?3 WHERE trigger_id = ?1 AND "
+    "expires_epoch IS NULL AND (outcome = 'succeeded' OR outcome = 'failed' OR "
+    "outcome = 'timed_out') AND +id < COALESCE((SELECT r.id FROM history r WHERE "
+    "r.trigger_id = ?1 AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2 - 1), 0)";
 // The oldest of the newest ?2 + 1 run outcomes of trigger ?1 (none: it has no more than ?2).
 constexpr const char* kOldestKeptRunSql =
     "SELECT r.id FROM history r WHERE r.trigger_id = ?1 AND " RUN_OUTCOME(
@@ -241,14 +243,23 @@ std::string_view to_string(PassEnd end) { return name_of(kPassEnds, end); }
 
 Result<std::int64_t> SqliteStore::append_history(const HistoryRecord& r) {
   return guarded([&]() -> Result<std::int64_t> {
+    std::int64_t keep = kDefaultHistoryKeepSeconds;  // of a trigger that is gone
+    std::optional<std::int64_t> runs;
+    {
+      auto retention = prepare(kRetentionSql, r.trigger_id);
+      if (retention->executeStep()) {
+        keep = retention->getColumn(0).getInt64();
+        runs = retention->getColumn(1).getInt64();
+      }
+    }
     prepare(kInsertHistorySql, r.trigger_id, r.event_id, r.scheduled_epoch, r.count,
             to_string(r.outcome), r.reason, r.manual, r.attempts, r.exit_status, r.started_epoch,
-            r.finished_epoch, r.output, r.recorded_epoch, kDefaultHistoryKeepSeconds)
+            r.finished_epoch, r.output, r.recorded_epoch, r.recorded_epoch + keep)
         ->exec();
     auto id = static_cast<std::int64_t>(db_->getLastInsertRowid());
     bool run = r.outcome == Outcome::kSucceeded || r.outcome == Outcome::kFailed ||
                r.outcome == Outcome::kTimedOut;
-    if (run && r.count > 0) prepare(kPushOutRunSql, r.trigger_id)->exec();
+    if (run && r.count > 0 && runs) prepare(kPushOutRunsSql, r.trigger_id, *runs, keep)->exec();
     return id;
   });
 }
