@@ -37,6 +37,8 @@ const char* kPolicyHelp[][3] = {
     {"dst", "RULE", "daylight-saving rule: auto, once or literal (default auto)"},
     {"until", "TIME", "the trigger is done after TIME"},
     {"max-runs", "N", "the trigger is done after N runs"},
+    {"history-keep", "DURATION", "keep history younger than DURATION (default 30d)"},
+    {"history-runs", "N", "keep the last N run outcomes whatever their age (default 10)"},
 };
 
 }  // namespace

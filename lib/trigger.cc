@@ -76,6 +76,14 @@ const std::vector<std::string_view> kPolicyOptions = {
     "misfire", "grace", "overlap", "timeout",  "retries",      "backoff",
     "jitter",  "dst",   "until",   "max-runs", "history-keep", "history-runs"};
 
+// A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
+// else as format_duration() spells it.
+std::string format_keep(std::int64_t seconds) {
+  constexpr std::int64_t kDay = 86400;
+  if (seconds % kDay == 0) return std::to_string(seconds / kDay) + "d";
+  return format_duration(seconds);
+}
+
 bool is_label_key(std::string_view key) {
   if (key.empty() || key.size() > 64) return false;
   for (char c : key) {
@@ -189,7 +197,7 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "dst") return std::string(to_string(policy.dst));
   if (option == "until" && policy.until_epoch) return format_rfc3339(*policy.until_epoch, zone);
   if (option == "max-runs" && policy.max_runs) return std::to_string(*policy.max_runs);
-  if (option == "history-keep") return format_duration(policy.history_keep_seconds);
+  if (option == "history-keep") return format_keep(policy.history_keep_seconds);
   if (option == "history-runs") return std::to_string(policy.history_runs);
   return std::nullopt;
 }
