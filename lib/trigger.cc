@@ -269,11 +269,40 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   return trigger;
 }
 
+namespace {
+
+// Whether `change` sets only what history the trigger keeps (--history-keep, --history-runs).
+bool changes_retention_only(const ScheduleChange& change) {
+  if (change.clock || change.tz || change.policy.empty()) return false;
+  for (const auto& [option, value] : change.policy) {
+    if (option != "history-keep" && option != "history-runs") return false;
+  }
+  return true;
+}
+
+// `current` with new retention options: its clock, zone and state stay as they are.
+Result<Trigger> change_retention(const Trigger& current, const ScheduleChange& change, Epoch now) {
+  auto zone = Zone::locate(current.tz);
+  Trigger changed = current;
+  for (const auto& [option, value] : change.policy) {
+    if (auto status = set_policy_option(changed.policy, option, value, now,
+                                        zone ? *zone : Zone::utc());
+        !status) {
+      return status.error();
+    }
+  }
+  changed.updated_epoch = now;
+  return changed;
+}
+
+}  // namespace
+
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change,
                                    Epoch now) {
   if (!change.clock && !change.tz && change.policy.empty()) {
     return usage_error("nothing to change: give a clock, a policy option or --tz");
   }
+  if (changes_retention_only(change)) return change_retention(current, change, now);
   std::string who = current.name ? in_quotes(*current.name) : std::to_string(current.id);
   if (current.state == State::kCancelled) {
     return data_error("trigger " + who + " is cancelled; create a new one instead");

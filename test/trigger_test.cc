@@ -344,3 +344,35 @@ TEST_CASE("a new zone keeps --monthly's wall-clock time and --every's instants",
     CHECK(moved->clock == c.in_new_zone);
   }
 }
+
+TEST_CASE("a retention change alone keeps a done or cancelled trigger as it is", "[trigger]") {
+  auto spec = every_hour();
+  auto built = trigger::build_trigger(spec, kNow);
+  REQUIRE(built.ok());
+  for (auto state : {trigger::State::kDone, trigger::State::kCancelled, trigger::State::kPaused}) {
+    INFO(trigger::to_string(state));
+    trigger::Trigger current = *built;
+    current.state = state;
+    trigger::ScheduleChange change;
+    change.policy = {{"history-runs", "100"}, {"history-keep", "1y"}};
+    CHECK(trigger::reschedule_trigger(current, change, kNow + 60).error().message() ==
+          "--history-keep: invalid duration '1y': unknown unit 'y' (use s, m, min, h, d, w)");
+    change.policy = {{"history-runs", "100"}, {"history-keep", "400d"}};
+    auto changed = trigger::reschedule_trigger(current, change, kNow + 60);
+    REQUIRE(changed.ok());
+    CHECK(changed->state == state);
+    CHECK(changed->clock_set_epoch == current.clock_set_epoch);
+    CHECK(changed->policy.history_runs == 100);
+    CHECK(changed->policy.history_keep_seconds == 400 * 86400);
+    CHECK(changed->updated_epoch == kNow + 60);
+    // With anything else, a cancelled trigger is refused and a done one is active again.
+    change.policy.emplace_back("retries", "1");
+    auto moved = trigger::reschedule_trigger(current, change, kNow + 60);
+    if (state == trigger::State::kCancelled) {
+      CHECK_FALSE(moved.ok());
+    } else {
+      REQUIRE(moved.ok());
+      CHECK(moved->state == (state == trigger::State::kDone ? trigger::State::kActive : state));
+    }
+  }
+}

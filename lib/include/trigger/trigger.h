@@ -130,7 +130,8 @@ struct ScheduleChange {
 /// the clock's instants; policy options apply over the current policy. A done trigger is
 /// active again, its clock counted as set at `now` (so --max-runs counts afresh). Validated as
 /// build_trigger() validates. kUsage naming the bad value, or saying that nothing was given to
-/// change; kData for a cancelled trigger.
+/// change; kData for a cancelled trigger. A change of --history-keep or --history-runs alone
+/// leaves everything else as it is, whatever the state: a done or cancelled trigger stays so.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
