@@ -459,15 +459,21 @@ struct Journal {
 
 constexpr Epoch kDay = 86400;
 
+// A new trigger `name` keeping `keep_seconds` of history and `runs` runs, and its journal.
+Journal new_journal(Store& store, const std::string& name, std::int64_t keep_seconds,
+                    std::int64_t runs) {
+  Trigger written = make_trigger(name);
+  written.policy.history_keep_seconds = keep_seconds;
+  written.policy.history_runs = runs;
+  return Journal{store, insert(store, written)};
+}
+
 }  // namespace
 
 TEST_CASE("contract: history keeps a creation record and the newest runs whatever their age",
           "[contract][retention]") {
   for_each_backend([](Database& db) {
-    Trigger written = make_trigger("r");
-    written.policy.history_keep_seconds = kDay;
-    written.policy.history_runs = 3;
-    Journal j{*db.store, insert(*db.store, written)};
+    Journal j = new_journal(*db.store, "r", kDay, 3);
     auto created = j.append(Outcome::kEdit, kNow, "created; next - -> x");
     std::vector<std::int64_t> runs;
     for (int i = 1; i <= 5; ++i) {
@@ -495,10 +501,7 @@ TEST_CASE("contract: history keeps a creation record and the newest runs whateve
 TEST_CASE("contract: a retention edit applies to the records already written",
           "[contract][retention]") {
   for_each_backend([](Database& db) {
-    Trigger written = make_trigger("e");
-    written.policy.history_keep_seconds = kDay;
-    written.policy.history_runs = 3;
-    Journal j{*db.store, insert(*db.store, written)};
+    Journal j = new_journal(*db.store, "e", kDay, 3);
     auto created = j.append(Outcome::kEdit, kNow, "created by import; next - -> x");
     std::vector<std::int64_t> runs;
     for (int i = 1; i <= 3; ++i) runs.push_back(j.append(Outcome::kSucceeded, kNow + i));
@@ -542,9 +545,7 @@ TEST_CASE("contract: history of a trigger that is gone keeps the default, and no
 TEST_CASE("contract: pruning by age alone still keeps what is kept whatever its age",
           "[contract][retention]") {
   for_each_backend([](Database& db) {
-    Trigger written = make_trigger("a");
-    written.policy.history_runs = 2;
-    Journal j{*db.store, insert(*db.store, written)};
+    Journal j = new_journal(*db.store, "a", trigger::kDefaultHistoryKeepSeconds, 2);
     auto created = j.append(Outcome::kEdit, kNow, "created; next - -> x");
     std::vector<std::int64_t> runs;
     for (int i = 1; i <= 4; ++i) runs.push_back(j.append(Outcome::kSucceeded, kNow + i));
