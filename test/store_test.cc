@@ -216,6 +216,9 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
     CHECK(two->id == 7);
     CHECK(two->policy.max_runs == 5);
     CHECK(two->policy.timeout_seconds == 3600);  // kept through the level-6 rebuild
+    // Level 7: the default retention, and each record's time counted from when it was written.
+    CHECK(two->policy.history_keep_seconds == trigger::kDefaultHistoryKeepSeconds);
+    CHECK(two->policy.history_runs == trigger::kDefaultHistoryRuns);
     CHECK(two->labels.at("team") == "ops");
     CHECK(store->event(7)->runs == 3);
     auto history = store->history({});
@@ -243,6 +246,12 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   // Level 6: no timeout is NULL; a timeout is still positive.
   CHECK(accepted("UPDATE trigger SET timeout_seconds = NULL WHERE id = 7"));
   CHECK_FALSE(accepted("UPDATE trigger SET timeout_seconds = 0 WHERE id = 7"));
+  // Level 7: a keep is positive, a number of runs kept is not negative.
+  CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
+        std::to_string(1796108460 + trigger::kDefaultHistoryKeepSeconds));
+  CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
+  CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
   // The other tables still refer to the rebuilt trigger table: deleting it cascades.
   REQUIRE(accepted("PRAGMA foreign_keys = ON"));
   REQUIRE(accepted("DELETE FROM trigger WHERE id = 7"));
