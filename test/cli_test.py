@@ -148,6 +148,25 @@ class CreateTest(TriggerTestCase):
                 stdin='{"name": "bare", "clock": "--every 1h", "action": "--log b"}\n')
         self.assertIn('timeout:       none\n', self.ok('--db', other, 'show', 'bare'))
 
+    def test_history_retention_is_stored_changed_exported_and_imported(self):
+        self.create('--name', 'yearly', '--cron', '0 3 1 1 *', '--log', 'x', '--history-keep', '400d',
+                    '--history-runs', '3')
+        self.create('--name', 'plain', '--every', '1h', '--log', 'x')
+        retention = lambda db=None: [(t['policy']['history-keep'], t['policy']['history-runs'])
+                                     for t in self.listed(*(['--db', db] if db else []))]
+        self.assertEqual(retention(), [('400d', '3'), ('30d', '10')])
+        self.assertIn('history-keep:  400d\nhistory-runs:  3\n', self.ok('show', 'yearly'))
+        self.ok('schedule', 'plain', '--history-runs', '0', '--history-keep', '36h')
+        self.assertEqual(retention(), [('400d', '3'), ('1d12h', '0')])
+        [edit, _] = json.loads(self.ok('history', 'plain', '--format', 'json'))
+        self.assertTrue(edit['reason'].startswith('scheduled: --history-keep 36h: --history-runs 0;'))
+        other = os.path.join(self.dir, 'copy.db')
+        self.ok('--db', other, 'import', '-', stdin=self.ok('export'))
+        self.assertEqual(retention(other), [('400d', '3'), ('1d12h', '0')])
+        self.ok('--db', other, 'import', '-', stdin='{"name": "n", "clock": "--every 1h", "action": "--log b", '
+                                                    '"policy": {"history-runs": 7, "history-keep": "1w"}}\n')
+        self.assertEqual(retention(other)[-1], ('7d', '7'))
+
     def test_zone_defaults_to_tz_resolved_to_a_name(self):
         self.create('--every', '1h', '--log', 'x', env={'TZ': 'America/New_York'})
         self.assertEqual(self.listed()[0]['tz'], 'America/New_York')
