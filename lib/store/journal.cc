@@ -12,9 +12,8 @@ namespace {
 
 // A run outcome: one of history_run_outcome (its WHERE is this OR chain), of count above 0
 // (a clock set aside is recorded as failed with count 0: it is not a run).
-#define RUN_OUTCOME(h)                                             \
-  "(" h ".outcome = 'succeeded' OR " h ".outcome = 'failed' OR " h \
-  ".outcome = 'timed_out') "                                       \
+#define RUN_OUTCOME(h)                                                                   \
+  "(" h ".outcome = 'succeeded' OR " h ".outcome = 'failed' OR " h ".outcome = 'timed_out') " \
   "AND " h ".count > 0"
 constexpr const char* kInsertHistorySql =
     "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
@@ -27,20 +26,20 @@ constexpr const char* kRetentionSql =
 // run outcomes it pushed out of the trigger's newest history_runs, kept until then whatever
 // their age, may be pruned from recorded_epoch plus the keep. Through history_kept_runs, which
 // holds only the kept run outcomes of triggers that run less often than they keep: for any
-// other trigger one lookup finds none, and the newest runs are not read.
+// other trigger one lookup finds none, and the newest runs are not read (`+id`: the bound is
+// no index constraint, so the subquery runs only for a kept run found).
 constexpr const char* kPushOutRunsSql =
     "UPDATE history SET expires_epoch = recorded_epoch + ?3 WHERE trigger_id = ?1 AND "
     "expires_epoch IS NULL AND (outcome = 'succeeded' OR outcome = 'failed' OR "
     "outcome = 'timed_out') AND +id < COALESCE((SELECT r.id FROM history r WHERE "
     "r.trigger_id = ?1 AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2 - 1), 0)";
 // The oldest of the newest ?2 + 1 run outcomes of trigger ?1 (none: it has no more than ?2).
-constexpr const char* kOldestKeptRunSql =
-    "SELECT r.id FROM history r WHERE r.trigger_id = ?1 AND " RUN_OUTCOME(
-        "r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2";
+constexpr const char* kOldestKeptRunSql = "SELECT r.id FROM history r WHERE r.trigger_id = ?1 "
+    "AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2";
 // What the pruner needs to know of a record: its id, whether it is its trigger's creation
 // record, whether it is a run outcome of a trigger that keeps runs, the trigger and its
 // history_runs (NULL when the trigger is gone: nothing of it is kept whatever its age).
-#define SELECT_PRUNABLE \
+#define SELECT_PRUNABLE                                                                     \
   "SELECT h.id, t.id IS NOT NULL AND h.outcome = 'edit' AND substr(h.reason, 1, 7) = "      \
   "'created', COALESCE(t.history_runs > 0 AND " RUN_OUTCOME("h") ", 0), h.trigger_id, "    \
   "t.history_runs FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
