@@ -216,9 +216,6 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
     CHECK(two->id == 7);
     CHECK(two->policy.max_runs == 5);
     CHECK(two->policy.timeout_seconds == 3600);  // kept through the level-6 rebuild
-    // Level 7: the default retention, and each record's time counted from when it was written.
-    CHECK(two->policy.history_keep_seconds == trigger::kDefaultHistoryKeepSeconds);
-    CHECK(two->policy.history_runs == trigger::kDefaultHistoryRuns);
     CHECK(two->labels.at("team") == "ops");
     CHECK(store->event(7)->runs == 3);
     auto history = store->history({});
@@ -246,12 +243,6 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   // Level 6: no timeout is NULL; a timeout is still positive.
   CHECK(accepted("UPDATE trigger SET timeout_seconds = NULL WHERE id = 7"));
   CHECK_FALSE(accepted("UPDATE trigger SET timeout_seconds = 0 WHERE id = 7"));
-  // Level 7: a keep is positive, a number of runs kept is not negative.
-  CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
-        std::to_string(1796108460 + trigger::kDefaultHistoryKeepSeconds));
-  CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
-  CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
-  CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
   // The other tables still refer to the rebuilt trigger table: deleting it cascades.
   REQUIRE(accepted("PRAGMA foreign_keys = ON"));
   REQUIRE(accepted("DELETE FROM trigger WHERE id = 7"));
@@ -263,6 +254,43 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   REQUIRE(sqlite3_step(left) == SQLITE_ROW);
   CHECK(sqlite3_column_int(left, 0) == 0);
   sqlite3_finalize(left);
+  sqlite3_close(db);
+}
+
+TEST_CASE("a level-6 database migrates to level 7 with the default retention", "[store]") {
+  TempDir dir;
+  auto path = dir.file("six.db");
+  std::string sql;
+  for (int level = 0; level < 6; ++level) sql += trigger::kSchemaFiles[level].text;
+  sql +=
+      "INSERT INTO trigger (id, name, state, clock, clock_set_epoch, tz, action_kind, "
+      "action_argv, misfire, grace_seconds, overlap, retries, backoff_seconds, jitter_seconds, "
+      "version, created_epoch, updated_epoch) VALUES (7, 'six', 'active', '--every 1h', "
+      "1796112000, 'UTC', 'log', '[\"x\"]', 'latest', 300, 'skip', 0, 30, 0, 1, 1796112000, "
+      "1796112000);"
+      "INSERT INTO history (id, trigger_id, outcome, reason, recorded_epoch) VALUES (41, 7, "
+      "'edit', 'created; next - -> -', 1796112000);"
+      "UPDATE counter SET value = 1 WHERE name = 'version';"
+      "PRAGMA user_version = 6;";
+  exec_sql(path, sql.c_str());
+  {
+    auto store = open_store(path);
+    auto six = store->find_trigger("six");
+    REQUIRE(six.ok());
+    CHECK(six->policy.history_keep_seconds == trigger::kDefaultHistoryKeepSeconds);
+    CHECK(six->policy.history_runs == trigger::kDefaultHistoryRuns);
+  }
+  // Each record may be pruned from when it was written plus the default keep.
+  CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
+        std::to_string(1796112000 + trigger::kDefaultHistoryKeepSeconds));
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto accepted = [&](const char* statement) {
+    return sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
+  CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
   sqlite3_close(db);
 }
 
