@@ -283,15 +283,16 @@ TEST_CASE("a level-6 database migrates to level 7 with the default retention", "
   // Each record may be pruned from when it was written plus the default keep.
   CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
         std::to_string(1796112000 + trigger::kDefaultHistoryKeepSeconds));
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   auto accepted = [&](const char* statement) {
-    return sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    bool ran = sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ran;
   };
   CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
   CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
   CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
-  sqlite3_close(db);
 }
 
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
