@@ -1,4 +1,4 @@
-// trigger gc: prune history (and pass records) older than --keep.
+// trigger gc: prune the history by each trigger's retention, or by --keep (and pass records).
 #include <iostream>
 
 #include "commands.h"
@@ -6,19 +6,21 @@
 
 namespace trigger::cmd {
 void options_gc(Options& options) {
-  options.named.add_options()("keep", po::value<std::string>()->value_name("DURATION"),
-                              "keep history younger than DURATION (default 30d)");
+  options.named.add_options()(
+      "keep", po::value<std::string>()->value_name("DURATION"),
+      "keep history younger than DURATION, whatever each trigger's --history-keep");
 }
 
 Result<int> cmd_gc(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
-  std::int64_t keep = 30 * 86400;
+  Result<std::int64_t> pruned = 0;
   if (auto text = ctx.get("keep")) {
-    auto parsed = parse_duration(*text);
-    if (!parsed) return usage_error("--keep: " + parsed.error().message());
-    keep = *parsed;
+    auto keep = parse_duration(*text);
+    if (!keep) return usage_error("--keep: " + keep.error().message());
+    pruned = prune_history_older_than(*ctx.store, *keep, ctx.now);
+  } else {
+    pruned = prune_history(*ctx.store, ctx.now);
   }
-  auto pruned = prune_old_history(*ctx.store, keep, ctx.now);
   if (!pruned) return pruned.error();
   std::int64_t deleted = *pruned;
   ctx.done = "deleted " + std::to_string(deleted) +

@@ -38,6 +38,8 @@ const char* kPolicyHelp[][3] = {
     {"until", "TIME", "the trigger is done after TIME"},
     {"max-runs", "N", "the trigger is done after N runs"},
     {"on-failure-sh", "TEXT", "run /bin/sh -c TEXT when a run has failed for good ('' for none)"},
+    {"history-keep", "DURATION", "keep history younger than DURATION (default 30d)"},
+    {"history-runs", "N", "keep the last N run outcomes whatever their age (default 10)"},
 };
 
 }  // namespace

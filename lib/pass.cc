@@ -25,8 +25,8 @@ using SteadyTime = Env::SteadyTime;
 
 constexpr std::int64_t kKillGraceSeconds = 10;  // SIGTERM, then SIGKILL this much later
 constexpr std::int64_t kMaxBackoffSeconds = 3600;
-constexpr std::int64_t kHistoryKeepSeconds = 30 * 86400;
-constexpr std::size_t kPruneSlice = 1000;  // history rows pruned per pass
+constexpr std::int64_t kPassKeepSeconds = kDefaultHistoryKeepSeconds;  // pass records
+constexpr std::size_t kPruneSlice = 1000;  // history rows looked at for pruning per pass
 constexpr int kFinishTries = 12;  // recording an outcome: busy timeouts (5 s each) before giving up
 
 // One write transaction of the pass holds the database at most this long before it commits
@@ -1233,7 +1233,9 @@ Status end_pass_record(Store& store, PassRecord& pass, const PassReport& report,
               0;
   return store.transaction(
       [&]() -> Status {
-        auto pruned = store.prune_history(clock.env.now() - kHistoryKeepSeconds, kPruneSlice);
+        // Each trigger's own retention; records kept whatever their age are not read again.
+        Epoch now = clock.env.now();
+        auto pruned = store.prune_history(now, now - kPassKeepSeconds, kPruneSlice);
         if (!pruned) return pruned.error();
         close_record(pass, report, clock, PassOutcome::kOk);
         return store.end_pass(pass, idle ? Store::PassWork::kIdle : Store::PassWork::kWorked);

@@ -84,9 +84,18 @@ Status set_hook(std::optional<std::string>& field, std::string_view value) {
   return Ok{};
 }
 
-const std::vector<std::string_view> kPolicyOptions = {"misfire", "grace",   "overlap", "timeout",
-                                                      "retries", "backoff", "jitter",  "dst",
-                                                      "until",   "max-runs", "on-failure-sh"};
+const std::vector<std::string_view> kPolicyOptions = {
+    "misfire",  "grace",         "overlap",      "timeout",     "retries",
+    "backoff",  "jitter",        "dst",          "until",       "max-runs",
+    "on-failure-sh", "history-keep", "history-runs"};
+
+// A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
+// else as format_duration() spells it.
+std::string format_keep(std::int64_t seconds) {
+  constexpr std::int64_t kDay = 86400;
+  if (seconds % kDay == 0) return std::to_string(seconds / kDay) + "d";
+  return format_duration(seconds);
+}
 
 bool is_label_key(std::string_view key) {
   if (key.empty() || key.size() > 64) return false;
@@ -179,6 +188,10 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
     return Ok{};
   }
   if (option == "on-failure-sh") return set_hook(policy.on_failure_sh, value);
+  if (option == "history-keep")
+    return set_duration(policy.history_keep_seconds, option, value, false);
+  if (option == "history-runs")
+    return set_count(policy.history_runs, option, value, 1, kMaxHistoryRuns);
   return usage_error("unknown policy option " + in_quotes(option));
 }
 
@@ -199,6 +212,8 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "until" && policy.until_epoch) return format_rfc3339(*policy.until_epoch, zone);
   if (option == "max-runs" && policy.max_runs) return std::to_string(*policy.max_runs);
   if (option == "on-failure-sh") return policy.on_failure_sh;
+  if (option == "history-keep") return format_keep(policy.history_keep_seconds);
+  if (option == "history-runs") return std::to_string(policy.history_runs);
   return std::nullopt;
 }
 
@@ -269,11 +284,40 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   return trigger;
 }
 
+namespace {
+
+// Whether `change` sets only what history the trigger keeps (--history-keep, --history-runs).
+bool changes_retention_only(const ScheduleChange& change) {
+  if (change.clock || change.tz || change.policy.empty()) return false;
+  for (const auto& [option, value] : change.policy) {
+    if (option != "history-keep" && option != "history-runs") return false;
+  }
+  return true;
+}
+
+// `current` with new retention options: its clock, zone and state stay as they are.
+Result<Trigger> change_retention(const Trigger& current, const ScheduleChange& change, Epoch now) {
+  auto zone = Zone::locate(current.tz);
+  Trigger changed = current;
+  for (const auto& [option, value] : change.policy) {
+    if (auto status = set_policy_option(changed.policy, option, value, now,
+                                        zone ? *zone : Zone::utc());
+        !status) {
+      return status.error();
+    }
+  }
+  changed.updated_epoch = now;
+  return changed;
+}
+
+}  // namespace
+
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change,
                                    Epoch now) {
   if (!change.clock && !change.tz && change.policy.empty()) {
     return usage_error("nothing to change: give a clock, a policy option or --tz");
   }
+  if (changes_retention_only(change)) return change_retention(current, change, now);
   std::string who = current.name ? in_quotes(*current.name) : std::to_string(current.id);
   if (current.state == State::kCancelled) {
     return data_error("trigger " + who + " is cancelled; create a new one instead");

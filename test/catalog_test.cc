@@ -385,20 +385,38 @@ TEST_CASE("an import file with a bad line is refused before anything is written"
   CHECK(bad.error().message().rfind("line 1: not valid JSON", 0) == 0);
 }
 
-TEST_CASE("pruning deletes the history older than the time kept", "[catalog]") {
+TEST_CASE("pruning deletes what each trigger's retention lets go, never a creation record",
+          "[catalog]") {
   Catalog c;
+  auto edit = [&](const std::string& name, const std::string& option, const std::string& value,
+                  Epoch at) {
+    trigger::ScheduleChange change;
+    change.policy = {{option, value}};
+    REQUIRE(trigger::reschedule(c.store(), name, change, at).ok());
+  };
   c.create("old", kNow - 40 * 24 * kHour);
+  edit("old", "retries", "1", kNow - 40 * 24 * kHour + 60);  // 30 days kept: it goes
+  c.create("short", kNow - 3 * kHour);
+  edit("short", "history-keep", "2h", kNow - 3 * kHour + 60);  // its own 2 hours: it goes
+  edit("short", "retries", "2", kNow - kHour);                 // younger: it stays
   c.create("young", kNow - kHour);
-  auto deleted = trigger::prune_old_history(c.store(), 30 * 24 * kHour, kNow);
+  auto deleted = trigger::prune_history(c.store(), kNow);
   REQUIRE(deleted.ok());
-  CHECK(*deleted == 1);
+  CHECK(*deleted == 2);
   auto reasons = c.reasons();
-  REQUIRE(reasons.size() == 1);
+  REQUIRE(reasons.size() == 4);
   CHECK(reasons[0].rfind("created;", 0) == 0);
-  CHECK(c.history()[0].recorded_epoch == kNow - kHour);
-  auto none = trigger::prune_old_history(c.store(), 30 * 24 * kHour, kNow);
+  CHECK(reasons[1].rfind("created;", 0) == 0);
+  CHECK(reasons[2].rfind("scheduled: --retries 2;", 0) == 0);
+  CHECK(reasons[3].rfind("created;", 0) == 0);
+  auto none = trigger::prune_history(c.store(), kNow);
   REQUIRE(none.ok());
   CHECK(*none == 0);
+  // By age alone: the edit goes, the three creation records stay whatever their age.
+  auto by_age = trigger::prune_history_older_than(c.store(), 1, kNow);
+  REQUIRE(by_age.ok());
+  CHECK(*by_age == 1);
+  CHECK(c.history().size() == 3);
 }
 
 TEST_CASE("the read helpers find triggers, their history and the queue", "[catalog]") {

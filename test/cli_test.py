@@ -85,7 +85,7 @@ class DoneWhenTest(TriggerTestCase):
                          ('hello', NOW + 3600, '2026-12-01T09:00:00Z', False))
         self.assertEqual(self.ok('--db', self.db, 'cancel', 'hello'), '')
         shown = self.ok('--db', self.db, 'show', 'hello')
-        self.assertIn('state:        cancelled\n', shown)
+        self.assertIn('state:         cancelled\n', shown)
         self.assertEqual(
             self.ok('--now', '@1800000000', 'next', '--every', '90m', '--count', '3', '--format', 'tsv'),
             '1800005400\t2027-01-15T09:30:00Z\n'
@@ -109,7 +109,8 @@ class CreateTest(TriggerTestCase):
         self.create('--name', 'full', '--every', '15m', '--from', '2026-12-01T08:05:00Z',
                     '--misfire', 'all', '--grace', '10m', '--overlap', 'queue', '--timeout', '30m',
                     '--retries', '3', '--backoff', '1m', '--jitter', '20s', '--dst', 'once',
-                    '--until', '2027-01-01', '--max-runs', '100', '--tz', 'Europe/Berlin',
+                    '--until', '2027-01-01', '--max-runs', '100', '--history-keep', '52w',
+                    '--history-runs', '3', '--tz', 'Europe/Berlin',
                     '--on-failure-sh', 'mail -s "$TRIGGER_NAME failed" ops@example.com',
                     '--label', 'team=ops', '--label', 'tier=1', '--env', 'A=1', '--cwd', '/tmp',
                     '--paused', '--', '/usr/bin/env', 'x y')
@@ -124,7 +125,8 @@ class CreateTest(TriggerTestCase):
         self.assertEqual(t['policy'], {
             'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
             'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
-            'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com'})
+            'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com',
+            'history-keep': '364d', 'history-runs': '3'})
         self.assertIsNone(t['next_epoch'])  # paused
 
     def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):
@@ -133,7 +135,7 @@ class CreateTest(TriggerTestCase):
         self.create('--name', 'unbounded', '--every', '1h', '--sh', 'backup', '--timeout', 'none')
         timeouts = lambda: [t['policy']['timeout'] for t in self.listed()]
         self.assertEqual(timeouts(), ['none', '2h', 'none'])
-        self.assertIn('timeout:      none\n', self.ok('show', 'long'))
+        self.assertIn('timeout:       none\n', self.ok('show', 'long'))
         self.ok('schedule', 'long', '--timeout', '10m')
         self.ok('schedule', 'bounded', '--timeout', 'none')
         self.assertEqual(timeouts(), ['10m', 'none', 'none'])
@@ -146,7 +148,26 @@ class CreateTest(TriggerTestCase):
         self.assertEqual(copied, ['10m', 'none', 'none'])
         self.ok('--db', other, 'import', '-',
                 stdin='{"name": "bare", "clock": "--every 1h", "action": "--log b"}\n')
-        self.assertIn('timeout:      none\n', self.ok('--db', other, 'show', 'bare'))
+        self.assertIn('timeout:       none\n', self.ok('--db', other, 'show', 'bare'))
+
+    def test_history_retention_is_stored_changed_exported_and_imported(self):
+        self.create('--name', 'yearly', '--cron', '0 3 1 1 *', '--log', 'x', '--history-keep', '400d',
+                    '--history-runs', '3')
+        self.create('--name', 'plain', '--every', '1h', '--log', 'x')
+        retention = lambda db=None: [(t['policy']['history-keep'], t['policy']['history-runs'])
+                                     for t in self.listed(*(['--db', db] if db else []))]
+        self.assertEqual(retention(), [('400d', '3'), ('30d', '10')])
+        self.assertIn('history-keep:  400d\nhistory-runs:  3\n', self.ok('show', 'yearly'))
+        self.ok('schedule', 'plain', '--history-runs', '1', '--history-keep', '36h')
+        self.assertEqual(retention(), [('400d', '3'), ('1d12h', '1')])
+        [edit, _] = json.loads(self.ok('history', 'plain', '--format', 'json'))
+        self.assertTrue(edit['reason'].startswith('scheduled: --history-keep 36h: --history-runs 1;'))
+        other = os.path.join(self.dir, 'copy.db')
+        self.ok('--db', other, 'import', '-', stdin=self.ok('export'))
+        self.assertEqual(retention(other), [('400d', '3'), ('1d12h', '1')])
+        self.ok('--db', other, 'import', '-', stdin='{"name": "n", "clock": "--every 1h", "action": "--log b", '
+                                                    '"policy": {"history-runs": 7, "history-keep": "1w"}}\n')
+        self.assertEqual(retention(other)[-1], ('7d', '7'))
 
     def test_zone_defaults_to_tz_resolved_to_a_name(self):
         self.create('--every', '1h', '--log', 'x', env={'TZ': 'America/New_York'})
@@ -216,7 +237,7 @@ class ListTest(TriggerTestCase):
         self.assertEqual((t['clock'], t['description'], t['next']),
                          ("--cron '0 9 * * 1-5'", 'at 09:00 on Monday through Friday, Europe/Berlin',
                           '2026-12-02T09:00:00+01:00'))  # 09:00 on the 1st is now, not after
-        self.assertIn('description:  at 09:00 on Monday through Friday, Europe/Berlin\n', self.ok('show', 'weekdays'))
+        self.assertIn('description:   at 09:00 on Monday through Friday, Europe/Berlin\n', self.ok('show', 'weekdays'))
 
     def test_tsv_has_the_documented_columns(self):
         lines = self.ok('list', '--format', 'tsv', '--all').splitlines()
@@ -253,34 +274,36 @@ class ShowTest(TriggerTestCase):
         self.create('--name', 'b', '--every', '6h', '--sh', 'backup --all', '--env', 'K=V', '--cwd', '/srv',
                     '--label', 'team=ops', '--retries', '2')
         self.assertEqual(self.ok('show', 'b'), (
-            'id:           1\n'
-            'name:         b\n'
-            'state:        active\n'
-            'clock:        --every 6h --from 2026-12-01T08:00:00Z\n'
-            'description:  every 6h from 2026-12-01T08:00:00Z\n'
-            'tz:           UTC\n'
-            "action:       --sh 'backup --all'\n"
-            'env:          K=V\n'
-            'cwd:          /srv\n'
-            'misfire:      latest\n'
-            'grace:        5m\n'
-            'overlap:      skip\n'
-            'timeout:      none\n'
-            'retries:      2\n'
-            'backoff:      30s\n'
-            'jitter:       0\n'
-            'dst:          auto\n'
-            'label:        team=ops\n'
-            'next:         2026-12-01T14:00:00Z (predicted: not yet scheduled)\n'
-            'last:         -\n'
-            'created:      2026-12-01T08:00:00Z\n'
-            'updated:      2026-12-01T08:00:00Z\n'
-            'upcoming:     2026-12-01T14:00:00Z\n'
-            'upcoming:     2026-12-01T20:00:00Z\n'
-            'upcoming:     2026-12-02T02:00:00Z\n'
-            'upcoming:     2026-12-02T08:00:00Z\n'
-            'upcoming:     2026-12-02T14:00:00Z\n'
-            'history:      2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z\n'))
+            'id:            1\n'
+            'name:          b\n'
+            'state:         active\n'
+            'clock:         --every 6h --from 2026-12-01T08:00:00Z\n'
+            'description:   every 6h from 2026-12-01T08:00:00Z\n'
+            'tz:            UTC\n'
+            "action:        --sh 'backup --all'\n"
+            'env:           K=V\n'
+            'cwd:           /srv\n'
+            'misfire:       latest\n'
+            'grace:         5m\n'
+            'overlap:       skip\n'
+            'timeout:       none\n'
+            'retries:       2\n'
+            'backoff:       30s\n'
+            'jitter:        0\n'
+            'dst:           auto\n'
+            'history-keep:  30d\n'
+            'history-runs:  10\n'
+            'label:         team=ops\n'
+            'next:          2026-12-01T14:00:00Z (predicted: not yet scheduled)\n'
+            'last:          -\n'
+            'created:       2026-12-01T08:00:00Z\n'
+            'updated:       2026-12-01T08:00:00Z\n'
+            'upcoming:      2026-12-01T14:00:00Z\n'
+            'upcoming:      2026-12-01T20:00:00Z\n'
+            'upcoming:      2026-12-02T02:00:00Z\n'
+            'upcoming:      2026-12-02T08:00:00Z\n'
+            'upcoming:      2026-12-02T14:00:00Z\n'
+            'history:       2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z\n'))
 
     def test_json_and_tsv(self):
         self.create('--name', 'b', '--every', '1h', '--log', 'tab\there', '--tz', 'Europe/Berlin')
@@ -383,7 +406,7 @@ class NextTest(TriggerTestCase):
             '1970-01-31T19:00:00-05:00\n'
             '1970-02-28T19:00:00-05:00  day 31 does not exist in February 1970: clamped to the last day, the 28th\n')
         self.create('--now', now, '--name', 'm', '--monthly', now, '--tz', 'America/New_York', '--log', 'x')
-        self.assertIn('description:  monthly on day 31 at 19:00 (the last day in shorter months) after '
+        self.assertIn('description:   monthly on day 31 at 19:00 (the last day in shorter months) after '
                       '1969-12-31T19:00:00-05:00, America/New_York\n', self.ok('--now', now, 'show', 'm'))
 
     def test_never_has_no_times(self):
@@ -584,6 +607,13 @@ class BadInputTest(TriggerTestCase):
          ['create', '--every', '1h', '--log', 'x', '--until', '-1h']),
         (64, "--max-runs '0': expected a whole number from 1 to 999999", ['create', '--every', '1h', '--log', 'x', '--max-runs', '0']),
         (64, "--label 'x': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'", ['create', '--every', '1h', '--log', 'x', '--label', 'x']),
+        (64, "--history-keep: invalid duration '0': must be more than zero", ['create', '--every', '1h', '--log', 'x', '--history-keep', '0']),
+        (64, "--history-keep: invalid duration '1y': unknown unit 'y' (use s, m, min, h, d, w)", ['create', '--every', '1h', '--log', 'x', '--history-keep', '1y']),
+        (64, "--history-runs '-1': expected a whole number from 1 to 10000", ['create', '--every', '1h', '--log', 'x', '--history-runs=-1']),
+        # The newest run is always kept: pruning must never clear a failure status reports.
+        (64, "--history-runs '0': expected a whole number from 1 to 10000", ['create', '--every', '1h', '--log', 'x', '--history-runs', '0']),
+        (64, "--history-runs '10001': expected a whole number from 1 to 10000", ['schedule', 'a', '--history-runs', '10001']),
+        (64, "--history-runs 'all': expected a whole number from 1 to 10000", ['schedule', 'a', '--history-runs', 'all']),
         (64, "--cron '0 25 * * *': hour '25' is out of range 0-23", ['create', '--cron', '0 25 * * *', '--log', 'x']),
         (64, "--cron '0 0 31 4 *' can never match (no day of the allowed months fits the day fields)",
          ['create', '--cron', '0 0 31 4 *', '--log', 'x']),

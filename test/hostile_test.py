@@ -305,7 +305,7 @@ class VanishedZoneTest(HostileTestCase):
                      ['show', 'berlin', '--format', 'json'], ['export']):
             with self.subTest(args=args):
                 self.assertIn('berlin', self.ok(*args))
-        self.assertIn(f'description:  {why}\n', self.ok('show', 'berlin'))
+        self.assertIn(f'description:   {why}\n', self.ok('show', 'berlin'))
 
         code, out, err = self.run_trigger('--now', at(MINUTE), 'run-once')
         reason = "its time zone 'Gone/Zone' is no longer known to this system"
@@ -330,7 +330,7 @@ class VanishedZoneTest(HostileTestCase):
         [berlin] = json.loads(self.ok('list', '--format', 'json'))
         self.assertEqual((berlin['tz'], berlin['next_epoch']), ('Gone/Zone', None))
         shown = self.ok('show', 'berlin')
-        self.assertIn('next:         -\n', shown)
+        self.assertIn('next:          -\n', shown)
         self.assertNotIn('upcoming', shown)
 
 

@@ -771,14 +771,65 @@ class FailureReportTest(PassTestCase):
 
 class GcTest(PassTestCase):
     def test_gc_prunes_old_history(self):
-        self.create('--name', 'g', '--every', '1d', '--log', 'x')
+        self.create('--name', 'g', '--every', '1d', '--log', 'x', '--history-runs', '1')
         self.ok('run-once')
         self.ok('--now', at(24 * HOUR), 'run-once')
-        self.assertEqual(len(self.history()), 2)
-        self.assertEqual(self.ok('--now', at(3 * 24 * HOUR), 'gc', '--keep', '2d', '--format', 'json'), '{"deleted": 1}\n')
-        self.assertEqual([r['outcome'] for r in self.history()], ['succeeded'])
-        self.assertEqual(self.ok('--now', at(3 * 24 * HOUR), 'gc'), '')
+        self.ok('--now', at(24 * HOUR), 'schedule', 'g', '--retries', '1')
+        self.assertEqual([r['outcome'] for r in self.history()], ['edit', 'succeeded', 'edit'])
+        # Older than 2 days: the later edit; the newest run (one kept whatever its age) and the
+        # creation record stay.
+        self.assertEqual(self.ok('--now', at(4 * 24 * HOUR), 'gc', '--keep', '2d', '--format', 'json'),
+                         '{"deleted": 1}\n')
+        [run, created] = self.history()
+        self.assertEqual(run['outcome'], 'succeeded')
+        self.assertTrue(created['reason'].startswith('created;'))
+        self.assertEqual(self.ok('--now', at(4 * 24 * HOUR), 'gc'), '')
         self.fails(64, "--keep: invalid duration '0': must be more than zero", 'gc', '--keep', '0')
+
+    def test_a_trigger_keeps_its_last_runs_and_creation_record_after_gc_keep_1s(self):
+        # The issue's done-when: --history-runs 3, five runs, `gc --keep 1s`.
+        self.create('--name', 'yearly', '--every', '1d', '--sh', 'test $(( $TRIGGER_SCHEDULED_EPOCH / 86400 % 2 )) = 0',
+                    '--history-runs', '3')
+        self.create('--name', 'other', '--every', '1d', '--log', 'x')
+        self.ok('run-once')
+        for day in range(1, 6):
+            self.run_trigger('--now', at(day * 24 * HOUR), 'run-once')
+        runs = lambda name: [(r['outcome'], r['scheduled_epoch']) for r in self.history(name)
+                             if r['outcome'] != 'edit']
+        five = runs('yearly')
+        self.assertEqual(len(five), 5)
+        self.assertEqual({outcome for outcome, _ in five}, {'succeeded', 'failed'})
+        self.assertEqual(self.ok('--now', at(400 * 24 * HOUR), 'gc', '--keep', '1s', '--format', 'json'),
+                         '{"deleted": 2}\n')  # the two oldest runs of 'yearly'; 'other' keeps 10
+        self.assertEqual(runs('yearly'), five[:3])
+        self.assertEqual([r['outcome'] for r in self.history('yearly') if r['outcome'] == 'edit'], ['edit'])
+        shown = self.ok('--now', at(400 * 24 * HOUR), 'history', 'yearly')
+        self.assertEqual(len(shown.splitlines()), 1 + 4)  # the header, three runs, the creation
+        self.assertEqual(len(runs('other')), 5)
+        # The pass, a year on, prunes by the triggers' own retention: the same records stay.
+        self.ok('--now', at(400 * 24 * HOUR), 'pause', 'yearly', 'other')
+        self.ok('--now', at(400 * 24 * HOUR), 'run-once')
+        self.assertEqual(runs('yearly'), five[:3])
+        reasons = [r['reason'].split(' ')[0].rstrip(';') for r in self.history('yearly') if r['outcome'] == 'edit']
+        self.assertEqual(reasons, ['paused', 'created'])
+
+    def test_the_pass_prunes_by_each_triggers_own_retention(self):
+        self.create('--name', 'short', '--every', '1h', '--log', 'x', '--history-keep', '2h',
+                    '--history-runs', '1')
+        self.create('--name', 'long', '--every', '1h', '--log', 'x', '--history-keep', '90d')
+        self.ok('run-once')
+        for hour in range(1, 5):
+            self.ok('--now', at(hour * HOUR), 'run-once')
+        self.ok('--now', at(5 * HOUR), 'run-once')
+        outcomes = lambda name: [(r['outcome'], r['scheduled_epoch']) for r in self.history(name)]
+        # 'short': its creation record, and what is younger than 2 hours (its newest run too).
+        self.assertEqual(outcomes('short'), [('succeeded', NOW + 5 * HOUR), ('succeeded', NOW + 4 * HOUR),
+                                             ('edit', None)])
+        self.assertEqual(len(outcomes('long')), 6)
+        # A shorter keep applies at once to what was written; the newest run stays.
+        self.ok('--now', at(5 * HOUR), 'schedule', 'short', '--history-keep', '1s')
+        self.ok('--now', at(5 * HOUR + 1), 'run-once')
+        self.assertEqual([o for o, _ in outcomes('short')], ['succeeded', 'edit'])
 
 
 if __name__ == '__main__':

@@ -188,6 +188,8 @@ TEST_CASE("contract: a trigger reads back as written, by id and by name", "[cont
     auto& store = db.store;
     Trigger written = make_trigger("backup", {{"team", "ops"}});
     written.policy.max_runs = 3;
+    written.policy.history_keep_seconds = 7 * 86400;
+    written.policy.history_runs = 0;
     auto id = insert(*store, written);
     for (std::string ref : {std::string("backup"), std::to_string(id)}) {
       auto found = store->find_trigger(ref);
@@ -197,6 +199,8 @@ TEST_CASE("contract: a trigger reads back as written, by id and by name", "[cont
       CHECK(found->clock == written.clock);
       CHECK(found->action.argv == written.action.argv);
       CHECK(found->policy.max_runs == 3);
+      CHECK(found->policy.history_keep_seconds == 7 * 86400);
+      CHECK(found->policy.history_runs == 0);
       CHECK(found->labels == written.labels);
       CHECK(found->version == 1);
     }
@@ -396,7 +400,15 @@ TEST_CASE("contract: passes and history are journalled and pruned", "[contract]"
     filter = {};
     filter.since = kNow + 1;
     CHECK(store->history(filter)->size() == 2);
-    CHECK(*store->prune_history(kNow + 1, 100) == 1);
+    HistoryRecord skipped;
+    skipped.trigger_id = id;
+    skipped.outcome = Outcome::kSkipped;
+    skipped.recorded_epoch = kNow - trigger::kDefaultHistoryKeepSeconds;
+    REQUIRE(store->append_history(skipped).ok());
+    auto pruned = store->prune_history(kNow, kNow, 100);
+    CHECK(pruned->deleted == 1);
+    CHECK(pruned->kept == 0);
+    CHECK(store->history({})->size() == 3);
     trigger::PassRecord pass;
     pass.owner = "p";
     pass.started_epoch = kNow;
@@ -411,6 +423,156 @@ TEST_CASE("contract: passes and history are journalled and pruned", "[contract]"
     REQUIRE(last->has_value());
     CHECK((*last)->fired == 7);
     CHECK((*last)->outcome == trigger::PassOutcome::kOk);
+  });
+}
+
+namespace {
+
+// History records of one trigger, appended at chosen times, read back oldest first.
+struct Journal {
+  Store& store;
+  std::int64_t trigger_id;
+
+  std::int64_t append(Outcome outcome, Epoch at, std::string reason = "", std::int64_t count = 1) {
+    HistoryRecord record;
+    record.trigger_id = trigger_id;
+    record.outcome = outcome;
+    record.count = count;
+    record.reason = std::move(reason);
+    record.recorded_epoch = at;
+    auto appended = store.append_history(record);
+    REQUIRE(appended.ok());
+    return *appended;
+  }
+  std::vector<std::int64_t> ids() {
+    trigger::HistoryFilter filter;
+    filter.trigger_id = trigger_id;
+    filter.limit = 1000;
+    auto records = store.history(filter);
+    REQUIRE(records.ok());
+    std::vector<std::int64_t> ids;
+    for (auto it = records->rbegin(); it != records->rend(); ++it) ids.push_back(it->id);
+    return ids;
+  }
+  Store::PruneSlice prune(Epoch now) {
+    auto slice = store.prune_history(now, now - trigger::kDefaultHistoryKeepSeconds, 1000);
+    REQUIRE(slice.ok());
+    return *slice;
+  }
+  void set_retention(std::int64_t keep_seconds, std::int64_t runs) {
+    auto stored = store.find_trigger(std::to_string(trigger_id));
+    REQUIRE(stored.ok());
+    stored->policy.history_keep_seconds = keep_seconds;
+    stored->policy.history_runs = runs;
+    REQUIRE(store.transaction([&] { return store.update_trigger(*stored); }).ok());
+  }
+};
+
+constexpr Epoch kDay = 86400;
+
+// A new trigger `name` keeping `keep_seconds` of history and `runs` runs, and its journal.
+Journal new_journal(Store& store, const std::string& name, std::int64_t keep_seconds,
+                    std::int64_t runs) {
+  Trigger written = make_trigger(name);
+  written.policy.history_keep_seconds = keep_seconds;
+  written.policy.history_runs = runs;
+  return Journal{store, insert(store, written)};
+}
+
+}  // namespace
+
+TEST_CASE("contract: history keeps a creation record and the newest runs whatever their age",
+          "[contract][retention]") {
+  for_each_backend([](Database& db) {
+    Journal j = new_journal(*db.store, "r", kDay, 3);
+    auto created = j.append(Outcome::kEdit, kNow, "created; next - -> x");
+    std::vector<std::int64_t> runs;
+    for (int i = 1; i <= 5; ++i) {
+      runs.push_back(j.append(i == 2 ? Outcome::kFailed : Outcome::kSucceeded, kNow + i * 3600));
+    }
+    j.append(Outcome::kSkipped, kNow + 3600 + 1);
+    j.append(Outcome::kEdit, kNow + 7200, "scheduled: --retries 1; next x -> y");
+    j.append(Outcome::kFailed, kNow + 7200, "clock set aside", 0);  // count 0: not a run
+    CHECK(j.prune(kNow + kDay - 1).kept == 0);                      // nothing is a day old yet
+    auto slice = j.prune(kNow + 10 * kDay);
+    CHECK(slice.deleted == 5);  // two old runs, the skip, the edit, the clock set aside
+    CHECK(slice.kept == 4);     // the creation record and the newest three runs
+    CHECK(j.ids() == std::vector<std::int64_t>{created, runs[2], runs[3], runs[4]});
+    // What is kept is not read again: a later slice finds nothing due.
+    slice = j.prune(kNow + 20 * kDay);
+    CHECK((slice.deleted == 0 && slice.kept == 0));
+    // A new run pushes the oldest kept one out: its time has long come.
+    auto newest = j.append(Outcome::kTimedOut, kNow + 20 * kDay);
+    slice = j.prune(kNow + 20 * kDay);
+    CHECK((slice.deleted == 1 && slice.kept == 0));
+    CHECK(j.ids() == std::vector<std::int64_t>{created, runs[3], runs[4], newest});
+  });
+}
+
+TEST_CASE("contract: a retention edit applies to the records already written",
+          "[contract][retention]") {
+  for_each_backend([](Database& db) {
+    Journal j = new_journal(*db.store, "e", kDay, 3);
+    auto created = j.append(Outcome::kEdit, kNow, "created by import; next - -> x");
+    std::vector<std::int64_t> runs;
+    for (int i = 1; i <= 3; ++i) runs.push_back(j.append(Outcome::kSucceeded, kNow + i));
+    CHECK(j.prune(kNow + 2 * kDay).kept == 4);
+    // Fewer runs kept: the two older kept runs may go at once.
+    j.set_retention(kDay, 1);
+    auto slice = j.prune(kNow + 2 * kDay);
+    CHECK((slice.deleted == 2 && slice.kept == 2));
+    CHECK(j.ids() == std::vector<std::int64_t>{created, runs[2]});
+    // A longer keep: a young record waits for it; a shorter one: it goes sooner.
+    auto young = j.append(Outcome::kSkipped, kNow + 2 * kDay);
+    j.set_retention(30 * kDay, 0);
+    CHECK(j.prune(kNow + 4 * kDay).deleted == 0);
+    j.set_retention(kDay, 0);
+    slice = j.prune(kNow + 4 * kDay);
+    CHECK((slice.deleted == 2 && slice.kept == 1));  // the young record and the last run
+    CHECK(j.ids() == std::vector<std::int64_t>{created});
+    (void)young;
+    // An edit that leaves the retention alone leaves the records alone.
+    j.append(Outcome::kSkipped, kNow + 4 * kDay);
+    auto stored = db.store->find_trigger("e");
+    stored->policy.retries = 2;
+    REQUIRE(db.store->transaction([&] { return db.store->update_trigger(*stored); }).ok());
+    CHECK(j.prune(kNow + 4 * kDay + 1).deleted == 0);
+    CHECK(j.prune(kNow + 5 * kDay + 1).deleted == 1);
+  });
+}
+
+TEST_CASE("contract: history of a trigger that is gone keeps the default, and nothing more",
+          "[contract][retention]") {
+  for_each_backend([](Database& db) {
+    Journal gone{*db.store, 999};
+    gone.append(Outcome::kEdit, kNow, "created; next - -> x");
+    gone.append(Outcome::kSucceeded, kNow);
+    CHECK(gone.prune(kNow + trigger::kDefaultHistoryKeepSeconds - 1).deleted == 0);
+    auto slice = gone.prune(kNow + trigger::kDefaultHistoryKeepSeconds);
+    CHECK((slice.deleted == 2 && slice.kept == 0));
+  });
+}
+
+TEST_CASE("contract: pruning by age alone still keeps what is kept whatever its age",
+          "[contract][retention]") {
+  for_each_backend([](Database& db) {
+    Journal j = new_journal(*db.store, "a", trigger::kDefaultHistoryKeepSeconds, 2);
+    auto created = j.append(Outcome::kEdit, kNow, "created; next - -> x");
+    std::vector<std::int64_t> runs;
+    for (int i = 1; i <= 4; ++i) runs.push_back(j.append(Outcome::kSucceeded, kNow + i));
+    j.append(Outcome::kSkipped, kNow + 5);
+    auto young = j.append(Outcome::kSkipped, kNow + 100);
+    std::int64_t deleted = 0;
+    std::int64_t slices = 0;
+    for (std::optional<std::int64_t> from = 0; from; ++slices) {
+      auto slice = db.store->prune_history_before(kNow + 50, *from, 2);
+      REQUIRE(slice.ok());
+      deleted += slice->deleted;
+      from = slice->next_id;
+    }
+    CHECK(deleted == 3);  // two runs and a skip, though 30 days are far off
+    CHECK(slices == 4);   // ids 0-1, 2-3, 4-5, 6-7 (the last id is 7)
+    CHECK(j.ids() == std::vector<std::int64_t>{created, runs[2], runs[3], young});
   });
 }
 

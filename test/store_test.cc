@@ -257,6 +257,44 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   sqlite3_close(db);
 }
 
+TEST_CASE("a level-6 database migrates to the current level with the default retention", "[store]") {
+  TempDir dir;
+  auto path = dir.file("six.db");
+  std::string sql;
+  for (int level = 0; level < 6; ++level) sql += trigger::kSchemaFiles[level].text;
+  sql +=
+      "INSERT INTO trigger (id, name, state, clock, clock_set_epoch, tz, action_kind, "
+      "action_argv, misfire, grace_seconds, overlap, retries, backoff_seconds, jitter_seconds, "
+      "version, created_epoch, updated_epoch) VALUES (7, 'six', 'active', '--every 1h', "
+      "1796112000, 'UTC', 'log', '[\"x\"]', 'latest', 300, 'skip', 0, 30, 0, 1, 1796112000, "
+      "1796112000);"
+      "INSERT INTO history (id, trigger_id, outcome, reason, recorded_epoch) VALUES (41, 7, "
+      "'edit', 'created; next - -> -', 1796112000);"
+      "UPDATE counter SET value = 1 WHERE name = 'version';"
+      "PRAGMA user_version = 6;";
+  exec_sql(path, sql.c_str());
+  {
+    auto store = open_store(path);
+    auto six = store->find_trigger("six");
+    REQUIRE(six.ok());
+    CHECK(six->policy.history_keep_seconds == trigger::kDefaultHistoryKeepSeconds);
+    CHECK(six->policy.history_runs == trigger::kDefaultHistoryRuns);
+  }
+  // Each record may be pruned from when it was written plus the default keep.
+  CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
+        std::to_string(1796112000 + trigger::kDefaultHistoryKeepSeconds));
+  auto accepted = [&](const char* statement) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    bool ran = sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ran;
+  };
+  CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
+  CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
+}
+
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
   TempDir dir;
   auto path = dir.file("trigger.db");

@@ -70,6 +70,9 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
       {"jitter", "5m", "5m"},        {"dst", "once", "once"},
       {"dst", "literal", "literal"}, {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
       {"max-runs", "10", "10"},
+      {"history-keep", "400d", "400d"},  {"history-keep", "1w", "7d"},
+      {"history-keep", "1d1s", "1d1s"},  {"history-keep", "1s", "1s"},
+      {"history-runs", "1", "1"},        {"history-runs", "10000", "10000"},
   };
   for (const auto& c : cases) {
     INFO(c.option << " " << c.value);
@@ -92,7 +95,7 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset", "unset"});
+                                          "unset", "unset", "unset", "30d", "10"});
 }
 
 TEST_CASE("bad policy values are usage errors naming the option and value", "[trigger]") {
@@ -116,6 +119,10 @@ TEST_CASE("bad policy values are usage errors naming the option and value", "[tr
       {"until", "later",
        "--until: invalid time 'later': expected now, @EPOCH, "
        "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], +DURATION or -DURATION"},
+      {"history-keep", "0", "--history-keep: invalid duration '0': must be more than zero"},
+      {"history-keep", "forever", "--history-keep: invalid duration 'forever': expected a number"},
+      {"history-runs", "-1", "--history-runs '-1': expected a whole number from 1 to 10000"},
+      {"history-runs", "10001", "--history-runs '10001': expected a whole number from 1 to 10000"},
       {"colour", "red", "unknown policy option 'colour'"},
   };
   for (const auto& c : cases) {
@@ -335,5 +342,37 @@ TEST_CASE("a new zone keeps --monthly's wall-clock time and --every's instants",
     auto moved = trigger::reschedule_trigger(*built, change, kNow + 60);
     REQUIRE(moved.ok());
     CHECK(moved->clock == c.in_new_zone);
+  }
+}
+
+TEST_CASE("a retention change alone keeps a done or cancelled trigger as it is", "[trigger]") {
+  auto spec = every_hour();
+  auto built = trigger::build_trigger(spec, kNow);
+  REQUIRE(built.ok());
+  for (auto state : {trigger::State::kDone, trigger::State::kCancelled, trigger::State::kPaused}) {
+    INFO(trigger::to_string(state));
+    trigger::Trigger current = *built;
+    current.state = state;
+    trigger::ScheduleChange change;
+    change.policy = {{"history-runs", "100"}, {"history-keep", "1y"}};
+    CHECK(trigger::reschedule_trigger(current, change, kNow + 60).error().message() ==
+          "--history-keep: invalid duration '1y': unknown unit 'y' (use s, m, min, h, d, w)");
+    change.policy = {{"history-runs", "100"}, {"history-keep", "400d"}};
+    auto changed = trigger::reschedule_trigger(current, change, kNow + 60);
+    REQUIRE(changed.ok());
+    CHECK(changed->state == state);
+    CHECK(changed->clock_set_epoch == current.clock_set_epoch);
+    CHECK(changed->policy.history_runs == 100);
+    CHECK(changed->policy.history_keep_seconds == 400 * 86400);
+    CHECK(changed->updated_epoch == kNow + 60);
+    // With anything else, a cancelled trigger is refused and a done one is active again.
+    change.policy.emplace_back("retries", "1");
+    auto moved = trigger::reschedule_trigger(current, change, kNow + 60);
+    if (state == trigger::State::kCancelled) {
+      CHECK_FALSE(moved.ok());
+    } else {
+      REQUIRE(moved.ok());
+      CHECK(moved->state == (state == trigger::State::kDone ? trigger::State::kActive : state));
+    }
   }
 }

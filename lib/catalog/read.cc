@@ -49,14 +49,33 @@ Result<QueueFigures> load_queue_figures(Store& store, Epoch now) {
   return catalog::in_transaction<QueueFigures>(store, [&] { return store.queue_figures(now); });
 }
 
-Result<std::int64_t> prune_old_history(Store& store, std::int64_t keep_seconds, Epoch now) {
+Result<std::int64_t> prune_history(Store& store, Epoch now) {
   std::int64_t deleted = 0;
+  auto full = static_cast<std::int64_t>(kPruneSlice);
   while (true) {
-    auto slice = catalog::in_transaction<std::int64_t>(
-        store, [&] { return store.prune_history(now - keep_seconds, kPruneSlice); });
+    auto slice = catalog::in_transaction<Store::PruneSlice>(store, [&] {
+      return store.prune_history(now, now - kDefaultHistoryKeepSeconds, kPruneSlice);
+    });
     if (!slice) return slice.error();
-    deleted += *slice;
-    if (*slice < static_cast<std::int64_t>(kPruneSlice)) return deleted;
+    deleted += slice->deleted;
+    if (slice->deleted + slice->kept < full && slice->passes_deleted < full) return deleted;
+  }
+}
+
+Result<std::int64_t> prune_history_older_than(Store& store, std::int64_t keep_seconds, Epoch now) {
+  std::int64_t deleted = 0;
+  std::int64_t from_id = 0;
+  while (true) {
+    auto slice = catalog::in_transaction<Store::PruneSlice>(store, [&] {
+      return store.prune_history_before(now - keep_seconds, from_id, kPruneSlice);
+    });
+    if (!slice) return slice.error();
+    deleted += slice->deleted;
+    if (slice->next_id) {
+      from_id = *slice->next_id;
+    } else if (slice->passes_deleted < static_cast<std::int64_t>(kPruneSlice)) {
+      return deleted;
+    }
   }
 }
 

@@ -16,7 +16,8 @@ namespace {
   "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, " \
   "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "  \
   "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "      \
-  "t.on_failure_sh, t.version, t.created_epoch, t.updated_epoch"
+  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.version, t.created_epoch, "    \
+  "t.updated_epoch"
 // Scheduled: the pass has an event row for the trigger's latest version.
 #define TRIGGER_SCHEDULE_COLUMNS                                                          \
   "e.id IS NOT NULL AND t.version <= (SELECT value FROM counter WHERE name = 'cursor'), " \
@@ -31,7 +32,7 @@ namespace {
   ", " TRIGGER_LAST_OUTCOME_COLUMN                                   \
   " FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id"
 
-constexpr int kVersionColumn = 21;  // t.version in TRIGGER_DEFINITION_COLUMNS (0-based)
+constexpr int kVersionColumn = 23;  // t.version in TRIGGER_DEFINITION_COLUMNS (0-based)
 
 constexpr const char* kTriggerByIdSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.id = ?1";
 constexpr const char* kTriggerByNameSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.name = ?1";
@@ -56,15 +57,22 @@ constexpr const char* kTriggerForPassSql =
 constexpr const char* kInsertTriggerSql =
     "INSERT INTO trigger (name, state, clock, clock_set_epoch, tz, action_kind, action_argv, "
     "action_env, action_cwd, misfire, grace_seconds, overlap, timeout_seconds, retries, "
-    "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, on_failure_sh, version, "
-    "created_epoch, updated_epoch) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, on_failure_sh, "
+    "history_keep_seconds, history_runs, version, created_epoch, updated_epoch) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kUpdateTriggerSql =
     "UPDATE trigger SET name = ?, state = ?, clock = ?, clock_set_epoch = ?, tz = ?, "
     "action_kind = ?, action_argv = ?, action_env = ?, action_cwd = ?, misfire = ?, "
     "grace_seconds = ?, overlap = ?, timeout_seconds = ?, retries = ?, backoff_seconds = ?, "
     "jitter_seconds = ?, dst = ?, until_epoch = ?, max_runs = ?, on_failure_sh = ?, "
-    "version = ?, created_epoch = ?, updated_epoch = ? WHERE id = ?24";
+    "history_keep_seconds = ?, history_runs = ?, version = ?, created_epoch = ?, "
+    "updated_epoch = ? WHERE id = ?26";
+constexpr const char* kRetentionSql =
+    "SELECT history_keep_seconds, history_runs FROM trigger WHERE id = ?";
+// A trigger's retention changed: every record of it may be pruned again once recorded_epoch
+// plus ?2 has passed (the pruner then keeps those still kept whatever their age).
+constexpr const char* kRederiveExpiriesSql =
+    "UPDATE history SET expires_epoch = recorded_epoch + ?2 WHERE trigger_id = ?1";
 constexpr const char* kSetStateSql =
     "UPDATE trigger SET state = ?, version = ?, updated_epoch = ? WHERE id = ?";
 constexpr const char* kFindNameSql = "SELECT id FROM trigger WHERE name = ? AND id != ?";
@@ -94,7 +102,8 @@ void bind_definition(SQLite::Statement& s, const Trigger& t, std::int64_t versio
                    nlohmann::json(t.action.env).dump(), t.action.cwd, to_string(p.misfire),
                    p.grace_seconds, to_string(p.overlap), p.timeout_seconds, p.retries,
                    p.backoff_seconds, p.jitter_seconds, to_string(p.dst), p.until_epoch, p.max_runs,
-                   p.on_failure_sh, version, t.created_epoch, t.updated_epoch);
+                   p.on_failure_sh, p.history_keep_seconds, p.history_runs, version,
+                   t.created_epoch, t.updated_epoch);
 }
 
 template <class Enum>
@@ -132,6 +141,8 @@ void decode_policy(SQLite::Statement& s, int& i, Policy& policy) {
   policy.until_epoch = sqlite::optional_int(s.getColumn(i++));
   policy.max_runs = sqlite::optional_int(s.getColumn(i++));
   policy.on_failure_sh = sqlite::optional_text(s.getColumn(i++));
+  policy.history_keep_seconds = s.getColumn(i++).getInt64();
+  policy.history_runs = s.getColumn(i++).getInt64();
 }
 
 // One row of the trigger selects: the definition, the schedule, and the last outcome if the
@@ -280,12 +291,22 @@ Status SqliteStore::update_trigger(const Trigger& trigger) {
     if (auto status = check_name_free(trigger); !status) return status;
     auto version = bump_version();
     if (!version) return version.error();
+    bool retention_changed = false;
+    {
+      auto retention = prepare(kRetentionSql, trigger.id);
+      if (!retention->executeStep())
+        return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
+      retention_changed =
+          retention->getColumn(0).getInt64() != trigger.policy.history_keep_seconds ||
+          retention->getColumn(1).getInt64() != trigger.policy.history_runs;
+    }
     auto update = statement(kUpdateTriggerSql);
     bind_definition(*update, trigger, *version);
-    sqlite::bind_one(*update, 24, trigger.id);
-    if (update->exec() == 0)
-      return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(trigger.id));
+    sqlite::bind_one(*update, 26, trigger.id);
+    update->exec();
     write_labels(trigger, true);
+    if (retention_changed)
+      prepare(kRederiveExpiriesSql, trigger.id, trigger.policy.history_keep_seconds)->exec();
     return Ok{};
   });
 }

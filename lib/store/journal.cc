@@ -10,10 +10,50 @@
 namespace trigger {
 namespace {
 
+// A run outcome: one of history_run_outcome (its WHERE is this OR chain), of count above 0
+// (a clock set aside is recorded as failed with count 0: it is not a run).
+#define RUN_OUTCOME(h)                                                                   \
+  "(" h ".outcome = 'succeeded' OR " h ".outcome = 'failed' OR " h ".outcome = 'timed_out') " \
+  "AND " h ".count > 0"
 constexpr const char* kInsertHistorySql =
     "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
-    "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch, "
+    "expires_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// What a trigger keeps: its keep (seconds) and how many run outcomes whatever their age.
+constexpr const char* kRetentionSql =
+    "SELECT history_keep_seconds, history_runs FROM trigger WHERE id = ?";
+// After a run outcome of trigger ?1 is appended, with ?2 its history_runs and ?3 its keep: the
+// run outcomes it pushed out of the trigger's newest history_runs, kept until then whatever
+// their age, may be pruned from recorded_epoch plus the keep. Through history_kept_runs, which
+// holds only the kept run outcomes of triggers that run less often than they keep: for any
+// other trigger one lookup finds none, and the newest runs are not read (`+id`: the bound is
+// no index constraint, so the subquery runs only for a kept run found).
+constexpr const char* kPushOutRunsSql =
+    "UPDATE history SET expires_epoch = recorded_epoch + ?3 WHERE trigger_id = ?1 AND "
+    "expires_epoch IS NULL AND (outcome = 'succeeded' OR outcome = 'failed' OR "
+    "outcome = 'timed_out') AND +id < COALESCE((SELECT r.id FROM history r WHERE "
+    "r.trigger_id = ?1 AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2 - 1), 0)";
+// The oldest of the newest ?2 + 1 run outcomes of trigger ?1 (none: it has no more than ?2).
+constexpr const char* kOldestKeptRunSql = "SELECT r.id FROM history r WHERE r.trigger_id = ?1 "
+    "AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1 OFFSET ?2";
+// What the pruner needs to know of a record: its id, whether it is its trigger's creation
+// record, whether it is a run outcome of a trigger that keeps runs, the trigger and its
+// history_runs (NULL when the trigger is gone: nothing of it is kept whatever its age).
+#define SELECT_PRUNABLE                                                                     \
+  "SELECT h.id, t.id IS NOT NULL AND h.outcome = 'edit' AND substr(h.reason, 1, 7) = "      \
+  "'created', COALESCE(t.history_runs > 0 AND " RUN_OUTCOME("h") ", 0), h.trigger_id, "    \
+  "t.history_runs FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
+// Records whose time has come by ?1, the soonest first, at most ?2 (history_expires).
+constexpr const char* kExpiredHistorySql =
+    SELECT_PRUNABLE "WHERE h.expires_epoch <= ?1 ORDER BY h.expires_epoch LIMIT ?2";
+// Records with ids from ?1 to below ?2 recorded before ?3, but those already known to be kept.
+constexpr const char* kOldHistorySql = SELECT_PRUNABLE
+    "WHERE h.id >= ?1 AND h.id < ?2 AND h.recorded_epoch < ?3 AND h.expires_epoch IS NOT NULL "
+    "ORDER BY h.id";
+#undef SELECT_PRUNABLE
+constexpr const char* kKeepRecordSql = "UPDATE history SET expires_epoch = NULL WHERE id = ?";
+constexpr const char* kDeleteRecordSql = "DELETE FROM history WHERE id = ?";
+constexpr const char* kLastHistoryIdSql = "SELECT COALESCE(MAX(id), 0) FROM history";
 // ?1 the trigger (kHistoryOfTriggerSql only: its index), ?2 an event id or NULL, ?3 whether
 // failures only, ?4 the earliest recorded time or NULL, ?5 the limit.
 #define SELECT_HISTORY                                                                     \
@@ -28,9 +68,6 @@ constexpr const char* kHistoryOfTriggerSql =
 constexpr const char* kHistorySql = SELECT_HISTORY "WHERE ?1 IS NULL AND " HISTORY_FILTERS;
 #undef HISTORY_FILTERS
 #undef SELECT_HISTORY
-constexpr const char* kPruneHistorySql =
-    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE recorded_epoch < ? "
-    "ORDER BY recorded_epoch LIMIT ?)";
 constexpr const char* kPrunePassesSql =  // the latest pass is kept: status reads it
     "DELETE FROM pass WHERE id IN (SELECT id FROM pass WHERE started_epoch < ? "
     "AND id < (SELECT MAX(id) FROM pass) ORDER BY id LIMIT ?)";
@@ -67,12 +104,12 @@ constexpr const char* kTaskFiguresSql =
   "h.outcome = 'timed_out') AND h.id > COALESCE(e.failures_acknowledged_id, 0), "               \
   "(SELECT json_group_array(json_array(l.key, l.value)) FROM trigger_label l "                  \
   "WHERE l.trigger_id = t.id) FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id " \
-  "LEFT JOIN history h ON h.id = (SELECT r.id FROM history r WHERE r.trigger_id = t.id AND "    \
-  "(r.outcome = 'succeeded' OR r.outcome = 'failed' OR r.outcome = 'timed_out') AND "           \
-  "r.count > 0 ORDER BY r.id DESC LIMIT 1) "
+  "LEFT JOIN history h ON h.id = (SELECT r.id FROM history r WHERE r.trigger_id = t.id "        \
+  "AND " RUN_OUTCOME("r") " ORDER BY r.id DESC LIMIT 1) "
 constexpr const char* kRunStatesSql = SELECT_RUN_STATES "ORDER BY t.id";
 constexpr const char* kRunStateSql = SELECT_RUN_STATES "WHERE t.id = ?1";
 #undef SELECT_RUN_STATES
+#undef RUN_OUTCOME
 constexpr const char* kAcknowledgeSql =
     "UPDATE trigger_event SET failures_acknowledged_id = "
     "MAX(COALESCE(failures_acknowledged_id, 0), ?2) WHERE trigger_id = ?1";
@@ -206,11 +243,24 @@ std::string_view to_string(PassEnd end) { return name_of(kPassEnds, end); }
 
 Result<std::int64_t> SqliteStore::append_history(const HistoryRecord& r) {
   return guarded([&]() -> Result<std::int64_t> {
+    std::int64_t keep = kDefaultHistoryKeepSeconds;  // of a trigger that is gone
+    std::optional<std::int64_t> runs;
+    {
+      auto retention = prepare(kRetentionSql, r.trigger_id);
+      if (retention->executeStep()) {
+        keep = retention->getColumn(0).getInt64();
+        runs = retention->getColumn(1).getInt64();
+      }
+    }
     prepare(kInsertHistorySql, r.trigger_id, r.event_id, r.scheduled_epoch, r.count,
             to_string(r.outcome), r.reason, r.manual, r.attempts, r.exit_status, r.started_epoch,
-            r.finished_epoch, r.output, r.recorded_epoch)
+            r.finished_epoch, r.output, r.recorded_epoch, r.recorded_epoch + keep)
         ->exec();
-    return static_cast<std::int64_t>(db_->getLastInsertRowid());
+    auto id = static_cast<std::int64_t>(db_->getLastInsertRowid());
+    bool run = r.outcome == Outcome::kSucceeded || r.outcome == Outcome::kFailed ||
+               r.outcome == Outcome::kTimedOut;
+    if (run && r.count > 0 && runs) prepare(kPushOutRunsSql, r.trigger_id, *runs, keep)->exec();
+    return id;
   });
 }
 
@@ -227,11 +277,65 @@ Result<std::vector<HistoryRecord>> SqliteStore::history(const HistoryFilter& fil
   });
 }
 
-Result<std::int64_t> SqliteStore::prune_history(Epoch before, std::size_t limit) {
-  return guarded([&]() -> Result<std::int64_t> {
-    std::int64_t deleted = prepare(kPruneHistorySql, before, limit)->exec();
-    prepare(kPrunePassesSql, before, limit)->exec();
-    return deleted;
+Store::PruneSlice SqliteStore::prune_records(sqlite::Prepared& select) {
+  struct Prunable {
+    std::int64_t id;
+    bool creation;
+    bool run;
+    std::int64_t trigger_id;
+    std::int64_t runs_kept;
+  };
+  std::vector<Prunable> records;
+  while (select->executeStep()) {
+    ++rows_read_;
+    records.push_back({select->getColumn(0).getInt64(), select->getColumn(1).getInt() != 0,
+                       select->getColumn(2).getInt() != 0, select->getColumn(3).getInt64(),
+                       select->getColumn(4).getInt64()});
+  }
+  select->reset();
+  // Per trigger, the oldest run outcome id among its newest history_runs (0: it has no more).
+  std::map<std::int64_t, std::int64_t> oldest_kept_run;
+  auto oldest_kept = [&](const Prunable& record) {
+    auto [found, added] = oldest_kept_run.try_emplace(record.trigger_id, 0);
+    if (added) {
+      auto oldest = prepare(kOldestKeptRunSql, record.trigger_id, record.runs_kept - 1);
+      if (oldest->executeStep()) found->second = oldest->getColumn(0).getInt64();
+    }
+    return found->second;
+  };
+  PruneSlice slice;
+  auto keep = statement(kKeepRecordSql);
+  auto remove = statement(kDeleteRecordSql);
+  for (const auto& record : records) {
+    bool kept = record.creation || (record.run && record.id >= oldest_kept(record));
+    auto& write = kept ? keep : remove;
+    write.rebind(record.id);
+    write->exec();
+    ++(kept ? slice.kept : slice.deleted);
+  }
+  return slice;
+}
+
+Result<Store::PruneSlice> SqliteStore::prune_history(Epoch now, Epoch passes_before,
+                                                     std::size_t limit) {
+  return guarded([&]() -> Result<PruneSlice> {
+    auto expired = prepare(kExpiredHistorySql, now, limit);
+    PruneSlice slice = prune_records(expired);
+    slice.passes_deleted = prepare(kPrunePassesSql, passes_before, limit)->exec();
+    return slice;
+  });
+}
+
+Result<Store::PruneSlice> SqliteStore::prune_history_before(Epoch before, std::int64_t from_id,
+                                                            std::size_t span) {
+  return guarded([&]() -> Result<PruneSlice> {
+    std::int64_t last_id = count(kLastHistoryIdSql);
+    std::int64_t to_id = from_id + static_cast<std::int64_t>(span);
+    auto old = prepare(kOldHistorySql, from_id, to_id, before);
+    PruneSlice slice = prune_records(old);
+    slice.passes_deleted = prepare(kPrunePassesSql, before, span)->exec();
+    if (to_id <= last_id) slice.next_id = to_id;
+    return slice;
   });
 }
 

@@ -75,7 +75,9 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> append_history(const HistoryRecord& record) override;
   Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter) override;
-  Result<std::int64_t> prune_history(Epoch before, std::size_t limit) override;
+  Result<PruneSlice> prune_history(Epoch now, Epoch passes_before, std::size_t limit) override;
+  Result<PruneSlice> prune_history_before(Epoch before, std::int64_t from_id,
+                                          std::size_t span) override;
   Result<std::int64_t> begin_pass(const PassRecord& pass) override;
   Status end_pass(const PassRecord& pass, PassWork work) override;
   Result<std::optional<PassRecord>> last_pass() override;
@@ -140,6 +142,9 @@ class SqliteStore final : public Store {
                                 const HistoryRecord& record);
   std::vector<Task> read_tasks(sqlite::Prepared& select);
   // journal.cc
+  /// Of the records a prune select returned (see kExpiredHistorySql), keep those kept
+  /// whatever their age (their expiry cleared) and delete the others.
+  PruneSlice prune_records(sqlite::Prepared& select);
   void read_pass_figures(QueueFigures& figures, Epoch now);
   void read_task_figures(QueueFigures& figures, Epoch now);
 

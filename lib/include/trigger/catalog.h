@@ -137,9 +137,17 @@ struct ImportCounts {
 Result<ImportCounts> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
                                      Epoch now);
 
-/// Delete the history records (and pass records, but for the latest) older than `keep_seconds`
-/// before `now`, in slices of a transaction each so that writers are not held up. Returns how
-/// many history records went.
-Result<std::int64_t> prune_old_history(Store& store, std::int64_t keep_seconds, Epoch now);
+/// Prune the history by each trigger's own retention at `now` (--history-keep, --history-runs:
+/// see Store::append_history), and the pass records older than kDefaultHistoryKeepSeconds but
+/// for the latest, in slices of a transaction each so that writers are not held up. Returns
+/// how many history records went.
+Result<std::int64_t> prune_history(Store& store, Epoch now);
+
+/// Delete the history records older than `keep_seconds` before `now`, whatever their
+/// trigger's --history-keep, but for those kept whatever their age (each trigger's creation
+/// record and newest --history-runs run outcomes); and the pass records as old, but for the
+/// latest. In slices of a transaction each, as prune_history(), reading the whole history
+/// once. Returns how many history records went.
+Result<std::int64_t> prune_history_older_than(Store& store, std::int64_t keep_seconds, Epoch now);
 
 }  // namespace trigger

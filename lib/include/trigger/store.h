@@ -356,7 +356,10 @@ class Store {
   virtual Result<std::int64_t> insert_trigger(const Trigger& trigger) = 0;
 
   /// Replace the definition of trigger `trigger.id` (everything but id, created_epoch and the
-  /// event row); bumps the version. kNotFound if it is gone, kData if the name is taken.
+  /// event row); bumps the version. kNotFound if it is gone, kData if the name is taken. A
+  /// change of its history retention (policy.history_keep_seconds or history_runs) applies at
+  /// once to its records already written, in the same transaction: each may be pruned once it
+  /// is older than the new keep and no longer kept whatever its age (see prune_history).
   virtual Status update_trigger(const Trigger& trigger) = 0;
 
   /// Set the state of trigger `id`, bumping the version. kNotFound if it does not exist.
@@ -480,15 +483,41 @@ class Store {
 
   // --- the journal: history and passes ------------------------------------------------------
 
-  /// Append a history record; returns its id (ids grow with each record).
+  /// Append a history record; returns its id (ids grow with each record). The record may be
+  /// pruned once its trigger's policy.history_keep_seconds (kDefaultHistoryKeepSeconds for a
+  /// trigger that is gone) have passed since its recorded_epoch, unless it is kept whatever
+  /// its age: its trigger's creation record (an edit whose reason starts "created") and its
+  /// trigger's newest policy.history_runs run outcomes (succeeded, failed or timed_out, count
+  /// above 0). A run outcome appended may push the oldest of those out; it may then be pruned
+  /// as any other record.
   virtual Result<std::int64_t> append_history(const HistoryRecord& record) = 0;
 
   /// History records matching `filter`, newest first.
   virtual Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter) = 0;
 
-  /// Delete up to `limit` history records (and pass records, but for the latest) recorded
-  /// before `before`; returns how many history records went.
-  virtual Result<std::int64_t> prune_history(Epoch before, std::size_t limit) = 0;
+  /// What a slice of history pruning did.
+  struct PruneSlice {
+    std::int64_t deleted = 0;         ///< history records deleted
+    std::int64_t kept = 0;            ///< records looked at and kept whatever their age
+    std::int64_t passes_deleted = 0;  ///< pass records deleted
+    /// prune_history_before: the id the next slice starts at; none when the last is done.
+    std::optional<std::int64_t> next_id;
+  };
+
+  /// One slice of the pruning by each trigger's own retention (see append_history): of up to
+  /// `limit` records whose time came by `now`, those kept whatever their age are kept (and
+  /// not looked at again while they stay so: a slice costs what it finds, not what is kept)
+  /// and the others deleted; and up to `limit` pass records started before `passes_before`
+  /// are deleted, but for the latest. Fewer than `limit` deleted and kept: nothing more is due.
+  virtual Result<PruneSlice> prune_history(Epoch now, Epoch passes_before, std::size_t limit) = 0;
+
+  /// One slice of pruning by age alone: of the history records with ids from `from_id` to
+  /// below `from_id + span`, those recorded before `before` are deleted unless kept whatever
+  /// their age (see append_history); and up to `span` pass records started before `before`,
+  /// but for the latest. Looks at up to `span` records whatever their age: slice after slice
+  /// reads the whole history once.
+  virtual Result<PruneSlice> prune_history_before(Epoch before, std::int64_t from_id,
+                                                  std::size_t span) = 0;
 
   /// Start a pass record (owner, start, clock jump and process); returns its id.
   virtual Result<std::int64_t> begin_pass(const PassRecord& pass) = 0;

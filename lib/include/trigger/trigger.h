@@ -39,7 +39,16 @@ std::string_view to_string(DstRule rule);
 /// The state named `text`; kUsage naming it if none is.
 Result<State> parse_state(std::string_view text);
 
-/// What to do when late, overlapping or failing. The defaults are SPEC §6's.
+/// What a trigger's history keeps by default, whatever its age: its creation record and its
+/// newest kDefaultHistoryRuns run outcomes (succeeded, failed or timed_out); and everything
+/// younger than kDefaultHistoryKeepSeconds. --history-runs takes 1 to kMaxHistoryRuns: the
+/// newest run is always kept, so that pruning never clears a failure `status` reports.
+inline constexpr std::int64_t kDefaultHistoryKeepSeconds = 30 * 86400;
+inline constexpr std::int64_t kDefaultHistoryRuns = 10;
+inline constexpr std::int64_t kMaxHistoryRuns = 10000;
+
+/// What to do when late, overlapping or failing, and what history to keep. The defaults are
+/// SPEC §6's.
 struct Policy {
   Misfire misfire = Misfire::kLatest;
   std::int64_t grace_seconds = 300;
@@ -54,10 +63,13 @@ struct Policy {
   /// Run by `/bin/sh -c` when an occurrence ends failed or timed out after its last retry
   /// (--on-failure-sh); none when unset.
   std::optional<std::string> on_failure_sh;
+  std::int64_t history_keep_seconds = kDefaultHistoryKeepSeconds;  ///< --history-keep
+  std::int64_t history_runs = kDefaultHistoryRuns;                 ///< --history-runs
 };
 
 /// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
-/// misfire grace overlap timeout retries backoff jitter dst until max-runs on-failure-sh.
+/// misfire grace overlap timeout retries backoff jitter dst until max-runs on-failure-sh
+/// history-keep history-runs.
 const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
@@ -122,7 +134,8 @@ struct ScheduleChange {
 /// the clock's instants; policy options apply over the current policy. A done trigger is
 /// active again, its clock counted as set at `now` (so --max-runs counts afresh). Validated as
 /// build_trigger() validates. kUsage naming the bad value, or saying that nothing was given to
-/// change; kData for a cancelled trigger.
+/// change; kData for a cancelled trigger. A change of --history-keep or --history-runs alone
+/// leaves everything else as it is, whatever the state: a done or cancelled trigger stays so.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
