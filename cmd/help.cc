@@ -39,6 +39,8 @@ Result<int> cmd_help(Context& ctx) {
     file_name = "trigger.1";
   } else if (topic == "clock") {
     file_name = "trigger-clock.7";
+  } else if (topic == "operations") {
+    file_name = "trigger-operations.7";
   } else if (command != nullptr) {
     file_name = "trigger-" + topic + ".1";
   } else {

@@ -783,7 +783,8 @@ class HelpTest(TriggerTestCase):
                 self.assertIn(f'\n  {command} ', out)
 
     def test_help_command_shows_the_manual_page(self):
-        for topic, title in [('create', 'TRIGGER-CREATE'), ('trigger', 'TRIGGER'), ('clock', 'TRIGGER-CLOCK')]:
+        for topic, title in [('create', 'TRIGGER-CREATE'), ('trigger', 'TRIGGER'), ('clock', 'TRIGGER-CLOCK'),
+                             ('operations', 'monitoring and alerting with trigger')]:
             with self.subTest(topic=topic):
                 out = self.ok('help', topic)
                 self.assertIn(title, out)

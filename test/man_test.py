@@ -49,15 +49,15 @@ def unescape(line):
     return line
 
 
-def example_blocks(page):
-    """The literal blocks of the EXAMPLES section, as lists of lines."""
+def literal_blocks(page, name):
+    """The literal blocks of section `name`, as lists of lines."""
     with open(page, encoding='utf-8') as f:
         source = f.read().splitlines()
-    blocks, block, in_examples = [], None, False
+    blocks, block, in_section = [], None, False
     for line in source:
         if line.startswith('.Sh '):
-            in_examples = line.strip() == '.Sh EXAMPLES'
-        elif in_examples and line.startswith('.Bd') and '-literal' in line:
+            in_section = line.strip() == '.Sh ' + name
+        elif in_section and line.startswith('.Bd') and '-literal' in line:
             block = []
         elif block is not None and line.startswith('.Ed'):
             blocks.append(block)
@@ -65,6 +65,11 @@ def example_blocks(page):
         elif block is not None:
             block.append(unescape(line))
     return blocks
+
+
+def example_blocks(page):
+    """The literal blocks of the EXAMPLES section, as lists of lines."""
+    return literal_blocks(page, 'EXAMPLES')
 
 
 @unittest.skipIf(MANDOC is None, 'mandoc is not installed')
@@ -93,6 +98,19 @@ class ManPageTest(unittest.TestCase):
                 self.assertTrue(usage.startswith('usage: '))
                 synopsis = section(render(os.path.join(MAN, f'trigger-{command}.1')), 'SYNOPSIS')
                 self.assertEqual(collapse('\n'.join(synopsis)), collapse(usage[len('usage: '):]))
+
+    @unittest.skipIf(shutil.which('promtool') is None, 'promtool is not installed')
+    def test_the_alerting_rules_are_valid(self):
+        """trigger-operations(7) says its Prometheus rules are as promtool checks them."""
+        page = os.path.join(MAN, 'trigger-operations.7')
+        [rules] = [b for b in literal_blocks(page, 'METRICS') if b and b[0] == 'groups:']
+        with tempfile.TemporaryDirectory(prefix='trigger-man-') as directory:
+            path = os.path.join(directory, 'rules.yml')
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write('\n'.join(rules) + '\n')
+            result = subprocess.run(['promtool', 'check', 'rules', path], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            self.assertIn('SUCCESS: 4 rules found', result.stdout)
 
     def test_examples_run_as_shown(self):
         for page in PAGES:
