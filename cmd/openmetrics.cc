@@ -97,7 +97,9 @@ void queue_metrics(const Json& data, std::ostream& out) {
     if (!data.contains(figure.key) || data[figure.key].is_null()) continue;
     family(out, figure.name, figure.help);
     const Json& value = data[figure.key];
-    sample(out, figure.name, figure.scale == 1 || !value.is_number() ? value : Json(value.get<double>() * figure.scale));
+    sample(
+        out, figure.name,
+        figure.scale == 1 || !value.is_number() ? value : Json(value.get<double>() * figure.scale));
   }
   if (data.contains("failing")) {
     family(out, "trigger_failing_triggers", "Active triggers whose latest run failed.");

@@ -132,8 +132,7 @@ std::string history_line(const HistoryRecord& r, const std::string& tz) {
   // Edits, attempts and hooks stand for no occurrence: no count is shown for them.
   bool counts = r.outcome != Outcome::kEdit && r.outcome != Outcome::kInterrupted &&
                 r.outcome != Outcome::kRetried && r.outcome != Outcome::kHook;
-  if (r.count != 1 && counts)
-    line += " x" + std::to_string(r.count);
+  if (r.count != 1 && counts) line += " x" + std::to_string(r.count);
   if (!r.reason.empty()) line += ": " + r.reason;
   return line;
 }

@@ -534,9 +534,10 @@ Status record_retry(Store& store, const RunEnd& end, std::int64_t failures, Pass
   std::int64_t shift = std::min<std::int64_t>(failures - 1, 20);
   std::int64_t delay = std::min(policy.backoff_seconds << shift, kMaxBackoffSeconds);
   std::string retry = "retry in " + format_duration(delay);
-  auto record = end_record(end, Outcome::kRetried,
-                           "attempt " + std::to_string(end.run.task.attempt) + " " +
-                               std::string(to_string(end.outcome)) + ": " + end.what + "; " + retry);
+  auto record =
+      end_record(end, Outcome::kRetried,
+                 "attempt " + std::to_string(end.run.task.attempt) + " " +
+                     std::string(to_string(end.outcome)) + ": " + end.what + "; " + retry);
   record.count = 0;  // the occurrence is accounted for by its last attempt
   auto retried = store.retry_task(end.run.task, end.finished_epoch + delay, record);
   if (!retried) return retried.error();
@@ -597,12 +598,9 @@ Result<bool> finish_run(Store& store, const Running& run, const RunResult& resul
   Outcome outcome = result.succeeded() ? Outcome::kSucceeded
                     : result.timed_out ? Outcome::kTimedOut
                                        : Outcome::kFailed;
-  RunEnd end{run,
-             result,
-             outcome,
-             event_id_of(run.task),
-             result.describe(policy.timeout_seconds),
-             env.now()};
+  RunEnd end{
+      run,      result, outcome, event_id_of(run.task), result.describe(policy.timeout_seconds),
+      env.now()};
   report.ran += 1;
   // Attempts cut short by a dead pass were not the command's failures: they use no retry.
   std::int64_t failures = run.task.attempt - run.task.interrupted;
@@ -903,8 +901,7 @@ class Executor {
       }
       say(options_, [&] {
         return describe(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
-               event_id_of(run.task) +
-               ", attempt " + std::to_string(run.task.attempt) + ")";
+               event_id_of(run.task) + ", attempt " + std::to_string(run.task.attempt) + ")";
       });
       auto started = pool_.start(command_request(run.trigger, run.task));
       if (!started) {
@@ -918,9 +915,8 @@ class Executor {
       }
       run.started_steady = env_.steady_now();
       log_line(options_, Severity::kInfo, [&] {
-        return describe(run.trigger) + " (event " +
-               event_id_of(run.task) +
-               ") started, attempt " + std::to_string(run.task.attempt);
+        return describe(run.trigger) + " (event " + event_id_of(run.task) + ") started, attempt " +
+               std::to_string(run.task.attempt);
       });
       if (started->pgid > 0) groups.emplace_back(run.task, started->pgid);
       running_.emplace(started->handle, std::move(run));
@@ -949,8 +945,7 @@ class Executor {
     if (!released) return fail(released);
     report_.deferred += 1;
     say(options_, [&] {
-      return describe(run.trigger) + ": event " +
-             event_id_of(run.task) +
+      return describe(run.trigger) + ": event " + event_id_of(run.task) +
              " left queued: " + trouble_;
     });
   }
@@ -989,10 +984,13 @@ class Executor {
     Outcome outcome = result.timed_out ? Outcome::kTimedOut : Outcome::kFailed;
     Running hook{run.task, run.trigger, env_.now(), env_.steady_now()};
     if (auto safe = store_.check_writers(); !safe) return finish_hook(hook, not_run(safe.error()));
-    auto request = hook_request(run.trigger, outcome, result, command_environment(run.trigger, run.task));
+    auto request =
+        hook_request(run.trigger, outcome, result, command_environment(run.trigger, run.task));
     auto started = pool_.start(request);
     if (!started) return finish_hook(hook, not_run(started.error()));
-    say(options_, [&] { return describe(run.trigger) + ": run on-failure hook (event " + event_id_of(run.task) + ")"; });
+    say(options_, [&] {
+      return describe(run.trigger) + ": run on-failure hook (event " + event_id_of(run.task) + ")";
+    });
     hooks_.emplace(started->handle, std::move(hook));
   }
 

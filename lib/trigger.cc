@@ -85,9 +85,8 @@ Status set_hook(std::optional<std::string>& field, std::string_view value) {
 }
 
 const std::vector<std::string_view> kPolicyOptions = {
-    "misfire",  "grace",         "overlap",      "timeout",     "retries",
-    "backoff",  "jitter",        "dst",          "until",       "max-runs",
-    "on-failure-sh", "history-keep", "history-runs"};
+    "misfire", "grace", "overlap",  "timeout",       "retries",      "backoff",     "jitter",
+    "dst",     "until", "max-runs", "on-failure-sh", "history-keep", "history-runs"};
 
 // A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
 // else as format_duration() spells it.
@@ -300,8 +299,8 @@ Result<Trigger> change_retention(const Trigger& current, const ScheduleChange& c
   auto zone = Zone::locate(current.tz);
   Trigger changed = current;
   for (const auto& [option, value] : change.policy) {
-    if (auto status = set_policy_option(changed.policy, option, value, now,
-                                        zone ? *zone : Zone::utc());
+    if (auto status =
+            set_policy_option(changed.policy, option, value, now, zone ? *zone : Zone::utc());
         !status) {
       return status.error();
     }

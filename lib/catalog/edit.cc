@@ -1,6 +1,6 @@
 // The catalog's definitions: how a trigger is named, its edit records, create and reschedule.
-#include "shell_quote.h"
 #include "catalog/internal.h"
+#include "shell_quote.h"
 #include "text.h"
 #include "trigger/catalog.h"
 
