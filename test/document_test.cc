@@ -275,18 +275,18 @@ TEST_CASE("a table fitted to a width cuts DESCRIPTION, then ACTION, no narrower 
   CHECK(table_of(document) == whole);
   document.fit_width(200);
   CHECK(table_of(document) == whole);
-  document.fit_width(60);
+  document.fit_width(60);  // 69 wide: DESCRIPTION loses 9
   CHECK(table_of(document) ==
         "ID  ACTION                         DESCRIPTION\n"
-        "1   --sh 'backup --all --to /srv'  every 1d from 2026-1...\n");
-  document.fit_width(40);
+        "1   --sh 'backup --all --to /srv'  every 1d from 2026-12-...\n");
+  document.fit_width(40);  // DESCRIPTION down to 12, then ACTION loses 7
   CHECK(table_of(document) ==
-        "ID  ACTION                DESCRIPTION\n"
-        "1   --sh 'backup ...  every 1d ...\n");
+        "ID  ACTION                  DESCRIPTION\n"
+        "1   --sh 'backup --all ...  every 1d ...\n");
   document.fit_width(10);  // cannot fit: both at their narrowest
   CHECK(table_of(document) ==
         "ID  ACTION        DESCRIPTION\n"
-        "1   --sh 'back...  every 1d ...\n");
+        "1   --sh 'bac...  every 1d ...\n");
   std::ostringstream tsv;
   trigger::cmd::render_tsv(document, tsv);
   CHECK(tsv.str() == "1\t--sh 'backup --all --to /srv'\n");
