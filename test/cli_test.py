@@ -341,6 +341,9 @@ class ListForPeopleTest(TriggerTestCase):
     def test_utc_and_local_together_are_refused(self):
         self.create('--every', '1h', '--log', 'x')
         self.fails(64, 'give --utc or --local, not both', 'list', '--utc', '--local')
+        new = os.path.join(self.dir, 'new')
+        self.fails(64, 'give --utc or --local, not both', '--db', os.path.join(new, 'x.db'), 'list', '--local', '--utc')
+        self.assertFalse(os.path.exists(new))
         self.fails(64, "TZ names unknown time zone 'Nowhere/Else'", 'list', '--local', env={'TZ': 'Nowhere/Else'})
 
     def test_json_and_tsv_are_unchanged_by_the_table_options(self):
