@@ -32,27 +32,97 @@ std::vector<std::size_t> columns_for(const Document& document, Audience reader) 
   return shown;
 }
 
+// One step of span_text(): spans of at least `from` seconds show their count of `unit` and of
+// `subunit` in what remains (none when 0). A name with a leading space is a word, plural
+// unless its count is 1 ("1 day", "3 days"); the others are symbols ("2h", "5min").
+struct SpanStep {
+  std::int64_t from;
+  std::int64_t unit;
+  const char* name;
+  std::int64_t subunit;
+  const char* subname;
+};
+
+constexpr std::int64_t kMinute = 60, kHour = 3600, kDay = 86400, kWeek = 7 * kDay;
+constexpr std::int64_t kMonth = 2629800, kYear = 31557600;  // 30.44 and 365.25 days
+
+// systemd's format_timestamp_relative(), largest first; unlike it, a second figure of 0 is
+// left out ("1 week", not "1 week 0 days").
+const SpanStep kSpanSteps[] = {
+    {kYear, kYear, " year", kMonth, " month"},
+    {kMonth, kMonth, " month", kDay, " day"},
+    {kWeek, kWeek, " week", kDay, " day"},
+    {2 * kDay, kDay, " day", 0, ""},
+    {25 * kHour, kDay, " day", kHour, "h"},
+    {6 * kHour, kHour, "h", 0, ""},
+    {kHour, kHour, "h", kMinute, "min"},
+    {5 * kMinute, kMinute, "min", 0, ""},
+    {kMinute, kMinute, "min", 1, "s"},
+    {1, 1, "s", 0, ""},
+};
+
+std::string counted(std::int64_t count, const char* name) {
+  bool word = name[0] == ' ';
+  return std::to_string(count) + name + (word && count != 1 ? "s" : "");
+}
+
+// The characters of UTF-8 text: its bytes that do not continue a code point.
+std::size_t text_width(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 std::string joined(const std::vector<std::string>& parts, const std::string& separator) {
   std::string text;
   for (std::size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : separator) + parts[i];
   return text;
 }
 
-// Rows as aligned columns under a header, two spaces apart; the last column is not padded.
-// Row i + 1 (the header is row 0) is followed by the lines below[i], if any.
-void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
-                   const std::vector<const std::vector<std::string>*>& below) {
+using Rows = std::vector<std::vector<std::string>>;
+
+// The width of each column of rows, in characters.
+std::vector<std::size_t> widths_of(const Rows& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], text_width(row[i]));
   }
+  return widths;
+}
+
+// Cut the cells of the columns whose cut_order[i] is not 0, in that order, until the lines of
+// rows (columns two apart) are no wider than `width`; none is cut narrower than its header
+// (row 0) or kMinCutWidth.
+void fit(Rows& rows, const std::vector<int>& cut_order, std::size_t width) {
+  auto widths = widths_of(rows);
+  std::size_t total = 0;
+  for (auto w : widths) total += w + 2;
+  total = widths.empty() ? 0 : total - 2;
+  int last = cut_order.empty() ? 0 : *std::max_element(cut_order.begin(), cut_order.end());
+  for (int order = 1; order <= last && total > width; ++order) {
+    for (std::size_t i = 0; i < widths.size() && total > width; ++i) {
+      if (cut_order[i] != order) continue;
+      std::size_t floor = std::max(kMinCutWidth, text_width(rows[0][i]));
+      std::size_t cut = std::max(floor, widths[i] - std::min(widths[i], total - width));
+      if (cut >= widths[i]) continue;
+      for (std::size_t r = 1; r < rows.size(); ++r) rows[r][i] = cut_text(rows[r][i], cut);
+      total -= widths[i] - cut;
+      widths[i] = cut;
+    }
+  }
+}
+
+// Rows as aligned columns under a header, two spaces apart; the last column is not padded.
+// Row i + 1 (the header is row 0) is followed by the lines below[i], if any.
+void print_aligned(std::ostream& out, const Rows& rows,
+                   const std::vector<const std::vector<std::string>*>& below) {
+  auto widths = widths_of(rows);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& row = rows[r];
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(widths[i] - text_width(row[i]) + 2, ' ');
     }
     out << line << "\n";
     if (r > 0 && r - 1 < below.size()) {
@@ -63,14 +133,19 @@ void print_aligned(std::ostream& out, const std::vector<std::vector<std::string>
 
 void table_columns(const Document& document, std::ostream& out) {
   auto shown = columns_for(document, Audience::kPeople);
-  std::vector<std::vector<std::string>> rows(1);
+  Rows rows(1);
   std::vector<const std::vector<std::string>*> below;
-  for (std::size_t i : shown) rows[0].push_back(document.columns()[i].header);
+  std::vector<int> cut_order;
+  for (std::size_t i : shown) {
+    rows[0].push_back(document.columns()[i].header);
+    cut_order.push_back(document.columns()[i].cut_order);
+  }
   for (const auto& row : document.rows()) {
     rows.emplace_back();
     for (std::size_t i : shown) rows.back().push_back(row.cells[i].for_people());
     below.push_back(&row.below);
   }
+  if (document.width()) fit(rows, cut_order, *document.width());
   print_aligned(out, rows, below);
 }
 
@@ -104,6 +179,28 @@ std::string time_text(std::optional<Epoch> epoch, const std::string& tz) {
   if (!epoch) return "-";
   auto zone = Zone::locate(tz);
   return format_rfc3339(*epoch, zone ? *zone : Zone::utc());
+}
+
+std::string span_text(std::int64_t seconds) {
+  std::int64_t span = seconds < 0 ? -seconds : seconds;
+  for (const auto& step : kSpanSteps) {
+    if (span < step.from) continue;
+    std::string text = counted(span / step.unit, step.name);
+    std::int64_t rest = step.subunit == 0 ? 0 : span % step.unit / step.subunit;
+    if (rest != 0) text += " " + counted(rest, step.subname);
+    return text;
+  }
+  return "now";
+}
+
+std::string cut_text(std::string_view text, std::size_t width) {
+  if (text_width(text) <= width) return std::string(text);
+  std::size_t keep = width > 3 ? width - 3 : 0;
+  std::size_t end = 0;
+  for (std::size_t kept = 0; end < text.size(); ++end) {
+    if ((text[end] & 0xC0) != 0x80 && kept++ == keep) break;
+  }
+  return std::string(text.substr(0, end)) + std::string("...").substr(0, width - keep);
 }
 
 std::string tsv_field(std::string_view text) {

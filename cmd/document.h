@@ -37,6 +37,17 @@ enum class Format { kTable, kJson, kTsv, kOpenMetrics };
 /// A time in the zone named `tz` (UTC if it is unknown), or "-" for none.
 std::string time_text(std::optional<Epoch> epoch, const std::string& tz);
 
+/// A span of time in the style of systemctl list-timers, to the accuracy it shows: "now",
+/// "45s", "4min 10s" (under 5 min), "12min", "2h 5min" (under 6 h), "7h", "1 day 3h" (under
+/// 2 days), "3 days", "2 weeks 1 day", "3 months 2 days", "1 year 2 months" (a month 30.44
+/// days, a year 365.25); a second figure of 0 is left out ("2h", "1 week"). `seconds` < 0 is
+/// taken as its size.
+std::string span_text(std::int64_t seconds);
+
+/// `text` cut to `width` characters (UTF-8 code points), its end replaced by "..." when cut;
+/// unchanged if it fits.
+std::string cut_text(std::string_view text, std::size_t width);
+
 /// Escape a TSV field: backslash, tab, newline and carriage return as \\ \t \n \r.
 std::string tsv_field(std::string_view text);
 
@@ -80,7 +91,13 @@ enum class Audience { kPeople = 1, kScripts = 2, kBoth = 3 };
 struct Column {
   std::string header;
   Audience audience = Audience::kBoth;
+  /// When a table must fit a width (Document::fit_width()): 0, never cut; else the columns
+  /// are cut in this order (1 first), each no narrower than its header or kMinCutWidth.
+  int cut_order = 0;
 };
+
+/// The narrowest a column is cut to fit a width.
+constexpr std::size_t kMinCutWidth = 12;
 
 class Document {
  public:
@@ -121,6 +138,11 @@ class Document {
   /// A line for people after the text part ("* predicted: ...").
   void note(std::string text) { notes_.push_back(std::move(text)); }
   void drop_notes() { notes_.clear(); }
+  /// Ask the table renderer to fit the columns layout to `width` characters a line, cutting
+  /// the cells of the columns that may be cut (Column::cut_order); a table that cannot fit
+  /// when they are cut as far as allowed is wider. Other renderers ignore it.
+  void fit_width(std::size_t width) { width_ = width; }
+  std::optional<std::size_t> width() const { return width_; }
 
   Layout layout() const { return layout_; }
   const std::vector<Column>& columns() const { return columns_; }
@@ -132,12 +154,14 @@ class Document {
   std::vector<Column> columns_;
   std::vector<Row> rows_;
   std::vector<std::string> notes_;
+  std::optional<std::size_t> width_;
 };
 
 /// Writes a document in one format.
 using Renderer = void (*)(const Document& document, std::ostream& out);
 
-/// People: the text part (columns aligned under their header, fields as "key:" padded to the
+/// People: the text part (columns aligned under their header, fitted to the document's width
+/// if it has one, fields as "key:" padded to the
 /// longest key), then the notes.
 void render_table(const Document& document, std::ostream& out);
 /// `data` in its JSON style.

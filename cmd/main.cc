@@ -19,7 +19,8 @@ const std::vector<Command> kCommands = {
    "trigger create [--name NAME] CLOCK ACTION [POLICY] [--tz ZONE] [--paused] [--label KEY=VALUE ...]",
    "define a new trigger and print its id"},
   {"list", cmd_list, options_list, DbAccess::kReadOnly,
-   "trigger list [--all] [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
+   "trigger list [--all] [--state STATE] [--label KEY=VALUE ...] [--name GLOB]"
+   " [--utc | --local] [--wide]",
    "list triggers with their next and last times"},
   {"show", cmd_show, options_show, DbAccess::kReadOnly,
    "trigger show ID|NAME",

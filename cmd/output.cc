@@ -23,6 +23,19 @@ std::optional<Epoch> shown_next(const Trigger& trigger) {
   return next ? *next : std::nullopt;
 }
 
+// LEFT: the time until `next`, "-" for none, "3min ago" for one already due.
+std::string left_text(std::optional<Epoch> next, Epoch now) {
+  if (!next) return "";
+  return *next < now ? span_text(now - *next) + " ago" : span_text(*next - now);
+}
+
+// PASSED: the time since `last`, "-" for none, "in 3min" for one ahead of now (a --now in
+// the past, or a clock set back).
+std::string passed_text(std::optional<Epoch> last, Epoch now) {
+  if (!last) return "";
+  return *last > now ? "in " + span_text(*last - now) : span_text(now - *last);
+}
+
 }  // namespace
 
 std::string description_of(const Trigger& trigger) {
@@ -75,26 +88,35 @@ nlohmann::ordered_json triggers_json(const std::vector<Trigger>& triggers) {
   return array;
 }
 
-Document triggers_document(const std::vector<Trigger>& triggers) {
+Document triggers_document(const std::vector<Trigger>& triggers, const PeopleTimes& times) {
   Document document;
   document.data = triggers_json(triggers);
+  // NEXT and LAST twice: in the trigger's zone for scripts, in the chosen zone for people.
   document.set_columns({{"ID"},
                         {"NAME"},
                         {"STATE"},
                         {"CLOCK"},
-                        {"NEXT"},
-                        {"LAST"},
+                        {"NEXT", Audience::kScripts},
+                        {"NEXT", Audience::kPeople},
+                        {"LEFT", Audience::kPeople},
+                        {"LAST", Audience::kScripts},
+                        {"LAST", Audience::kPeople},
+                        {"PASSED", Audience::kPeople},
                         {"OUTCOME"},
-                        {"ACTION"},
-                        {"DESCRIPTION", Audience::kPeople}});
+                        {"ACTION", Audience::kBoth, 2},
+                        {"DESCRIPTION", Audience::kPeople, 1}});
   bool any_predicted = false;
   for (const auto& trigger : triggers) {
     auto next = shown_next(trigger);
     if (next && !trigger.scheduled) any_predicted = true;
+    const std::string& tz = times.tz ? *times.tz : trigger.tz;
+    std::string mark = trigger.scheduled ? "" : "*";
+    auto last = trigger.last_event_epoch;
     document.row({trigger.id, trigger.name.value_or(""), std::string(to_string(trigger.state)),
-                  trigger.clock, Cell::time(next, trigger.tz, trigger.scheduled ? "" : "*"),
-                  Cell::time(trigger.last_event_epoch, trigger.tz), trigger.last_outcome,
-                  trigger.action.text(), description_of(trigger)});
+                  trigger.clock, Cell::time(next, trigger.tz, mark), Cell::time(next, tz, mark),
+                  left_text(next, times.now), Cell::time(last, trigger.tz), Cell::time(last, tz),
+                  passed_text(last, times.now), trigger.last_outcome, trigger.action.text(),
+                  description_of(trigger)});
   }
   if (any_predicted) document.note("* predicted: not yet scheduled by 'trigger run-once'");
   return document;

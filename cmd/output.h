@@ -23,10 +23,19 @@ nlohmann::ordered_json trigger_json(const Trigger& trigger);
 /// An array of trigger_json(), in the order given.
 nlohmann::ordered_json triggers_json(const std::vector<Trigger>& triggers);
 
-/// Triggers as list prints them: JSON, and columns for people (with the description, and "*"
-/// on a next time no pass has scheduled yet) and for scripts (trigger-list(1), TSV: id name
-/// state clock next_epoch next last_epoch last last_outcome action).
-Document triggers_document(const std::vector<Trigger>& triggers);
+/// How list shows times to people: LEFT and PASSED are relative to `now`, and NEXT and LAST
+/// are in the zone named `tz` when it is set, else in each trigger's own zone.
+struct PeopleTimes {
+  Epoch now = 0;
+  std::optional<std::string> tz;
+};
+
+/// Triggers as list prints them: JSON, and columns for people (LEFT after NEXT, PASSED after
+/// LAST, the description, and "*" on a next time no pass has scheduled yet; ACTION and
+/// DESCRIPTION may be cut to fit a width) and for scripts (trigger-list(1), TSV: id name
+/// state clock next_epoch next last_epoch last last_outcome action). `times` changes only
+/// what people see: JSON and TSV always give times in each trigger's zone.
+Document triggers_document(const std::vector<Trigger>& triggers, const PeopleTimes& times);
 
 /// The stable JSON object of a history record (trigger-history(1)).
 nlohmann::ordered_json history_json(const HistoryRecord& record);

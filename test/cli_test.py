@@ -4,11 +4,16 @@
 Run by `meson test` with TRIGGER_BIN set to the binary. Every test runs trigger with a fixed
 --now (TRIGGER_NOW=2026-12-01T08:00:00Z), TZ=UTC and its own database.
 """
+import fcntl
 import json
 import os
+import pty
+import re
 import sqlite3
 import stat
+import struct
 import subprocess
+import termios
 import tempfile
 import threading
 import unittest
@@ -225,10 +230,10 @@ class ListTest(TriggerTestCase):
 
     def test_table_marks_predicted_times(self):
         self.assertEqual(self.ok('list'), (
-            'ID  NAME        STATE   CLOCK                                   NEXT                   LAST  OUTCOME  ACTION           DESCRIPTION\n'
-            '1   db.nightly  active  --every 1d --from 2026-12-01T08:00:00Z  2026-12-02T08:00:00Z*  -     -        --log n          every 1d from 2026-12-01T08:00:00Z\n'
-            '2   db.weekly   active  --every 1w --from 2026-12-01T08:00:00Z  2026-12-08T08:00:00Z*  -     -        --log w          every 1w from 2026-12-01T08:00:00Z\n'
-            '4   -           active  --every 1h --from 2026-12-01T08:00:00Z  2026-12-01T09:00:00Z*  -     -        --log anonymous  every 1h from 2026-12-01T08:00:00Z\n'
+            'ID  NAME        STATE   CLOCK                                   NEXT                   LEFT    LAST  PASSED  OUTCOME  ACTION           DESCRIPTION\n'
+            '1   db.nightly  active  --every 1d --from 2026-12-01T08:00:00Z  2026-12-02T08:00:00Z*  24h     -     -       -        --log n          every 1d from 2026-12-01T08:00:00Z\n'
+            '2   db.weekly   active  --every 1w --from 2026-12-01T08:00:00Z  2026-12-08T08:00:00Z*  1 week  -     -       -        --log w          every 1w from 2026-12-01T08:00:00Z\n'
+            '4   -           active  --every 1h --from 2026-12-01T08:00:00Z  2026-12-01T09:00:00Z*  1h      -     -       -        --log anonymous  every 1h from 2026-12-01T08:00:00Z\n'
             "* predicted: not yet scheduled by 'trigger run-once'\n"))
 
     def test_calendar_clocks_are_listed_with_a_plain_description(self):
@@ -264,9 +269,130 @@ class ListTest(TriggerTestCase):
 
     def test_empty_list_in_every_format(self):
         os.unlink(self.db)
-        self.assertEqual(self.ok('list'), 'ID  NAME  STATE  CLOCK  NEXT  LAST  OUTCOME  ACTION  DESCRIPTION\n')
+        self.assertEqual(self.ok('list'), 'ID  NAME  STATE  CLOCK  NEXT  LEFT  LAST  PASSED  OUTCOME  ACTION  DESCRIPTION\n')
         self.assertEqual(self.ok('list', '--format', 'json'), '[]\n')
         self.assertEqual(self.ok('list', '--format', 'tsv'), '')
+
+
+class ListForPeopleTest(TriggerTestCase):
+    """list's table: LEFT and PASSED, one zone for all times, and a terminal's width."""
+
+    LONG_SH = 'rsync -a --delete /srv/data/ backup.example.com:/srv/backups/data/ && logger done'
+
+    def column(self, header, *args, env=None):
+        """The cells of column `header` in list's table (cells are two or more spaces apart)."""
+        lines = self.ok('list', *args, env=env).splitlines()
+        headers = re.split(r'\s{2,}', lines[0])
+        return [re.split(r'\s{2,}', line)[headers.index(header)] for line in lines[1:]
+                if not line.startswith('*')]
+
+    def on_terminal(self, *args, cols=None, env=None):
+        """Run trigger with standard output on a pseudo-terminal `cols` wide (unset: 0x0)."""
+        master, slave = pty.openpty()
+        if cols is not None:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 24, cols, 0, 0))
+        full_env = dict(self.env)
+        full_env.update(env or {})
+        process = subprocess.Popen([BIN, *args], env=full_env, stdin=subprocess.DEVNULL,
+                                   stdout=slave, stderr=subprocess.PIPE)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        err = process.stderr.read()
+        process.stderr.close()
+        self.assertEqual((process.wait(), err), (0, b''))
+        return b''.join(chunks).decode().replace('\r\n', '\n')
+
+    def test_left_and_passed_are_relative_to_now(self):
+        self.create('--name', 'hourly', '--every', '1h', '--log', 'h')
+        self.create('--name', 'later', '--at', '2026-12-04T10:00', '--log', 'l')
+        self.assertEqual(self.column('LEFT', env={'TRIGGER_NOW': '2026-12-01T08:55:50Z'}),
+                         ['4min 10s', '3 days'])
+        self.assertEqual(self.column('PASSED'), ['-', '-'])
+        self.ok('run-once', env={'TRIGGER_NOW': '2026-12-01T09:00:00Z'})
+        self.assertEqual(self.column('PASSED', env={'TRIGGER_NOW': '2026-12-01T09:00:00Z'}), ['now', '-'])
+        self.assertEqual(self.column('LEFT', env={'TRIGGER_NOW': '2026-12-01T09:00:00Z'}),
+                         ['1h', '3 days'])
+        # no pass since 09:00: the next time is due and passed; LEFT says how long ago
+        self.assertEqual(self.column('LEFT', env={'TRIGGER_NOW': '2026-12-01T11:05:00Z'}),
+                         ['1h 5min ago', '2 days'])
+        self.assertEqual(self.column('PASSED', env={'TRIGGER_NOW': '2026-12-01T11:05:00Z'}), ['2h 5min', '-'])
+        self.assertEqual(self.column('PASSED', env={'TRIGGER_NOW': '2026-12-01T08:57:00Z'}), ['in 3min', '-'])
+
+    def test_times_in_one_zone_with_utc_or_local(self):
+        self.create('--name', 'berlin', '--cron', '0 9 * * *', '--tz', 'Europe/Berlin', '--log', 'b')
+        self.create('--name', 'utc', '--cron', '0 9 * * *', '--log', 'u')
+        self.assertEqual(self.column('NEXT'), ['2026-12-02T09:00:00+01:00*', '2026-12-01T09:00:00Z*'])
+        self.assertEqual(self.column('NEXT', '--utc'), ['2026-12-02T08:00:00Z*', '2026-12-01T09:00:00Z*'])
+        self.assertEqual(self.column('NEXT', '--local', env={'TZ': 'America/New_York'}),
+                         ['2026-12-02T03:00:00-05:00*', '2026-12-01T04:00:00-05:00*'])
+        self.ok('run-once', env={'TRIGGER_NOW': '2026-12-01T09:00:00Z'})
+        self.assertEqual(self.column('LAST', '--local', env={'TZ': 'Asia/Tokyo'}),
+                         ['-', '2026-12-01T18:00:00+09:00'])
+
+    def test_utc_and_local_together_are_refused(self):
+        self.create('--every', '1h', '--log', 'x')
+        self.fails(64, 'give --utc or --local, not both', 'list', '--utc', '--local')
+        new = os.path.join(self.dir, 'new')
+        self.fails(64, 'give --utc or --local, not both', '--db', os.path.join(new, 'x.db'), 'list', '--local', '--utc')
+        self.assertFalse(os.path.exists(new))
+        self.fails(64, "TZ names unknown time zone 'Nowhere/Else'", 'list', '--local', env={'TZ': 'Nowhere/Else'})
+
+    def test_json_and_tsv_are_unchanged_by_the_table_options(self):
+        self.create('--name', 'berlin', '--cron', '0 9 * * *', '--tz', 'Europe/Berlin', '--sh', self.LONG_SH)
+        self.run_trigger('run-once', env={'TRIGGER_NOW': '2026-12-02T08:00:00Z'})  # fails: no rsync
+        for fmt in ('json', 'tsv'):
+            plain = self.ok('list', '--format', fmt)
+            self.assertIn('+01:00', plain)
+            for extra in (['--utc'], ['--local'], ['--wide']):
+                with self.subTest(format=fmt, option=extra):
+                    self.assertEqual(self.ok('list', '--format', fmt, *extra, env={'TZ': 'Asia/Tokyo'}), plain)
+            self.assertEqual(self.on_terminal('list', '--format', fmt, cols=60), plain)
+
+    def test_tsv_keeps_its_columns(self):
+        self.create('--name', 'a', '--every', '1h', '--log', 'x')
+        self.assertEqual(self.ok('list', '--format', 'tsv').split('\t'), [
+            '1', 'a', 'active', '--every 1h --from 2026-12-01T08:00:00Z', str(NOW + 3600),
+            '2026-12-01T09:00:00Z', '', '', '', '--log x\n'])
+
+    def test_a_terminal_table_fits_its_width(self):
+        self.create('--name', 'sync', '--cron', '15 */4 * * 1-5', '--tz', 'Europe/Berlin', '--sh', self.LONG_SH)
+        whole = self.ok('list', '-q')
+        self.assertIn(self.LONG_SH, whole)  # into a pipe: never cut
+        self.assertGreater(max(map(len, whole.splitlines())), 160)
+        self.assertEqual(self.on_terminal('list', '-q', '--wide', cols=100), whole)
+        for cols in (160, 200):
+            with self.subTest(cols=cols):
+                cut = self.on_terminal('list', '-q', cols=cols)
+                self.assertEqual([len(line) <= cols for line in cut.splitlines()], [True, True])
+                self.assertTrue(cut.splitlines()[1].endswith('...'))
+                self.assertEqual(cut.splitlines()[0].split(), whole.splitlines()[0].split())
+
+    def test_description_is_cut_before_action(self):
+        self.create('--name', 'sync', '--cron', '15 */4 * * 1-5', '--tz', 'Europe/Berlin', '--sh', self.LONG_SH)
+        whole = self.ok('list', '-q').splitlines()[1]
+        width = len(whole) - 10
+        cut = self.on_terminal('list', '-q', cols=width).splitlines()[1]
+        self.assertEqual(len(cut), width)
+        self.assertIn(self.LONG_SH, cut)
+        self.assertEqual(cut, whole[:-13] + '...')
+        narrow = self.on_terminal('list', '-q', cols=width - 80).splitlines()[1]
+        self.assertNotIn(self.LONG_SH, narrow)
+        self.assertRegex(narrow, r"  --sh 'rsync .*\.\.\.  at .*\.\.\.$")
+
+    def test_columns_gives_the_width_when_the_terminal_has_none(self):
+        self.create('--name', 'sync', '--every', '1h', '--sh', self.LONG_SH)
+        self.assertLessEqual(max(map(len, self.on_terminal('list', '-q', env={'COLUMNS': '150'}).splitlines())), 150)
+        self.assertLessEqual(max(map(len, self.on_terminal('list', '-q', cols=140, env={'COLUMNS': '400'}).splitlines())), 140)
+        self.assertIn(self.LONG_SH, self.ok('list', '-q', env={'COLUMNS': '40'}))  # not a terminal
 
 
 class ShowTest(TriggerTestCase):

@@ -197,3 +197,97 @@ TEST_CASE("openmetrics prints the status data as gauges, labels escaped", "[docu
   trigger::cmd::render_openmetrics(Document(), other);
   CHECK(other.str() == "# EOF\n");
 }
+
+namespace {
+
+struct SpanRow {
+  std::int64_t seconds;
+  const char* text;
+};
+
+// Each step of systemctl list-timers' relative times, at and just below its bounds.
+const SpanRow kSpans[] = {
+    {0, "now"},
+    {1, "1s"},
+    {59, "59s"},
+    {60, "1min"},
+    {250, "4min 10s"},
+    {299, "4min 59s"},
+    {300, "5min"},
+    {3599, "59min"},
+    {3600, "1h"},
+    {7500, "2h 5min"},
+    {21599, "5h 59min"},
+    {21600, "6h"},
+    {86400, "24h"},
+    {90000, "1 day 1h"},
+    {97200, "1 day 3h"},
+    {172800, "2 days"},
+    {259200 + 3600, "3 days"},
+    {604800, "1 week"},
+    {604800 * 2 + 86400, "2 weeks 1 day"},
+    {2629800, "1 month"},
+    {2629800 * 3 + 2 * 86400, "3 months 2 days"},
+    {31557600, "1 year"},
+    {31557600 + 2 * 2629800, "1 year 2 months"},
+    {2 * 31557600, "2 years"},
+    {-250, "4min 10s"},
+};
+
+// A row whose ACTION and DESCRIPTION are long, to be fitted to a width.
+Document wide_row() {
+  Document document;
+  document.set_columns({{"ID"}, {"ACTION", Audience::kBoth, 2},
+                        {"DESCRIPTION", Audience::kPeople, 1}});
+  document.row({1, "--sh 'backup --all --to /srv'", "every 1d from 2026-12-01T08:00:00Z"});
+  return document;
+}
+
+std::string table_of(const Document& document) {
+  std::ostringstream out;
+  trigger::cmd::render_table(document, out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("spans read as in systemctl list-timers", "[document]") {
+  for (const auto& row : kSpans) {
+    INFO(row.seconds);
+    CHECK(trigger::cmd::span_text(row.seconds) == row.text);
+  }
+}
+
+TEST_CASE("text is cut to a width of characters, ending in ...", "[document]") {
+  using trigger::cmd::cut_text;
+  CHECK(cut_text("abcdef", 6) == "abcdef");
+  CHECK(cut_text("abcdefg", 6) == "abc...");
+  CHECK(cut_text("\xc3\xa9t\xc3\xa9 long", 6) == "\xc3\xa9t\xc3\xa9...");  // never inside a code point
+  CHECK(cut_text("abcdef", 2) == "..");
+}
+
+TEST_CASE("a table fitted to a width cuts DESCRIPTION, then ACTION, no narrower than 12",
+          "[document]") {
+  auto document = wide_row();
+  const std::string whole =
+      "ID  ACTION                         DESCRIPTION\n"
+      "1   --sh 'backup --all --to /srv'  every 1d from 2026-12-01T08:00:00Z\n";
+  CHECK(table_of(document) == whole);
+  document.fit_width(200);
+  CHECK(table_of(document) == whole);
+  document.fit_width(60);  // 69 wide: DESCRIPTION loses 9
+  CHECK(table_of(document) ==
+        "ID  ACTION                         DESCRIPTION\n"
+        "1   --sh 'backup --all --to /srv'  every 1d from 2026-12-...\n");
+  document.fit_width(40);  // DESCRIPTION down to 12, then ACTION loses 7
+  CHECK(table_of(document) ==
+        "ID  ACTION                  DESCRIPTION\n"
+        "1   --sh 'backup --all ...  every 1d ...\n");
+  document.fit_width(10);  // cannot fit: both at their narrowest
+  CHECK(table_of(document) ==
+        "ID  ACTION        DESCRIPTION\n"
+        "1   --sh 'bac...  every 1d ...\n");
+  std::ostringstream tsv;
+  trigger::cmd::render_tsv(document, tsv);
+  CHECK(tsv.str() == "1\t--sh 'backup --all --to /srv'\n");
+}
