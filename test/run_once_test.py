@@ -65,6 +65,23 @@ class RunOnceTest(PassTestCase):
         self.assertEqual((run['outcome'], run['output'], run['attempts'], run['exit_status'], run['event_id']),
                          ('succeeded', 'hello hello\n', 1, 0, f'1-{NOW + MINUTE}'))
 
+    def test_a_command_knows_its_zone_and_a_program_is_found_in_its_own_path(self):
+        bin_dir = os.path.join(self.dir, 'bin')
+        os.mkdir(bin_dir)
+        program = os.path.join(bin_dir, 'say-zone')
+        with open(program, 'w') as f:
+            f.write(f'#!/bin/sh\necho "$0 $TRIGGER_TZ" >> {os.path.join(self.dir, "out")}\n')
+        os.chmod(program, 0o755)
+        # PATH of run-once does not hold bin/: only the trigger's --env PATH does.
+        self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin',
+                    '--env', f'PATH=/nonexistent:{bin_dir}:/usr/bin:/bin', '--', 'say-zone')
+        self.create('--name', 'lost', '--every', '1m', '--env', 'PATH=/nonexistent', '--', 'say-zone')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(self.read('out'), [f'{program} Europe/Berlin'])
+        lost = [r for r in self.history('lost') if r['outcome'] != 'edit']
+        self.assertEqual([(r['exit_status'], r['output']) for r in lost],
+                         [(127, "trigger: cannot run 'say-zone': No such file or directory\n")])
+
     def test_failures_are_summarised_on_stderr_with_exit_1(self):
         self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3')
         self.create('--name', 'missing', '--every', '1m', '--', '/nonexistent/program', 'x')
