@@ -136,6 +136,29 @@ class RunOnceTest(PassTestCase):
         code, out, err = self.run_trigger('-v', '--now', at(12 * MINUTE), 'run-once')
         self.assertEqual(self.listed('--all')[0]['state'], 'active')
 
+    def test_resume_skip_missed_fires_nothing_for_the_paused_time(self):
+        for name in ('skip', 'catch'):
+            self.create('--name', name, '--every', '1m', '--misfire', 'all', '--log', 'x', '--max-runs', '3')
+        self.ok('--now', at(MINUTE), 'run-once')
+        self.ok('--now', at(MINUTE + 30), 'pause', 'skip', 'catch')
+        self.fails(64, "unrecognised option '--skip-missed' (see 'trigger pause --help')",
+                   '--now', at(MINUTE + 30), 'pause', 'skip', '--skip-missed')
+        self.ok('--now', at(5 * MINUTE + 30), 'resume', 'skip', '--skip-missed')
+        self.ok('--now', at(5 * MINUTE + 30), 'resume', 'catch')
+        self.ok('--now', at(5 * MINUTE + 45), 'run-once')
+
+        def fired(name):
+            return sorted(r['scheduled_epoch'] - NOW for r in self.history(name) if r['outcome'] == 'succeeded')
+        self.assertEqual(fired('skip'), [MINUTE])  # 2m to 5m fell while paused: skipped
+        self.assertEqual(fired('catch'), [MINUTE, 2 * MINUTE, 3 * MINUTE])  # caught up, to --max-runs
+        [edit] = [r for r in self.history('skip') if r['outcome'] == 'edit' and r['reason'].startswith('resumed')]
+        self.assertIn('resumed (what fell due while paused skipped)', edit['reason'])
+        for minute in (6, 7, 8):
+            self.ok('--now', at(minute * MINUTE), 'run-once')
+        # --max-runs goes on counting the run made before the pause.
+        self.assertEqual(fired('skip'), [MINUTE, 6 * MINUTE, 7 * MINUTE])
+        self.assertEqual({t['name']: t['state'] for t in self.listed('--all')}, {'skip': 'done', 'catch': 'done'})
+
     def test_a_week_long_outage_of_a_per_second_trigger_fires_the_latest_once(self):
         self.create('--name', 's', '--every', '1s', '--log', 'x')
         self.ok('run-once')
