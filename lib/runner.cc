@@ -195,14 +195,18 @@ std::string read_start_error(int fd) {
   return error;
 }
 
+// `words` as exec takes them: pointers into the strings, ending with a null pointer.
+std::vector<char*> exec_vector(const std::vector<std::string>& words) {
+  std::vector<char*> pointers;
+  for (const auto& word : words) pointers.push_back(const_cast<char*>(word.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // Everything the child needs is built before fork.
-  std::vector<char*> argv;
-  for (const auto& word : request.argv) argv.push_back(const_cast<char*>(word.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& entry : request.env) envp.push_back(const_cast<char*>(entry.c_str()));
-  envp.push_back(nullptr);
+  std::vector<char*> argv = exec_vector(request.argv);
+  std::vector<char*> envp = exec_vector(request.env);
   Program program = find_program(request);
 
   int fds[2];
