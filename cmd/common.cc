@@ -7,9 +7,9 @@
 
 namespace trigger::cmd {
 
-Result<int> change_state(Context& ctx, State target) {
+Result<int> change_state(Context& ctx, State target, bool skip_missed) {
   if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
-  auto moved = move_triggers(*ctx.store, ctx.positional, target, ctx.now);
+  auto moved = move_triggers(*ctx.store, ctx.positional, target, ctx.now, skip_missed);
   if (!moved) return moved.error();
   const std::vector<Trigger>& changed = *moved;
   if (!changed.empty()) {

@@ -35,7 +35,7 @@ const std::vector<Command> kCommands = {
    "trigger pause ID|NAME ...",
    "stop triggers from firing until resumed", kTable | kJson},
   {"resume", cmd_resume, options_resume, DbAccess::kReadWrite,
-   "trigger resume ID|NAME ...",
+   "trigger resume [--skip-missed] ID|NAME ...",
    "let paused triggers fire again", kTable | kJson},
   {"fire", cmd_fire, options_fire, DbAccess::kReadWrite,
    "trigger fire ID|NAME",

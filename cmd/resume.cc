@@ -4,8 +4,13 @@
 
 namespace trigger::cmd {
 
-void options_resume(Options&) {}
+void options_resume(Options& options) {
+  options.named.add_options()("skip-missed",
+                              "fire nothing for what fell due while paused: go on from now");
+}
 
-Result<int> cmd_resume(Context& ctx) { return change_state(ctx, State::kActive); }
+Result<int> cmd_resume(Context& ctx) {
+  return change_state(ctx, State::kActive, ctx.flag("skip-missed"));
+}
 
 }  // namespace trigger::cmd

@@ -473,6 +473,7 @@ std::vector<std::string> command_environment(const Trigger& trigger, const Task&
   variables["TRIGGER_SCHEDULED_EPOCH"] = std::to_string(task.scheduled_epoch);
   variables["TRIGGER_LAST_EPOCH"] = task.last_epoch ? std::to_string(*task.last_epoch) : "";
   variables["TRIGGER_ATTEMPT"] = std::to_string(task.attempt);
+  variables["TRIGGER_TZ"] = trigger.tz;
   std::vector<std::string> env;
   for (const auto& [key, value] : variables) env.push_back(key + "=" + value);
   return env;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,10 +24,50 @@ namespace {
 // The descriptor on which a child that cannot exec says why (closed by a successful exec).
 constexpr int kStartErrorFd = 3;
 
+// The program to exec: argv[0] found in the search path, or why not.
+struct Program {
+  std::string path;    ///< empty: not found
+  int error = ENOENT;  ///< when not found: ENOENT, or EACCES for a file it may not run
+};
+
+// The PATH the command's own environment sets; without one, this process's (as execvp).
+std::string search_path(const RunRequest& request) {
+  for (const auto& entry : request.env) {
+    if (entry.compare(0, 5, "PATH=") == 0) return entry.substr(5);
+  }
+  const char* inherited = getenv("PATH");
+  return inherited != nullptr ? inherited : "/bin:/usr/bin";
+}
+
+// argv[0] as the child will exec it: a name with a '/' as it is, any other looked up in the
+// command's PATH (not this process's, which execvpe would search), in the parent, before
+// vfork. An empty or relative directory is read from the command's --cwd, where it runs.
+Program find_program(const RunRequest& request) {
+  if (request.argv.empty()) return Program{};
+  const std::string& name = request.argv.front();
+  if (name.find('/') != std::string::npos) return Program{name, 0};
+  if (name.empty()) return Program{};
+  Program found;
+  std::string path = search_path(request);
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = std::min(path.find(':', start), path.size());
+    std::string directory = path.substr(start, end - start);
+    start = end + 1;
+    if (directory.empty()) directory = ".";
+    if (directory.front() != '/' && request.cwd) directory = *request.cwd + "/" + directory;
+    std::string candidate = directory + "/" + name;
+    struct stat info;
+    if (stat(candidate.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (access(candidate.c_str(), X_OK) == 0) return Program{candidate, 0};
+    found.error = EACCES;
+  }
+  return found;
+}
+
 // In the child, after vfork: only system calls until exec or _exit.
-[[noreturn]] void exec_child(const RunRequest& request, int input_fd, int output_fd,
-                             int start_error_fd, char* const* argv, char* const* envp,
-                             pid_t parent) {
+[[noreturn]] void exec_child(const RunRequest& request, const Program& program, int input_fd,
+                             int output_fd, int start_error_fd, char* const* argv,
+                             char* const* envp, pid_t parent) {
   setpgid(0, 0);
   // Tied to the pass: killed when it dies (SIGKILL: nobody is left to follow a SIGTERM up).
   // If the pass died before this was armed, the child has another parent already: give up.
@@ -61,7 +102,11 @@ constexpr int kStartErrorFd = 3;
   };
   if (request.cwd && chdir(request.cwd->c_str()) != 0)
     fail("change to directory", request.cwd->c_str());
-  execvpe(argv[0], argv, envp);
+  if (program.path.empty()) {
+    errno = program.error;
+  } else {
+    execvpe(program.path.c_str(), argv, envp);  // a path: no search; a script without #! runs in sh
+  }
   fail("run", argv[0]);
   _exit(127);
 }
@@ -150,14 +195,19 @@ std::string read_start_error(int fd) {
   return error;
 }
 
+// `words` as exec takes them: pointers into the strings, ending with a null pointer.
+std::vector<char*> exec_vector(const std::vector<std::string>& words) {
+  std::vector<char*> pointers;
+  for (const auto& word : words) pointers.push_back(const_cast<char*>(word.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // Everything the child needs is built before fork.
-  std::vector<char*> argv;
-  for (const auto& word : request.argv) argv.push_back(const_cast<char*>(word.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& entry : request.env) envp.push_back(const_cast<char*>(entry.c_str()));
-  envp.push_back(nullptr);
+  std::vector<char*> argv = exec_vector(request.argv);
+  std::vector<char*> envp = exec_vector(request.env);
+  Program program = find_program(request);
 
   int fds[2];
   int handle = next_handle_++;
@@ -200,7 +250,8 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // signal handlers that could run in it.
   pid_t pid = vfork();
   if (pid == 0)
-    exec_child(request, input.fd, fds[1], start_error_fds[1], argv.data(), envp.data(), parent);
+    exec_child(request, program, input.fd, fds[1], start_error_fds[1], argv.data(), envp.data(),
+               parent);
   int fork_errno = errno;
   close(fds[1]);
   close(start_error_fds[1]);

@@ -20,7 +20,9 @@
 namespace trigger {
 
 struct RunRequest {
-  std::vector<std::string> argv;  ///< argv[0] is looked up in PATH when it has no '/'
+  /// argv[0] is looked up when it has no '/': in the PATH that `env` sets (else in this
+  /// process's), relative directories in it read from `cwd`.
+  std::vector<std::string> argv;
   std::vector<std::string> env;   ///< the whole environment, "K=V" each
   std::optional<std::string> cwd;
   std::optional<std::int64_t> timeout_seconds;  ///< none: it runs until it ends

@@ -500,7 +500,8 @@ TEST_CASE("commands get the documented environment and run in their directory", 
       trigger::ActionKind::kProgram,
       {"/bin/sh", "-c",
        "echo $TRIGGER_ID $TRIGGER_NAME $TRIGGER_EVENT_ID $TRIGGER_SCHEDULED_EPOCH "
-       "x${TRIGGER_LAST_EPOCH}x $TRIGGER_ATTEMPT $GREETING $(pwd) $(ls /proc/self/fd | wc -l) > " +
+       "x${TRIGGER_LAST_EPOCH}x $TRIGGER_ATTEMPT $TRIGGER_TZ $GREETING $(pwd) "
+       "$(ls /proc/self/fd | wc -l) > " +
            out},
       {"GREETING=hello"}, std::string("/usr"));
   REQUIRE(action.ok());
@@ -511,7 +512,7 @@ TEST_CASE("commands get the documented environment and run in their directory", 
   // Descriptors: 0, 1, 2 and the one ls opens to list them.
   CHECK(lines_of(out) ==
         std::vector<std::string>{std::to_string(id) + " env " + event + " " +
-                                 std::to_string(kStart + kHour) + " xx 1 hello /usr 4"});
+                                 std::to_string(kStart + kHour) + " xx 1 UTC hello /usr 4"});
   f.pass_at(kStart + 2 * kHour);
   CHECK(lines_of(out)[0].find(" x" + std::to_string(kStart + kHour) + "x ") != std::string::npos);
 }

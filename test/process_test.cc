@@ -1,12 +1,16 @@
 #include "process.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "runner.h"
 #include "trigger/env.h"
@@ -68,4 +72,62 @@ TEST_CASE("a command reads its input whole however large, and /dev/null without 
   REQUIRE(ended.size() == 2);
   CHECK(ended[large->handle].output == "1048576\n");
   CHECK(ended[none->handle].output == "0\n");
+}
+
+namespace {
+
+// Start each request and wait for all of them to end: their results, in order.
+std::vector<trigger::RunResult> run_all(const std::vector<trigger::RunRequest>& requests) {
+  trigger::ProcessPool pool(trigger::Env::system());
+  std::vector<int> handles;
+  for (const auto& request : requests) {
+    auto started = pool.start(request);
+    REQUIRE(started.ok());
+    handles.push_back(started->handle);
+  }
+  std::map<int, trigger::RunResult> ended;
+  for (int i = 0; i < 100 && ended.size() < requests.size(); ++i) {
+    for (auto& [handle, result] : pool.wait(std::chrono::milliseconds(100))) ended[handle] = result;
+  }
+  REQUIRE(ended.size() == requests.size());
+  std::vector<trigger::RunResult> results;
+  for (int handle : handles) results.push_back(ended[handle]);
+  return results;
+}
+
+}  // namespace
+
+TEST_CASE("a program is looked up in the PATH of its own environment, not the pass's",
+          "[process][runner]") {
+  char pattern[] = "/tmp/trigger-path-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::string dir = pattern;
+  std::string program = dir + "/only-here";
+  {
+    std::ofstream script(program);
+    script << "#!/bin/sh\necho \"found as $0\"\n";
+  }
+  REQUIRE(chmod(program.c_str(), 0755) == 0);
+  std::string not_runnable = dir + "/not-runnable";
+  std::ofstream(not_runnable) << "#!/bin/sh\n";
+  trigger::RunRequest found;
+  found.argv = {"only-here"};
+  found.env = {"PATH=/nonexistent:" + dir};
+  trigger::RunRequest relative = found;  // an empty directory in PATH is the command's --cwd
+  relative.env = {"PATH=/nonexistent:"};
+  relative.cwd = dir;
+  trigger::RunRequest missing = found;
+  missing.env = {"PATH=/nonexistent:/tmp"};
+  trigger::RunRequest denied = found;
+  denied.argv = {"not-runnable"};
+  auto results = run_all({found, relative, missing, denied});
+  CHECK(results[0].output == "found as " + program + "\n");
+  CHECK(results[0].exit_status == 0);
+  CHECK(results[1].output == "found as " + dir + "/./only-here\n");
+  CHECK(results[2].exit_status == 127);
+  CHECK(results[2].start_error == "cannot run 'only-here': No such file or directory");
+  CHECK(results[2].output == "trigger: cannot run 'only-here': No such file or directory\n");
+  CHECK(results[3].exit_status == 127);
+  CHECK(results[3].start_error == "cannot run 'not-runnable': Permission denied");
+  std::filesystem::remove_all(dir);
 }

@@ -65,6 +65,23 @@ class RunOnceTest(PassTestCase):
         self.assertEqual((run['outcome'], run['output'], run['attempts'], run['exit_status'], run['event_id']),
                          ('succeeded', 'hello hello\n', 1, 0, f'1-{NOW + MINUTE}'))
 
+    def test_a_command_knows_its_zone_and_a_program_is_found_in_its_own_path(self):
+        bin_dir = os.path.join(self.dir, 'bin')
+        os.mkdir(bin_dir)
+        program = os.path.join(bin_dir, 'say-zone')
+        with open(program, 'w') as f:
+            f.write(f'#!/bin/sh\necho "$0 $TRIGGER_TZ" >> {os.path.join(self.dir, "out")}\n')
+        os.chmod(program, 0o755)
+        # PATH of run-once does not hold bin/: only the trigger's --env PATH does.
+        self.create('--name', 'berlin', '--every', '1m', '--tz', 'Europe/Berlin',
+                    '--env', f'PATH=/nonexistent:{bin_dir}:/usr/bin:/bin', '--', 'say-zone')
+        self.create('--name', 'lost', '--every', '1m', '--env', 'PATH=/nonexistent', '--', 'say-zone')
+        self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(self.read('out'), [f'{program} Europe/Berlin'])
+        lost = [r for r in self.history('lost') if r['outcome'] != 'edit']
+        self.assertEqual([(r['exit_status'], r['output']) for r in lost],
+                         [(127, "trigger: cannot run 'say-zone': No such file or directory\n")])
+
     def test_failures_are_summarised_on_stderr_with_exit_1(self):
         self.create('--name', 'bad', '--every', '1m', '--sh', 'echo oops; exit 3')
         self.create('--name', 'missing', '--every', '1m', '--', '/nonexistent/program', 'x')
@@ -118,6 +135,29 @@ class RunOnceTest(PassTestCase):
         code, out, err = self.run_trigger('-v', '--now', at(12 * MINUTE), 'schedule', 'cap', '--every', '2m')
         code, out, err = self.run_trigger('-v', '--now', at(12 * MINUTE), 'run-once')
         self.assertEqual(self.listed('--all')[0]['state'], 'active')
+
+    def test_resume_skip_missed_fires_nothing_for_the_paused_time(self):
+        for name in ('skip', 'catch'):
+            self.create('--name', name, '--every', '1m', '--misfire', 'all', '--log', 'x', '--max-runs', '3')
+        self.ok('--now', at(MINUTE), 'run-once')
+        self.ok('--now', at(MINUTE + 30), 'pause', 'skip', 'catch')
+        self.fails(64, "unrecognised option '--skip-missed' (see 'trigger pause --help')",
+                   '--now', at(MINUTE + 30), 'pause', 'skip', '--skip-missed')
+        self.ok('--now', at(5 * MINUTE + 30), 'resume', 'skip', '--skip-missed')
+        self.ok('--now', at(5 * MINUTE + 30), 'resume', 'catch')
+        self.ok('--now', at(5 * MINUTE + 45), 'run-once')
+
+        def fired(name):
+            return sorted(r['scheduled_epoch'] - NOW for r in self.history(name) if r['outcome'] == 'succeeded')
+        self.assertEqual(fired('skip'), [MINUTE])  # 2m to 5m fell while paused: skipped
+        self.assertEqual(fired('catch'), [MINUTE, 2 * MINUTE, 3 * MINUTE])  # caught up, to --max-runs
+        [edit] = [r for r in self.history('skip') if r['outcome'] == 'edit' and r['reason'].startswith('resumed')]
+        self.assertIn('resumed (what fell due while paused skipped)', edit['reason'])
+        for minute in (6, 7, 8):
+            self.ok('--now', at(minute * MINUTE), 'run-once')
+        # --max-runs goes on counting the run made before the pause.
+        self.assertEqual(fired('skip'), [MINUTE, 6 * MINUTE, 7 * MINUTE])
+        self.assertEqual({t['name']: t['state'] for t in self.listed('--all')}, {'skip': 'done', 'catch': 'done'})
 
     def test_a_week_long_outage_of_a_per_second_trigger_fires_the_latest_once(self):
         self.create('--name', 's', '--every', '1s', '--log', 'x')

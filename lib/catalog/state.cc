@@ -48,9 +48,27 @@ std::string failed_event(const TriggerRunState& run) {
   return run.last_event_id.value_or(std::to_string(run.last_run_id.value_or(0)));
 }
 
+// Resuming without catching up: the clock counts as set at `now` (no fire time at or before
+// it), the fire time pending from before the pause is dropped, and --max-runs keeps counting
+// the runs made so far. `trigger` is as stored after the move.
+Status skip_missed(Store& store, Trigger trigger, Epoch now) {
+  Epoch was_set = trigger.clock_set_epoch;
+  trigger.clock_set_epoch = now;
+  trigger.updated_epoch = now;
+  if (auto updated = store.update_trigger(trigger); !updated) return updated;
+  auto event = store.event(trigger.id);
+  if (!event) return event.error();
+  if (!event->exists) return Ok{};
+  event->next_event_epoch.reset();
+  if (event->runs_from_epoch == was_set) event->runs_from_epoch = now;
+  return store.write_event(*event);
+}
+
 // Move one trigger and record it; cancelling cancels its queued runs, pausing and cancelling
-// acknowledge its failure. Returns it as stored.
-Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epoch now) {
+// acknowledge its failure, resuming with `skip` skips what fell due while paused. Returns it
+// as stored.
+Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epoch now,
+                         bool skip) {
   std::string what(moved_word(target));
   if (target == State::kPaused || target == State::kCancelled) {
     auto acknowledged = acknowledge_failure(store, trigger.id);
@@ -66,6 +84,12 @@ Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epo
       what += " (" + std::to_string(*cancelled) +
               (*cancelled == 1 ? " queued run" : " queued runs") + " cancelled)";
     }
+  }
+  if (target == State::kActive && skip) {
+    auto resumed = store.find_trigger(std::to_string(trigger.id));
+    if (!resumed) return resumed.error();
+    if (auto skipped = skip_missed(store, *resumed, now); !skipped) return skipped.error();
+    what += " (what fell due while paused skipped)";
   }
   auto updated = store.find_trigger(std::to_string(trigger.id));
   if (!updated) return updated.error();
@@ -91,15 +115,17 @@ std::string_view moved_word(State target) {
 }
 
 Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::string>& refs,
-                                           State target, Epoch now) {
+                                           State target, Epoch now, bool skip_missed) {
   if (target == State::kDone) return usage_error("only a pass finishes a trigger");
+  if (skip_missed && target != State::kActive)
+    return usage_error("--skip-missed: only resuming skips what was missed");
   using Triggers = std::vector<Trigger>;
   return catalog::in_transaction<Triggers>(store, [&]() -> Result<Triggers> {
     auto moving = triggers_to_move(store, refs, target);
     if (!moving) return moving.error();
     Triggers moved;
     for (const auto& trigger : *moving) {
-      auto after = move_one(store, trigger, target, now);
+      auto after = move_one(store, trigger, target, now, skip_missed);
       if (!after) return after.error();
       moved.push_back(std::move(*after));
     }

@@ -79,8 +79,13 @@ std::string_view moved_word(State target);
 /// kNotFound for the first missing name; kData for the first trigger whose state forbids the move
 /// ("trigger 'x' is cancelled; it cannot be paused"); kUsage for target kDone (only the pass
 /// finishes triggers). Nothing is moved then.
+/// With `skip_missed` (target kActive only, else kUsage), a paused trigger resumed owes nothing
+/// for the time it was paused: its clock counts as set at `now` (the next fire time is the
+/// first after `now`; --max-runs goes on counting the runs made before), its pending fire time
+/// is dropped, and the record says "resumed (what fell due while paused skipped)". An active
+/// trigger named is left alone either way.
 Result<std::vector<Trigger>> move_triggers(Store& store, const std::vector<std::string>& refs,
-                                           State target, Epoch now);
+                                           State target, Epoch now, bool skip_missed = false);
 
 /// A failure acknowledged by reset_failed(): the trigger and its failed run.
 struct AcknowledgedFailure {
