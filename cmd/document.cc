@@ -261,7 +261,7 @@ void Document::below_last_row(std::string_view text) {
 
 void Document::field(std::string key, Cell value, Audience audience) {
   layout_ = Layout::kFields;
-  rows_.push_back({std::move(key), {std::move(value)}, audience});
+  rows_.push_back({std::move(key), {std::move(value)}, audience, {}});
 }
 
 void render_table(const Document& document, std::ostream& out) {
