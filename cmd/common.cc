@@ -7,8 +7,12 @@
 
 namespace trigger::cmd {
 
-Result<int> change_state(Context& ctx, State target) {
+Result<Step> change_state(Context& ctx, State target) {
   if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
+  return Step([target](Context& ctx) { return move_named(ctx, target); });
+}
+
+Result<int> move_named(Context& ctx, State target) {
   auto moved = move_triggers(*ctx.store, ctx.positional, target, ctx.now);
   if (!moved) return moved.error();
   const std::vector<Trigger>& changed = *moved;

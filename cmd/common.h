@@ -6,9 +6,13 @@
 
 namespace trigger::cmd {
 
-/// Move the triggers named by the operands to `target` (cancel, pause, resume) with
-/// move_triggers(), and say what moved. Its errors: kNotFound for a missing name, kData for a
-/// trigger whose state forbids the move; nothing moves then.
-Result<int> change_state(Context& ctx, State target);
+/// The steps of cancel, pause and resume: check that the operands name at least one trigger
+/// (kUsage), then the step that moves them to `target` with move_named().
+Result<Step> change_state(Context& ctx, State target);
+
+/// Move the triggers named by the operands to `target` with move_triggers(), and say what
+/// moved. Its errors: kNotFound for a missing name, kData for a trigger whose state forbids the
+/// move; nothing moves then.
+Result<int> move_named(Context& ctx, State target);
 
 }  // namespace trigger::cmd

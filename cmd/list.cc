@@ -11,14 +11,16 @@ void options_list(Options& options) {
   add_filter_options(options);
 }
 
-Result<int> cmd_list(Context& ctx) {
+Result<Step> cmd_list(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
-  auto triggers = load_triggers(*ctx.store, *filter);
-  if (!triggers) return triggers.error();
-  ctx.output = triggers_document(*triggers);
-  return 0;
+  return Step([filter = *filter](Context& ctx) -> Result<int> {
+    auto triggers = load_triggers(*ctx.store, filter);
+    if (!triggers) return triggers.error();
+    ctx.output = triggers_document(*triggers);
+    return 0;
+  });
 }
 
 }  // namespace trigger::cmd

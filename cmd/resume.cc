@@ -6,6 +6,6 @@ namespace trigger::cmd {
 
 void options_resume(Options&) {}
 
-Result<int> cmd_resume(Context& ctx) { return change_state(ctx, State::kActive); }
+Result<Step> cmd_resume(Context& ctx) { return change_state(ctx, State::kActive); }
 
 }  // namespace trigger::cmd
