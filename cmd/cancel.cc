@@ -6,6 +6,6 @@ namespace trigger::cmd {
 
 void options_cancel(Options&) {}
 
-Result<int> cmd_cancel(Context& ctx) { return change_state(ctx, State::kCancelled); }
+Result<Step> cmd_cancel(Context& ctx) { return change_state(ctx, State::kCancelled); }
 
 }  // namespace trigger::cmd

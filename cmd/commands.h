@@ -1,8 +1,10 @@
 // The commands of trigger and what they share.
 //
 // Adding a new command:
-//  1. cmd/NAME.cc defining `Result<int> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
-//     it parses, calls the library and builds one Document of the result in ctx.output
+//  1. cmd/NAME.cc defining `Result<Step> cmd_NAME(Context&)` and `void options_NAME(Options&)`;
+//     cmd_NAME parses and validates every operand and option, needing no database (a usage
+//     error then creates nothing), and returns the step that, given the opened database,
+//     calls the library and builds one Document of the result in ctx.output
 //     (cmd/document.h: the JSON data, and columns, fields or lines for people and scripts). It
 //     never prints a result itself nor looks at ctx.format: the dispatcher renders the document;
 //  2. its entry in kCommands (cmd/main.cc): name, what database access it needs (DbAccess),
@@ -17,6 +19,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,14 +80,18 @@ struct Options {
   bool takes_program = false;  ///< accepts "-- PROGRAM [ARG...]"
 };
 
-using CommandFn = Result<int> (*)(Context&);
+/// A command's second step: run with ctx.store open (as its entry asks), it does the work.
+using Step = std::function<Result<int>(Context&)>;
+/// A command's first step: parse and validate the operands and options, before any database
+/// is opened, and return the step that does the work. Errors: kUsage naming the bad value.
+using CommandFn = Result<Step> (*)(Context&);
 using OptionsFn = void (*)(Options&);
 
 /// What database a command needs the dispatcher to open.
 enum class DbAccess {
   kNone,       ///< none, or it opens one itself
   kReadOnly,   ///< read it (a missing one reads as empty)
-  kReadWrite,  ///< change it (a missing one is created; an empty file is refused)
+  kReadWrite,  ///< change it (an empty file is refused; a missing one is read, as empty)
   kCreate,     ///< create triggers in it: kReadWrite, and an empty file becomes a new database
 };
 
@@ -107,7 +114,9 @@ Status expect_operands(const Context& ctx, std::size_t min, std::size_t max, con
 std::string database_path(const Context& ctx);
 
 /// Open the database of ctx (--db, else $TRIGGER_DB, else Store::default_path()) into
-/// ctx.store. The dispatcher calls it for commands whose entry asks for a database.
+/// ctx.store, and with -v say which it is on stderr ("trigger: database PATH"). The dispatcher
+/// calls it for commands whose entry asks for a database, once they have validated their
+/// arguments.
 Status open_store(Context& ctx, Store::Mode mode);
 
 /// The overview printed by `trigger help` and `trigger --help`.
@@ -122,7 +131,7 @@ std::optional<std::string> suggest_command(const std::string& name);
 std::string command_help(const Command& command);
 
 #define TRIGGER_COMMAND(name)           \
-  Result<int> cmd_##name(Context& ctx); \
+  Result<Step> cmd_##name(Context& ctx); \
   void options_##name(Options& options);
 TRIGGER_COMMAND(cancel)
 TRIGGER_COMMAND(create)

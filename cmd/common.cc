@@ -7,8 +7,13 @@
 
 namespace trigger::cmd {
 
-Result<int> change_state(Context& ctx, State target, bool skip_missed) {
+Result<Step> change_state(Context& ctx, State target, bool skip_missed) {
   if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
+  return Step(
+      [target, skip_missed](Context& ctx) { return move_named(ctx, target, skip_missed); });
+}
+
+Result<int> move_named(Context& ctx, State target, bool skip_missed) {
   auto moved = move_triggers(*ctx.store, ctx.positional, target, ctx.now, skip_missed);
   if (!moved) return moved.error();
   const std::vector<Trigger>& changed = *moved;

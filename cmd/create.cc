@@ -17,7 +17,7 @@ void options_create(Options& options) {
       "attach a label (repeatable)");
 }
 
-Result<int> cmd_create(Context& ctx) {
+Result<Step> cmd_create(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   TriggerSpec spec;
   spec.name = ctx.get("name");
@@ -31,14 +31,18 @@ Result<int> cmd_create(Context& ctx) {
   spec.policy = policy_from(ctx);
   spec.labels = ctx.get_all("label");
   spec.state = ctx.flag("paused") ? State::kPaused : State::kActive;
-  auto created = create_trigger(*ctx.store, spec, ctx.now);
-  if (!created) return created.error();
-  const Trigger& stored = *created;
-  ctx.done =
-      "created trigger " + std::to_string(stored.id) + (stored.name ? " " + describe(stored) : "");
-  ctx.output.data = trigger_json(stored);
-  ctx.output.line({stored.id});
-  return 0;
+  // Every value is checked as create_trigger() will check it, before the database is opened.
+  if (auto built = build_trigger(spec, ctx.now); !built) return built.error();
+  return Step([spec](Context& ctx) -> Result<int> {
+    auto created = create_trigger(*ctx.store, spec, ctx.now);
+    if (!created) return created.error();
+    const Trigger& stored = *created;
+    ctx.done = "created trigger " + std::to_string(stored.id) +
+               (stored.name ? " " + describe(stored) : "");
+    ctx.output.data = trigger_json(stored);
+    ctx.output.line({stored.id});
+    return 0;
+  });
 }
 
 }  // namespace trigger::cmd

@@ -6,8 +6,9 @@ namespace trigger::cmd {
 
 void options_fire(Options&) {}
 
-Result<int> cmd_fire(Context& ctx) {
-  if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
+namespace {
+
+Result<int> fire(Context& ctx) {
   auto run = fire_trigger(*ctx.store, ctx.positional[0], ctx.now);
   if (!run) return run.error();
   const std::string& id = run->event_id;
@@ -17,6 +18,13 @@ Result<int> cmd_fire(Context& ctx) {
   ctx.output.json_style = Document::JsonStyle::kOneLine;
   ctx.output.line({id});
   return 0;
+}
+
+}  // namespace
+
+Result<Step> cmd_fire(Context& ctx) {
+  if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
+  return Step(fire);
 }
 
 }  // namespace trigger::cmd

@@ -11,16 +11,12 @@ void options_gc(Options& options) {
       "keep history younger than DURATION, whatever each trigger's --history-keep");
 }
 
-Result<int> cmd_gc(Context& ctx) {
-  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
-  Result<std::int64_t> pruned = 0;
-  if (auto text = ctx.get("keep")) {
-    auto keep = parse_duration(*text);
-    if (!keep) return usage_error("--keep: " + keep.error().message());
-    pruned = prune_history_older_than(*ctx.store, *keep, ctx.now);
-  } else {
-    pruned = prune_history(*ctx.store, ctx.now);
-  }
+namespace {
+
+// Prune by `keep` seconds, else by each trigger's retention.
+Result<int> gc(Context& ctx, std::optional<std::int64_t> keep) {
+  auto pruned = keep ? prune_history_older_than(*ctx.store, *keep, ctx.now)
+                     : prune_history(*ctx.store, ctx.now);
   if (!pruned) return pruned.error();
   std::int64_t deleted = *pruned;
   ctx.done = "deleted " + std::to_string(deleted) +
@@ -31,6 +27,19 @@ Result<int> cmd_gc(Context& ctx) {
   // The table prints nothing; -v says it on standard error instead.
   if (ctx.verbose && ctx.format == Format::kTable) std::cerr << "trigger: " << ctx.done << "\n";
   return 0;
+}
+
+}  // namespace
+
+Result<Step> cmd_gc(Context& ctx) {
+  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+  std::optional<std::int64_t> keep;
+  if (auto text = ctx.get("keep")) {
+    auto parsed = parse_duration(*text);
+    if (!parsed) return usage_error("--keep: " + parsed.error().message());
+    keep = *parsed;
+  }
+  return Step([keep](Context& ctx) { return gc(ctx, keep); });
 }
 
 }  // namespace trigger::cmd

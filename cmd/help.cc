@@ -26,7 +26,9 @@ bool format_with(const char* command, const char* page) {
 
 void options_help(Options&) {}
 
-Result<int> cmd_help(Context& ctx) {
+namespace {
+
+Result<int> help_page(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 1, ""); !status) return status.error();
   if (ctx.positional.empty()) {
     std::cout << general_usage();
@@ -62,5 +64,10 @@ Result<int> cmd_help(Context& ctx) {
   return Error(ErrorKind::kInternal,
                "cannot format manual page " + file_name + ": install man-db or mandoc");
 }
+
+}  // namespace
+
+// It needs no database: the step is the whole command.
+Result<Step> cmd_help(Context&) { return Step(help_page); }
 
 }  // namespace trigger::cmd

@@ -70,7 +70,7 @@ void options_history(Options& options) {
       "limit", po::value<std::string>()->value_name("N"), "at most N records (default 20)");
 }
 
-Result<int> cmd_history(Context& ctx) {
+Result<Step> cmd_history(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 1, ""); !status) return status.error();
   HistoryFilter filter;
   filter.failed_only = ctx.flag("failed");
@@ -90,12 +90,14 @@ Result<int> cmd_history(Context& ctx) {
     if (auto valid = check_event_id(*event); !valid) return valid.error();
     filter.event_id = std::string(*event);
   }
-  auto ref =
-      ctx.positional.empty() ? std::nullopt : std::optional<std::string_view>(ctx.positional[0]);
-  auto found = load_history(*ctx.store, ref, filter);
-  if (!found) return found.error();
-  ctx.output = history_document(*found, ctx.flag("output"));
-  return 0;
+  return Step([filter](Context& ctx) -> Result<int> {
+    auto ref = ctx.positional.empty() ? std::nullopt
+                                      : std::optional<std::string_view>(ctx.positional[0]);
+    auto found = load_history(*ctx.store, ref, filter);
+    if (!found) return found.error();
+    ctx.output = history_document(*found, ctx.flag("output"));
+    return 0;
+  });
 }
 
 }  // namespace trigger::cmd

@@ -14,7 +14,25 @@ namespace trigger::cmd {
 
 void options_import(Options&) {}
 
-Result<int> cmd_import(Context& ctx) {
+namespace {
+
+// Write the triggers read (the file was read and validated before the database was opened).
+Result<int> import(Context& ctx, const std::vector<ImportEntry>& entries) {
+  auto counts = import_triggers(*ctx.store, entries, ctx.now);
+  if (!counts) return counts.error();
+  std::size_t created = counts->created;
+  std::size_t updated = counts->updated;
+  if (ctx.verbose) {
+    std::size_t total = created + updated;
+    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (")
+              << created << " created, " << updated << " updated)\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<Step> cmd_import(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "FILE|-"); !status) return status.error();
   const std::string& path = ctx.positional[0];
   std::ifstream file;
@@ -34,16 +52,7 @@ Result<int> cmd_import(Context& ctx) {
     return Error(incoming.error().kind(), (path == "-" ? "standard input" : "'" + path + "'") +
                                               ", " + incoming.error().message());
   }
-  auto counts = import_triggers(*ctx.store, *incoming, ctx.now);
-  if (!counts) return counts.error();
-  std::size_t created = counts->created;
-  std::size_t updated = counts->updated;
-  if (ctx.verbose) {
-    std::size_t total = created + updated;
-    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (")
-              << created << " created, " << updated << " updated)\n";
-  }
-  return 0;
+  return Step([entries = std::move(*incoming)](Context& ctx) { return import(ctx, entries); });
 }
 
 }  // namespace trigger::cmd

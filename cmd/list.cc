@@ -47,17 +47,20 @@ void options_list(Options& options) {
       "wide", "on a terminal, do not cut ACTION and DESCRIPTION to its width");
 }
 
-Result<int> cmd_list(Context& ctx) {
+Result<Step> cmd_list(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   auto filter = filter_from(ctx);
   if (!filter) return filter.error();
   auto zone = people_zone(ctx);
   if (!zone) return zone.error();
-  auto triggers = load_triggers(*ctx.store, *filter);
-  if (!triggers) return triggers.error();
-  ctx.output = triggers_document(*triggers, {ctx.now, *zone});
-  if (!ctx.flag("wide") && isatty(STDOUT_FILENO)) ctx.output.fit_width(terminal_width());
-  return 0;
+  bool fit = !ctx.flag("wide") && isatty(STDOUT_FILENO);
+  return Step([filter = *filter, zone = *zone, fit](Context& ctx) -> Result<int> {
+    auto triggers = load_triggers(*ctx.store, filter);
+    if (!triggers) return triggers.error();
+    ctx.output = triggers_document(*triggers, {ctx.now, zone});
+    if (fit) ctx.output.fit_width(terminal_width());
+    return 0;
+  });
 }
 
 }  // namespace trigger::cmd

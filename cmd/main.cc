@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -140,9 +141,14 @@ Format default_format(unsigned formats) {
   return Format::kTable;
 }
 
-Store::Mode store_mode(DbAccess access) {
+// How to open the database for `access`. A command that changes existing triggers finds none
+// in a missing database: it reads it (as empty) rather than create it, so that it fails, or
+// has nothing to do, without leaving a new file behind.
+Store::Mode store_mode(DbAccess access, const std::string& path) {
+  std::error_code error;
   switch (access) {
     case DbAccess::kReadWrite:
+      if (!std::filesystem::exists(path, error) && !error) return Store::Mode::kReadOnly;
       return Store::Mode::kReadWrite;
     case DbAccess::kCreate:
       return Store::Mode::kCreate;
@@ -295,11 +301,14 @@ Result<int> run(int argc, char** argv, Context& ctx) {
   if (auto parsed = parse_options(tokens, *command, options, ctx); !parsed) return parsed.error();
   if (auto answered = answer_without_command(ctx, *command)) return *answered;
   if (auto settled = settle_context(**command, options, ctx); !settled) return settled.error();
+  // Every argument is checked before the database is opened: a usage error creates nothing.
+  auto step = (*command)->run(ctx);
+  if (!step) return step.error();
   if ((*command)->access != DbAccess::kNone) {
-    auto opened = open_store(ctx, store_mode((*command)->access));
+    auto opened = open_store(ctx, store_mode((*command)->access, database_path(ctx)));
     if (!opened) return opened.error();
   }
-  auto ran = (*command)->run(ctx);
+  auto ran = (*step)(ctx);
   if (ran) print(ctx);
   return ran;
 }
@@ -329,6 +338,7 @@ std::string database_path(const Context& ctx) {
 
 Status open_store(Context& ctx, Store::Mode mode) {
   ctx.db_path = database_path(ctx);
+  if (ctx.verbose) std::cerr << "trigger: database " << ctx.db_path << "\n";
   auto store = Store::open(ctx.db_path, mode);
   if (!store) return store.error();
   ctx.store = std::move(*store);

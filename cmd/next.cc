@@ -80,7 +80,9 @@ void options_next(Options& options) {
       "explain", "say why each time is where it is (DST, month ends, jitter)");
 }
 
-Result<int> cmd_next(Context& ctx) {
+namespace {
+
+Result<int> next_times(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 1, ""); !status) return status.error();
   auto count = count_from(ctx);
   if (!count) return count.error();
@@ -110,5 +112,10 @@ Result<int> cmd_next(Context& ctx) {
   ctx.output = times_document(times, trigger->tz, reasons, ctx.flag("explain"));
   return 0;
 }
+
+}  // namespace
+
+// It opens the database itself, and only for ID|NAME, once the options are valid.
+Result<Step> cmd_next(Context&) { return Step(next_times); }
 
 }  // namespace trigger::cmd

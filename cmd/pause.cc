@@ -6,6 +6,6 @@ namespace trigger::cmd {
 
 void options_pause(Options&) {}
 
-Result<int> cmd_pause(Context& ctx) { return change_state(ctx, State::kPaused); }
+Result<Step> cmd_pause(Context& ctx) { return change_state(ctx, State::kPaused); }
 
 }  // namespace trigger::cmd

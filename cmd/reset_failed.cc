@@ -8,7 +8,9 @@ namespace trigger::cmd {
 
 void options_reset_failed(Options&) {}
 
-Result<int> cmd_reset_failed(Context& ctx) {
+namespace {
+
+Result<int> reset(Context& ctx) {
   auto acknowledged = reset_failed(*ctx.store, ctx.positional, ctx.now);
   if (!acknowledged) return acknowledged.error();
   nlohmann::ordered_json data = nlohmann::ordered_json::array();
@@ -26,5 +28,10 @@ Result<int> cmd_reset_failed(Context& ctx) {
   ctx.output.data = data;
   return 0;
 }
+
+}  // namespace
+
+// Its operands are names, any number, checked in the database.
+Result<Step> cmd_reset_failed(Context&) { return Step(reset); }
 
 }  // namespace trigger::cmd

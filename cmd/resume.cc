@@ -9,7 +9,7 @@ void options_resume(Options& options) {
                               "fire nothing for what fell due while paused: go on from now");
 }
 
-Result<int> cmd_resume(Context& ctx) {
+Result<Step> cmd_resume(Context& ctx) {
   return change_state(ctx, State::kActive, ctx.flag("skip-missed"));
 }
 

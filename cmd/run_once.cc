@@ -50,7 +50,10 @@ void options_run_once(Options& options) {
                                                                   "send no lines to syslog");
 }
 
-Result<int> cmd_run_once(Context& ctx) {
+namespace {
+
+// The pass; its options are checked before it opens the database.
+Result<int> run_once(Context& ctx) {
   if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
   PassOptions options;
   options.env = ctx.env;
@@ -103,5 +106,10 @@ Result<int> cmd_run_once(Context& ctx) {
   if (!report->start_trouble.empty()) std::cerr << "trigger: " << report->start_trouble << "\n";
   return report->failures.empty() && report->start_trouble.empty() ? kExitOk : kExitTrouble;
 }
+
+}  // namespace
+
+// It opens the database itself (a dry run opens a private copy), once its options are valid.
+Result<Step> cmd_run_once(Context&) { return Step(run_once); }
 
 }  // namespace trigger::cmd

@@ -12,7 +12,7 @@ void options_schedule(Options& options) {
   add_policy_options(options);
 }
 
-Result<int> cmd_schedule(Context& ctx) {
+Result<Step> cmd_schedule(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
   ScheduleChange change;
   if (clock_given(ctx)) {
@@ -22,12 +22,15 @@ Result<int> cmd_schedule(Context& ctx) {
   }
   change.tz = ctx.get("tz");
   change.policy = policy_from(ctx);
-  auto rescheduled = reschedule(*ctx.store, ctx.positional[0], change, ctx.now);
-  if (!rescheduled) return rescheduled.error();
-  const Trigger& moved = *rescheduled;
-  ctx.done = "scheduled " + describe(moved);
-  ctx.output.data = trigger_json(moved);  // the table prints nothing
-  return 0;
+  if (auto checked = check_schedule_change(change, ctx.now); !checked) return checked.error();
+  return Step([change](Context& ctx) -> Result<int> {
+    auto rescheduled = reschedule(*ctx.store, ctx.positional[0], change, ctx.now);
+    if (!rescheduled) return rescheduled.error();
+    const Trigger& moved = *rescheduled;
+    ctx.done = "scheduled " + describe(moved);
+    ctx.output.data = trigger_json(moved);  // the table prints nothing
+    return 0;
+  });
 }
 
 }  // namespace trigger::cmd

@@ -58,8 +58,9 @@ void add_fields(Document& document, const Trigger& trigger, const nlohmann::orde
 
 }  // namespace
 
-Result<int> cmd_show(Context& ctx) {
-  if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
+namespace {
+
+Result<int> show(Context& ctx) {
   auto loaded = load_trigger_detail(*ctx.store, ctx.positional[0], kRecentCount);
   if (!loaded) return loaded.error();
   const Trigger& trigger = loaded->trigger;
@@ -69,6 +70,13 @@ Result<int> cmd_show(Context& ctx) {
   ctx.output.data = show_json(trigger, times, loaded->recent);
   add_fields(ctx.output, trigger, ctx.output.data, times, loaded->recent);
   return 0;
+}
+
+}  // namespace
+
+Result<Step> cmd_show(Context& ctx) {
+  if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
+  return Step(show);
 }
 
 }  // namespace trigger::cmd

@@ -305,8 +305,9 @@ void options_status(Options& options) {
                               "also write the OpenMetrics text to PATH, atomically");
 }
 
-Result<int> cmd_status(Context& ctx) {
-  if (auto status = expect_operands(ctx, 0, 0, ""); !status) return status.error();
+namespace {
+
+Result<int> status(Context& ctx) {
   auto read = load_queue_figures(*ctx.store, ctx.now);
   if (!read) return read.error();
   const QueueFigures& figures = *read;
@@ -319,6 +320,13 @@ Result<int> cmd_status(Context& ctx) {
     if (auto written = write_atomically(*path, metrics.str()); !written) return written.error();
   }
   return problems.empty() ? kExitOk : kExitTrouble;
+}
+
+}  // namespace
+
+Result<Step> cmd_status(Context& ctx) {
+  if (auto checked = expect_operands(ctx, 0, 0, ""); !checked) return checked.error();
+  return Step(status);
 }
 
 }  // namespace trigger::cmd

@@ -372,6 +372,26 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
   return moved;
 }
 
+Status check_schedule_change(const ScheduleChange& change, Epoch now) {
+  if (!change.clock && !change.tz && change.policy.empty()) {
+    return usage_error("nothing to change: give a clock, a policy option or --tz");
+  }
+  auto zone = change.tz ? Zone::locate(*change.tz) : Result<Zone>(Zone::utc());
+  if (!zone) return usage_error("--tz: " + zone.error().message());
+  Policy policy;
+  for (const auto& [option, value] : change.policy) {
+    if (auto status = set_policy_option(policy, option, value, now, *zone); !status) {
+      return status.error();
+    }
+  }
+  if (!change.clock) return Ok{};
+  ClockSpec spec = *change.clock;
+  spec.dst = policy.dst;
+  auto made = make_clock(spec, now, *zone);
+  if (!made) return made.error();
+  return Ok{};
+}
+
 namespace {
 
 Result<std::unique_ptr<const Clock>> make_trigger_clock(const Trigger& trigger) {

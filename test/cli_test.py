@@ -216,6 +216,143 @@ class ModesTest(TriggerTestCase):
         self.assertEqual(self.ok('list', '--format', 'json'), '[]\n')
 
 
+# One bad argument for every command (and the global options): each is a usage error (64).
+USAGE_ERRORS = [
+    ['create', '--every', '0', '--log', 'x'],
+    ['create', '--log', 'x'],
+    ['create', '--every', '1h'],
+    ['create', '--every', '1h', '--log', 'x', '--misfire', 'bogus'],
+    ['create', '--every', '1h', '--log', 'x', '--tz', 'No/Such_Zone'],
+    ['create', '--every', '1h', '--log', 'x', '--label', 'novalue'],
+    ['create', '--every', '1h', '--log', 'x', '--name', '123'],
+    ['create', '--every', '1h', '--log', 'x', '--until', 'someday'],
+    ['create', '--cron', '61 * * * *', '--log', 'x'],
+    ['create', '--every', '1h', '--log', 'x', '--format', 'openmetrics'],
+    ['create', '--every', '1h', '--log', 'x', 'extra'],
+    ['list', '--state', 'bogus'],
+    ['list', '--label', 'novalue'],
+    ['show'],
+    ['show', 'a', 'b'],
+    ['schedule', 'x'],
+    ['schedule', 'x', '--every', '0'],
+    ['schedule', 'x', '--retries', '-1'],
+    ['schedule', 'x', '--tz', 'No/Such_Zone'],
+    ['schedule'],
+    ['cancel'],
+    ['pause'],
+    ['resume'],
+    ['fire'],
+    ['fire', 'a', 'b'],
+    ['next', '--every', '0'],
+    ['next', 'x', '--count', '0'],
+    ['run-once', '--jobs', '0'],
+    ['run-once', '--max-time', 'bogus'],
+    ['status', 'extra'],
+    ['reset-failed', '--bogus'],
+    ['history', '--limit', '0'],
+    ['history', '--since', 'someday'],
+    ['history', '--event', 'bad'],
+    ['import'],
+    ['export', '--state', 'bogus'],
+    ['gc', '--keep', 'bogus'],
+    ['help', 'nosuchcommand'],
+    ['--now', 'someday', 'create', '--every', '1h', '--log', 'x'],
+    ['--format', 'bogus', 'list'],
+    ['nosuchcommand'],
+]
+
+# Commands that only read, or change triggers that must already exist: a missing database
+# gives them nothing to do, and they leave it missing.
+NOTHING_TO_CREATE = [
+    ['status'], ['list'], ['history'], ['history', 'x'], ['show', 'x'], ['next', 'x'],
+    ['export'], ['fire', 'x'], ['cancel', 'x'], ['pause', 'x'], ['resume', 'x'],
+    ['schedule', 'x', '--every', '1h'], ['reset-failed'], ['reset-failed', 'x'], ['gc'],
+    ['run-once', '--dry-run'],
+]
+
+
+class NothingCreatedTest(TriggerTestCase):
+    """A failed command changes nothing: no database file and no directory appear."""
+
+    def assert_creates_nothing(self, args, code=None):
+        for where in ('missing directory', 'missing file'):
+            db = os.path.join(self.dir, 'new', 'x.db') if where == 'missing directory' \
+                else os.path.join(self.dir, 'x.db')
+            before = sorted(os.listdir(self.dir))
+            with self.subTest(args=args, where=where):
+                got, _, err = self.run_trigger('--db', db, *args)
+                if code is not None:
+                    self.assertEqual(got, code, err)
+                    self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertEqual(sorted(os.listdir(self.dir)), before)
+
+    def test_the_issue_example(self):
+        code, _, _ = self.run_trigger('--db', 'new/x.db', 'create', '--every', '0', '--log', 'x',
+                                      cwd=self.dir)
+        self.assertEqual(code, 64)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, 'new')))
+
+    def test_every_usage_error_creates_nothing(self):
+        for args in USAGE_ERRORS:
+            self.assert_creates_nothing(args, 64)
+
+    def test_a_bad_import_file_creates_nothing(self):
+        path = os.path.join(self.dir, 'in.jsonl')
+        with open(path, 'w') as out:
+            out.write('{"name":"a","clock":"--every 0","action":"--log x"}\n')
+        self.assert_creates_nothing(['import', path], 65)
+        self.assert_creates_nothing(['import', os.path.join(self.dir, 'absent.jsonl')], 66)
+
+    def test_reads_and_changes_of_missing_triggers_leave_a_missing_database_missing(self):
+        for args in NOTHING_TO_CREATE:
+            self.assert_creates_nothing(args)
+
+    def test_a_usage_error_leaves_an_existing_database_unchanged(self):
+        self.create('--name', 'x', '--every', '1h', '--log', 'x')
+        before = self.snapshot()
+        for args in USAGE_ERRORS:
+            with self.subTest(args=args):
+                self.assertEqual(self.run_trigger(*args)[0], 64)
+        self.assertEqual(self.snapshot(), before)
+
+
+class DefaultDatabaseTest(TriggerTestCase):
+    def test_verbose_names_the_database_for_every_command_that_opens_it(self):
+        self.create('--name', 'x', '--every', '1h', '--log', 'x')
+        for args in (['list'], ['show', 'x'], ['status'], ['next', 'x'], ['history'],
+                     ['export'], ['pause', 'x'], ['resume', 'x'], ['fire', 'x'], ['gc'],
+                     ['reset-failed'], ['run-once', '--dry-run'],
+                     ['create', '--every', '1h', '--log', 'y']):
+            with self.subTest(args=args):
+                _, _, err = self.run_trigger('-v', *args)
+                self.assertIn(f'trigger: database {self.db}\n', err)
+
+    def test_without_home_the_default_is_under_the_password_databases_home(self):
+        """As cron may start it: HOME, TRIGGER_DB and XDG_STATE_HOME unset. Run as nobody when
+        root (root's default is /var/lib/trigger), and never where a default database exists."""
+        import pwd
+        user = pwd.getpwnam('nobody') if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
+        expected = os.path.join(user.pw_dir, '.local', 'state', 'trigger', 'trigger.db')
+        state = os.path.dirname(os.path.dirname(expected))
+        if os.path.exists(expected):
+            self.skipTest(f'{expected} exists: not touching a real database')
+        existed = os.path.exists(state)
+
+        def as_user():
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+        env = {k: v for k, v in self.env.items() if k not in ('HOME', 'TRIGGER_DB')}
+        process = subprocess.run([BIN, '-v', '--format', 'json', 'status'], env=env,
+                                 capture_output=True, text=True, timeout=60, cwd='/',
+                                 preexec_fn=as_user)
+        self.assertEqual(process.stderr, f'trigger: database {expected}\n')
+        self.assertEqual(json.loads(process.stdout)['database'], expected)
+        self.assertFalse(os.path.exists(expected))
+        self.assertEqual(os.path.exists(state), existed)
+
+
 class ListTest(TriggerTestCase):
     def setUp(self):
         super().setUp()
@@ -493,7 +630,7 @@ class StateChangeTest(TriggerTestCase):
         changed = json.loads(self.ok('pause', 'a', 'b', '--format', 'json'))
         self.assertEqual([(t['name'], t['state']) for t in changed], [('a', 'paused'), ('b', 'paused')])
         code, out, err = self.run_trigger('-v', 'cancel', 'a')
-        self.assertEqual((code, out, err), (0, '', "trigger: cancelled 1 'a'\n"))
+        self.assertEqual((code, out, err), (0, '', f"trigger: database {self.db}\ntrigger: cancelled 1 'a'\n"))
 
     def test_every_change_bumps_the_version(self):
         versions = [self.listed('--all', '--name', 'a')[0]['version']]

@@ -143,6 +143,9 @@ class ManPageTest(unittest.TestCase):
             # Failure reports name the host: the pages show it as "myhost".
             output = output.replace(f' (on {socket.gethostname()} at ', ' (on myhost at ')
             lines = output.splitlines()
+            # -v names the database first, a temporary path here: the pages leave that line out.
+            if not any(line.startswith('trigger: database ') for line in expected):
+                lines = [line for line in lines if not line.startswith('trigger: database ')]
             if '...' in expected:
                 cut = expected.index('...')
                 self.assertEqual(lines[:cut], expected[:cut], command)

@@ -222,7 +222,7 @@ class Torture:
                 seen[match.group(1)] += 1
                 if mode and mode[0] == 'count' and match.group(1) == mode[1] and seen[mode[1]] == mode[2]:
                     kill()
-            elif not line.startswith("trigger: '"):  # -v narrates what the pass does
+            elif not line.startswith(("trigger: '", 'trigger: database ')):  # -v narrates
                 other.append(line)
         process.stderr.close()
         code = process.wait()

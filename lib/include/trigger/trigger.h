@@ -138,6 +138,12 @@ struct ScheduleChange {
 /// leaves everything else as it is, whatever the state: a done or cancelled trigger stays so.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
+/// Check `change` on its own, before any trigger is at hand (trigger schedule does, so that a
+/// usage error opens no database): something to change, the zone, each policy value and the
+/// clock's own syntax (in the new zone, else UTC). What depends on the trigger (its state, a
+/// fire time left in its zone) reschedule_trigger() checks. kUsage naming the bad value.
+Status check_schedule_change(const ScheduleChange& change, Epoch now);
+
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
 /// removed from the system). Clocks come from a ClockCache shared by the process.
 Result<std::shared_ptr<const Clock>> trigger_clock(const Trigger& trigger);
