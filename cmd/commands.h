@@ -125,8 +125,12 @@ std::string general_usage();
 /// The command table (cmd/main.cc), and a lookup by exact name.
 const std::vector<Command>& commands();
 const Command* find_command(const std::string& name);
-/// The known command nearest to `name` by edit distance, if any is close enough.
+/// What to suggest for an unknown command `name`, quoted: another tool's habit ("rm",
+/// "remove" -> "'delete'", "run" -> "'fire' or 'run-once'"), else the known command nearest by
+/// edit distance (at most 2, and less than the command's length), if any.
 std::optional<std::string> suggest_command(const std::string& name);
+/// "; did you mean SUGGESTION?" for an unknown command, else "; see 'trigger help'".
+std::string suggestion_note(const std::string& name);
 /// "usage: trigger NAME ..." and the option list.
 std::string command_help(const Command& command);
 
@@ -135,6 +139,7 @@ std::string command_help(const Command& command);
   void options_##name(Options& options);
 TRIGGER_COMMAND(cancel)
 TRIGGER_COMMAND(create)
+TRIGGER_COMMAND(delete)
 TRIGGER_COMMAND(export)
 TRIGGER_COMMAND(fire)
 TRIGGER_COMMAND(gc)

@@ -46,10 +46,7 @@ Result<int> help_page(Context& ctx) {
   } else if (command != nullptr) {
     file_name = "trigger-" + topic + ".1";
   } else {
-    auto suggestion = suggest_command(topic);
-    return usage_error(
-        "no help for '" + topic + "'" +
-        (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
+    return usage_error("no help for '" + topic + "'" + suggestion_note(topic));
   }
   const char* page = manual_page(file_name);
   if (page == nullptr)

@@ -32,6 +32,9 @@ const std::vector<Command> kCommands = {
   {"cancel", cmd_cancel, options_cancel, DbAccess::kReadWrite,
    "trigger cancel ID|NAME ...",
    "stop triggers for good, keeping their history", kTable | kJson},
+  {"delete", cmd_delete, options_delete, DbAccess::kReadWrite,
+   "trigger delete [--keep-history] ID|NAME ...",
+   "remove triggers for good, with their queued runs and history", kTable | kJson},
   {"pause", cmd_pause, options_pause, DbAccess::kReadWrite,
    "trigger pause ID|NAME ...",
    "stop triggers from firing until resumed", kTable | kJson},
@@ -201,9 +204,7 @@ Result<const Command*> take_command(std::vector<std::string>& tokens) {
     if (!tokens[i].empty() && tokens[i][0] == '-') continue;
     const Command* command = find_command(tokens[i]);
     if (command == nullptr) {
-      auto suggestion = suggest_command(tokens[i]);
-      return usage("'" + tokens[i] + "' is not a trigger command" +
-                   (suggestion ? "; did you mean '" + *suggestion + "'?" : "; see 'trigger help'"));
+      return usage("'" + tokens[i] + "' is not a trigger command" + suggestion_note(tokens[i]));
     }
     tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i));
     return command;
@@ -363,16 +364,30 @@ const Command* find_command(const std::string& name) {
 }
 
 std::optional<std::string> suggest_command(const std::string& name) {
+  // Other tools' words, typed by habit (crontab, systemctl, at, rm).
+  static const std::pair<const char*, const char*> kHabits[] = {
+      {"rm", "'delete'"},  {"remove", "'delete'"}, {"del", "'delete'"},
+      {"ls", "'list'"},    {"run", "'fire' or 'run-once'"},
+      {"add", "'create'"}, {"new", "'create'"},
+  };
+  for (const auto& [habit, suggestion] : kHabits) {
+    if (name == habit) return std::string(suggestion);
+  }
   std::optional<std::string> best;
   std::size_t best_distance = 3;  // suggest only near misses
   for (const auto& command : kCommands) {
     std::size_t distance = edit_distance(name, command.name);
     if (distance < best_distance && distance < std::string(command.name).size()) {
       best_distance = distance;
-      best = command.name;
+      best = "'" + std::string(command.name) + "'";
     }
   }
   return best;
+}
+
+std::string suggestion_note(const std::string& name) {
+  auto suggestion = suggest_command(name);
+  return suggestion ? "; did you mean " + *suggestion + "?" : "; see 'trigger help'";
 }
 
 std::string command_help(const Command& command) {

@@ -587,6 +587,65 @@ class ShowTest(TriggerTestCase):
         self.assertEqual((shown['state'], shown['next'], shown['upcoming']), ('paused', None, []))
 
 
+class DeleteTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'a', '--every', '1h', '--log', 'a')
+        self.create('--name', 'b', '--every', '1h', '--log', 'b')
+        self.create('--name', 'c', '--every', '1h', '--log', 'c')
+
+    def names(self):
+        return [t['name'] for t in self.listed('--all')]
+
+    def test_delete_by_name_and_id_several_at_once(self):
+        self.ok('delete', 'a', '2')
+        self.assertEqual(self.names(), ['c'])
+        self.assertEqual(json.loads(self.ok('history', '--format', 'json', '--limit', '100')),
+                         [r for r in json.loads(self.ok('history', '--format', 'json', '--limit', '100'))
+                          if r['trigger_id'] == 3])
+
+    def test_unknown_name_deletes_nothing(self):
+        before = self.snapshot()
+        self.fails(66, "no trigger 'nosuch'", 'delete', 'a', 'nosuch')
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.names(), ['a', 'b', 'c'])
+
+    def test_keep_history_ends_with_the_deletion(self):
+        self.ok('--now', '2026-12-01T09:00:00Z', 'run-once', '--no-syslog')
+        self.ok('cancel', 'c')
+        out = json.loads(self.ok('delete', '--keep-history', 'a', '--format', 'json'))
+        self.assertEqual(out[0]['name'], 'a')
+        records = [r for r in json.loads(self.ok('history', '--format', 'json', '--limit', '100'))
+                   if r['trigger_id'] == 1]
+        self.assertTrue(records[0]['reason'].startswith("deleted 'a' by "), records[0])
+        self.assertIn('(uid %d' % os.getuid(), records[0]['reason'])
+        self.assertGreater(len(records), 1)
+        self.ok('delete', 'c')  # a cancelled trigger is deleted too
+
+    def test_queued_runs_are_cancelled_and_not_run_by_the_next_pass(self):
+        self.create('--name', 'j', '--every', '1h', '--jitter', '30m', '--log', 'j')
+        self.ok('--now', '2026-12-01T09:00:00Z', 'run-once', '--no-syslog')
+        out = json.loads(self.ok('--now', '2026-12-01T09:00:00Z', 'delete', '--keep-history', 'j',
+                                 '--format', 'json'))
+        self.assertEqual(out[0]['runs_cancelled'], 1)
+        records = [r for r in json.loads(self.ok('history', '--format', 'json', '--limit', '100'))
+                   if r['trigger_id'] == 4]
+        self.assertEqual(records[1]['reason'], 'the trigger was deleted before this run started')
+        self.ok('--now', '2026-12-01T11:00:00Z', 'run-once', '--no-syslog')
+        after = [r for r in json.loads(self.ok('history', '--format', 'json', '--limit', '100'))
+                 if r['trigger_id'] == 4]
+        self.assertEqual(after, records)
+        self.assertEqual(json.loads(self.ok('status', '--format', 'json'))['healthy'], True)
+
+    def test_habits_and_typos_get_a_suggestion(self):
+        self.fails(64, "'rm' is not a trigger command; did you mean 'delete'?", 'rm', 'a')
+        self.fails(64, "'remove' is not a trigger command; did you mean 'delete'?", 'remove', 'a')
+        self.fails(64, "'run' is not a trigger command; did you mean 'fire' or 'run-once'?", 'run')
+        self.fails(64, "'lsit' is not a trigger command; did you mean 'list'?", 'lsit')
+        self.fails(64, "'delte' is not a trigger command; did you mean 'delete'?", 'delte', 'a')
+        self.assertEqual(self.names(), ['a', 'b', 'c'])
+
+
 class StateChangeTest(TriggerTestCase):
     def setUp(self):
         super().setUp()

@@ -378,6 +378,41 @@ TEST_CASE("contract: serial tasks wait for the one before; requeued tasks keep t
   });
 }
 
+TEST_CASE("contract: delete_trigger refuses a leased run, else removes the trigger and its rows",
+          "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("gone"));
+    auto kept = insert(*store, make_trigger("kept"));
+    CHECK(*store->insert_task(make_task(id, kNow)));
+    CHECK(*store->insert_task(make_task(id, kNow + 60)));
+    auto leased = store->lease_tasks(holder("a"), kNow, 60, 1);
+    REQUIRE(leased->size() == 1);
+    auto busy = store->delete_trigger(id, false, kNow);
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().kind() == trigger::ErrorKind::kBusy);
+    CHECK(*store->open_tasks(id) == 2);  // nothing written
+    CHECK(*store->release_task(leased->front()));
+    auto version = *store->counter("version");
+    auto kept_history = store->delete_trigger(id, true, kNow);
+    REQUIRE(kept_history.ok());
+    CHECK(kept_history->runs_cancelled == 2);
+    CHECK(kept_history->history_deleted == 0);
+    CHECK(*store->counter("version") > version);
+    CHECK(*store->open_tasks(id) == 0);
+    CHECK_FALSE(store->event(id)->exists);
+    CHECK(store->find_trigger("gone").error().kind() == trigger::ErrorKind::kNotFound);
+    CHECK(store->trigger_for_pass(id).error().kind() == trigger::ErrorKind::kNotFound);
+    trigger::HistoryFilter of_gone;
+    of_gone.trigger_id = id;
+    CHECK(store->history(of_gone)->size() == 2);  // the cancelled runs
+    CHECK(store->delete_trigger(id, false, kNow).error().kind() == trigger::ErrorKind::kNotFound);
+    auto all = store->delete_trigger(kept, false, kNow);
+    REQUIRE(all.ok());
+    CHECK(store->list_triggers({true})->empty());
+  });
+}
+
 TEST_CASE("contract: passes and history are journalled and pruned", "[contract]") {
   for_each_backend([](Database& db) {
     auto& store = db.store;

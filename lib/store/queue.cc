@@ -87,6 +87,17 @@ constexpr const char* kIdleTasksOfTriggerSql =
     "SELECT t.id, t.scheduled_epoch, t.manual, t.attempt FROM task t WHERE t.trigger_id = ? "
     "AND t.lease_owner IS NULL ORDER BY t.id";
 constexpr const char* kDeleteTaskSql = "DELETE FROM task WHERE id = ?";
+// delete_trigger: a leased task of the trigger refuses it; then its rows go, children first
+// (trigger_label, trigger_event and task reference trigger; history does not).
+constexpr const char* kLeasedTaskOfTriggerSql =
+    "SELECT t.scheduled_epoch, t.manual FROM task t WHERE t.trigger_id = ? "
+    "AND t.lease_owner IS NOT NULL ORDER BY t.id LIMIT 1";
+constexpr const char* kDeleteTriggerTasksSql = "DELETE FROM task WHERE trigger_id = ?";
+constexpr const char* kDeleteTriggerLabelsSql = "DELETE FROM trigger_label WHERE trigger_id = ?";
+constexpr const char* kDeleteTriggerEventSql = "DELETE FROM trigger_event WHERE trigger_id = ?";
+constexpr const char* kDeleteTriggerHistorySql = "DELETE FROM history WHERE trigger_id = ?";
+constexpr const char* kDeleteTriggerSql = "DELETE FROM trigger WHERE id = ?";
+constexpr const char* kTriggerExistsSql = "SELECT COUNT(*) FROM trigger WHERE id = ?";
 
 Task read_task(SQLite::Statement& s) {
   Task t;
@@ -319,6 +330,11 @@ Result<bool> SqliteStore::interrupt_task(const Task& task, const HistoryRecord& 
 }
 
 Result<std::int64_t> SqliteStore::cancel_tasks(std::int64_t trigger_id, Epoch now) {
+  return cancel_idle_tasks(trigger_id, now, "the trigger was cancelled before this run started");
+}
+
+Result<std::int64_t> SqliteStore::cancel_idle_tasks(std::int64_t trigger_id, Epoch now,
+                                                    const std::string& reason) {
   return guarded([&]() -> Result<std::int64_t> {
     auto select = prepare(kIdleTasksOfTriggerSql, trigger_id);
     std::vector<std::pair<std::int64_t, HistoryRecord>> cancelled;
@@ -331,8 +347,7 @@ Result<std::int64_t> SqliteStore::cancel_tasks(std::int64_t trigger_id, Epoch no
       task.attempt = select->getColumn(3).getInt64();
       cancelled.emplace_back(
           select->getColumn(0).getInt64(),
-          HistoryRecord::of_run(task, Outcome::kCancelled,
-                                "the trigger was cancelled before this run started", now));
+          HistoryRecord::of_run(task, Outcome::kCancelled, reason, now));
     }
     auto remove = statement(kDeleteTaskSql);
     for (const auto& [id, record] : cancelled) {
@@ -343,6 +358,33 @@ Result<std::int64_t> SqliteStore::cancel_tasks(std::int64_t trigger_id, Epoch no
     }
     if (!cancelled.empty()) unblock_first_task(trigger_id);  // a running task may be left
     return static_cast<std::int64_t>(cancelled.size());
+  });
+}
+
+Result<DeletedTrigger> SqliteStore::delete_trigger(std::int64_t id, bool keep_history, Epoch now) {
+  return guarded([&]() -> Result<DeletedTrigger> {
+    if (count(kTriggerExistsSql, id) == 0)
+      return Error(ErrorKind::kNotFound, "no trigger " + std::to_string(id));
+    auto leased = prepare(kLeasedTaskOfTriggerSql, id);
+    if (leased->executeStep()) {
+      return Error(ErrorKind::kBusy,
+                   "trigger " + std::to_string(id) + " has a run in progress (event " +
+                       event_id(id, leased->getColumn(0).getInt64(),
+                                leased->getColumn(1).getInt() != 0) +
+                       ")");
+    }
+    DeletedTrigger deleted;
+    auto cancelled = cancel_idle_tasks(id, now, "the trigger was deleted before this run started");
+    if (!cancelled) return cancelled.error();
+    deleted.runs_cancelled = *cancelled;
+    auto version = bump_version();
+    if (!version) return version.error();
+    prepare(kDeleteTriggerTasksSql, id)->exec();
+    prepare(kDeleteTriggerLabelsSql, id)->exec();
+    prepare(kDeleteTriggerEventSql, id)->exec();
+    if (!keep_history) deleted.history_deleted = prepare(kDeleteTriggerHistorySql, id)->exec();
+    prepare(kDeleteTriggerSql, id)->exec();
+    return deleted;
   });
 }
 

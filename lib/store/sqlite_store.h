@@ -72,6 +72,7 @@ class SqliteStore final : public Store {
   Result<bool> complete_task(const Task& task, const HistoryRecord& outcome) override;
   Result<bool> retry_task(const Task& task, Epoch due, const HistoryRecord& attempt) override;
   Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now) override;
+  Result<DeletedTrigger> delete_trigger(std::int64_t id, bool keep_history, Epoch now) override;
 
   Result<std::int64_t> append_history(const HistoryRecord& record) override;
   Result<std::vector<HistoryRecord>> history(const HistoryFilter& filter) override;
@@ -141,6 +142,9 @@ class SqliteStore final : public Store {
   Result<bool> requeue_recorded(const Task& task, Epoch due, Requeue how,
                                 const HistoryRecord& record);
   std::vector<Task> read_tasks(sqlite::Prepared& select);
+  /// cancel_tasks() with the cancelled records' reason.
+  Result<std::int64_t> cancel_idle_tasks(std::int64_t trigger_id, Epoch now,
+                                         const std::string& reason);
   // journal.cc
   /// Of the records a prune select returned (see kExpiredHistorySql), keep those kept
   /// whatever their age (their expiry cleared) and delete the others.

@@ -116,6 +116,28 @@ struct ManualRun {
 /// id would not be unique.
 Result<ManualRun> fire_trigger(Store& store, std::string_view ref, Epoch now);
 
+/// A trigger deleted by delete_triggers(): as it was, and what went with it.
+struct DeletedOne {
+  Trigger trigger;
+  DeletedTrigger removed;
+};
+
+/// Delete the triggers named by `refs` for good, whatever their state (what `trigger delete`
+/// does), all in one transaction after every name has been checked: each one's queued runs are
+/// recorded cancelled ("the trigger was deleted before this run started"), then its
+/// definition, labels, event row, queue and history go (Store::delete_trigger). With
+/// `keep_history` its history stays and ends with an edit record "deleted 'NAME' by WHO (N
+/// queued runs cancelled)" (`who`: the user, as the command names it); such records, of a
+/// trigger that is gone, are pruned after kDefaultHistoryKeepSeconds. Returns the triggers
+/// deleted, each once however often named, in the order first named. kNotFound for the first
+/// missing name; kBusy for the first trigger with a run in progress ("trigger 'x' has a run in
+/// progress (event ID); it cannot be deleted until the run ends"), so that no outcome is ever
+/// recorded against a trigger that is gone. Nothing is deleted then.
+Result<std::vector<DeletedOne>> delete_triggers(Store& store,
+                                                const std::vector<std::string>& refs,
+                                                bool keep_history, std::string_view who,
+                                                Epoch now);
+
 /// One trigger of an import file, validated.
 struct ImportEntry {
   std::size_t line_number = 0;

@@ -79,6 +79,12 @@ struct Task {
   Epoch created_epoch = 0;
 };
 
+/// What Store::delete_trigger() removed besides the trigger.
+struct DeletedTrigger {
+  std::int64_t runs_cancelled = 0;   ///< queued runs recorded cancelled, then removed
+  std::int64_t history_deleted = 0;  ///< history records deleted (0 with keep_history)
+};
+
 /// Who takes a lease: the pass's owner string (unique to the pass) and its process.
 struct LeaseHolder {
   std::string owner;
@@ -480,6 +486,15 @@ class Store {
   /// Remove the tasks of a trigger that are not leased, recording each as cancelled.
   /// Returns how many.
   virtual Result<std::int64_t> cancel_tasks(std::int64_t trigger_id, Epoch now) = 0;
+
+  /// Delete trigger `id` for good (`trigger delete`): its queued runs are first recorded
+  /// cancelled ("the trigger was deleted before this run started") and removed, then its event
+  /// row, labels and definition go, and its history with them (the records just written too)
+  /// unless `keep_history`; bumps the version. A pass that had read the trigger finds it gone
+  /// (trigger_for_pass: kNotFound) and its event row with it. kNotFound if there is no such
+  /// trigger; kBusy naming the event when a task of it is leased (a run in progress, or one
+  /// whose holder died until a pass reclaims it): nothing is written then.
+  virtual Result<DeletedTrigger> delete_trigger(std::int64_t id, bool keep_history, Epoch now) = 0;
 
   // --- the journal: history and passes ------------------------------------------------------
 
