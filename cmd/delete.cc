@@ -28,15 +28,8 @@ std::string invoking_user() {
   return name + ")";
 }
 
-}  // namespace
-
-void options_delete(Options& options) {
-  options.named.add_options()("keep-history",
-                              "keep the triggers' history, ending with a record of the deletion");
-}
-
-Result<int> cmd_delete(Context& ctx) {
-  if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
+// Delete the triggers the operands name, all or none, and say which went.
+Result<int> delete_named(Context& ctx) {
   auto deleted = delete_triggers(*ctx.store, ctx.positional, ctx.flag("keep-history"),
                                  invoking_user(), ctx.now);
   if (!deleted) return deleted.error();
@@ -55,6 +48,19 @@ Result<int> cmd_delete(Context& ctx) {
   }
   ctx.output.data = std::move(data);  // the table prints nothing
   return 0;
+}
+
+
+}  // namespace
+
+void options_delete(Options& options) {
+  options.named.add_options()("keep-history",
+                              "keep the triggers' history, ending with a record of the deletion");
+}
+
+Result<Step> cmd_delete(Context& ctx) {
+  if (auto status = expect_operands(ctx, 1, SIZE_MAX, "ID|NAME"); !status) return status.error();
+  return Step(delete_named);
 }
 
 }  // namespace trigger::cmd

@@ -378,6 +378,19 @@ TEST_CASE("contract: serial tasks wait for the one before; requeued tasks keep t
   });
 }
 
+TEST_CASE("contract: a deleted trigger's id is never given again", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    insert(*store, make_trigger("first"));
+    auto top = insert(*store, make_trigger("top"));
+    REQUIRE(store->delete_trigger(top, true, kNow).ok());  // the highest id, history kept
+    auto next = insert(*store, make_trigger("next"));
+    CHECK(next > top);
+    REQUIRE(store->delete_trigger(next, false, kNow).ok());
+    CHECK(insert(*store, make_trigger("after")) > next);
+  });
+}
+
 TEST_CASE("contract: delete_trigger refuses a leased run, else removes the trigger and its rows",
           "[contract]") {
   for_each_backend([](Database& db) {
@@ -409,7 +422,9 @@ TEST_CASE("contract: delete_trigger refuses a leased run, else removes the trigg
     CHECK(store->delete_trigger(id, false, kNow).error().kind() == trigger::ErrorKind::kNotFound);
     auto all = store->delete_trigger(kept, false, kNow);
     REQUIRE(all.ok());
-    CHECK(store->list_triggers({true})->empty());
+    trigger::TriggerFilter every;
+    every.include_finished = true;
+    CHECK(store->list_triggers(every)->empty());
   });
 }
 

@@ -58,8 +58,11 @@ constexpr const char* kInsertTriggerSql =
     "INSERT INTO trigger (name, state, clock, clock_set_epoch, tz, action_kind, action_argv, "
     "action_env, action_cwd, misfire, grace_seconds, overlap, timeout_seconds, retries, "
     "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, on_failure_sh, "
-    "history_keep_seconds, history_runs, version, created_epoch, updated_epoch) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "history_keep_seconds, history_runs, version, created_epoch, updated_epoch, id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    // above every id in use and every id deleted (delete_trigger): none is ever given twice
+    "MAX(COALESCE((SELECT MAX(id) FROM trigger), 0), "
+    "COALESCE((SELECT value FROM counter WHERE name = 'highest_deleted_id'), 0)) + 1)";
 constexpr const char* kUpdateTriggerSql =
     "UPDATE trigger SET name = ?, state = ?, clock = ?, clock_set_epoch = ?, tz = ?, "
     "action_kind = ?, action_argv = ?, action_env = ?, action_cwd = ?, misfire = ?, "

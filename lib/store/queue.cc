@@ -97,6 +97,12 @@ constexpr const char* kDeleteTriggerLabelsSql = "DELETE FROM trigger_label WHERE
 constexpr const char* kDeleteTriggerEventSql = "DELETE FROM trigger_event WHERE trigger_id = ?";
 constexpr const char* kDeleteTriggerHistorySql = "DELETE FROM history WHERE trigger_id = ?";
 constexpr const char* kDeleteTriggerSql = "DELETE FROM trigger WHERE id = ?";
+// The highest id ever deleted, so that insert_trigger never gives it (or one below it) again:
+// a new trigger must not inherit a deleted one's event ids (TRIGGER_EVENT_ID, which jobs use
+// to be idempotent) or its kept history.
+constexpr const char* kNoteDeletedIdSql =
+    "INSERT INTO counter (name, value) VALUES ('highest_deleted_id', ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)";
 constexpr const char* kTriggerExistsSql = "SELECT COUNT(*) FROM trigger WHERE id = ?";
 
 Task read_task(SQLite::Statement& s) {
@@ -384,6 +390,7 @@ Result<DeletedTrigger> SqliteStore::delete_trigger(std::int64_t id, bool keep_hi
     prepare(kDeleteTriggerEventSql, id)->exec();
     if (!keep_history) deleted.history_deleted = prepare(kDeleteTriggerHistorySql, id)->exec();
     prepare(kDeleteTriggerSql, id)->exec();
+    prepare(kNoteDeletedIdSql, id)->exec();
     return deleted;
   });
 }

@@ -357,7 +357,8 @@ class Store {
 
   // --- definitions --------------------------------------------------------------------------
 
-  /// Insert a new trigger; assigns and returns its id, bumps the version. kData if the name is
+  /// Insert a new trigger; assigns and returns its id, above every id in use or ever deleted
+  /// (delete_trigger: ids are never given twice), bumps the version. kData if the name is
   /// taken. At once: two inserts of one name cannot both succeed.
   virtual Result<std::int64_t> insert_trigger(const Trigger& trigger) = 0;
 
