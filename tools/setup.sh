@@ -2,7 +2,7 @@
 # Set up trigger on a fresh Debian 12 machine, as root (or with sudo).
 #
 #   tools/setup.sh demo   install the dependencies, build, install, and run a short demo
-#                         on the default database
+#                         on a database of its own (TRIGGER_DEMO_DB, default ~/trigger-demo.db)
 #   tools/setup.sh test   install the dependencies, build, and run the whole test suite, then
 #                         again under ASan and UBSan, then each fuzzer for FUZZ_SECONDS
 #   tools/setup.sh bench  install the dependencies and APScheduler, build, and run the benchmarks
@@ -135,7 +135,9 @@ PY
 demo() {
   as_root meson install -C "$BUILD_DIR" --quiet
   echo "== trigger is installed: $(trigger --version)"
-  echo "== defining three triggers on the default database (import updates them by name on a rerun)"
+  # The demo's own database: it never writes the default one, which may hold real triggers.
+  export TRIGGER_DB="${TRIGGER_DEMO_DB:-$HOME/trigger-demo.db}"
+  echo "== defining three triggers in $TRIGGER_DB (import updates them by name on a rerun)"
   trigger import - <<'JSONL'
 {"name": "demo-heartbeat", "clock": "--every 5m", "action": "--log 'still alive'", "labels": {"demo": "yes"}}
 {"name": "demo-backup", "clock": "--daily 02:30", "tz": "Europe/Berlin", "action": "-- /bin/echo backup done", "policy": {"timeout": "2h", "retries": 2}, "labels": {"demo": "yes"}}
@@ -156,8 +158,9 @@ JSONL
   trigger next --every 90m --count 3 --format tsv
   echo "== trigger status"
   trigger status || true
-  echo "== done: the triggers are in the default database (see FILES in 'man trigger')."
-  echo "   To run them for real, add to root's crontab:  * * * * * $(command -v trigger) run-once"
+  echo "== done: the triggers are in $TRIGGER_DB, not in the default database (see FILES in"
+  echo "   'man trigger'). To run them for real, add to your crontab (crontab -e):"
+  echo "   * * * * * TRIGGER_DB=$TRIGGER_DB $(command -v trigger) run-once"
 }
 
 # The benchmarks (README, Performance): the pass at scale, next-time computation, and APScheduler
