@@ -14,6 +14,7 @@ import stat
 import struct
 import subprocess
 import termios
+import time
 import tempfile
 import threading
 import unittest
@@ -636,6 +637,24 @@ class DeleteTest(TriggerTestCase):
                  if r['trigger_id'] == 4]
         self.assertEqual(after, records)
         self.assertEqual(json.loads(self.ok('status', '--format', 'json'))['healthy'], True)
+
+    def test_a_trigger_whose_run_is_in_progress_is_refused_with_75(self):
+        started = os.path.join(self.dir, 'started')
+        self.create('--name', 'slow', '--every', '1h', '--sh', f'touch {started}; exec sleep 30')
+        env = dict(self.env, TRIGGER_NOW='2026-12-01T09:00:00Z')
+        passing = subprocess.Popen([BIN, 'run-once', '--no-syslog'], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(started) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(started), 'the run never started')
+            self.fails(75, "trigger 'slow' has a run in progress (event 4-1796115600); "
+                       "it cannot be deleted until the run ends", 'delete', 'a', 'slow')
+            self.assertEqual(self.names(), ['a', 'b', 'c', 'slow'])
+        finally:
+            passing.kill()  # its command (exec'd sleep) dies with it: PR_SET_PDEATHSIG
+            passing.wait(timeout=30)
 
     def test_habits_and_typos_get_a_suggestion(self):
         self.fails(64, "'rm' is not a trigger command; did you mean 'delete'?", 'rm', 'a')
