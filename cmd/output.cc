@@ -144,6 +144,17 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
       {"finished_epoch", maybe(r.finished_epoch)},
       {"recorded_epoch", r.recorded_epoch},
       {"output", r.output},
+      {"editor", r.editor ? nlohmann::ordered_json{{"user", r.editor->user.empty()
+                                                                 ? nlohmann::ordered_json(nullptr)
+                                                                 : nlohmann::ordered_json(
+                                                                       r.editor->user)},
+                                                    {"uid", r.editor->uid},
+                                                    {"sudo_user", r.editor->sudo_user
+                                                                      ? nlohmann::ordered_json(
+                                                                            *r.editor->sudo_user)
+                                                                      : nlohmann::ordered_json(
+                                                                            nullptr)}}
+                          : nlohmann::ordered_json(nullptr)},
   };
 }
 
@@ -156,6 +167,7 @@ std::string history_line(const HistoryRecord& r, const std::string& tz) {
                 r.outcome != Outcome::kRetried && r.outcome != Outcome::kHook;
   if (r.count != 1 && counts) line += " x" + std::to_string(r.count);
   if (!r.reason.empty()) line += ": " + r.reason;
+  if (r.editor) line += " (by " + r.editor->text() + ")";
   return line;
 }
 

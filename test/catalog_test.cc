@@ -144,8 +144,8 @@ TEST_CASE("reschedule stores the moved trigger and records what changed", "[cata
   CHECK(moved->policy.retries == 2);
   CHECK(c.find("moved").clock == moved->clock);
   CHECK(c.reasons().back() ==
-        "scheduled: clock --every 1h --from 2026-12-01T08:00:00Z -> --every 30m --from "
-        "2026-12-01T08:01:00Z: --retries 2; next 2026-12-01T09:00:00Z -> 2026-12-01T08:31:00Z");
+        "scheduled; clock: --every 1h --from 2026-12-01T08:00:00Z -> --every 30m --from "
+        "2026-12-01T08:01:00Z; retries: 0 -> 2; next 2026-12-01T09:00:00Z -> 2026-12-01T08:31:00Z");
 }
 
 TEST_CASE("a reschedule that is refused changes nothing", "[catalog]") {
@@ -187,7 +187,7 @@ TEST_CASE("pause and resume move the state and record each move", "[catalog]") {
   CHECK((*paused)[0].name == "a");
   CHECK((*paused)[0].state == State::kPaused);
   CHECK(c.find("b").state == State::kPaused);
-  CHECK(c.reasons().back() == "paused; next 2026-12-01T09:00:00Z -> -");
+  CHECK(c.reasons().back() == "paused; state: active -> paused; next 2026-12-01T09:00:00Z -> -");
   // Already paused: nothing moves, nothing is recorded.
   auto again = trigger::move_triggers(c.store(), {"a"}, State::kPaused, kNow);
   REQUIRE(again.ok());
@@ -196,7 +196,7 @@ TEST_CASE("pause and resume move the state and record each move", "[catalog]") {
   auto resumed = trigger::move_triggers(c.store(), {"a"}, State::kActive, kNow);
   REQUIRE(resumed.ok());
   CHECK(c.find("a").state == State::kActive);
-  CHECK(c.reasons().back() == "resumed; next - -> 2026-12-01T09:00:00Z");
+  CHECK(c.reasons().back() == "resumed; state: paused -> active; next - -> 2026-12-01T09:00:00Z");
 }
 
 TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
@@ -214,7 +214,7 @@ TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
   REQUIRE(records.size() == 3);
   CHECK(records[1].outcome == Outcome::kCancelled);
   CHECK(records[1].event_id == fired->event_id);
-  CHECK(records[2].reason == "cancelled (1 queued run cancelled); next 2026-12-01T09:00:00Z -> -");
+  CHECK(records[2].reason == "cancelled (1 queued run cancelled); state: active -> cancelled; next 2026-12-01T09:00:00Z -> -");
 }
 
 TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it", "[catalog]") {
@@ -250,7 +250,7 @@ TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it
         trigger::ErrorKind::kNotFound);
   CHECK(failing(triggers[1]));
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kPaused, kNow).ok());
-  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); next ", 0) == 0);
+  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); state: active -> paused; next ", 0) == 0);
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kActive, kNow).ok());
   CHECK_FALSE(failing(triggers[2]));
   // No name: every failing trigger.
@@ -365,7 +365,7 @@ TEST_CASE("import creates new triggers and updates named ones, recording each", 
   CHECK(c.find("new").state == State::kActive);
   auto reasons = c.reasons();
   REQUIRE(reasons.size() == 4);
-  CHECK(reasons[2] == "updated by import; next - -> -");
+  CHECK(reasons[2] == "updated by import; action: --log hello -> --log changed; next - -> -");
   CHECK(reasons[3] == "created by import; next - -> 2026-12-01T11:00:00Z");
 }
 
@@ -407,7 +407,7 @@ TEST_CASE("pruning deletes what each trigger's retention lets go, never a creati
   REQUIRE(reasons.size() == 4);
   CHECK(reasons[0].rfind("created;", 0) == 0);
   CHECK(reasons[1].rfind("created;", 0) == 0);
-  CHECK(reasons[2].rfind("scheduled: --retries 2;", 0) == 0);
+  CHECK(reasons[2].rfind("scheduled; retries: 0 -> 2;", 0) == 0);
   CHECK(reasons[3].rfind("created;", 0) == 0);
   auto none = trigger::prune_history(c.store(), kNow);
   REQUIRE(none.ok());

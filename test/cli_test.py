@@ -7,6 +7,7 @@ Run by `meson test` with TRIGGER_BIN set to the binary. Every test runs trigger 
 import fcntl
 import json
 import os
+import pwd
 import pty
 import re
 import sqlite3
@@ -20,6 +21,8 @@ import unittest
 
 BIN = os.environ.get('TRIGGER_BIN', 'build/cmd/trigger')
 NOW = 1796112000  # 2026-12-01T08:00:00Z
+# Who edit records name: the tests run without SUDO_USER.
+WHO = '%s (uid %d)' % (pwd.getpwuid(os.getuid()).pw_name, os.getuid())
 
 
 class TriggerTestCase(unittest.TestCase):
@@ -166,7 +169,7 @@ class CreateTest(TriggerTestCase):
         self.ok('schedule', 'plain', '--history-runs', '1', '--history-keep', '36h')
         self.assertEqual(retention(), [('400d', '3'), ('1d12h', '1')])
         [edit, _] = json.loads(self.ok('history', 'plain', '--format', 'json'))
-        self.assertTrue(edit['reason'].startswith('scheduled: --history-keep 36h: --history-runs 1;'))
+        self.assertTrue(edit['reason'].startswith('scheduled; history-keep: 30d -> 1d12h; history-runs: 10 -> 1;'), edit)
         other = os.path.join(self.dir, 'copy.db')
         self.ok('--db', other, 'import', '-', stdin=self.ok('export'))
         self.assertEqual(retention(other), [('400d', '3'), ('1d12h', '1')])
@@ -566,7 +569,8 @@ class ShowTest(TriggerTestCase):
             'upcoming:      2026-12-02T02:00:00Z\n'
             'upcoming:      2026-12-02T08:00:00Z\n'
             'upcoming:      2026-12-02T14:00:00Z\n'
-            'history:       2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z\n'))
+            'history:       2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z'
+            ' (by %s)\n' % WHO))
 
     def test_json_and_tsv(self):
         self.create('--name', 'b', '--every', '1h', '--log', 'tab\there', '--tz', 'Europe/Berlin')
@@ -619,6 +623,7 @@ class DeleteTest(TriggerTestCase):
                    if r['trigger_id'] == 1]
         self.assertTrue(records[0]['reason'].startswith("deleted 'a' by "), records[0])
         self.assertIn('(uid %d' % os.getuid(), records[0]['reason'])
+        self.assertEqual(records[0]['editor']['uid'], os.getuid())
         self.assertGreater(len(records), 1)
         self.ok('delete', 'c')  # a cancelled trigger is deleted too
 
