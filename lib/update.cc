@@ -43,8 +43,9 @@ Result<Action> updated_action(const Action& current, const TriggerUpdate& update
   std::optional<std::string> cwd = current.cwd;
   if (update.cwd) cwd = update.cwd->empty() ? std::nullopt : update.cwd;
   if (update.command && words.kind == ActionKind::kLog && (!env.empty() || cwd)) {
-    return usage_error("--log: a --log action has no environment or directory; remove them "
-                       "as well (--unset-env NAME, --cwd '')");
+    return usage_error("--log " + in_quotes(words.argv.front()) +
+                       ": a --log action has no environment or directory; remove the "
+                       "trigger's as well (--unset-env NAME, --cwd '')");
   }
   return make_action(words.kind, words.argv, std::move(env), std::move(cwd));
 }
