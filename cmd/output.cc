@@ -143,7 +143,6 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
       {"started_epoch", maybe(r.started_epoch)},
       {"finished_epoch", maybe(r.finished_epoch)},
       {"recorded_epoch", r.recorded_epoch},
-      {"output", r.output},
       {"editor", r.editor ? nlohmann::ordered_json{{"user", r.editor->user.empty()
                                                                  ? nlohmann::ordered_json(nullptr)
                                                                  : nlohmann::ordered_json(
@@ -155,6 +154,7 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
                                                                       : nlohmann::ordered_json(
                                                                             nullptr)}}
                           : nlohmann::ordered_json(nullptr)},
+      {"output", r.output},
   };
 }
 
