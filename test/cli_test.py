@@ -241,6 +241,16 @@ USAGE_ERRORS = [
     ['schedule', 'x', '--retries', '-1'],
     ['schedule', 'x', '--tz', 'No/Such_Zone'],
     ['schedule'],
+    ['update'],
+    ['update', 'x'],
+    ['update', 'x', '--every', '0'],
+    ['update', 'x', '--env', 'NOPE'],
+    ['update', 'x', '--unset-env', 'A=1'],
+    ['update', 'x', '--cwd', 'relative'],
+    ['update', 'x', '--unlabel', 'bad key'],
+    ['update', 'x', '--rename', '123'],
+    ['update', 'x', '--log', 'a', '--sh', 'b'],
+    ['update', 'x', '--label', 'a=1', '--unlabel', 'a'],
     ['cancel'],
     ['pause'],
     ['resume'],
@@ -269,7 +279,7 @@ USAGE_ERRORS = [
 NOTHING_TO_CREATE = [
     ['status'], ['list'], ['history'], ['history', 'x'], ['show', 'x'], ['next', 'x'],
     ['export'], ['fire', 'x'], ['cancel', 'x'], ['pause', 'x'], ['resume', 'x'],
-    ['schedule', 'x', '--every', '1h'], ['reset-failed'], ['reset-failed', 'x'], ['gc'],
+    ['schedule', 'x', '--every', '1h'], ['update', 'x', '--retries', '1'], ['reset-failed'], ['reset-failed', 'x'], ['gc'],
     ['run-once', '--dry-run'],
 ]
 
@@ -324,7 +334,7 @@ class DefaultDatabaseTest(TriggerTestCase):
         self.create('--name', 'x', '--every', '1h', '--log', 'x')
         for args in (['list'], ['show', 'x'], ['status'], ['next', 'x'], ['history'],
                      ['export'], ['pause', 'x'], ['resume', 'x'], ['fire', 'x'], ['gc'],
-                     ['reset-failed'], ['run-once', '--dry-run'],
+                     ['reset-failed'], ['run-once', '--dry-run'], ['update', 'x', '--retries', '1'],
                      ['create', '--every', '1h', '--log', 'y']):
             with self.subTest(args=args):
                 _, _, err = self.run_trigger('-v', *args)
