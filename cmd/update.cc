@@ -14,7 +14,8 @@ void options_update(Options& options) {
   add_clock_options(options);
   add_action_options(options);
   add_policy_options(options);
-  options.named.add_options()("unset-env", po::value<std::vector<std::string>>()->value_name("NAME"),
+  options.named.add_options()("unset-env",
+                              po::value<std::vector<std::string>>()->value_name("NAME"),
                               "remove a variable of the command (repeatable)")(
       "label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
       "attach or change a label (repeatable)")(

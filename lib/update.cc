@@ -50,8 +50,8 @@ Result<Action> updated_action(const Action& current, const TriggerUpdate& update
   return make_action(words.kind, words.argv, std::move(env), std::move(cwd));
 }
 
-Result<std::map<std::string, std::string>> updated_labels(
-    std::map<std::string, std::string> labels, const TriggerUpdate& update) {
+Result<std::map<std::string, std::string>> updated_labels(std::map<std::string, std::string> labels,
+                                                          const TriggerUpdate& update) {
   for (const auto& key : update.unset_labels) labels.erase(key);
   for (const auto& label : update.set_labels) {
     auto parsed = parse_label(label);
