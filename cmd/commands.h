@@ -155,6 +155,7 @@ TRIGGER_COMMAND(run_once)
 TRIGGER_COMMAND(schedule)
 TRIGGER_COMMAND(show)
 TRIGGER_COMMAND(status)
+TRIGGER_COMMAND(update)
 #undef TRIGGER_COMMAND
 
 }  // namespace trigger::cmd

@@ -8,6 +8,14 @@ namespace {
 
 constexpr std::size_t kDefaultLimit = 20;
 
+// Who made an edit, for people: "alice", "root (SUDO_USER bob)", "uid 1234"; "" for others.
+std::string editor_text(const HistoryRecord& r) {
+  if (!r.editor) return "";
+  std::string who = r.editor->user.empty() ? "uid " + std::to_string(r.editor->uid) : r.editor->user;
+  if (r.editor->sudo_user) who += " (SUDO_USER " + *r.editor->sudo_user + ")";
+  return who;
+}
+
 // The records as JSON, and as columns: for people a time in the trigger's zone and the trigger
 // by name, for scripts (trigger-history(1), TSV) the epoch and the trigger's id and name.
 // With `with_output`, each run's output is shown under its row in the table.
@@ -31,7 +39,11 @@ Document history_document(const std::vector<HistoryRecord>& records, bool with_o
                         {"attempts", kScripts},
                         {"EXIT"},
                         {"manual", kScripts},
-                        {"REASON"}});
+                        {"BY", kPeople},
+                        {"REASON"},
+                        {"editor_uid", kScripts},
+                        {"editor_user", kScripts},
+                        {"editor_sudo_user", kScripts}});
   for (const auto& r : records) {
     std::string outcome(to_string(r.outcome));
     document.row({Cell::time(r.recorded_epoch, r.trigger_tz), r.recorded_epoch,
@@ -39,7 +51,10 @@ Document history_document(const std::vector<HistoryRecord>& records, bool with_o
                   Cell::maybe(r.trigger_name), Cell::maybe(r.event_id),
                   Cell::maybe(r.scheduled_epoch), r.manual ? outcome + " (manual)" : outcome,
                   outcome, r.count, r.attempts ? Cell(r.attempts) : Cell(), r.attempts,
-                  Cell::maybe(r.exit_status), r.manual ? "manual" : "", r.reason});
+                  Cell::maybe(r.exit_status), r.manual ? "manual" : "", editor_text(r), r.reason,
+                  r.editor ? Cell(r.editor->uid) : Cell(),
+                  r.editor ? Cell(r.editor->user) : Cell(),
+                  r.editor ? Cell::maybe(r.editor->sudo_user) : Cell()});
     if (with_output) document.below_last_row(r.output);
   }
   return document;

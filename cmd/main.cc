@@ -29,6 +29,11 @@ const std::vector<Command> kCommands = {
   {"schedule", cmd_schedule, options_schedule, DbAccess::kReadWrite,
    "trigger schedule ID|NAME [CLOCK] [POLICY] [--tz ZONE]",
    "move a trigger: change its clock, zone or policy", kTable | kJson},
+  {"update", cmd_update, options_update, DbAccess::kReadWrite,
+   "trigger update ID|NAME [CLOCK] [ACTION] [POLICY] [--tz ZONE] [--env NAME=VALUE ...]"
+   " [--unset-env NAME ...] [--cwd DIR] [--label KEY=VALUE ...] [--unlabel KEY ...]"
+   " [--rename NEW]",
+   "change anything create sets, in one command", kTable | kJson},
   {"cancel", cmd_cancel, options_cancel, DbAccess::kReadWrite,
    "trigger cancel ID|NAME ...",
    "stop triggers for good, keeping their history", kTable | kJson},

@@ -93,16 +93,35 @@ Result<ClockSpec> clock_from(const Context& ctx) {
   return given.front();
 }
 
-Result<Action> action_from(const Context& ctx) {
+Result<std::optional<Action>> command_from(const Context& ctx) {
   int count = (ctx.get("log") ? 1 : 0) + (ctx.get("sh") ? 1 : 0) + (ctx.has_program ? 1 : 0);
-  if (count == 0) return usage_error("no action given: use one of --log, --sh, -- PROGRAM");
+  if (count == 0) return std::optional<Action>();
   if (count > 1)
     return usage_error("more than one action given: use only one of --log, --sh, -- PROGRAM");
-  auto env = ctx.get_all("env");
-  auto cwd = ctx.get("cwd");
-  if (auto log = ctx.get("log")) return make_action(ActionKind::kLog, {*log}, env, cwd);
-  if (auto sh = ctx.get("sh")) return make_action(ActionKind::kShell, {*sh}, env, cwd);
-  return make_action(ActionKind::kProgram, ctx.program, env, cwd);
+  Result<Action> made = ctx.get("log") ? make_action(ActionKind::kLog, {*ctx.get("log")})
+                        : ctx.get("sh") ? make_action(ActionKind::kShell, {*ctx.get("sh")})
+                                        : make_action(ActionKind::kProgram, ctx.program);
+  if (!made) return made.error();
+  return std::optional<Action>(std::move(*made));
+}
+
+Result<Action> action_from(const Context& ctx) {
+  auto command = command_from(ctx);
+  if (!command) return command.error();
+  if (!*command) return usage_error("no action given: use one of --log, --sh, -- PROGRAM");
+  return make_action((*command)->kind, (*command)->argv, ctx.get_all("env"), ctx.get("cwd"));
+}
+
+Result<ScheduleChange> schedule_from(const Context& ctx) {
+  ScheduleChange change;
+  if (clock_given(ctx)) {
+    auto clock = clock_from(ctx);
+    if (!clock) return clock.error();
+    change.clock = *clock;
+  }
+  change.tz = ctx.get("tz");
+  change.policy = policy_from(ctx);
+  return change;
 }
 
 std::vector<std::pair<std::string, std::string>> policy_from(const Context& ctx) {

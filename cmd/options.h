@@ -24,6 +24,12 @@ bool clock_given(const Context& ctx);
 Result<ClockSpec> clock_from(const Context& ctx);
 /// The action given on the command line: exactly one; kUsage if none or several.
 Result<Action> action_from(const Context& ctx);
+/// The action words given (--log, --sh or -- PROGRAM, without --env and --cwd), if any;
+/// kUsage if several, or for a bad one.
+Result<std::optional<Action>> command_from(const Context& ctx);
+/// What the clock, --tz and policy options given change (trigger schedule and update): every
+/// clock kind of clock_kinds() and policy option of add_policy_options() is read here.
+Result<ScheduleChange> schedule_from(const Context& ctx);
 /// The policy options given, as (option, value) pairs in policy_option_names() order.
 std::vector<std::pair<std::string, std::string>> policy_from(const Context& ctx);
 

@@ -122,6 +122,22 @@ Document triggers_document(const std::vector<Trigger>& triggers, const PeopleTim
   return document;
 }
 
+namespace {
+
+// Who made an edit, as history_json() gives it: {"user", "uid", "sudo_user"}, or null.
+nlohmann::ordered_json editor_json(const std::optional<Identity>& editor) {
+  if (!editor) return nullptr;
+  auto text_or_null = [](const std::optional<std::string>& text) {
+    return text ? nlohmann::ordered_json(*text) : nlohmann::ordered_json(nullptr);
+  };
+  return {{"user", text_or_null(editor->user.empty() ? std::nullopt
+                                                     : std::optional<std::string>(editor->user))},
+          {"uid", editor->uid},
+          {"sudo_user", text_or_null(editor->sudo_user)}};
+}
+
+}  // namespace
+
 nlohmann::ordered_json history_json(const HistoryRecord& r) {
   auto maybe = [](std::optional<std::int64_t> value) {
     return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
@@ -143,6 +159,7 @@ nlohmann::ordered_json history_json(const HistoryRecord& r) {
       {"started_epoch", maybe(r.started_epoch)},
       {"finished_epoch", maybe(r.finished_epoch)},
       {"recorded_epoch", r.recorded_epoch},
+      {"editor", editor_json(r.editor)},
       {"output", r.output},
   };
 }
@@ -156,6 +173,7 @@ std::string history_line(const HistoryRecord& r, const std::string& tz) {
                 r.outcome != Outcome::kRetried && r.outcome != Outcome::kHook;
   if (r.count != 1 && counts) line += " x" + std::to_string(r.count);
   if (!r.reason.empty()) line += ": " + r.reason;
+  if (r.editor) line += " (by " + r.editor->text() + ")";
   return line;
 }
 

@@ -14,14 +14,9 @@ void options_schedule(Options& options) {
 
 Result<Step> cmd_schedule(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "ID|NAME"); !status) return status.error();
-  ScheduleChange change;
-  if (clock_given(ctx)) {
-    auto clock = clock_from(ctx);
-    if (!clock) return clock.error();
-    change.clock = *clock;
-  }
-  change.tz = ctx.get("tz");
-  change.policy = policy_from(ctx);
+  auto read = schedule_from(ctx);
+  if (!read) return read.error();
+  ScheduleChange change = *read;
   if (auto checked = check_schedule_change(change, ctx.now); !checked) return checked.error();
   return Step([change](Context& ctx) -> Result<int> {
     auto rescheduled = reschedule(*ctx.store, ctx.positional[0], change, ctx.now);

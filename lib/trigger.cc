@@ -216,6 +216,23 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   return std::nullopt;
 }
 
+Result<std::pair<std::string, std::string>> parse_label(std::string_view label) {
+  auto equals = label.find('=');
+  std::string_view key = label.substr(0, equals);
+  if (equals == std::string_view::npos || !is_label_key(key) ||
+      label.find('\0') != std::string_view::npos) {
+    return usage_error("--label " + in_quotes(label) +
+                       ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
+  }
+  return std::pair<std::string, std::string>(key, label.substr(equals + 1));
+}
+
+Status check_label_key(std::string_view key) {
+  if (is_label_key(key)) return Ok{};
+  return usage_error("label key " + in_quotes(key) +
+                     ": expected letters, digits, '.', '_', '-', '/' (at most 64)");
+}
+
 Status check_name(std::string_view name) {
   auto bad = [&](std::string_view why) {
     return usage_error("invalid name " + in_quotes(name) + ": " + std::string(why));
@@ -257,18 +274,14 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   auto clock = make_clock(clock_spec, now, *zone);
   if (!clock) return clock.error();
   for (const auto& label : spec.labels) {
-    auto equals = label.find('=');
-    std::string key = label.substr(0, equals);
-    if (equals == std::string::npos || !is_label_key(key) ||
-        label.find('\0') != std::string::npos) {
-      return usage_error("--label " + in_quotes(label) +
-                         ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
-    }
+    auto parsed = parse_label(label);
+    if (!parsed) return parsed.error();
+    auto [key, value] = *parsed;
     if (trigger.labels.count(key) != 0) {
       return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(key) +
                          " given twice");
     }
-    trigger.labels[key] = label.substr(equals + 1);
+    trigger.labels[key] = value;
   }
   if (auto valid = check_fire_times(trigger.policy, **clock, spec.state, spec.clock, now, *zone);
       !valid) {

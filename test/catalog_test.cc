@@ -1,8 +1,13 @@
 #include "trigger/catalog.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <functional>
 #include <sstream>
+
+#include "trigger/identity.h"
 
 using trigger::ClockKind;
 using trigger::Epoch;
@@ -144,8 +149,8 @@ TEST_CASE("reschedule stores the moved trigger and records what changed", "[cata
   CHECK(moved->policy.retries == 2);
   CHECK(c.find("moved").clock == moved->clock);
   CHECK(c.reasons().back() ==
-        "scheduled: clock --every 1h --from 2026-12-01T08:00:00Z -> --every 30m --from "
-        "2026-12-01T08:01:00Z: --retries 2; next 2026-12-01T09:00:00Z -> 2026-12-01T08:31:00Z");
+        "scheduled; clock: --every 1h --from 2026-12-01T08:00:00Z -> --every 30m --from "
+        "2026-12-01T08:01:00Z; retries: 0 -> 2; next 2026-12-01T09:00:00Z -> 2026-12-01T08:31:00Z");
 }
 
 TEST_CASE("a reschedule that is refused changes nothing", "[catalog]") {
@@ -187,7 +192,7 @@ TEST_CASE("pause and resume move the state and record each move", "[catalog]") {
   CHECK((*paused)[0].name == "a");
   CHECK((*paused)[0].state == State::kPaused);
   CHECK(c.find("b").state == State::kPaused);
-  CHECK(c.reasons().back() == "paused; next 2026-12-01T09:00:00Z -> -");
+  CHECK(c.reasons().back() == "paused; state: active -> paused; next 2026-12-01T09:00:00Z -> -");
   // Already paused: nothing moves, nothing is recorded.
   auto again = trigger::move_triggers(c.store(), {"a"}, State::kPaused, kNow);
   REQUIRE(again.ok());
@@ -196,7 +201,7 @@ TEST_CASE("pause and resume move the state and record each move", "[catalog]") {
   auto resumed = trigger::move_triggers(c.store(), {"a"}, State::kActive, kNow);
   REQUIRE(resumed.ok());
   CHECK(c.find("a").state == State::kActive);
-  CHECK(c.reasons().back() == "resumed; next - -> 2026-12-01T09:00:00Z");
+  CHECK(c.reasons().back() == "resumed; state: paused -> active; next - -> 2026-12-01T09:00:00Z");
 }
 
 TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
@@ -214,7 +219,7 @@ TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
   REQUIRE(records.size() == 3);
   CHECK(records[1].outcome == Outcome::kCancelled);
   CHECK(records[1].event_id == fired->event_id);
-  CHECK(records[2].reason == "cancelled (1 queued run cancelled); next 2026-12-01T09:00:00Z -> -");
+  CHECK(records[2].reason == "cancelled (1 queued run cancelled); state: active -> cancelled; next 2026-12-01T09:00:00Z -> -");
 }
 
 TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it", "[catalog]") {
@@ -250,7 +255,7 @@ TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it
         trigger::ErrorKind::kNotFound);
   CHECK(failing(triggers[1]));
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kPaused, kNow).ok());
-  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); next ", 0) == 0);
+  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); state: active -> paused; next ", 0) == 0);
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kActive, kNow).ok());
   CHECK_FALSE(failing(triggers[2]));
   // No name: every failing trigger.
@@ -365,7 +370,7 @@ TEST_CASE("import creates new triggers and updates named ones, recording each", 
   CHECK(c.find("new").state == State::kActive);
   auto reasons = c.reasons();
   REQUIRE(reasons.size() == 4);
-  CHECK(reasons[2] == "updated by import; next - -> -");
+  CHECK(reasons[2] == "updated by import; action: --log hello -> --log changed; next - -> -");
   CHECK(reasons[3] == "created by import; next - -> 2026-12-01T11:00:00Z");
 }
 
@@ -407,7 +412,7 @@ TEST_CASE("pruning deletes what each trigger's retention lets go, never a creati
   REQUIRE(reasons.size() == 4);
   CHECK(reasons[0].rfind("created;", 0) == 0);
   CHECK(reasons[1].rfind("created;", 0) == 0);
-  CHECK(reasons[2].rfind("scheduled: --retries 2;", 0) == 0);
+  CHECK(reasons[2].rfind("scheduled; retries: 0 -> 2;", 0) == 0);
   CHECK(reasons[3].rfind("created;", 0) == 0);
   auto none = trigger::prune_history(c.store(), kNow);
   REQUIRE(none.ok());
@@ -440,4 +445,177 @@ TEST_CASE("the read helpers find triggers, their history and the queue", "[catal
   auto figures = trigger::load_queue_figures(c.store(), kNow);
   REQUIRE(figures.ok());
   CHECK(figures->triggers_by_state["active"] == 2);
+}
+
+namespace {
+
+// One update of trigger `ref` at kNow + 60; it must succeed.
+trigger::UpdatedTrigger update(Catalog& c, const std::string& ref,
+                               const trigger::TriggerUpdate& update) {
+  auto updated = trigger::update_trigger(c.store(), ref, update, kNow + 60);
+  INFO((updated.ok() ? "" : updated.error().message()));
+  REQUIRE(updated.ok());
+  return *updated;
+}
+
+trigger::Action shell(const std::string& script, std::vector<std::string> env = {},
+                      std::optional<std::string> cwd = std::nullopt) {
+  auto action = trigger::make_action(trigger::ActionKind::kShell, {script}, env, cwd);
+  REQUIRE(action.ok());
+  return *action;
+}
+
+}  // namespace
+
+TEST_CASE("update changes each kind of field and records it field by field", "[catalog][update]") {
+  struct Case {
+    const char* what;
+    std::function<void(trigger::TriggerUpdate&)> set;
+    std::function<void(const Trigger&)> check;
+    const char* changes;
+  };
+  const std::vector<Case> cases = {
+      {"clock", [](auto& u) { u.schedule.clock = {ClockKind::kCron, "*/10 * * * *", std::nullopt}; },
+       [](const Trigger& t) { CHECK(t.clock == "--cron '*/10 * * * *'"); },
+       "clock: --every 1h --from 2026-12-01T08:00:00Z -> --cron '*/10 * * * *'"},
+      {"zone", [](auto& u) { u.schedule.tz = "Europe/Berlin"; },
+       [](const Trigger& t) { CHECK(t.tz == "Europe/Berlin"); },
+       // --every keeps its instants; its --from is written in the new zone
+       "clock: --every 1h --from 2026-12-01T08:00:00Z -> --every 1h --from "
+       "2026-12-01T09:00:00+01:00; zone: UTC -> Europe/Berlin"},
+      {"policy", [](auto& u) { u.schedule.policy = {{"retries", "3"}, {"timeout", "10m"}}; },
+       [](const Trigger& t) { CHECK(t.policy.retries == 3); },
+       "timeout: none -> 10m; retries: 0 -> 3"},
+      {"action", [](auto& u) { u.command = shell("backup --all"); },
+       [](const Trigger& t) { CHECK(t.action.kind == trigger::ActionKind::kShell); },
+       "action: --log hello -> --sh 'backup --all'"},
+      {"env and cwd",
+       [](auto& u) {
+         u.command = shell("run");
+         u.set_env = {"FOO=1"};
+         u.cwd = "/srv";
+       },
+       [](const Trigger& t) { CHECK(t.action.env == std::vector<std::string>{"FOO=1"}); },
+       "action: --log hello -> --sh run; env: +FOO=1; cwd: - -> /srv"},
+      {"labels", [](auto& u) { u.set_labels = {"team=ops"}; },
+       [](const Trigger& t) { CHECK(t.labels.at("team") == "ops"); }, "labels: +team=ops"},
+      {"name", [](auto& u) { u.rename = "renamed"; },
+       [](const Trigger& t) { CHECK(t.name == std::optional<std::string>("renamed")); },
+       "name: edited -> renamed"},
+  };
+  for (const auto& one : cases) {
+    SECTION(one.what) {
+      Catalog c;
+      c.create("edited");
+      std::int64_t version = c.version();
+      trigger::TriggerUpdate change;
+      one.set(change);
+      auto updated = update(c, "edited", change);
+      CHECK(updated.changes == one.changes);
+      one.check(updated.trigger);
+      one.check(c.find(std::to_string(updated.trigger.id)));
+      CHECK(c.version() > version);
+      auto record = c.history().back();
+      CHECK(record.outcome == Outcome::kEdit);
+      CHECK(record.reason.rfind("updated; " + std::string(one.changes) + "; next ", 0) == 0);
+      REQUIRE(record.editor.has_value());
+      CHECK(*record.editor == trigger::current_identity());
+    }
+  }
+}
+
+TEST_CASE("update replaces and removes variables and labels in place", "[catalog][update]") {
+  Catalog c;
+  auto spec = c.spec("vars");
+  spec.action = shell("run", {"A=1", "B=2", "C=3"}, "/srv");
+  spec.labels = {"team=ops", "tier=1"};
+  REQUIRE(trigger::create_trigger(c.store(), spec, kNow).ok());
+  trigger::TriggerUpdate change;
+  change.set_env = {"B=20", "D=4"};
+  change.unset_env = {"A", "NOT_THERE"};
+  change.cwd = "";
+  change.set_labels = {"tier=2"};
+  change.unset_labels = {"team"};
+  auto updated = update(c, "vars", change);
+  CHECK(updated.trigger.action.env == std::vector<std::string>{"B=20", "C=3", "D=4"});
+  CHECK(!updated.trigger.action.cwd);
+  CHECK(updated.trigger.labels == std::map<std::string, std::string>{{"tier", "2"}});
+  CHECK(updated.changes == "env: ~B=20 +D=4 -A; cwd: /srv -> -; labels: ~tier=2 -team");
+}
+
+TEST_CASE("an update that changes nothing writes and records nothing", "[catalog][update]") {
+  Catalog c;
+  c.create("same");
+  std::int64_t version = c.version();
+  auto records = c.history().size();
+  trigger::TriggerUpdate change;
+  change.schedule.policy = {{"retries", "0"}};
+  change.unset_labels = {"absent"};
+  change.command = *trigger::make_action(trigger::ActionKind::kLog, {"hello"});
+  auto updated = update(c, "same", change);
+  CHECK(updated.changes.empty());
+  CHECK(c.version() == version);
+  CHECK(c.history().size() == records);
+}
+
+TEST_CASE("update refuses bad values, a missing trigger and a cancelled one's clock, writing nothing",
+          "[catalog][update]") {
+  Catalog c;
+  c.create("x");
+  c.create("taken");
+  std::int64_t version = c.version();
+  auto refused = [&](const std::string& ref, const trigger::TriggerUpdate& change) {
+    auto updated = trigger::update_trigger(c.store(), ref, change, kNow + 60);
+    REQUIRE(!updated.ok());
+    return updated.error();
+  };
+  trigger::TriggerUpdate nothing;
+  CHECK(refused("x", nothing).kind() == ErrorKind::kUsage);
+  trigger::TriggerUpdate retries;
+  retries.schedule.policy = {{"retries", "lots"}};
+  CHECK(refused("x", retries).message() == "--retries 'lots': expected a whole number from 0 to 100");
+  CHECK(refused("nope", retries).kind() == ErrorKind::kUsage);  // values first
+  trigger::TriggerUpdate good;
+  good.schedule.policy = {{"retries", "1"}};
+  CHECK(refused("nope", good).kind() == ErrorKind::kNotFound);
+  trigger::TriggerUpdate both;
+  both.set_env = {"A=1"};
+  both.unset_env = {"A"};
+  CHECK(refused("x", both).kind() == ErrorKind::kUsage);
+  trigger::TriggerUpdate env_on_log;
+  env_on_log.set_env = {"A=1"};
+  CHECK(refused("x", env_on_log).kind() == ErrorKind::kUsage);
+  trigger::TriggerUpdate rename;
+  rename.rename = "taken";
+  CHECK(refused("x", rename).kind() == ErrorKind::kData);
+  rename.rename = "123";
+  CHECK(refused("x", rename).kind() == ErrorKind::kUsage);
+  CHECK(c.version() == version);
+  REQUIRE(trigger::move_triggers(c.store(), {"x"}, State::kCancelled, kNow).ok());
+  version = c.version();
+  trigger::TriggerUpdate clock;
+  clock.schedule.clock = {ClockKind::kEvery, "5m", std::nullopt};
+  CHECK(refused("x", clock).kind() == ErrorKind::kData);
+  CHECK(c.version() == version);
+  trigger::TriggerUpdate label;  // what cannot make it fire is changed in any state
+  label.set_labels = {"gone=yes"};
+  CHECK(update(c, "x", label).trigger.state == State::kCancelled);
+}
+
+TEST_CASE("every edit names who made it, SUDO_USER too", "[catalog][update]") {
+  Catalog c;
+  ::setenv("SUDO_USER", "bob", 1);
+  c.create("who");
+  REQUIRE(trigger::move_triggers(c.store(), {"who"}, State::kPaused, kNow).ok());
+  ::unsetenv("SUDO_USER");
+  REQUIRE(trigger::delete_triggers(c.store(), {"who"}, true, kNow).ok());
+  auto records = c.history();
+  REQUIRE(records.size() == 3);
+  for (std::size_t i = 0; i < 2; ++i) {
+    REQUIRE(records[i].editor.has_value());
+    CHECK(records[i].editor->uid == static_cast<std::int64_t>(getuid()));
+    CHECK(records[i].editor->sudo_user == std::optional<std::string>("bob"));
+  }
+  CHECK(records[2].editor == std::optional<trigger::Identity>(trigger::current_identity()));
+  CHECK(records[2].reason.find(" by " + trigger::current_identity().text()) != std::string::npos);
 }

@@ -7,6 +7,7 @@ Run by `meson test` with TRIGGER_BIN set to the binary. Every test runs trigger 
 import fcntl
 import json
 import os
+import pwd
 import pty
 import re
 import sqlite3
@@ -21,6 +22,8 @@ import unittest
 
 BIN = os.environ.get('TRIGGER_BIN', 'build/cmd/trigger')
 NOW = 1796112000  # 2026-12-01T08:00:00Z
+# Who edit records name: the tests run without SUDO_USER.
+WHO = '%s (uid %d)' % (pwd.getpwuid(os.getuid()).pw_name, os.getuid())
 
 
 class TriggerTestCase(unittest.TestCase):
@@ -167,7 +170,7 @@ class CreateTest(TriggerTestCase):
         self.ok('schedule', 'plain', '--history-runs', '1', '--history-keep', '36h')
         self.assertEqual(retention(), [('400d', '3'), ('1d12h', '1')])
         [edit, _] = json.loads(self.ok('history', 'plain', '--format', 'json'))
-        self.assertTrue(edit['reason'].startswith('scheduled: --history-keep 36h: --history-runs 1;'))
+        self.assertTrue(edit['reason'].startswith('scheduled; history-keep: 30d -> 1d12h; history-runs: 10 -> 1;'), edit)
         other = os.path.join(self.dir, 'copy.db')
         self.ok('--db', other, 'import', '-', stdin=self.ok('export'))
         self.assertEqual(retention(other), [('400d', '3'), ('1d12h', '1')])
@@ -239,6 +242,16 @@ USAGE_ERRORS = [
     ['schedule', 'x', '--retries', '-1'],
     ['schedule', 'x', '--tz', 'No/Such_Zone'],
     ['schedule'],
+    ['update'],
+    ['update', 'x'],
+    ['update', 'x', '--every', '0'],
+    ['update', 'x', '--env', 'NOPE'],
+    ['update', 'x', '--unset-env', 'A=1'],
+    ['update', 'x', '--cwd', 'relative'],
+    ['update', 'x', '--unlabel', 'bad key'],
+    ['update', 'x', '--rename', '123'],
+    ['update', 'x', '--log', 'a', '--sh', 'b'],
+    ['update', 'x', '--label', 'a=1', '--unlabel', 'a'],
     ['cancel'],
     ['pause'],
     ['resume'],
@@ -267,7 +280,7 @@ USAGE_ERRORS = [
 NOTHING_TO_CREATE = [
     ['status'], ['list'], ['history'], ['history', 'x'], ['show', 'x'], ['next', 'x'],
     ['export'], ['fire', 'x'], ['cancel', 'x'], ['pause', 'x'], ['resume', 'x'],
-    ['schedule', 'x', '--every', '1h'], ['reset-failed'], ['reset-failed', 'x'], ['gc'],
+    ['schedule', 'x', '--every', '1h'], ['update', 'x', '--retries', '1'], ['reset-failed'], ['reset-failed', 'x'], ['gc'],
     ['run-once', '--dry-run'],
 ]
 
@@ -322,7 +335,7 @@ class DefaultDatabaseTest(TriggerTestCase):
         self.create('--name', 'x', '--every', '1h', '--log', 'x')
         for args in (['list'], ['show', 'x'], ['status'], ['next', 'x'], ['history'],
                      ['export'], ['pause', 'x'], ['resume', 'x'], ['fire', 'x'], ['gc'],
-                     ['reset-failed'], ['run-once', '--dry-run'],
+                     ['reset-failed'], ['run-once', '--dry-run'], ['update', 'x', '--retries', '1'],
                      ['create', '--every', '1h', '--log', 'y']):
             with self.subTest(args=args):
                 _, _, err = self.run_trigger('-v', *args)
@@ -567,7 +580,8 @@ class ShowTest(TriggerTestCase):
             'upcoming:      2026-12-02T02:00:00Z\n'
             'upcoming:      2026-12-02T08:00:00Z\n'
             'upcoming:      2026-12-02T14:00:00Z\n'
-            'history:       2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z\n'))
+            'history:       2026-12-01T08:00:00Z edit: created; next - -> 2026-12-01T14:00:00Z'
+            ' (by %s)\n' % WHO))
 
     def test_json_and_tsv(self):
         self.create('--name', 'b', '--every', '1h', '--log', 'tab\there', '--tz', 'Europe/Berlin')
@@ -620,6 +634,7 @@ class DeleteTest(TriggerTestCase):
                    if r['trigger_id'] == 1]
         self.assertTrue(records[0]['reason'].startswith("deleted 'a' by "), records[0])
         self.assertIn('(uid %d' % os.getuid(), records[0]['reason'])
+        self.assertEqual(records[0]['editor']['uid'], os.getuid())
         self.assertGreater(len(records), 1)
         self.ok('delete', 'c')  # a cancelled trigger is deleted too
 
@@ -663,6 +678,132 @@ class DeleteTest(TriggerTestCase):
         self.fails(64, "'lsit' is not a trigger command; did you mean 'list'?", 'lsit')
         self.fails(64, "'delte' is not a trigger command; did you mean 'delete'?", 'delte', 'a')
         self.assertEqual(self.names(), ['a', 'b', 'c'])
+
+
+class UpdateTest(TriggerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'job', '--every', '5m', '--sh', 'run', '--env', 'BAR=2', '--label', 'team=ops')
+
+    def shown(self, ref='job'):
+        return json.loads(self.ok('show', ref, '--format', 'json'))
+
+    def dump(self):
+        """The database's rows, as SQL: what an update that writes nothing leaves as it was."""
+        connection = sqlite3.connect(self.db)
+        try:
+            return list(connection.iterdump())
+        finally:
+            connection.close()
+
+    def updated(self, *args):
+        """Run update, require success, return what it printed and the newest edit record."""
+        out = self.ok('update', *args)
+        [edit] = json.loads(self.ok('history', '--format', 'json', '--limit', '1'))
+        return out, edit
+
+    def test_each_field_kind(self):
+        for args, check, changes in [
+            (['--cron', '*/10 * * * *'], lambda t: t['clock'] == "--cron '*/10 * * * *'",
+             "clock: --every 5m --from 2026-12-01T08:00:00Z -> --cron '*/10 * * * *'"),
+            (['--tz', 'Asia/Tokyo', '--daily', '09:00'], lambda t: t['tz'] == 'Asia/Tokyo',
+             "clock: --cron '*/10 * * * *' -> --daily 09:00; zone: UTC -> Asia/Tokyo"),
+            (['--retries', '3', '--on-failure-sh', 'mail -s x root'], lambda t: t['policy']['retries'] == '3',
+             "retries: 0 -> 3; on-failure-sh: - -> 'mail -s x root'"),
+            (['--', '/usr/bin/backup', '--full'], lambda t: t['action'] == '-- /usr/bin/backup --full',
+             "action: --sh run -> -- /usr/bin/backup --full"),
+            (['--env', 'FOO=1', '--unset-env', 'BAR'], lambda t: t['env'] == ['FOO=1'], 'env: +FOO=1 -BAR'),
+            (['--cwd', '/srv'], lambda t: t['cwd'] == '/srv', 'cwd: - -> /srv'),
+            (['--cwd', ''], lambda t: t['cwd'] is None, 'cwd: /srv -> -'),
+            (['--label', 'tier=1', '--unlabel', 'team'], lambda t: t['labels'] == {'tier': '1'},
+             'labels: +tier=1 -team'),
+            (['--sh', 'echo new'], lambda t: t['action'] == "--sh 'echo new'",
+             "action: -- /usr/bin/backup --full -> --sh 'echo new'"),
+            (['--rename', 'renamed'], lambda t: t['name'] == 'renamed', 'name: job -> renamed'),
+        ]:
+            with self.subTest(args=args):
+                ref = 'job' if self.listed()[0]['name'] == 'job' else 'renamed'
+                out, edit = self.updated(ref, *args)
+                self.assertEqual(out, changes + '\n')
+                self.assertTrue(check(self.shown('1')), self.shown('1'))
+                self.assertTrue(edit['reason'].startswith('updated; ' + changes + '; next '), edit['reason'])
+                self.assertEqual((edit['editor']['uid'], edit['editor']['sudo_user']), (os.getuid(), None))
+
+    def test_one_command_one_record_and_json(self):
+        out = json.loads(self.ok('update', 'job', '--every', '10m', '--log', 'hi', '--unset-env', 'BAR',
+                                 '--label', 'team=dev', '--format', 'json'))
+        self.assertEqual((out['name'], out['action'], out['labels']), ('job', "--log hi", {'team': 'dev'}))
+        self.assertEqual(out['changes'], 'clock: --every 5m --from 2026-12-01T08:00:00Z -> --every 10m --from '
+                                         '2026-12-01T08:00:00Z; action: --sh run -> --log hi; env: -BAR; '
+                                         'labels: ~team=dev')
+        self.assertEqual([r['outcome'] for r in json.loads(self.ok('history', 'job', '--format', 'json'))],
+                         ['edit', 'edit'])
+
+    def test_a_changed_clock_is_rescheduled_as_schedule_does(self):
+        self.ok('run-once')
+        self.ok('--now', '2026-12-01T08:02:00Z', 'update', 'job', '--every', '1h', '--from', '2026-12-01T09:30:00Z')
+        [t] = self.listed()
+        self.assertEqual((t['next_epoch'], t['next_scheduled']), (NOW + 30 * 60, False))
+        self.ok('--now', '2026-12-01T08:03:00Z', 'run-once')
+        self.assertEqual((self.listed()[0]['next_epoch'], self.listed()[0]['next_scheduled']), (NOW + 30 * 60, True))
+
+    def test_nothing_changed_records_nothing_and_says_so(self):
+        before = self.dump()
+        code, out, err = self.run_trigger('update', 'job', '--retries', '0', '--env', 'BAR=2', '--unlabel', 'none')
+        self.assertEqual((code, out), (0, ''))
+        self.assertEqual(err, "trigger: 'job' unchanged: it has every value given already; nothing recorded\n")
+        self.assertEqual(self.dump(), before)
+
+    def test_refusals_write_nothing(self):
+        self.create('--name', 'other', '--every', '1h', '--log', 'x')
+        before, dump = self.snapshot(), self.dump()
+        for code, message, args in [
+            (66, "no trigger 'nope'", ['nope', '--retries', '1']),
+            (64, "--retries 'x': expected a whole number from 0 to 100", ['job', '--retries', 'x']),
+            (64, "nothing to change: give a clock, --tz, a policy option, an action, --env, --unset-env, "
+                 "--cwd, --label, --unlabel or --rename", ['job']),
+            (64, "more than one clock given: use only one", ['job', '--every', '1h', '--daily', '09:00']),
+            (64, "more than one action given: use only one of --log, --sh, -- PROGRAM",
+             ['job', '--log', 'x', '--sh', 'y']),
+            (64, "--env 'NOPE': expected NAME=VALUE", ['job', '--env', 'NOPE']),
+            (64, "--unset-env 'A=1': expected a variable NAME", ['job', '--unset-env', 'A=1']),
+            (64, "--unset-env 'A': 'A' is also set or removed in the same update",
+             ['job', '--env', 'A=1', '--unset-env', 'A']),
+            (64, "--cwd 'rel': must be an absolute path", ['job', '--cwd', 'rel']),
+            (64, "--label 'bad': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'",
+             ['job', '--label', 'bad']),
+            (64, "invalid name '42': all digits (it would read as an id)", ['job', '--rename', '42']),
+            (64, "--tz: unknown time zone 'Mars/Base'", ['job', '--tz', 'Mars/Base']),
+            (64, "--log 'x': a --log action has no environment or directory; remove the trigger's as well "
+                 "(--unset-env NAME, --cwd '')", ['job', '--log', 'x']),
+            (64, "--env applies only to --sh and program actions, not --log", ['other', '--env', 'A=1']),
+            (65, "name 'other' is already taken by trigger 2", ['job', '--rename', 'other']),
+        ]:
+            with self.subTest(args=args):
+                self.fails(code, message, 'update', *args)
+                self.assertEqual(self.snapshot(), before)
+                self.assertEqual(self.dump(), dump)
+
+    def test_a_cancelled_trigger_keeps_its_clock_but_takes_labels(self):
+        self.ok('cancel', 'job')
+        before = self.dump()
+        self.fails(65, "trigger 'job' is cancelled; create a new one instead", 'update', 'job', '--every', '1h')
+        self.assertEqual(self.dump(), before)
+        self.ok('update', 'job', '--label', 'gone=yes', '--history-keep', '400d')
+        self.assertEqual((self.shown()['state'], self.shown()['labels']['gone']), ('cancelled', 'yes'))
+
+    def test_history_and_show_name_who_edited(self):
+        self.ok('update', 'job', '--retries', '2', env={'SUDO_USER': 'bob'})
+        table = self.ok('history', 'job').splitlines()
+        self.assertEqual(table[0].split()[7:9], ['BY', 'REASON'])
+        me = pwd.getpwuid(os.getuid()).pw_name
+        self.assertIn(f' {me} (SUDO_USER bob)  updated; retries: 0 -> 2; next ', table[1])
+        self.assertRegex(table[2], rf'  {me}  +created; next ')
+        [edit, _] = json.loads(self.ok('history', 'job', '--format', 'json'))
+        self.assertEqual(edit['editor'], {'user': me, 'uid': os.getuid(), 'sudo_user': 'bob'})
+        shown = self.ok('show', 'job')
+        self.assertIn(f'updated; retries: 0 -> 2; next 2026-12-01T08:05:00Z -> 2026-12-01T08:05:00Z '
+                      f'(by {me} (uid {os.getuid()}, SUDO_USER bob))\n', shown)
 
 
 class StateChangeTest(TriggerTestCase):

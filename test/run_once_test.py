@@ -6,6 +6,7 @@ Time is driven with --now; real time passes only where a process has to be runni
 """
 import json
 import os
+import pwd
 import re
 import resource
 import shutil
@@ -411,7 +412,7 @@ class ScheduleTest(PassTestCase):
         self.ok('--now', at(HOUR + 10 * MINUTE), 'run-once')
         self.assertEqual(self.listed()[0]['next_epoch'], NOW + HOUR + 30 * MINUTE)
         [edit] = [r for r in self.history('s') if r['reason'].startswith('scheduled')]
-        self.assertEqual(edit['reason'], 'scheduled: clock --every 1h --from 2026-12-01T08:00:00Z -> '
+        self.assertEqual(edit['reason'], 'scheduled; clock: --every 1h --from 2026-12-01T08:00:00Z -> '
                                          '--every 30m --from 2026-12-01T08:00:00Z; next 2026-12-01T10:00:00Z -> '
                                          '2026-12-01T09:30:00Z')
 
@@ -682,12 +683,16 @@ class HistoryTest(PassTestCase):
         self.assertEqual(len(self.history('--limit', '1')), 1)
         self.assertEqual([r['outcome'] for r in self.history('--since', at(30))], ['failed', 'succeeded'])
         table = self.ok('history', 'bad').splitlines()
-        self.assertEqual(table[0].split(), ['RECORDED', 'TRIGGER', 'EVENT', 'OUTCOME', 'COUNT', 'ATTEMPTS', 'EXIT', 'REASON'])
+        self.assertEqual(table[0].split(), ['RECORDED', 'TRIGGER', 'EVENT', 'OUTCOME', 'COUNT', 'ATTEMPTS', 'EXIT', 'BY', 'REASON'])
         tsv = self.ok('history', '--format', 'tsv', '--failed').splitlines()
-        self.assertEqual(tsv, [f'{NOW + MINUTE}\t2\tbad\t2-{NOW + MINUTE}\t{NOW + MINUTE}\tfailed\t1\t1\t2\t\texit status 2'])
+        self.assertEqual(tsv, [f'{NOW + MINUTE}\t2\tbad\t2-{NOW + MINUTE}\t{NOW + MINUTE}\tfailed\t1\t1\t2\t\texit status 2\t\t\t'])
         for field in ('trigger_id', 'trigger_name', 'event_id', 'scheduled_epoch', 'count', 'outcome', 'reason',
-                      'manual', 'attempts', 'exit_status', 'started_epoch', 'finished_epoch', 'output'):
+                      'manual', 'attempts', 'exit_status', 'started_epoch', 'finished_epoch', 'output', 'editor'):
             self.assertIn(field, everything[0])
+        # An edit names who made it; a run outcome names no one.
+        self.assertEqual((everything[0]['editor'], everything[-1]['editor']['uid']), (None, os.getuid()))
+        edit_tsv = self.ok('history', '--format', 'tsv', 'ok').splitlines()[-1].split('\t')
+        self.assertEqual(edit_tsv[-3:], [str(os.getuid()), pwd.getpwuid(os.getuid()).pw_name, ''])
 
     def test_bad_options(self):
         for code, message, args in [

@@ -814,3 +814,23 @@ TEST_CASE("contract, at once: of several reclaimers of one lease, one wins",
     CHECK(store->history(filter)->size() == 1);  // one interrupted record
   });
 }
+
+TEST_CASE("contract: an edit record reads back with who made it", "[contract]") {
+  for_each_backend([](Database& db) {
+    auto& store = db.store;
+    auto id = insert(*store, make_trigger("edited", {}));
+    HistoryRecord edit = HistoryRecord::of_trigger(id, Outcome::kEdit, "updated; retries: 0 -> 1", kNow);
+    edit.editor = trigger::Identity{"alice", 1000, std::string("bob")};
+    REQUIRE(store->append_history(edit).ok());
+    HistoryRecord nameless = HistoryRecord::of_trigger(id, Outcome::kEdit, "paused", kNow + 1);
+    nameless.editor = trigger::Identity{"", 1234, std::nullopt};
+    REQUIRE(store->append_history(nameless).ok());
+    REQUIRE(store->append_history(HistoryRecord::of_trigger(id, Outcome::kFailed, "set aside", kNow + 2)).ok());
+    auto records = store->history({});
+    REQUIRE(records.ok());
+    REQUIRE(records->size() == 3);
+    CHECK(!(*records)[0].editor);  // newest first: the record of no edit names no one
+    CHECK((*records)[1].editor == std::optional<trigger::Identity>(trigger::Identity{"", 1234, std::nullopt}));
+    CHECK((*records)[2].editor == std::optional<trigger::Identity>(trigger::Identity{"alice", 1000, std::string("bob")}));
+  });
+}

@@ -51,8 +51,7 @@ std::string deleted_reason(const Trigger& trigger, const DeletedTrigger& deleted
 
 Result<std::vector<DeletedOne>> delete_triggers(Store& store,
                                                 const std::vector<std::string>& refs,
-                                                bool keep_history, std::string_view who,
-                                                Epoch now) {
+                                                bool keep_history, Epoch now) {
   using Deleted = std::vector<DeletedOne>;
   return catalog::in_transaction<Deleted>(store, [&]() -> Result<Deleted> {
     auto targets = triggers_to_delete(store, refs);
@@ -62,8 +61,9 @@ Result<std::vector<DeletedOne>> delete_triggers(Store& store,
       auto deleted = store.delete_trigger(trigger.id, keep_history, now);
       if (!deleted) return deleted.error();
       if (keep_history) {
-        auto appended = store.append_history(HistoryRecord::of_trigger(
-            trigger.id, Outcome::kEdit, deleted_reason(trigger, *deleted, who), now));
+        Identity who = current_identity();
+        auto appended = store.append_history(
+            catalog::edit_record(trigger.id, deleted_reason(trigger, *deleted, who.text()), who, now));
         if (!appended) return appended.error();
       }
       done.push_back({std::move(trigger), *deleted});

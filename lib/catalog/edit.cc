@@ -1,6 +1,5 @@
 // The catalog's definitions: how a trigger is named, its edit records, create and reschedule.
 #include "catalog/internal.h"
-#include "shell_quote.h"
 #include "text.h"
 #include "trigger/catalog.h"
 
@@ -25,12 +24,22 @@ std::string predicted_next(const Trigger& trigger) {
 
 }  // namespace
 
+HistoryRecord edit_record(std::int64_t id, std::string reason, const Identity& who, Epoch now) {
+  HistoryRecord record = HistoryRecord::of_trigger(id, Outcome::kEdit, std::move(reason), now);
+  record.editor = who;
+  return record;
+}
+
 Status record_edit(Store& store, const Trigger* before, const Trigger& after,
                    const std::string& what, Epoch now) {
+  std::string reason = what;
+  if (before) {
+    if (std::string diff = edit_diff(*before, after); !diff.empty()) reason += "; " + diff;
+  }
   std::string next_before = before ? next_text(next_fire_time(*before), before->tz) : "-";
-  auto appended = store.append_history(HistoryRecord::of_trigger(
-      after.id, Outcome::kEdit, what + "; next " + next_before + " -> " + predicted_next(after),
-      now));
+  reason += "; next " + next_before + " -> " + predicted_next(after);
+  auto appended =
+      store.append_history(edit_record(after.id, std::move(reason), current_identity(), now));
   if (!appended) return appended.error();
   return Ok{};
 }
@@ -61,15 +70,24 @@ Result<Trigger> create_trigger(Store& store, const TriggerSpec& spec, Epoch now)
 
 namespace {
 
-// What a reschedule changed, for its edit record: "scheduled: clock A -> B: --retries 3".
-std::string schedule_edit(const Trigger& before, const Trigger& after,
-                          const ScheduleChange& change) {
-  std::string what = "scheduled";
-  if (change.clock) what += ": clock " + before.clock + " -> " + after.clock;
-  if (before.tz != after.tz) what += ": zone " + before.tz + " -> " + after.tz;
-  for (const auto& [option, value] : change.policy)
-    what += ": --" + option + " " + shell_quote(value);  // a shell text has spaces and quotes
-  return what;
+// The trigger named by `ref` changed by `rule` (current -> changed), stored and recorded
+// `what` with its diff; unless `record_unchanged`, a change that changes nothing (an empty
+// edit_diff()) writes nothing. Inside the caller's transaction.
+template <class Rule>
+Result<UpdatedTrigger> change_trigger(Store& store, std::string_view ref, Rule rule,
+                                      const std::string& what, bool record_unchanged, Epoch now) {
+  auto current = store.find_trigger(ref);
+  if (!current) return current.error();
+  Result<Trigger> changed = rule(*current);
+  if (!changed) return changed.error();
+  std::string changes = edit_diff(*current, *changed);
+  if (changes.empty() && !record_unchanged) return UpdatedTrigger{std::move(*current), ""};
+  if (auto updated = store.update_trigger(*changed); !updated) return updated.error();
+  auto after = store.find_trigger(std::to_string(current->id));
+  if (!after) return after.error();
+  if (auto recorded = catalog::record_edit(store, &*current, *after, what, now); !recorded)
+    return recorded.error();
+  return UpdatedTrigger{std::move(*after), std::move(changes)};
 }
 
 }  // namespace
@@ -77,17 +95,19 @@ std::string schedule_edit(const Trigger& before, const Trigger& after,
 Result<Trigger> reschedule(Store& store, std::string_view ref, const ScheduleChange& change,
                            Epoch now) {
   return catalog::in_transaction<Trigger>(store, [&]() -> Result<Trigger> {
-    auto current = store.find_trigger(ref);
-    if (!current) return current.error();
-    auto rescheduled = reschedule_trigger(*current, change, now);
-    if (!rescheduled) return rescheduled.error();
-    if (auto updated = store.update_trigger(*rescheduled); !updated) return updated.error();
-    auto after = store.find_trigger(std::to_string(current->id));
-    if (!after) return after.error();
-    auto recorded = catalog::record_edit(store, &*current, *after,
-                                         schedule_edit(*current, *after, change), now);
-    if (!recorded) return recorded.error();
-    return after;
+    auto rule = [&](const Trigger& current) { return reschedule_trigger(current, change, now); };
+    auto moved = change_trigger(store, ref, rule, "scheduled", true, now);
+    if (!moved) return moved.error();
+    return std::move(moved->trigger);
+  });
+}
+
+Result<UpdatedTrigger> update_trigger(Store& store, std::string_view ref,
+                                      const TriggerUpdate& update, Epoch now) {
+  if (auto checked = check_update(update, now); !checked) return checked.error();
+  return catalog::in_transaction<UpdatedTrigger>(store, [&]() -> Result<UpdatedTrigger> {
+    auto rule = [&](const Trigger& current) { return apply_update(current, update, now); };
+    return change_trigger(store, ref, rule, "updated", false, now);
   });
 }
 

@@ -8,14 +8,20 @@
 #include <utility>
 
 #include "trigger/error.h"
+#include "trigger/identity.h"
 #include "trigger/store.h"
 #include "trigger/trigger.h"
 
 namespace trigger::catalog {
 
-/// Append an edit to the history: `what` changed, with the next time before and after
-/// ("created; next - -> 2026-12-01T09:00:00Z"), recorded at `now`. `before` is null for a new
-/// trigger. Call inside the change's transaction, after the change.
+/// An edit record of trigger `id` at `now`: `reason`, made by `who`.
+HistoryRecord edit_record(std::int64_t id, std::string reason, const Identity& who, Epoch now);
+
+/// Append an edit to the history, made by current_identity(): `what` was done, then what
+/// changed (edit_diff() of `before` and `after`, when not empty), then the next time before
+/// and after ("paused; state: active -> paused; next 2026-12-01T09:00:00Z -> -"), recorded at
+/// `now`. `before` is null for a new trigger (no diff). Call inside the change's transaction,
+/// after the change.
 Status record_edit(Store& store, const Trigger* before, const Trigger& after,
                    const std::string& what, Epoch now);
 

@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kInsertHistorySql =
     "INSERT INTO history (trigger_id, event_id, scheduled_epoch, count, outcome, reason, manual, "
     "attempts, exit_status, started_epoch, finished_epoch, output, recorded_epoch, "
-    "expires_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "expires_epoch, editor_uid, editor_user, editor_sudo_user) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // What a trigger keeps: its keep (seconds) and how many run outcomes whatever their age.
 constexpr const char* kRetentionSql =
     "SELECT history_keep_seconds, history_runs FROM trigger WHERE id = ?";
@@ -59,7 +60,8 @@ constexpr const char* kLastHistoryIdSql = "SELECT COALESCE(MAX(id), 0) FROM hist
 #define SELECT_HISTORY                                                                     \
   "SELECT h.id, h.trigger_id, t.name, h.event_id, h.scheduled_epoch, h.count, h.outcome, " \
   "h.reason, h.manual, h.attempts, h.exit_status, h.started_epoch, h.finished_epoch, "     \
-  "h.output, h.recorded_epoch, t.tz FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
+  "h.output, h.recorded_epoch, t.tz, h.editor_uid, h.editor_user, h.editor_sudo_user "   \
+  "FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
 #define HISTORY_FILTERS                                                                   \
   "(?2 IS NULL OR h.event_id = ?2) AND (NOT ?3 OR h.outcome IN ('failed', 'timed_out')) " \
   "AND (?4 IS NULL OR h.recorded_epoch >= ?4) ORDER BY h.id DESC LIMIT ?5"
@@ -164,6 +166,13 @@ HistoryRecord read_history(SQLite::Statement& s) {
   r.output = s.getColumn(i++).getString();
   r.recorded_epoch = s.getColumn(i++).getInt64();
   if (auto tz = s.getColumn(i++); !tz.isNull()) r.trigger_tz = tz.getString();
+  if (auto uid = sqlite::optional_int(s.getColumn(i++))) {
+    Identity editor;
+    editor.uid = *uid;
+    editor.user = sqlite::optional_text(s.getColumn(i++)).value_or("");
+    editor.sudo_user = sqlite::optional_text(s.getColumn(i++));
+    r.editor = std::move(editor);
+  }
   return r;
 }
 
@@ -254,7 +263,11 @@ Result<std::int64_t> SqliteStore::append_history(const HistoryRecord& r) {
     }
     prepare(kInsertHistorySql, r.trigger_id, r.event_id, r.scheduled_epoch, r.count,
             to_string(r.outcome), r.reason, r.manual, r.attempts, r.exit_status, r.started_epoch,
-            r.finished_epoch, r.output, r.recorded_epoch, r.recorded_epoch + keep)
+            r.finished_epoch, r.output, r.recorded_epoch, r.recorded_epoch + keep,
+            r.editor ? std::optional<std::int64_t>(r.editor->uid) : std::nullopt,
+            r.editor && !r.editor->user.empty() ? std::optional<std::string>(r.editor->user)
+                                                : std::nullopt,
+            r.editor ? r.editor->sudo_user : std::nullopt)
         ->exec();
     auto id = static_cast<std::int64_t>(db_->getLastInsertRowid());
     bool run = r.outcome == Outcome::kSucceeded || r.outcome == Outcome::kFailed ||

@@ -1,13 +1,13 @@
 // Store: opening a store from a location, picking the backend; and what every backend shares.
 #include "trigger/store.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <vector>
 
 #include "store/sqlite_store.h"
+#include "trigger/identity.h"
 #include "text.h"
 
 namespace trigger {
@@ -17,13 +17,8 @@ namespace {
 // commands without HOME), else the current directory.
 std::string home_directory() {
   if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') return home;
-  std::vector<char> buffer(16384);
-  passwd entry{};
-  passwd* found = nullptr;
-  if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
-      found != nullptr && found->pw_dir != nullptr && found->pw_dir[0] == '/') {
-    return found->pw_dir;
-  }
+  auto account = account_of(static_cast<std::int64_t>(geteuid()));
+  if (account && !account->home.empty() && account->home[0] == '/') return account->home;
   return ".";
 }
 

@@ -1,7 +1,10 @@
 // The catalog: the operations on triggers that `trigger`'s commands offer, for any application
 // that links lib/. Each write owns its transaction (nested inside a caller's, it follows it)
 // and appends its edit record to the history ("created; next - -> 2026-12-01T09:00:00Z"), so
-// that an application changes triggers exactly as the commands do. Each read is one
+// that an application changes triggers exactly as the commands do. An edit record says what
+// was done, then what changed, field by field (edit_diff()), then the next time before and
+// after ("paused; state: active -> paused; next 2026-12-01T09:00:00Z -> -"), and names who
+// made it (HistoryRecord::editor: current_identity() of the process). Each read is one
 // transaction. Every function takes the store and the time it acts at; none prints.
 //
 // Errors every function may return besides those it names: the store's (kIO, kBusy, kDamaged),
@@ -63,6 +66,29 @@ Result<Trigger> create_trigger(Store& store, const TriggerSpec& spec, Epoch now)
 /// cancelled trigger.
 Result<Trigger> reschedule(Store& store, std::string_view ref, const ScheduleChange& change,
                            Epoch now);
+
+/// What `trigger update` returns: the trigger as stored, and what changed.
+struct UpdatedTrigger {
+  Trigger trigger;
+  std::string changes;  ///< edit_diff() of the update; "" when it changed nothing
+};
+
+/// Change the trigger named by `ref` by `update` (what `trigger update` does: apply_update(),
+/// so a clock, zone or policy change moves it exactly as reschedule() does) and record it
+/// "updated; DIFF; next A -> B". An update that changes nothing (edit_diff() empty: every
+/// value given is the trigger's already) writes and records nothing, and returns the trigger
+/// with `changes` empty. kNotFound naming `ref`; kUsage for a bad value or nothing given;
+/// kData for a name taken, or a cancelled trigger given a clock, zone or policy option (but
+/// for --history-keep and --history-runs). Nothing is written then.
+Result<UpdatedTrigger> update_trigger(Store& store, std::string_view ref,
+                                      const TriggerUpdate& update, Epoch now);
+
+/// What changed from `before` to `after`, field by field in this order, "" when nothing did:
+/// "name: a -> b; state: active -> paused; clock: A -> B; zone: X -> Y; action: A -> B; env:
+/// +NEW=1 ~CHANGED=2 -REMOVED; cwd: - -> /srv; retries: 0 -> 3; labels: +k=v -old", one
+/// field per policy option (policy_option_names()) that differs, "-" for a value unset, words
+/// shell-quoted where they need it. Times (--until) in the zone of `after`.
+std::string edit_diff(const Trigger& before, const Trigger& after);
 
 /// The past participle of a move to `target`, as edit records and messages say it:
 /// "cancelled", "paused", "resumed" (active), "finished" (done).
@@ -127,7 +153,7 @@ struct DeletedOne {
 /// recorded cancelled ("the trigger was deleted before this run started"), then its
 /// definition, labels, event row, queue and history go (Store::delete_trigger). With
 /// `keep_history` its history stays and ends with an edit record "deleted 'NAME' by WHO (N
-/// queued runs cancelled)" (`who`: the user, as the command names it); such records, of a
+/// queued runs cancelled)" (WHO: current_identity().text(), also the record's editor); such records, of a
 /// trigger that is gone, are pruned after kDefaultHistoryKeepSeconds. Returns the triggers
 /// deleted, each once however often named, in the order first named. kNotFound for the first
 /// missing name; kBusy for the first trigger with a run in progress ("trigger 'x' has a run in
@@ -135,8 +161,7 @@ struct DeletedOne {
 /// recorded against a trigger that is gone. Nothing is deleted then.
 Result<std::vector<DeletedOne>> delete_triggers(Store& store,
                                                 const std::vector<std::string>& refs,
-                                                bool keep_history, std::string_view who,
-                                                Epoch now);
+                                                bool keep_history, Epoch now);
 
 /// One trigger of an import file, validated.
 struct ImportEntry {

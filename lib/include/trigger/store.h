@@ -17,6 +17,7 @@
 
 #include "trigger/env.h"
 #include "trigger/error.h"
+#include "trigger/identity.h"
 #include "trigger/trigger.h"
 
 namespace trigger {
@@ -131,6 +132,9 @@ struct HistoryRecord {
   std::optional<Epoch> finished_epoch;
   std::string output;
   Epoch recorded_epoch = 0;
+  /// Who made an edit (outcome kEdit); none for other records and for edits recorded before
+  /// schema level 9.
+  std::optional<Identity> editor;
 
   /// The outcome of a run of `task` (an occurrence, or a manual run) that ended at `at`: its
   /// event id, occurrence and attempts so far; `reason` is kept only for an outcome other than

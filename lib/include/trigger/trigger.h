@@ -118,6 +118,12 @@ struct TriggerSpec {
 /// letter or digit, not all digits (so ID|NAME is never ambiguous). kUsage naming it.
 Status check_name(std::string_view name);
 
+/// A label "KEY=VALUE" as (key, value): KEY of 1-64 letters, digits, '.', '_', '-', '/', and
+/// no NUL. kUsage naming it.
+Result<std::pair<std::string, std::string>> parse_label(std::string_view label);
+/// Check a label key as parse_label() does. kUsage naming it.
+Status check_label_key(std::string_view key);
+
 /// Validate `spec` at time `now` into a trigger ready to insert (id and version unset).
 /// An active or paused trigger whose clock has no fire time after `now` is refused (it could
 /// never fire). kUsage naming the first bad value.
@@ -143,6 +149,35 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
 /// clock's own syntax (in the new zone, else UTC). What depends on the trigger (its state, a
 /// fire time left in its zone) reschedule_trigger() checks. kUsage naming the bad value.
 Status check_schedule_change(const ScheduleChange& change, Epoch now);
+
+/// What `trigger update` changes: anything `trigger create` sets. Every field left empty keeps
+/// what the trigger has.
+struct TriggerUpdate {
+  ScheduleChange schedule;            ///< clock, zone, policy: moved as reschedule_trigger() does
+  std::optional<std::string> rename;  ///< a new name (check_name())
+  /// A new action kind and words (--log, --sh, -- PROGRAM); its env and cwd are not read.
+  std::optional<Action> command;
+  std::vector<std::string> set_env;       ///< "NAME=VALUE": replaces NAME's value, else added
+  std::vector<std::string> unset_env;     ///< NAME: removed (not there: nothing to do)
+  std::optional<std::string> cwd;         ///< a new directory; "" for none
+  std::vector<std::string> set_labels;    ///< "KEY=VALUE": replaces KEY's value, else added
+  std::vector<std::string> unset_labels;  ///< KEY: removed (not there: nothing to do)
+};
+
+/// Whether `update` asks for no change at all.
+bool update_is_empty(const TriggerUpdate& update);
+
+/// `current` changed by `update` at `now`. When `update.schedule` asks for anything, the
+/// trigger is first moved by reschedule_trigger() (so a cancelled trigger refuses a clock, a
+/// zone or a policy option other than the history retention: kData); then renamed, its action
+/// words, environment, directory and labels changed; any state allows those. kUsage naming the
+/// bad value, or saying nothing was given; the result may equal `current` (see edit_diff()).
+Result<Trigger> apply_update(const Trigger& current, const TriggerUpdate& update, Epoch now);
+
+/// Check `update` on its own, before any trigger is at hand (as check_schedule_change()): the
+/// schedule part if any, the new name, the variables, the directory, the labels, and that no
+/// variable or label is both set and removed. kUsage naming the bad value.
+Status check_update(const TriggerUpdate& update, Epoch now);
 
 /// Rebuild the clock of a stored trigger. kUsage if its text or zone no longer parse (a zone
 /// removed from the system). Clocks come from a ClockCache shared by the process.
