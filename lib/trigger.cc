@@ -236,6 +236,17 @@ Status check_name(std::string_view name) {
   return Ok{};
 }
 
+Result<std::pair<std::string, std::string>> parse_label(std::string_view text) {
+  auto equals = text.find('=');
+  std::string_view key = text.substr(0, equals);
+  if (equals == std::string_view::npos || !is_label_key(key) ||
+      text.find('\0') != std::string_view::npos) {
+    return usage_error("--label " + in_quotes(text) +
+                       ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
+  }
+  return std::pair<std::string, std::string>(key, text.substr(equals + 1));
+}
+
 Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   Trigger trigger;
   if (spec.name) {
@@ -257,18 +268,12 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   auto clock = make_clock(clock_spec, now, *zone);
   if (!clock) return clock.error();
   for (const auto& label : spec.labels) {
-    auto equals = label.find('=');
-    std::string key = label.substr(0, equals);
-    if (equals == std::string::npos || !is_label_key(key) ||
-        label.find('\0') != std::string::npos) {
-      return usage_error("--label " + in_quotes(label) +
-                         ": expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'");
-    }
-    if (trigger.labels.count(key) != 0) {
-      return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(key) +
+    auto parsed = parse_label(label);
+    if (!parsed) return parsed.error();
+    if (!trigger.labels.emplace(parsed->first, parsed->second).second) {
+      return usage_error("--label " + in_quotes(label) + ": label " + in_quotes(parsed->first) +
                          " given twice");
     }
-    trigger.labels[key] = label.substr(equals + 1);
   }
   if (auto valid = check_fire_times(trigger.policy, **clock, spec.state, spec.clock, now, *zone);
       !valid) {

@@ -118,6 +118,10 @@ struct TriggerSpec {
 /// letter or digit, not all digits (so ID|NAME is never ambiguous). kUsage naming it.
 Status check_name(std::string_view name);
 
+/// Read a label "KEY=VALUE": KEY 1-64 letters, digits, '.', '_', '-', '/'; VALUE any text but
+/// NUL. kUsage "--label 'TEXT': expected KEY=VALUE, ..." otherwise.
+Result<std::pair<std::string, std::string>> parse_label(std::string_view text);
+
 /// Validate `spec` at time `now` into a trigger ready to insert (id and version unset).
 /// An active or paused trigger whose clock has no fire time after `now` is refused (it could
 /// never fire). kUsage naming the first bad value.
