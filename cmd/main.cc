@@ -62,7 +62,7 @@ const std::vector<Command> kCommands = {
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kNone,  // opens it itself (--dry-run)
    "trigger import [--prune[=delete]] [--label KEY=VALUE ...] [--dry-run] FILE|-",
-   "create or update triggers from JSON Lines, or sync to them", kTable | kJson},
+   "create or update triggers from JSON Lines", kTable | kJson},
   {"export", cmd_export, options_export, DbAccess::kReadOnly,
    "trigger export [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
    "print triggers as JSON Lines", kJson},
