@@ -2,10 +2,11 @@
 // and with --prune cancel or delete those of a scope that the file no longer names.
 // The whole file is read and validated before the database is opened; then one transaction,
 // or with --dry-run the same import rehearsed on a private copy and reported.
-#include <cerrno>
-#include <cstring>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -27,6 +28,7 @@ namespace {
 
 /// What `trigger import` was asked, checked and read before any database is opened.
 struct ImportRequest {
+  std::string source;  ///< the file as messages name it: "'PATH'", or "standard input"
   std::vector<ImportEntry> entries;
   ImportPrune prune;
   bool dry_run = false;
@@ -61,6 +63,16 @@ Result<ImportPrune> prune_from(Context& ctx) {
   return prune;
 }
 
+std::string source_of(const std::string& path) {
+  return path == "-" ? "standard input" : "'" + path + "'";
+}
+
+// An error about a line of the file ("line N: ..."), naming the file first.
+Error in_source(const Error& error, const std::string& source) {
+  if (error.message().rfind("line ", 0) != 0) return error;
+  return Error(error.kind(), source + ", " + error.message());
+}
+
 // The lines of `path` ("-": standard input), read and validated at `now`.
 Result<std::vector<ImportEntry>> read_entries(const std::string& path, Epoch now) {
   std::ifstream file;
@@ -76,10 +88,8 @@ Result<std::vector<ImportEntry>> read_entries(const std::string& path, Epoch now
   }
   std::istream& in = path == "-" ? std::cin : file;
   auto entries = read_import(in, now);
-  if (!entries) {
-    return Error(entries.error().kind(), (path == "-" ? "standard input" : "'" + path + "'") +
-                                             ", " + entries.error().message());
-  }
+  if (!entries)
+    return Error(entries.error().kind(), source_of(path) + ", " + entries.error().message());
   return entries;
 }
 
@@ -113,10 +123,19 @@ void report_document(Context& ctx, const ImportReport& report, bool dry_run) {
 // The second step: open the database (a dry run: a private copy in memory, so that nothing is
 // written and a missing file is not created), import, and report.
 Result<int> import_step(Context& ctx, const ImportRequest& request) {
+  std::error_code error;
+  if (!request.dry_run && !std::filesystem::exists(database_path(ctx), error) && !error) {
+    // A missing database holds no finished trigger: refuse before creating it.
+    for (const auto& entry : request.entries) {
+      if (!entry.unless_finished) continue;
+      return data_error(request.source + ", line " + std::to_string(entry.line_number) + ": " +
+                        *entry.unless_finished);
+    }
+  }
   auto mode = request.dry_run ? Store::Mode::kPrivateCopy : Store::Mode::kCreate;
   if (auto opened = open_store(ctx, mode); !opened) return opened.error();
   auto report = import_triggers(*ctx.store, request.entries, ctx.now, request.prune);
-  if (!report) return report.error();
+  if (!report) return in_source(report.error(), request.source);
   report_document(ctx, *report, request.dry_run);
   if (ctx.verbose && !request.dry_run) {
     std::size_t total = request.entries.size();
@@ -139,6 +158,7 @@ Result<Step> cmd_import(Context& ctx) {
   if (auto status = expect_operands(ctx, 1, 1, "FILE|-"); !status) return status.error();
   request.prune = std::move(*prune);
   request.dry_run = ctx.flag("dry-run");
+  request.source = source_of(ctx.positional[0]);
   auto entries = read_entries(ctx.positional[0], ctx.now);
   if (!entries) return entries.error();
   request.entries = std::move(*entries);

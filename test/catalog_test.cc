@@ -533,6 +533,29 @@ TEST_CASE("import --prune=delete deletes, and a run in progress refuses it all",
   CHECK(c.store().history(of_stale)->empty());
 }
 
+TEST_CASE("a line with no fire time left updates only a finished trigger", "[catalog]") {
+  Catalog c;
+  const std::string once =
+      R"({"name": "once", "clock": "--at 2026-12-01T09:00:00Z", "tz": "UTC", "action": "--log o"})"
+      "\n";
+  REQUIRE(trigger::import_triggers(c.store(), import_lines(once, kNow), kNow).ok());
+  Epoch later = kNow + 2 * kHour;  // its time has passed
+  auto entries = import_lines(once, later);
+  REQUIRE(entries[0].unless_finished ==
+          "--at '2026-12-01T09:00:00Z': is not after now (it could never fire)");
+  auto active = trigger::import_triggers(c.store(), entries, later);
+  REQUIRE_FALSE(active.ok());  // an active trigger could never fire
+  CHECK(active.error().message() ==
+        "line 1: --at '2026-12-01T09:00:00Z': is not after now (it could never fire)");
+  REQUIRE(trigger::move_triggers(c.store(), {"once"}, State::kCancelled, later).ok());
+  auto records = c.history().size();
+  auto again = trigger::import_triggers(c.store(), entries, later);
+  REQUIRE(again.ok());
+  CHECK(outcomes(*again) == std::vector<std::string>{"unchanged once"});
+  CHECK(c.history().size() == records);
+  CHECK(c.find("once").state == State::kCancelled);
+}
+
 TEST_CASE("import --prune refuses a line without a name, writing nothing", "[catalog]") {
   Catalog c;
   c.create("kept");

@@ -306,6 +306,9 @@ class NothingCreatedTest(TriggerTestCase):
         with open(path, 'w') as out:
             out.write('{"name":"a","clock":"--every 0","action":"--log x"}\n')
         self.assert_creates_nothing(['import', path], 65)
+        with open(path, 'w') as out:  # a one-shot line that may only describe a finished trigger
+            out.write('{"name":"a","clock":"--at 2026-11-30T00:00:00Z","action":"--log x"}\n')
+        self.assert_creates_nothing(['import', path], 65)
         self.assert_creates_nothing(['import', os.path.join(self.dir, 'absent.jsonl')], 66)
 
     def test_reads_and_changes_of_missing_triggers_leave_a_missing_database_missing(self):
@@ -970,6 +973,19 @@ class ImportSyncTest(TriggerTestCase):
                          [(t['outcome'], t['name']) for t in doc['triggers']])
         self.assertFalse(real['dry_run'])
 
+    def test_a_one_shot_line_imports_again_once_its_trigger_has_run(self):
+        path = self.write([{'name': 'once', 'clock': '--at 2026-12-01T09:00:00Z', 'tz': 'UTC', 'action': '--log o'}],
+                          'once.jsonl')
+        self.ok('import', path)
+        self.ok('--now', '2026-12-01T09:00:30Z', 'run-once', '--no-syslog')
+        self.assertEqual(self.states()['once'], 'done')
+        before = self.snapshot()
+        self.ok('--now', '2026-12-01T10:00:00Z', 'import', path)
+        self.assertEqual(self.snapshot(), before)
+        self.ok('delete', 'once')
+        self.fails(65, f"'{path}', line 1: --at '2026-12-01T09:00:00Z': is not after now (it could never fire)",
+                   '--now', '2026-12-01T10:00:00Z', 'import', path)
+
     def test_dry_run_does_not_create_a_missing_database(self):
         db = os.path.join(self.dir, 'new', 'x.db')
         out = self.ok('--db', db, 'import', '--dry-run', self.path)
@@ -984,7 +1000,7 @@ class ImportSyncTest(TriggerTestCase):
         self.fails(65, f"'{bad}', line 3: --every: invalid duration '0': must be more than zero",
                    'import', '--prune', bad)
         unnamed = self.write(self.LINES + [{'clock': '--every 1h', 'action': '--log x'}], 'unnamed.jsonl')
-        self.fails(65, f"line 3: a line without a name cannot be kept in sync (--prune)",
+        self.fails(65, f"'{unnamed}', line 3: a line without a name cannot be kept in sync (--prune)",
                    'import', '--prune', unnamed)
         self.fails(64, "--label 'source': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'",
                    'import', '--prune', '--label', 'source', self.path)

@@ -9,6 +9,28 @@
 
 namespace trigger {
 
+namespace {
+
+// The entry of a line, validated at `now`. A line without a state whose clock has no fire time
+// left may still describe a trigger that has finished: it is read as done, and merging it
+// refuses it unless it names a done or cancelled trigger.
+Result<ImportEntry> entry_of(const ImportLine& line, Epoch now) {
+  auto trigger = build_trigger(line.spec, now);
+  std::optional<std::string> unless_finished;
+  if (!trigger && !line.has_state) {
+    TriggerSpec finished = line.spec;
+    finished.state = State::kDone;  // the state decides only whether a fire time must be left
+    if (auto as_finished = build_trigger(finished, now)) {
+      unless_finished = trigger.error().message();
+      trigger = std::move(as_finished);
+    }
+  }
+  if (!trigger) return trigger.error();
+  return ImportEntry{0, std::move(*trigger), line.has_state, line.spec.clock, unless_finished};
+}
+
+}  // namespace
+
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
   std::vector<ImportEntry> entries;
   std::set<std::string> names;
@@ -22,12 +44,14 @@ Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
     };
     auto parsed = parse_import_line(line);
     if (!parsed) return fail(parsed.error());
-    auto trigger = build_trigger(parsed->spec, now);
-    if (!trigger) return fail(trigger.error());
-    if (trigger->name && !names.insert(*trigger->name).second) {
-      return fail(data_error("name '" + *trigger->name + "' appears twice in the file"));
+    auto entry = entry_of(*parsed, now);
+    if (!entry) return fail(entry.error());
+    const auto& name = entry->trigger.name;
+    if (name && !names.insert(*name).second) {
+      return fail(data_error("name '" + *name + "' appears twice in the file"));
     }
-    entries.push_back({line_number, std::move(*trigger), parsed->has_state, parsed->spec.clock});
+    entry->line_number = line_number;
+    entries.push_back(std::move(*entry));
   }
   if (in.bad()) return Error(ErrorKind::kIO, "read error");
   return entries;
@@ -147,6 +171,11 @@ void count(ImportReport& report, ImportChange change) {
 Status merge_entry(Store& store, const ImportEntry& entry, Epoch now, ImportReport& report) {
   auto existing = existing_of(store, entry);
   if (!existing) return existing.error();
+  if (entry.unless_finished &&
+      !(*existing && ((*existing)->state == State::kDone ||
+                      (*existing)->state == State::kCancelled))) {
+    return data_error("line " + std::to_string(entry.line_number) + ": " + *entry.unless_finished);
+  }
   auto change =
       *existing ? update_existing(store, **existing, entry, now) : create_new(store, entry, now);
   if (change) {

@@ -147,11 +147,18 @@ struct ImportEntry {
   /// --every of the same period (so that a file written by hand imports the same each time).
   /// Unknown (nullopt): the clock is compared as built.
   std::optional<ClockSpec> clock;
+  /// Set when a line without a state has no fire time left (an --at past, an --until
+  /// reached): it may only update a trigger that is done or cancelled (so that a file
+  /// describing a one-shot trigger imports again after it ran), and is refused with this
+  /// message ("--at '...': is not after now (it could never fire)") otherwise. `trigger`
+  /// then has state kDone.
+  std::optional<std::string> unless_finished;
 };
 
 /// Read and validate every line of an import file (JSON Lines, the output of `trigger export`)
 /// at `now`; blank lines are passed over, nothing is written. kData "line N: ..." for the first
 /// bad line (not an export line, a bad value, a name given twice); kIO if the stream fails.
+/// A line without a state and no fire time left is read, marked `unless_finished`.
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now);
 
 /// What an import does to the triggers the file names no more (`trigger import --prune`).
@@ -199,7 +206,7 @@ struct ImportReport {
 /// cancelled and done ones are left alone) or deleted (delete_triggers(), their history too).
 /// All or nothing: kData or kUsage "line N: ..." for the first entry the store refuses (a name
 /// taken), kData "line N: ..." for a line without a name under `prune` (it could never be
-/// matched), kBusy for a trigger to delete with a run in progress (delete_triggers()).
+/// matched) and for an `unless_finished` entry that names no done or cancelled trigger, kBusy for a trigger to delete with a run in progress (delete_triggers()).
 Result<ImportReport> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
                                      Epoch now, const ImportPrune& prune = {});
 
