@@ -137,15 +137,14 @@ Result<int> import_step(Context& ctx, const ImportRequest& request) {
   auto report = import_triggers(*ctx.store, request.entries, ctx.now, request.prune);
   if (!report) return in_source(report.error(), request.source);
   report_document(ctx, *report, request.dry_run);
-  if (ctx.verbose && !request.dry_run) {
-    std::size_t total = request.entries.size();
-    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (")
-              << report->created << " created, " << report->updated << " updated, "
-              << report->unchanged << " unchanged)";
-    if (request.prune.mode != ImportPrune::Mode::kNone)
-      std::cerr << ", " << report->pruned << " pruned";
-    std::cerr << "\n";
-  }
+  if (request.dry_run) return 0;
+  std::size_t total = request.entries.size();
+  ctx.done = "imported " + std::to_string(total) + (total == 1 ? " trigger (" : " triggers (") +
+             std::to_string(report->created) + " created, " + std::to_string(report->updated) +
+             " updated, " + std::to_string(report->unchanged) + " unchanged)";
+  if (request.prune.mode != ImportPrune::Mode::kNone)
+    ctx.done += ", " + std::to_string(report->pruned) + " pruned";
+  if (ctx.verbose) std::cerr << "trigger: " << ctx.done << "\n";
   return 0;
 }
 

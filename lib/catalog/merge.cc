@@ -1,7 +1,7 @@
 // The catalog's import: an export file read and validated, then merged in one transaction.
 #include <istream>
-#include <string_view>
 #include <set>
+#include <string_view>
 
 #include "catalog/internal.h"
 #include "import.h"
@@ -58,6 +58,10 @@ Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
 }
 
 namespace {
+
+bool finished(const Trigger& trigger) {
+  return trigger.state == State::kDone || trigger.state == State::kCancelled;
+}
 
 // Whether the entry's clock is `existing`'s: the same zone and text, or, for a line that gives
 // no --from (an --every written by hand), the same text but for the stored --from.
@@ -171,9 +175,7 @@ void count(ImportReport& report, ImportChange change) {
 Status merge_entry(Store& store, const ImportEntry& entry, Epoch now, ImportReport& report) {
   auto existing = existing_of(store, entry);
   if (!existing) return existing.error();
-  if (entry.unless_finished &&
-      !(*existing && ((*existing)->state == State::kDone ||
-                      (*existing)->state == State::kCancelled))) {
+  if (entry.unless_finished && !(*existing && finished(**existing))) {
     return data_error("line " + std::to_string(entry.line_number) + ": " + *entry.unless_finished);
   }
   auto change =
@@ -185,8 +187,7 @@ Status merge_entry(Store& store, const ImportEntry& entry, Epoch now, ImportRepo
   ErrorKind kind = change.error().kind();
   // A database error (read-only, full, damaged, busy) is not the line's fault.
   if (kind != ErrorKind::kData && kind != ErrorKind::kUsage) return change.error();
-  return Error(kind,
-               "line " + std::to_string(entry.line_number) + ": " + change.error().message());
+  return Error(kind, "line " + std::to_string(entry.line_number) + ": " + change.error().message());
 }
 
 // The triggers `prune` takes: in its scope, named by no entry (unnamed ones too); when
@@ -206,8 +207,7 @@ Result<std::vector<Trigger>> triggers_to_prune(Store& store,
   std::vector<Trigger> missing;
   for (auto& trigger : *in_scope) {
     if (trigger.name && named.count(*trigger.name) != 0) continue;
-    bool finished = trigger.state == State::kCancelled || trigger.state == State::kDone;
-    if (prune.mode == ImportPrune::Mode::kCancel && finished) continue;
+    if (prune.mode == ImportPrune::Mode::kCancel && finished(trigger)) continue;
     missing.push_back(std::move(trigger));
   }
   return missing;
