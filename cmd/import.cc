@@ -1,9 +1,12 @@
-// trigger import: create or update triggers from JSON Lines (the output of trigger export).
-// The whole file is read and validated before anything is written; then one transaction.
-#include <cerrno>
-#include <cstring>
+// trigger import: create or update triggers from JSON Lines (the output of trigger export),
+// and with --prune cancel or delete those of a scope that the file no longer names.
+// The whole file is read and validated before the database is opened; then one transaction,
+// or with --dry-run the same import rehearsed on a private copy and reported.
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -12,29 +15,66 @@
 
 namespace trigger::cmd {
 
-void options_import(Options&) {}
+void options_import(Options& options) {
+  options.named.add_options()(
+      "prune", po::value<std::string>()->implicit_value("cancel")->value_name("cancel|delete"),
+      "cancel (--prune=delete: delete) the triggers in scope that the file does not name")(
+      "label", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "with --prune, the scope: triggers with this label (repeatable: all must match)")(
+      "dry-run", "print what would be created, updated, left alone and pruned; write nothing");
+}
 
 namespace {
 
-// Write the triggers read (the file was read and validated before the database was opened).
-Result<int> import(Context& ctx, const std::vector<ImportEntry>& entries) {
-  auto counts = import_triggers(*ctx.store, entries, ctx.now);
-  if (!counts) return counts.error();
-  std::size_t created = counts->created;
-  std::size_t updated = counts->updated;
-  if (ctx.verbose) {
-    std::size_t total = created + updated;
-    std::cerr << "trigger: imported " << total << (total == 1 ? " trigger (" : " triggers (")
-              << created << " created, " << updated << " updated)\n";
+/// What `trigger import` was asked, checked and read before any database is opened.
+struct ImportRequest {
+  std::string source;  ///< the file as messages name it: "'PATH'", or "standard input"
+  std::vector<ImportEntry> entries;
+  ImportPrune prune;
+  bool dry_run = false;
+};
+
+// --prune and its scope (--label, only with --prune). kUsage naming the bad value.
+// The options parser reads `--prune FILE` as FILE the value of --prune: a value that is no
+// mode, with no operand after it, is taken back as the operand.
+Result<ImportPrune> prune_from(Context& ctx) {
+  ImportPrune prune;
+  auto labels = ctx.get_all("label");
+  auto mode = ctx.get("prune");
+  if (!mode) {
+    if (!labels.empty()) return usage_error("--label '" + labels[0] + "': only with --prune");
+    return prune;
   }
-  return 0;
+  if (*mode == "cancel") {
+    prune.mode = ImportPrune::Mode::kCancel;
+  } else if (*mode == "delete") {
+    prune.mode = ImportPrune::Mode::kDelete;
+  } else if (ctx.positional.empty()) {
+    prune.mode = ImportPrune::Mode::kCancel;
+    ctx.positional.push_back(*mode);
+  } else {
+    return usage_error("--prune '" + *mode + "': expected cancel or delete");
+  }
+  for (const auto& label : labels) {
+    auto parsed = parse_label(label);
+    if (!parsed) return parsed.error();
+    prune.labels.push_back(std::move(*parsed));
+  }
+  return prune;
 }
 
-}  // namespace
+std::string source_of(const std::string& path) {
+  return path == "-" ? "standard input" : "'" + path + "'";
+}
 
-Result<Step> cmd_import(Context& ctx) {
-  if (auto status = expect_operands(ctx, 1, 1, "FILE|-"); !status) return status.error();
-  const std::string& path = ctx.positional[0];
+// An error about a line of the file ("line N: ..."), naming the file first.
+Error in_source(const Error& error, const std::string& source) {
+  if (error.message().rfind("line ", 0) != 0) return error;
+  return Error(error.kind(), source + ", " + error.message());
+}
+
+// The lines of `path` ("-": standard input), read and validated at `now`.
+Result<std::vector<ImportEntry>> read_entries(const std::string& path, Epoch now) {
   std::ifstream file;
   if (path != "-") {
     file.open(path);
@@ -47,12 +87,81 @@ Result<Step> cmd_import(Context& ctx) {
     }
   }
   std::istream& in = path == "-" ? std::cin : file;
-  auto incoming = read_import(in, ctx.now);
-  if (!incoming) {
-    return Error(incoming.error().kind(), (path == "-" ? "standard input" : "'" + path + "'") +
-                                              ", " + incoming.error().message());
+  auto entries = read_import(in, now);
+  if (!entries)
+    return Error(entries.error().kind(), source_of(path) + ", " + entries.error().message());
+  return entries;
+}
+
+// The report as the command's document: JSON always; the table (a dry run only) one row per
+// trigger. A dry run's new triggers have no id yet.
+void report_document(Context& ctx, const ImportReport& report, bool dry_run) {
+  nlohmann::ordered_json triggers = nlohmann::ordered_json::array();
+  if (dry_run) ctx.output.set_columns({{"OUTCOME"}, {"ID"}, {"NAME"}, {"LINE"}, {"FIELDS"}});
+  for (const auto& change : report.changes) {
+    bool has_id = !(dry_run && change.outcome == ImportOutcome::kCreated);
+    std::string fields;
+    for (const auto& field : change.fields) fields += (fields.empty() ? "" : ",") + field;
+    triggers.push_back(
+        {{"outcome", to_string(change.outcome)},
+         {"id", has_id ? nlohmann::ordered_json(change.id) : nullptr},
+         {"name", change.name ? nlohmann::ordered_json(*change.name) : nullptr},
+         {"line", change.line_number > 0 ? nlohmann::ordered_json(change.line_number) : nullptr},
+         {"fields", change.fields}});
+    if (dry_run) {
+      ctx.output.row({std::string(to_string(change.outcome)), has_id ? Cell(change.id) : Cell(),
+                      Cell::maybe(change.name),
+                      change.line_number > 0 ? Cell(change.line_number) : Cell(), fields});
+    }
   }
-  return Step([entries = std::move(*incoming)](Context& ctx) { return import(ctx, entries); });
+  ctx.output.data = {{"dry_run", dry_run},        {"created", report.created},
+                     {"updated", report.updated}, {"unchanged", report.unchanged},
+                     {"pruned", report.pruned},   {"triggers", std::move(triggers)}};
+  if (dry_run) ctx.output.note("dry run: nothing was written");
+}
+
+// The second step: open the database (a dry run: a private copy in memory, so that nothing is
+// written and a missing file is not created), import, and report.
+Result<int> import_step(Context& ctx, const ImportRequest& request) {
+  std::error_code error;
+  if (!request.dry_run && !std::filesystem::exists(database_path(ctx), error) && !error) {
+    // A missing database holds no finished trigger: refuse before creating it.
+    for (const auto& entry : request.entries) {
+      if (!entry.unless_finished) continue;
+      return data_error(request.source + ", line " + std::to_string(entry.line_number) + ": " +
+                        *entry.unless_finished);
+    }
+  }
+  auto mode = request.dry_run ? Store::Mode::kPrivateCopy : Store::Mode::kCreate;
+  if (auto opened = open_store(ctx, mode); !opened) return opened.error();
+  auto report = import_triggers(*ctx.store, request.entries, ctx.now, request.prune);
+  if (!report) return in_source(report.error(), request.source);
+  report_document(ctx, *report, request.dry_run);
+  if (request.dry_run) return 0;
+  std::size_t total = request.entries.size();
+  ctx.done = "imported " + std::to_string(total) + (total == 1 ? " trigger (" : " triggers (") +
+             std::to_string(report->created) + " created, " + std::to_string(report->updated) +
+             " updated, " + std::to_string(report->unchanged) + " unchanged)";
+  if (request.prune.mode != ImportPrune::Mode::kNone)
+    ctx.done += ", " + std::to_string(report->pruned) + " pruned";
+  if (ctx.verbose) std::cerr << "trigger: " << ctx.done << "\n";
+  return 0;
+}
+
+}  // namespace
+
+Result<Step> cmd_import(Context& ctx) {
+  ImportRequest request;
+  auto prune = prune_from(ctx);
+  if (!prune) return prune.error();
+  if (auto status = expect_operands(ctx, 1, 1, "FILE|-"); !status) return status.error();
+  request.prune = std::move(*prune);
+  request.dry_run = ctx.flag("dry-run");
+  request.source = source_of(ctx.positional[0]);
+  auto entries = read_entries(ctx.positional[0], ctx.now);
+  if (!entries) return entries.error();
+  request.entries = std::move(*entries);
+  return Step([request = std::move(request)](Context& ctx) { return import_step(ctx, request); });
 }
 
 }  // namespace trigger::cmd

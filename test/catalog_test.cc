@@ -390,6 +390,192 @@ TEST_CASE("an import file with a bad line is refused before anything is written"
   CHECK(bad.error().message().rfind("line 1: not valid JSON", 0) == 0);
 }
 
+namespace {
+
+std::vector<trigger::ImportEntry> import_lines(const std::string& text, Epoch now) {
+  std::istringstream file(text);
+  auto entries = trigger::read_import(file, now);
+  INFO((entries.ok() ? "" : entries.error().message()));
+  REQUIRE(entries.ok());
+  return *entries;
+}
+
+std::vector<std::string> outcomes(const trigger::ImportReport& report) {
+  std::vector<std::string> out;
+  for (const auto& change : report.changes) {
+    std::string fields;
+    for (const auto& field : change.fields) fields += " " + field;
+    out.push_back(std::string(trigger::to_string(change.outcome)) + " " +
+                  change.name.value_or("-") + fields);
+  }
+  return out;
+}
+
+const char* const kSyncFile =
+    R"({"name": "hourly", "clock": "--every 1h", "tz": "UTC", "action": "--log h",)"
+    R"( "labels": {"source": "git"}})"
+    "\n"
+    R"({"name": "daily", "clock": "--daily 09:00", "tz": "UTC", "action": "--sh 'echo d'",)"
+    R"( "policy": {"retries": 2, "until": "2027-06-01T00:00:00Z"}, "labels": {"source": "git"}})"
+    "\n";
+
+}  // namespace
+
+TEST_CASE("importing the same file again changes nothing and records nothing", "[catalog]") {
+  Catalog c;
+  auto first = trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow), kNow);
+  REQUIRE(first.ok());
+  CHECK(first->created == 2);
+  auto version = c.version();
+  auto records = c.history().size();
+  auto hourly = c.find("hourly");
+  // An hour and a quarter later: the --every line without --from keeps its stored phase.
+  Epoch later = kNow + kHour + 900;
+  auto again = trigger::import_triggers(c.store(), import_lines(kSyncFile, later), later);
+  REQUIRE(again.ok());
+  CHECK(outcomes(*again) == std::vector<std::string>{"unchanged hourly", "unchanged daily"});
+  CHECK(again->unchanged == 2);
+  CHECK(c.version() == version);
+  CHECK(c.history().size() == records);
+  CHECK(c.find("hourly").clock == hourly.clock);
+  CHECK(c.find("hourly").clock_set_epoch == hourly.clock_set_epoch);
+  CHECK(c.find("hourly").updated_epoch == hourly.updated_epoch);
+}
+
+TEST_CASE("an import reports the fields a line changes, and changes only those lines",
+          "[catalog]") {
+  Catalog c;
+  REQUIRE(trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow), kNow).ok());
+  auto version = c.version();
+  std::string changed =
+      R"({"name": "hourly", "clock": "--every 2h", "tz": "UTC", "action": "--log h",)"
+      R"( "labels": {"source": "git"}, "state": "paused"})"
+      "\n"
+      R"({"name": "daily", "clock": "--daily 09:00", "tz": "UTC", "action": "--sh 'echo d'",)"
+      R"( "env": ["A=1"], "policy": {"retries": 3, "until": "2027-06-01T00:00:00Z"}})"
+      "\n";
+  auto report = trigger::import_triggers(c.store(), import_lines(changed, kNow + 60), kNow + 60);
+  REQUIRE(report.ok());
+  CHECK(outcomes(*report) == std::vector<std::string>{
+                                 "updated hourly state clock",
+                                 "updated daily env policy.retries labels"});
+  CHECK(report->updated == 2);
+  CHECK(c.version() > version);
+  CHECK(c.find("daily").policy.retries == 3);
+  CHECK(c.find("hourly").state == State::kPaused);
+}
+
+TEST_CASE("import --prune cancels what its label scope holds and the file does not name",
+          "[catalog]") {
+  Catalog c;
+  auto labelled = [&](const std::string& name, const std::string& source) {
+    auto spec = c.spec(name);
+    spec.labels = {"source=" + source};
+    REQUIRE(trigger::create_trigger(c.store(), spec, kNow).ok());
+  };
+  labelled("hourly", "git");
+  labelled("stale", "git");
+  labelled("gone-already", "git");
+  REQUIRE(trigger::move_triggers(c.store(), {"gone-already"}, State::kCancelled, kNow).ok());
+  labelled("by-hand", "manual");
+  c.create("unlabelled");
+  REQUIRE(trigger::fire_trigger(c.store(), "stale", kNow + 5).ok());
+  trigger::ImportPrune prune{trigger::ImportPrune::Mode::kCancel, {{"source", "git"}}};
+  auto report =
+      trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 60), kNow + 60, prune);
+  REQUIRE(report.ok());
+  CHECK(outcomes(*report) == std::vector<std::string>{"updated hourly action", "created daily",
+                                                      "cancelled stale"});
+  CHECK(report->pruned == 1);
+  CHECK(c.find("stale").state == State::kCancelled);
+  CHECK(*c.store().open_tasks(c.find("stale").id) == 0);
+  CHECK(c.find("by-hand").state == State::kActive);  // another scope
+  CHECK(c.find("unlabelled").state == State::kActive);
+  CHECK(c.reasons().back() ==
+        "cancelled: pruned, not in the imported file (1 queued run cancelled); state: active -> "
+                                 "cancelled; next "
+        "2026-12-01T09:00:00Z -> -");
+  SECTION("without a label every trigger is in scope") {
+    prune.labels.clear();
+    auto all = trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 90),
+                                        kNow + 90, prune);
+    REQUIRE(all.ok());
+    CHECK(outcomes(*all) == std::vector<std::string>{"unchanged hourly", "unchanged daily",
+                                                     "cancelled by-hand",
+                                                     "cancelled unlabelled"});
+  }
+}
+
+TEST_CASE("import --prune=delete deletes, and a run in progress refuses it all", "[catalog]") {
+  Catalog c;
+  auto stale = c.create("stale");
+  c.create("also-stale");
+  trigger::ImportPrune prune{trigger::ImportPrune::Mode::kDelete, {}};
+  REQUIRE(trigger::fire_trigger(c.store(), "stale", kNow + 5).ok());
+  auto leased = c.store().lease_tasks({"pass", "host", "boot", 1, 1}, kNow + 6, 60, 1);
+  REQUIRE(leased.ok());
+  REQUIRE(leased->size() == 1);
+  auto version = c.version();
+  auto records = c.history().size();
+  auto busy =
+      trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 60), kNow + 60, prune);
+  REQUIRE_FALSE(busy.ok());
+  CHECK(busy.error().kind() == ErrorKind::kBusy);
+  CHECK(busy.error().message() ==
+        "trigger 'stale' has a run in progress (event 1-m1796112005); it cannot be deleted "
+        "until the run ends");
+  CHECK(c.version() == version);  // not even the lines were written
+  CHECK(c.history().size() == records);
+  CHECK_FALSE(c.store().id_of("hourly")->has_value());
+  REQUIRE(*c.store().release_task(leased->front()));
+  auto report =
+      trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 60), kNow + 60, prune);
+  REQUIRE(report.ok());
+  CHECK(outcomes(*report) == std::vector<std::string>{"created hourly", "created daily",
+                                                      "deleted stale", "deleted also-stale"});
+  CHECK_FALSE(c.store().id_of("stale")->has_value());
+  trigger::HistoryFilter of_stale;
+  of_stale.trigger_id = stale.id;
+  CHECK(c.store().history(of_stale)->empty());
+}
+
+TEST_CASE("a line with no fire time left updates only a finished trigger", "[catalog]") {
+  Catalog c;
+  const std::string once =
+      R"({"name": "once", "clock": "--at 2026-12-01T09:00:00Z", "tz": "UTC", "action": "--log o"})"
+      "\n";
+  REQUIRE(trigger::import_triggers(c.store(), import_lines(once, kNow), kNow).ok());
+  Epoch later = kNow + 2 * kHour;  // its time has passed
+  auto entries = import_lines(once, later);
+  REQUIRE(entries[0].unless_finished ==
+          "--at '2026-12-01T09:00:00Z': is not after now (it could never fire)");
+  auto active = trigger::import_triggers(c.store(), entries, later);
+  REQUIRE_FALSE(active.ok());  // an active trigger could never fire
+  CHECK(active.error().message() ==
+        "line 1: --at '2026-12-01T09:00:00Z': is not after now (it could never fire)");
+  REQUIRE(trigger::move_triggers(c.store(), {"once"}, State::kCancelled, later).ok());
+  auto records = c.history().size();
+  auto again = trigger::import_triggers(c.store(), entries, later);
+  REQUIRE(again.ok());
+  CHECK(outcomes(*again) == std::vector<std::string>{"unchanged once"});
+  CHECK(c.history().size() == records);
+  CHECK(c.find("once").state == State::kCancelled);
+}
+
+TEST_CASE("import --prune refuses a line without a name, writing nothing", "[catalog]") {
+  Catalog c;
+  c.create("kept");
+  std::string lines = std::string(kSyncFile) +
+                      R"({"clock": "--every 1h", "tz": "UTC", "action": "--log anonymous"})" "\n";
+  trigger::ImportPrune prune{trigger::ImportPrune::Mode::kCancel, {}};
+  auto refused = trigger::import_triggers(c.store(), import_lines(lines, kNow), kNow, prune);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind() == ErrorKind::kData);
+  CHECK(refused.error().message() == "line 3: a line without a name cannot be kept in sync (--prune)");
+  CHECK(c.find("kept").state == State::kActive);
+  CHECK_FALSE(c.store().id_of("hourly")->has_value());
+}
+
 TEST_CASE("pruning deletes what each trigger's retention lets go, never a creation record",
           "[catalog]") {
   Catalog c;

@@ -267,6 +267,11 @@ USAGE_ERRORS = [
     ['history', '--since', 'someday'],
     ['history', '--event', 'bad'],
     ['import'],
+    ['import', '--prune=sometimes', '-'],
+    ['import', '--prune', '--label', 'no value', '-'],
+    ['import', '--prune', '--label', '=v', '-'],
+    ['import', '--label', 'source=git', '-'],
+    ['import', '--dry-run', '-', 'extra'],
     ['export', '--state', 'bogus'],
     ['gc', '--keep', 'bogus'],
     ['help', 'nosuchcommand'],
@@ -314,6 +319,9 @@ class NothingCreatedTest(TriggerTestCase):
         path = os.path.join(self.dir, 'in.jsonl')
         with open(path, 'w') as out:
             out.write('{"name":"a","clock":"--every 0","action":"--log x"}\n')
+        self.assert_creates_nothing(['import', path], 65)
+        with open(path, 'w') as out:  # a one-shot line that may only describe a finished trigger
+            out.write('{"name":"a","clock":"--at 2026-11-30T00:00:00Z","action":"--log x"}\n')
         self.assert_creates_nothing(['import', path], 65)
         self.assert_creates_nothing(['import', os.path.join(self.dir, 'absent.jsonl')], 66)
 
@@ -1014,6 +1022,154 @@ class ImportExportTest(TriggerTestCase):
         self.assertEqual([json.loads(l)['name'] for l in self.ok('export', '--label', 'team=finance').splitlines()], ['billing'])
 
 
+class ImportSyncTest(TriggerTestCase):
+    """import --prune keeps a database in step with a file; --dry-run shows what would change."""
+
+    LINES = [
+        {'name': 'hourly', 'clock': '--every 1h', 'tz': 'UTC', 'action': '--log h', 'labels': {'source': 'git'}},
+        {'name': 'daily', 'clock': '--daily 09:00', 'tz': 'UTC', 'action': "--sh 'echo d'",
+         'policy': {'retries': 2}, 'labels': {'source': 'git'}},
+    ]
+
+    def write(self, lines, name='triggers.jsonl'):
+        path = os.path.join(self.dir, name)
+        with open(path, 'w') as f:
+            f.write(''.join(json.dumps(line) + '\n' for line in lines))
+        return path
+
+    def states(self):
+        return {t['name']: t['state'] for t in self.listed('--all')}
+
+    def history_count(self):
+        return len(json.loads(self.ok('history', '--format', 'json', '--limit', '1000')))
+
+    def setUp(self):
+        super().setUp()
+        self.create('--name', 'stale', '--every', '1h', '--log', 's', '--label', 'source=git')
+        self.create('--name', 'by-hand', '--every', '1h', '--log', 'm', '--label', 'source=manual')
+        self.path = self.write(self.LINES)
+
+    def test_prune_cancels_what_the_label_scope_holds_and_the_file_does_not_name(self):
+        self.ok('import', '--prune', '--label', 'source=git', self.path)
+        self.assertEqual(self.states(), {'stale': 'cancelled', 'by-hand': 'active',
+                                         'hourly': 'active', 'daily': 'active'})
+        [record] = json.loads(self.ok('history', 'stale', '--format', 'json', '--limit', '1'))
+        self.assertEqual(record['reason'], 'cancelled: pruned, not in the imported file; state: active -> cancelled; '
+                         'next 2026-12-01T09:00:00Z -> -')
+
+    def test_prune_without_a_label_takes_every_trigger_and_the_file_form_reads_as_an_operand(self):
+        self.ok('import', '--prune', self.path)
+        self.assertEqual(self.states(), {'stale': 'cancelled', 'by-hand': 'cancelled',
+                                         'hourly': 'active', 'daily': 'active'})
+
+    def test_several_labels_must_all_match(self):
+        self.create('--name', 'both', '--every', '1h', '--log', 'b', '--label', 'source=git', '--label', 'host=a')
+        self.ok('import', '--prune', '--label', 'source=git', '--label', 'host=a', self.path)
+        self.assertEqual(self.states()['both'], 'cancelled')
+        self.assertEqual(self.states()['stale'], 'active')
+
+    def test_prune_delete_deletes_them_with_their_history(self):
+        out = json.loads(self.ok('import', '--prune=delete', '--label', 'source=git', self.path, '--format', 'json'))
+        self.assertEqual([(t['outcome'], t['name']) for t in out['triggers']],
+                         [('created', 'hourly'), ('created', 'daily'), ('deleted', 'stale')])
+        self.assertEqual(self.states(), {'by-hand': 'active', 'hourly': 'active', 'daily': 'active'})
+        self.assertFalse([r for r in json.loads(self.ok('history', '--format', 'json', '--limit', '100'))
+                          if r['trigger_id'] == 1])
+
+    def test_prune_delete_refuses_a_run_in_progress_and_writes_nothing(self):
+        self.ok('fire', 'stale')
+        db = sqlite3.connect(self.db)  # as a pass holding it would
+        db.execute("UPDATE task SET lease_owner = 'pass', lease_host = 'elsewhere', "
+                   "lease_expires_epoch = 1900000000")
+        db.commit()
+        db.close()
+        before = self.snapshot()
+        self.fails(75, "trigger 'stale' has a run in progress (event 1-m1796112000); it cannot be deleted "
+                       "until the run ends", 'import', '--prune=delete', '--label', 'source=git', self.path)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_importing_the_same_file_twice_records_nothing_the_second_time(self):
+        self.ok('import', '--prune', '--label', 'source=git', self.path)
+        versions = {t['name']: t['version'] for t in self.listed('--all')}
+        records = self.history_count()
+        before = self.snapshot()
+        # An hour and a quarter later: '--every 1h' without --from keeps the phase it was given.
+        out = self.ok('import', '--prune', '--label', 'source=git', self.path,
+                      env={'TRIGGER_NOW': '2026-12-01T09:15:00Z'})
+        self.assertEqual(out, '')
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual({t['name']: t['version'] for t in self.listed('--all')}, versions)
+        self.assertEqual(self.history_count(), records)
+
+    def test_a_second_import_says_it_changed_nothing(self):
+        self.ok('import', self.path)
+        code, _, err = self.run_trigger('import', self.path, '-v')
+        self.assertEqual((code, err.splitlines()[-1]),
+                         (0, 'trigger: imported 2 triggers (0 created, 0 updated, 2 unchanged)'))
+
+    def test_dry_run_prints_what_would_change_and_writes_nothing(self):
+        self.ok('import', self.path)
+        changed = [dict(self.LINES[0], action='--log changed', policy={'retries': 1}), self.LINES[1],
+                   {'name': 'new', 'clock': '--every 2h', 'tz': 'UTC', 'action': '--log n', 'labels': {'source': 'git'}}]
+        path = self.write(changed, 'changed.jsonl')
+        before = self.snapshot()
+        table = self.ok('import', '--dry-run', '--prune', '--label', 'source=git', path)
+        self.assertEqual(table,
+                         'OUTCOME    ID  NAME    LINE  FIELDS\n'
+                         'updated    3   hourly  1     action,policy.retries\n'
+                         'unchanged  4   daily   2     -\n'
+                         'created    -   new     3     -\n'
+                         'cancelled  1   stale   -     -\n'
+                         'dry run: nothing was written\n')
+        doc = json.loads(self.ok('import', '--dry-run', '--prune', '--label', 'source=git', path, '--format', 'json'))
+        self.assertEqual({k: doc[k] for k in ('dry_run', 'created', 'updated', 'unchanged', 'pruned')},
+                         {'dry_run': True, 'created': 1, 'updated': 1, 'unchanged': 1, 'pruned': 1})
+        self.assertEqual(doc['triggers'][0], {'outcome': 'updated', 'id': 3, 'name': 'hourly', 'line': 1,
+                                              'fields': ['action', 'policy.retries']})
+        self.assertEqual(doc['triggers'][2], {'outcome': 'created', 'id': None, 'name': 'new', 'line': 3, 'fields': []})
+        self.assertEqual(self.snapshot(), before)
+        # And the real import does what the dry run said.
+        real = json.loads(self.ok('import', '--prune', '--label', 'source=git', path, '--format', 'json'))
+        self.assertEqual([(t['outcome'], t['name']) for t in real['triggers']],
+                         [(t['outcome'], t['name']) for t in doc['triggers']])
+        self.assertFalse(real['dry_run'])
+
+    def test_a_one_shot_line_imports_again_once_its_trigger_has_run(self):
+        path = self.write([{'name': 'once', 'clock': '--at 2026-12-01T09:00:00Z', 'tz': 'UTC', 'action': '--log o'}],
+                          'once.jsonl')
+        self.ok('import', path)
+        self.ok('--now', '2026-12-01T09:00:30Z', 'run-once', '--no-syslog')
+        self.assertEqual(self.states()['once'], 'done')
+        before = self.snapshot()
+        self.ok('--now', '2026-12-01T10:00:00Z', 'import', path)
+        self.assertEqual(self.snapshot(), before)
+        self.ok('delete', 'once')
+        self.fails(65, f"'{path}', line 1: --at '2026-12-01T09:00:00Z': is not after now (it could never fire)",
+                   '--now', '2026-12-01T10:00:00Z', 'import', path)
+
+    def test_dry_run_does_not_create_a_missing_database(self):
+        db = os.path.join(self.dir, 'new', 'x.db')
+        out = self.ok('--db', db, 'import', '--dry-run', self.path)
+        self.assertIn('created  -   hourly  1', out)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, 'new')))
+        self.ok('--db', os.path.join(self.dir, 'x.db'), 'import', '--dry-run', self.path)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, 'x.db')))
+
+    def test_refusals_write_nothing(self):
+        before = self.snapshot()
+        bad = self.write(self.LINES + [{'name': 'bad', 'clock': '--every 0', 'action': '--log x'}], 'bad.jsonl')
+        self.fails(65, f"'{bad}', line 3: --every: invalid duration '0': must be more than zero",
+                   'import', '--prune', bad)
+        unnamed = self.write(self.LINES + [{'clock': '--every 1h', 'action': '--log x'}], 'unnamed.jsonl')
+        self.fails(65, f"'{unnamed}', line 3: a line without a name cannot be kept in sync (--prune)",
+                   'import', '--prune', unnamed)
+        self.fails(64, "--label 'source': expected KEY=VALUE, KEY of letters, digits, '.', '_', '-', '/'",
+                   'import', '--prune', '--label', 'source', self.path)
+        self.fails(64, "--label 'source=git': only with --prune", 'import', '--label', 'source=git', self.path)
+        self.fails(64, "--prune 'sometimes': expected cancel or delete", 'import', '--prune=sometimes', self.path)
+        self.assertEqual(self.snapshot(), before)
+
+
 class HistoryOutputTest(TriggerTestCase):
     def setUp(self):
         super().setUp()
@@ -1146,7 +1302,7 @@ class FormatTest(TriggerTestCase):
     --format is a usage error that changes nothing."""
 
     REFUSED = [
-        ('export', 'tsv'), ('export', 'table'), ('import', 'json'), ('help', 'tsv'),
+        ('export', 'tsv'), ('export', 'table'), ('import', 'tsv'), ('help', 'tsv'),
         ('schedule', 'tsv'), ('cancel', 'tsv'), ('pause', 'tsv'), ('resume', 'tsv'),
         ('run-once', 'tsv'),
     ]

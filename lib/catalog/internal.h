@@ -28,6 +28,12 @@ Status record_edit(Store& store, const Trigger* before, const Trigger& after,
 /// kData: the trigger's state forbids `verb` ("trigger 'x' is cancelled; it cannot be fired").
 Error refused(const Trigger& trigger, std::string_view verb);
 
+/// Cancel `trigger` (active or paused) as move_triggers() does: its failure acknowledged, its
+/// queued runs cancelled, its edit record "cancelled" followed by `why` (": pruned, ...").
+/// Returns it as stored. Call inside a transaction.
+Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why,
+                           Epoch now);
+
 /// `body` (returning Result<T>) run in one transaction of `store`: its value once committed,
 /// else its error or the commit's.
 template <class T, class Body>

@@ -168,26 +168,72 @@ struct ImportEntry {
   std::size_t line_number = 0;
   Trigger trigger;
   bool has_state = false;  ///< the line gave a state; without one an update keeps the trigger's
+  /// The line's clock as written; without a --from, an update keeps the stored phase of an
+  /// --every of the same period (so that a file written by hand imports the same each time).
+  /// Unknown (nullopt): the clock is compared as built.
+  std::optional<ClockSpec> clock;
+  /// Set when a line without a state has no fire time left (an --at past, an --until
+  /// reached): it may only update a trigger that is done or cancelled (so that a file
+  /// describing a one-shot trigger imports again after it ran), and is refused with this
+  /// message ("--at '...': is not after now (it could never fire)") otherwise. `trigger`
+  /// then has state kDone.
+  std::optional<std::string> unless_finished;
 };
 
 /// Read and validate every line of an import file (JSON Lines, the output of `trigger export`)
 /// at `now`; blank lines are passed over, nothing is written. kData "line N: ..." for the first
 /// bad line (not an export line, a bad value, a name given twice); kIO if the stream fails.
+/// A line without a state and no fire time left is read, marked `unless_finished`.
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now);
 
-/// What import_triggers() did.
-struct ImportCounts {
+/// What an import does to the triggers the file names no more (`trigger import --prune`).
+struct ImportPrune {
+  enum class Mode { kNone, kCancel, kDelete };
+  Mode mode = Mode::kNone;
+  /// The scope: only triggers carrying every one of these labels are pruned (all triggers
+  /// when empty).
+  std::vector<std::pair<std::string, std::string>> labels;
+};
+
+/// What an import did, or would do, to one trigger.
+enum class ImportOutcome { kCreated, kUpdated, kUnchanged, kCancelled, kDeleted };
+/// "created", "updated", "unchanged", "cancelled", "deleted".
+std::string_view to_string(ImportOutcome outcome);
+
+struct ImportChange {
+  ImportOutcome outcome = ImportOutcome::kCreated;
+  std::int64_t id = 0;
+  std::optional<std::string> name;
+  std::size_t line_number = 0;  ///< its line in the file; 0 for a trigger pruned
+  /// kUpdated: the fields that differ, in the order of an export line: "state", "clock", "tz",
+  /// "action", "env", "cwd", "policy.OPTION" (one per policy option), "labels".
+  std::vector<std::string> fields;
+};
+
+/// What import_triggers() did: a change per line, in the file's order, then the triggers
+/// pruned, by id; and their counts.
+struct ImportReport {
+  std::vector<ImportChange> changes;
   std::size_t created = 0;
   std::size_t updated = 0;
+  std::size_t unchanged = 0;
+  std::size_t pruned = 0;  ///< cancelled or deleted
 };
 
 /// Merge `entries` into the store in one transaction: a named trigger that exists is updated
 /// ("updated by import"; its id, creation time and, without a state on its line, its state are
-/// kept; an unchanged clock and zone keep its next time), any other entry is created ("created
-/// by import"). All or nothing: kData or kUsage "line N: ..." for the first entry the store
-/// refuses (a name taken).
-Result<ImportCounts> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
-                                     Epoch now);
+/// kept; an unchanged clock and zone keep its next time) when the line differs from it in any
+/// field (ImportChange::fields), and left alone, unrecorded and unversioned, when it does not;
+/// any other entry is created ("created by import"). So importing the same file twice changes
+/// nothing the second time.
+/// Then, with `prune`, the triggers in its scope that no line names (unnamed ones included)
+/// are cancelled ("cancelled: pruned, not in the imported file", as move_triggers() cancels;
+/// cancelled and done ones are left alone) or deleted (delete_triggers(), their history too).
+/// All or nothing: kData or kUsage "line N: ..." for the first entry the store refuses (a name
+/// taken), kData "line N: ..." for a line without a name under `prune` (it could never be
+/// matched) and for an `unless_finished` entry that names no done or cancelled trigger, kBusy for a trigger to delete with a run in progress (delete_triggers()).
+Result<ImportReport> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
+                                     Epoch now, const ImportPrune& prune = {});
 
 /// Prune the history by each trigger's own retention at `now` (--history-keep, --history-runs:
 /// see Store::append_history), and the pass records older than kDefaultHistoryKeepSeconds but
