@@ -65,6 +65,9 @@ struct Context {
   /// What the command prints: it builds this one document, and the dispatcher renders it in
   /// `format` once the command has returned (not after an error).
   Document output;
+  /// Cleared by a command's first step when its second needs no database after all (import
+  /// --crontab --dry-run): the dispatcher then opens none, so nothing is created.
+  bool needs_store = true;
 
   /// The value of option `name` if given.
   std::optional<std::string> get(const std::string& name) const;

@@ -61,7 +61,7 @@ const std::vector<Command> kCommands = {
    "trigger history [ID|NAME] [--event ID] [--failed] [--since TIME] [--limit N] [--output]",
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kCreate,
-   "trigger import FILE|-",
+   "trigger import FILE|- | --crontab [--system] [--dry-run] [FILE|-]",
    "create or update triggers from JSON Lines", kTable},
   {"export", cmd_export, options_export, DbAccess::kReadOnly,
    "trigger export [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",
@@ -305,7 +305,7 @@ Result<int> run(int argc, char** argv, Context& ctx) {
   // Every argument is checked before the database is opened: a usage error creates nothing.
   auto step = (*command)->run(ctx);
   if (!step) return step.error();
-  if ((*command)->access != DbAccess::kNone) {
+  if ((*command)->access != DbAccess::kNone && ctx.needs_store) {
     auto opened = open_store(ctx, store_mode((*command)->access, database_path(ctx)));
     if (!opened) return opened.error();
   }

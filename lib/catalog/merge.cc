@@ -8,6 +8,27 @@
 
 namespace trigger {
 
+namespace {
+
+// Read and check one import line into `entries`; `names` holds the names read so far.
+Status read_one_line(std::size_t line_number, std::string_view line, Epoch now,
+                     std::set<std::string>& names, std::vector<ImportEntry>& entries) {
+  auto fail = [&](const Error& error) {
+    return data_error("line " + std::to_string(line_number) + ": " + error.message());
+  };
+  auto parsed = parse_import_line(line);
+  if (!parsed) return fail(parsed.error());
+  auto trigger = build_trigger(parsed->spec, now);
+  if (!trigger) return fail(trigger.error());
+  if (trigger->name && !names.insert(*trigger->name).second) {
+    return fail(data_error("name '" + *trigger->name + "' appears twice in the file"));
+  }
+  entries.push_back({line_number, std::move(*trigger), parsed->has_state});
+  return Ok{};
+}
+
+}  // namespace
+
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
   std::vector<ImportEntry> entries;
   std::set<std::string> names;
@@ -16,19 +37,21 @@ Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto fail = [&](const Error& error) {
-      return data_error("line " + std::to_string(line_number) + ": " + error.message());
-    };
-    auto parsed = parse_import_line(line);
-    if (!parsed) return fail(parsed.error());
-    auto trigger = build_trigger(parsed->spec, now);
-    if (!trigger) return fail(trigger.error());
-    if (trigger->name && !names.insert(*trigger->name).second) {
-      return fail(data_error("name '" + *trigger->name + "' appears twice in the file"));
-    }
-    entries.push_back({line_number, std::move(*trigger), parsed->has_state});
+    if (auto read = read_one_line(line_number, line, now, names, entries); !read)
+      return read.error();
   }
   if (in.bad()) return Error(ErrorKind::kIO, "read error");
+  return entries;
+}
+
+Result<std::vector<ImportEntry>> read_import_lines(const std::vector<NumberedLine>& lines,
+                                                   Epoch now) {
+  std::vector<ImportEntry> entries;
+  std::set<std::string> names;
+  for (const auto& line : lines) {
+    if (auto read = read_one_line(line.number, line.text, now, names, entries); !read)
+      return read.error();
+  }
   return entries;
 }
 

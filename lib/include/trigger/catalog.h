@@ -150,6 +150,17 @@ struct ImportEntry {
 /// bad line (not an export line, a bad value, a name given twice); kIO if the stream fails.
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now);
 
+/// One line of import text and the number it is known by (its line in the file it came from).
+struct NumberedLine {
+  std::size_t number = 0;
+  std::string text;
+};
+
+/// read_import() for lines already split (a converted crontab: each numbered by its crontab
+/// line): the same checks, "line N: ..." naming each line's own number.
+Result<std::vector<ImportEntry>> read_import_lines(const std::vector<NumberedLine>& lines,
+                                                   Epoch now);
+
 /// What import_triggers() did.
 struct ImportCounts {
   std::size_t created = 0;
