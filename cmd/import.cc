@@ -118,7 +118,8 @@ Result<std::vector<ImportEntry>> read_crontab(Context& ctx, std::vector<std::str
   auto options = crontab_options(ctx);
   if (!options) return options.error();
   auto converted = convert_crontab(*text, *options);
-  if (!converted) return Error(converted.error().kind(), where + ", " + converted.error().message());
+  if (!converted)
+    return Error(converted.error().kind(), where + ", " + converted.error().message());
   if (!ctx.quiet) {
     for (const auto& warning : converted->warnings)
       std::cerr << "trigger: " << where << ", " << warning << "\n";

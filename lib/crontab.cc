@@ -4,10 +4,10 @@
 
 #include <cctype>
 #include <cstdint>
-#include <tuple>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "cron.h"
 #include "shell_quote.h"
@@ -80,7 +80,8 @@ Result<std::optional<Variable>> parse_variable(std::string_view line) {
   }
   variable.value = std::string(value);
   bool valid = !std::isdigit(static_cast<unsigned char>(variable.name[0]));
-  for (char c : variable.name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  for (char c : variable.name)
+    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
   if (!valid) return data_error("variable name " + in_quotes(variable.name) + " is not a name");
   return std::optional<Variable>(std::move(variable));
 }
@@ -92,7 +93,8 @@ Result<std::vector<std::string>> mail_addresses(const std::string& mailto) {
   std::string current;
   auto flush = [&]() -> Status {
     if (current.empty()) return Ok{};
-    if (current[0] == '-') return data_error("MAILTO address " + in_quotes(current) + " starts with '-'");
+    if (current[0] == '-')
+      return data_error("MAILTO address " + in_quotes(current) + " starts with '-'");
     addresses.push_back(current);
     current.clear();
     return Ok{};
@@ -154,7 +156,7 @@ struct FieldRule {
   int high;
   const char* const* names;  ///< names for low, low+1...; nullptr: numbers only
 };
-constexpr const char* kMonthNames[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+constexpr const char* kMonthNames[] = {"jan", "feb", "mar", "apr", "may", "jun",  "jul",
                                        "aug", "sep", "oct", "nov", "dec", nullptr};
 constexpr const char* kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", nullptr};
 constexpr FieldRule kFieldRules[5] = {{"minute", 0, 59, nullptr},
@@ -207,7 +209,8 @@ Status check_field(std::string_view field, const FieldRule& rule) {
   std::size_t start = 0;
   while (true) {
     std::size_t comma = field.find(',', start);
-    std::string_view item = field.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    std::string_view item =
+        field.substr(start, comma == std::string_view::npos ? comma : comma - start);
     if (!valid_range(item, rule)) {
       return data_error(std::string("bad ") + rule.name + " " + in_quotes(field) +
                         " (Debian cron takes numbers " + std::to_string(rule.low) + "-" +
@@ -279,8 +282,10 @@ CommandText split_percent(std::string_view text) {
   for (; i < text.size(); ++i) {
     char c = text[i];
     if (escaped) {
-      if (c == '%') result.command.back() = '%';
-      else result.command += c;
+      if (c == '%')
+        result.command.back() = '%';
+      else
+        result.command += c;
       escaped = false;
       continue;
     }
@@ -315,10 +320,9 @@ CommandText split_percent(std::string_view text) {
 // command substitutions; else the first word with a '/', else the first word.
 std::string program_word(std::string_view command) {
   static const std::set<std::string> kNotPrograms = {
-      "cd",   "[",     "[[",      "test",  "exec",    "nice", "ionice", "env",  "sudo",
-      "timeout", "flock", "chronic", "nohup", "command", "time", "!",    "{",    "}",
-      "if",   "then",  "do",      "while", "sh",      "bash", "true",   "false", "set",
-      "umask", "."};
+      "cd",    "[",       "[[",    "test",    "exec", "nice",  "ionice", "env",   "sudo", "timeout",
+      "flock", "chronic", "nohup", "command", "time", "!",     "{",      "}",     "if",   "then",
+      "do",    "while",   "sh",    "bash",    "true", "false", "set",    "umask", "."};
   bool at_command = true;
   std::string word, chosen, first_path, first_word;
   auto end_word = [&] {
@@ -335,8 +339,18 @@ std::string program_word(std::string_view command) {
   };
   int substitution = 0;  // inside $( ... ) or ` ... `: another command's words
   bool backquoted = false;
+  char quote = 0;  // inside '...' or "...": blanks are part of the word
   for (std::size_t i = 0; i < command.size(); ++i) {
     char c = command[i];
+    if (quote != 0 || c == '"' || c == '\'') {
+      if (quote == 0)
+        quote = c;
+      else if (c == quote)
+        quote = 0;
+      else
+        word += c;
+      continue;
+    }
     if (c == '`') backquoted = !backquoted;
     if (c == '$' && i + 1 < command.size() && command[i + 1] == '(') {
       ++substitution;
@@ -353,7 +367,7 @@ std::string program_word(std::string_view command) {
     } else if ((c == '&' && !after_redirect) || c == ';' || c == '|' || c == '(' || c == ')') {
       end_word();
       at_command = true;
-    } else if (c != '"' && c != '\'') {
+    } else {
       word += c;
     }
   }
@@ -369,8 +383,10 @@ std::string slug(std::string_view program) {
   std::string out;
   for (char c : program) {
     bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-    if (keep) out += c;
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if (keep)
+      out += c;
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
     if (out.size() >= 40) break;
   }
   while (!out.empty() && !std::isalnum(static_cast<unsigned char>(out.front()))) out.erase(0, 1);
@@ -443,8 +459,8 @@ std::string mail_hook(const std::vector<std::string>& addresses, const std::stri
   }
   std::string to;
   for (const auto& address : addresses) to += (to.empty() ? "" : ", ") + address;
-  return "{ printf 'To: %s\\nSubject: %s\\n\\n' " + shell_quote(to) + " " +
-         shell_quote(subject) + "; cat; } | " + shell_quote(mailer) + " -i" + list;
+  return "{ printf 'To: %s\\nSubject: %s\\n\\n' " + shell_quote(to) + " " + shell_quote(subject) +
+         "; cat; } | " + shell_quote(mailer) + " -i" + list;
 }
 
 // A single-quoted shell word, whatever it holds.
@@ -461,8 +477,8 @@ Result<Action> job_action(const CommandText& text, const Settings& settings,
   std::vector<std::string> env;
   for (const auto& [key, value] : settings.env) env.push_back(key + "=" + value);
   if (text.input) {
-    std::string script = "printf '%s' " + always_quoted(*text.input) + " | " +
-                         shell_quote(shell) + " -c " + always_quoted(text.command);
+    std::string script = "printf '%s' " + always_quoted(*text.input) + " | " + shell_quote(shell) +
+                         " -c " + always_quoted(text.command);
     return make_action(ActionKind::kShell, {script}, env, cwd);
   }
   if (shell == "/bin/sh") return make_action(ActionKind::kShell, {text.command}, env, cwd);
