@@ -470,6 +470,23 @@ std::string always_quoted(std::string_view text) {
   return out + "'";
 }
 
+// A printf(1) format that prints `data` exactly, on one line: '\' as "\\", '%' as "%%",
+// a newline as "\n".
+std::string printf_format(std::string_view data) {
+  std::string format;
+  for (char c : data) {
+    if (c == '\\')
+      format += "\\\\";
+    else if (c == '%')
+      format += "%%";
+    else if (c == '\n')
+      format += "\\n";
+    else
+      format += c;
+  }
+  return format;
+}
+
 // The action cron runs: SHELL -c COMMAND, with the standard input of '%' piped in.
 Result<Action> job_action(const CommandText& text, const Settings& settings,
                           const std::string& cwd) {
@@ -477,8 +494,10 @@ Result<Action> job_action(const CommandText& text, const Settings& settings,
   std::vector<std::string> env;
   for (const auto& [key, value] : settings.env) env.push_back(key + "=" + value);
   if (text.input) {
-    std::string script = "printf '%s' " + always_quoted(*text.input) + " | " + shell_quote(shell) +
-                         " -c " + always_quoted(text.command);
+    std::string format = printf_format(*text.input);
+    std::string script = std::string(format[0] == '-' ? "printf -- " : "printf ") +
+                         always_quoted(format) + " | " + shell_quote(shell) + " -c " +
+                         always_quoted(text.command);
     return make_action(ActionKind::kShell, {script}, env, cwd);
   }
   if (shell == "/bin/sh") return make_action(ActionKind::kShell, {text.command}, env, cwd);

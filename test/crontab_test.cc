@@ -115,10 +115,10 @@ TEST_CASE("the % rule: the command, then standard input with newlines", "[cronta
       {"date +\\%F", "--sh 'date +%F'"},
       {"echo a\\\\b", "--sh 'echo a\\\\b'"},
       {"cat%", "--sh cat"},  // nothing after the %: no input
-      {"cat%x", "--sh 'printf '\\''%s'\\'' '\\''x\n'\\'' | /bin/sh -c '\\''cat'\\'''"},
-      {"mail -s hi joe%Joe,%%Where\\%?%",
-       "--sh 'printf '\\''%s'\\'' '\\''Joe,\n\nWhere%?\n'\\'' | /bin/sh -c '\\''mail -s hi "
-       "joe'\\'''"},
+      {"cat%x", "--sh 'printf '\\''x\\n'\\'' | /bin/sh -c '\\''cat'\\'''"},
+      {"cat%-n", "--sh 'printf -- '\\''-n\\n'\\'' | /bin/sh -c '\\''cat'\\'''"},
+      {"mail -s hi joe%Joe,%%Where\\%?\\x%",
+       "--sh 'printf '\\''Joe,\\n\\nWhere%%?\\\\x\\n'\\'' | /bin/sh -c '\\''mail -s hi joe'\\'''"},
   };
   for (const auto& c : cases) {
     INFO(c.command);
