@@ -122,6 +122,11 @@ Status apply_variable(Variable variable, Settings& settings, const CrontabOption
                         " is no IANA zone name, which a trigger's zone must be");
     }
     (name == "TZ" ? settings.tz : settings.cron_tz) = variable.value;
+    if (name == "TZ" && !settings.cron_tz) {
+      warnings.push_back(where + "TZ=" + variable.value +
+                         " is the zone of the jobs below, as CRON_TZ would be: Debian's cron "
+                         "ran them in the system zone (give CRON_TZ to say so plainly)");
+    }
   }
   if (name == "MAILTO") {
     auto addresses = mail_addresses(variable.value);
@@ -573,11 +578,12 @@ Result<Job> parse_job(std::string_view line, const CrontabOptions& options) {
   return job;
 }
 
-// The job's name: the slug of its program and the hash of its user and command, with "-2",
-// "-3"... for the second and later lines that would share it.
-std::string job_name(const Job& job, std::map<std::string, int>& taken) {
+// The job's name: the slug of its program and the hash of its command (and, in the system
+// format, its user), with "-2", "-3"... for the second and later lines that would share it. A
+// user crontab's names do not depend on who imports it.
+std::string job_name(const Job& job, bool system, std::map<std::string, int>& taken) {
   std::string name = slug(program_word(split_percent(job.command).command)) + "-" +
-                     short_hash(job.user + '\n' + job.command);
+                     short_hash(system ? job.user + '\n' + job.command : job.command);
   int count = ++taken[name];
   return count == 1 ? name : name + "-" + std::to_string(count);
 }
@@ -607,7 +613,7 @@ Result<CrontabConversion> convert_crontab(std::string_view text, const CrontabOp
     }
     auto job = parse_job(content, options);
     if (!job) return fail(job.error());
-    auto json = job_json(*job, job_name(*job, taken), settings, options);
+    auto json = job_json(*job, job_name(*job, options.system, taken), settings, options);
     if (!json) return fail(json.error());
     conversion.records.push_back({line_number, json->dump()});
   }

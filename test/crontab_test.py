@@ -254,8 +254,12 @@ class ConversionTest(CrontabTestCase):
         self.assertEqual(later['env'], [])  # a variable counts for the lines below it
 
     def test_cron_tz_and_tz_give_the_zone(self):
-        [line] = self.dry_run('TZ=America/New_York\n0 9 * * * report\n')
+        code, out, err = self.import_crontab('TZ=America/New_York\n0 9 * * * report\n', '--dry-run')
+        line = json.loads(out)
         self.assertEqual((line['tz'], line['env']), ('America/New_York', ['TZ=America/New_York']))
+        self.assertEqual(err, "trigger: standard input, line 1: TZ=America/New_York is the zone of "
+                              "the jobs below, as CRON_TZ would be: Debian's cron ran them in the "
+                              "system zone (give CRON_TZ to say so plainly)\n")
         [line] = self.dry_run('TZ=America/New_York\nCRON_TZ=Asia/Tokyo\n0 9 * * * report\n')
         self.assertEqual(line['tz'], 'Asia/Tokyo')
 
