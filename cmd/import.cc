@@ -42,9 +42,18 @@ Result<int> import(Context& ctx, const std::vector<ImportEntry>& entries) {
   return 0;
 }
 
-}  // namespace
-
-namespace {
+// Open `path` for reading into `file`: kNotFound naming it when it cannot be opened or is a
+// directory (an ifstream opens a directory and then fails at the first read: say why instead).
+Status open_input(const std::string& path, std::ifstream& file) {
+  file.open(path);
+  if (!file)
+    return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return Error(ErrorKind::kNotFound, "cannot open '" + path + "': it is a directory");
+  }
+  return Ok{};
+}
 
 // What the user's crontab says: FILE, standard input for "-", else `crontab -l` (or
 // /etc/crontab with --system). `where` names it for messages.
@@ -60,24 +69,20 @@ Result<std::string> read_crontab_text(const Context& ctx, std::string& where) {
   }
   if (path.empty()) {
     where = "'crontab -l'";
-    FILE* pipe = ::popen("crontab -l", "r");
+    FILE* pipe = ::popen("crontab -l 2>/dev/null", "r");
     if (pipe == nullptr) return Error(ErrorKind::kIO, "cannot run 'crontab -l'");
     char buffer[4096];
     std::size_t got = 0;
     while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) text.write(buffer, got);
     if (::pclose(pipe) != 0) {
-      return Error(ErrorKind::kNotFound, "'crontab -l' failed: no crontab to read (give FILE)");
+      return Error(ErrorKind::kNotFound,
+                   "'crontab -l' failed: no crontab of yours to read (give FILE)");
     }
     return text.str();
   }
   where = "'" + path + "'";
-  struct stat info {};
-  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-    return Error(ErrorKind::kNotFound, "cannot open '" + path + "': it is a directory");
-  }
-  std::ifstream file(path);
-  if (!file)
-    return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
+  std::ifstream file;
+  if (auto opened = open_input(path, file); !opened) return opened.error();
   text << file.rdbuf();
   if (file.bad()) return Error(ErrorKind::kIO, where + ": read error");
   return text.str();
@@ -160,14 +165,7 @@ Result<Step> cmd_import(Context& ctx) {
   const std::string& path = ctx.positional[0];
   std::ifstream file;
   if (path != "-") {
-    file.open(path);
-    if (!file)
-      return Error(ErrorKind::kNotFound, "cannot open '" + path + "': " + std::strerror(errno));
-    // An ifstream opens a directory and then fails at the first read: say why instead.
-    struct stat info {};
-    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-      return Error(ErrorKind::kNotFound, "cannot open '" + path + "': it is a directory");
-    }
+    if (auto opened = open_input(path, file); !opened) return opened.error();
   }
   std::istream& in = path == "-" ? std::cin : file;
   auto incoming = read_import(in, ctx.now);

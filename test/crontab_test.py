@@ -338,6 +338,23 @@ class ConversionTest(CrontabTestCase):
                 self.assertEqual(len(err.splitlines()), 1)
                 self.assertFalse(os.path.exists(self.db))
 
+    def test_without_a_file_it_reads_crontab_l(self):
+        bin_dir = os.path.join(self.dir, 'bin')
+        os.mkdir(bin_dir)
+        fake = os.path.join(bin_dir, 'crontab')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\n[ "$1" = -l ] || exit 2\n[ -e "$0.none" ] && { echo "no crontab" >&2; exit 1; }\n'
+                    'echo "@daily /usr/bin/backup"\n')
+        os.chmod(fake, 0o755)
+        path = bin_dir + ':' + self.env['PATH']
+        code, out, err = self.run_trigger('import', '--crontab', '--dry-run', env={'PATH': path})
+        self.assertEqual((code, err), (0, ''))
+        self.assertEqual(json.loads(out)['clock'], '--cron @daily')
+        open(fake + '.none', 'w').close()
+        self.fails(66, "'crontab -l' failed: no crontab of yours to read (give FILE)",
+                   'import', '--crontab', env={'PATH': path})
+        self.assertFalse(os.path.exists(self.db))
+
     def test_options(self):
         self.fails(64, '--system needs --crontab', 'import', '--system', 'x')
         self.fails(64, '--dry-run needs --crontab', 'import', '--dry-run', 'x')
