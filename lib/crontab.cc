@@ -615,7 +615,13 @@ Result<CrontabConversion> convert_crontab(std::string_view text, const CrontabOp
     if (!job) return fail(job.error());
     auto json = job_json(*job, job_name(*job, options.system, taken), settings, options);
     if (!json) return fail(json.error());
-    conversion.records.push_back({line_number, json->dump()});
+    std::string dumped;
+    try {
+      dumped = json->dump();
+    } catch (const nlohmann::json::type_error&) {  // import lines are UTF-8, as JSON is
+      return fail(data_error("not valid UTF-8"));
+    }
+    conversion.records.push_back({line_number, std::move(dumped)});
   }
   return conversion;
 }

@@ -325,16 +325,25 @@ class ConversionTest(CrontabTestCase):
             ('0 0 * * * * x\n', "line 1: the command starts with '*'"),
             ('0 0 * *\n', 'line 1: fewer than five time fields'),
             ('0 0 30 2 * x\n', 'line 1: '),
+            (b'@daily echo \xff\n', 'line 1: not valid UTF-8'),
         ]
         for crontab, message in cases:
             with self.subTest(crontab=crontab):
-                code, out, err = self.import_crontab('\n' * 0 + crontab, now='2026-12-01T08:00:00Z')
+                where = 'standard input'
+                if isinstance(crontab, bytes):  # not text: from a file
+                    where = os.path.join(self.dir, 'crontab.bin')
+                    with open(where, 'wb') as f:
+                        f.write(crontab)
+                    code, out, err = self.run_trigger('import', '--crontab', where)
+                    where = f"'{where}'"
+                else:
+                    code, out, err = self.import_crontab(crontab, now='2026-12-01T08:00:00Z')
                 if message is None:
                     self.assertEqual(code, 0, err)
                     os.remove(self.db)
                     continue
                 self.assertEqual((code, out), (65, ''), err)
-                self.assertTrue(err.startswith('trigger: standard input, ' + message), err)
+                self.assertTrue(err.startswith(f'trigger: {where}, ' + message), err)
                 self.assertEqual(len(err.splitlines()), 1)
                 self.assertFalse(os.path.exists(self.db))
 
