@@ -296,6 +296,19 @@ class ConversionTest(CrontabTestCase):
         with open(out2) as f:
             self.assertEqual(f.read(), 'in 1\nin%2\n')
 
+    def test_a_job_runs_with_its_shell_directory_and_environment(self):
+        out = os.path.join(self.dir, 'out')
+        work = os.path.join(self.dir, 'work')
+        os.mkdir(work)
+        crontab = (f'SHELL=/bin/bash\nHOME={work}\nGREETING = "hello  there"\nLOGNAME=mallory\n'
+                   f'@daily echo "${{BASH_VERSION:+bash}} $PWD $GREETING $LOGNAME" > {out}\n')
+        self.assertEqual(self.import_crontab(crontab)[0], 0)
+        [trigger] = self.listed()
+        self.ok('fire', trigger['name'])
+        self.ok('run-once', env={'LOGNAME': 'alice'})
+        with open(out) as f:
+            self.assertEqual(f.read(), f'bash {work} hello  there alice\n')
+
     def test_system_format_takes_the_user_field(self):
         me = getpass.getuser()
         [line] = self.dry_run(f'17 * * * * {me} run-parts /etc/cron.hourly\n', '--system')
