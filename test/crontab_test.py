@@ -377,6 +377,16 @@ class ConversionTest(CrontabTestCase):
                    'import', '--crontab', env={'PATH': path})
         self.assertFalse(os.path.exists(self.db))
 
+    def test_a_refusal_leaves_an_existing_database_as_it_was(self):
+        self.assertEqual(self.import_crontab('@daily /usr/bin/backup\n')[0], 0)
+        before = self.snapshot()
+        code, out, err = self.import_crontab('@daily /usr/bin/backup --full\n@weekly x\n0 25 * * * y\n')
+        self.assertEqual((code, out), (65, ''))
+        self.assertEqual(err, "trigger: standard input, line 3: bad hour '25' (Debian cron takes "
+                              "numbers 0-23, '*', ranges a-b, steps /n and lists)\n")
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(len(self.listed()), 1)
+
     def test_options(self):
         self.fails(64, '--system needs --crontab', 'import', '--system', 'x')
         self.fails(64, '--dry-run needs --crontab', 'import', '--dry-run', 'x')
