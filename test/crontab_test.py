@@ -12,6 +12,7 @@ import datetime
 import getpass
 import json
 import os
+import re
 import sys
 import unittest
 from zoneinfo import ZoneInfo
@@ -148,10 +149,15 @@ def job_lines(crontab):
     return jobs
 
 
-def has_boot_clock():
+def has_create_option(option):
+    """Whether `trigger create` has `option` (the boot clock, run-as-user: other parts of issue 12)."""
     import subprocess
     out = subprocess.run([BIN, 'create', '--help'], capture_output=True, text=True).stdout
-    return '--on-boot' in out
+    return re.search(rf'(^|\s){re.escape(option)}\b', out) is not None
+
+
+def has_boot_clock():
+    return has_create_option('--on-boot')
 
 
 class CrontabTestCase(TriggerTestCase):
@@ -316,7 +322,8 @@ class ConversionTest(CrontabTestCase):
         self.assertNotIn('user', line['policy'])
         other = 'nobody' if me != 'nobody' else 'root'
         code, out, err = self.import_crontab(f'# x\n@daily {other} id\n', '--system', '--dry-run')
-        if '"user"' in self.ok('export'):  # pragma: no cover - with the --user option merged
+        if has_create_option('--user'):  # run-as-user exists: the job runs as that user
+            self.assertEqual(json.loads(out)['policy']['user'], other)
             return
         self.assertEqual((code, out), (65, ''))
         self.assertIn(f"line 2: the job runs as '{other}'", err)
