@@ -43,6 +43,8 @@ Result<int> help_page(Context& ctx) {
     file_name = "trigger-clock.7";
   } else if (topic == "operations") {
     file_name = "trigger-operations.7";
+  } else if (topic == "cron") {
+    file_name = "trigger-cron.7";
   } else if (command != nullptr) {
     file_name = "trigger-" + topic + ".1";
   } else {

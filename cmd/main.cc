@@ -66,7 +66,7 @@ const std::vector<Command> kCommands = {
    "trigger history [ID|NAME] [--event ID] [--failed] [--since TIME] [--limit N] [--output]",
    "outcomes and edits, newest first"},
   {"import", cmd_import, options_import, DbAccess::kNone,  // opens it itself (--dry-run)
-   "trigger import [--prune[=delete]] [--label KEY=VALUE ...] [--dry-run] FILE|-",
+   "trigger import [--crontab [--system]] [--prune[=delete]] [--label KEY=VALUE ...] [--dry-run] [FILE|-]",
    "create or update triggers from JSON Lines", kTable | kJson},
   {"export", cmd_export, options_export, DbAccess::kReadOnly,
    "trigger export [--state STATE] [--label KEY=VALUE ...] [--name GLOB]",

@@ -15,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 SANITIZER_DIR="$BUILD_DIR-fuzz"
-FUZZ_TARGETS="clock cron duration import time zone"
+FUZZ_TARGETS="clock cron crontab duration import time zone"
 
 # Every dependency, from Debian's packages (SPEC §11; nlohmann-json3-dev for JSON).
 PACKAGES="meson ninja-build g++ pkg-config python3 \
@@ -27,7 +27,7 @@ PACKAGES="meson ninja-build g++ pkg-config python3 \
 # for promtool, which checks `status --format openmetrics` (its server is not started: the
 # package is installed with policy-rc.d refusing service starts).
 TEST_PACKAGES="clang libclang-rt-14-dev prometheus"
-# Seconds of fuzzing per target (six targets); the sanitizer build's test timeouts are the
+# Seconds of fuzzing per target (seven targets); the sanitizer build's test timeouts are the
 # suites' own times this multiplier.
 FUZZ_SECONDS=${FUZZ_SECONDS:-35}
 SANITIZER_TIMEOUT_MULTIPLIER=${SANITIZER_TIMEOUT_MULTIPLIER:-8}

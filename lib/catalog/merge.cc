@@ -29,6 +29,25 @@ Result<ImportEntry> entry_of(const ImportLine& line, Epoch now) {
   return ImportEntry{0, std::move(*trigger), line.has_state, line.spec.clock, unless_finished};
 }
 
+// Read and check one import line into `entries`; `names` holds the names read so far.
+Status read_one_line(std::size_t line_number, std::string_view line, Epoch now,
+                     std::set<std::string>& names, std::vector<ImportEntry>& entries) {
+  auto fail = [&](const Error& error) {
+    return data_error("line " + std::to_string(line_number) + ": " + error.message());
+  };
+  auto parsed = parse_import_line(line);
+  if (!parsed) return fail(parsed.error());
+  auto entry = entry_of(*parsed, now);
+  if (!entry) return fail(entry.error());
+  const auto& name = entry->trigger.name;
+  if (name && !names.insert(*name).second) {
+    return fail(data_error("name '" + *name + "' appears twice in the file"));
+  }
+  entry->line_number = line_number;
+  entries.push_back(std::move(*entry));
+  return Ok{};
+}
+
 }  // namespace
 
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
@@ -39,21 +58,21 @@ Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto fail = [&](const Error& error) {
-      return data_error("line " + std::to_string(line_number) + ": " + error.message());
-    };
-    auto parsed = parse_import_line(line);
-    if (!parsed) return fail(parsed.error());
-    auto entry = entry_of(*parsed, now);
-    if (!entry) return fail(entry.error());
-    const auto& name = entry->trigger.name;
-    if (name && !names.insert(*name).second) {
-      return fail(data_error("name '" + *name + "' appears twice in the file"));
-    }
-    entry->line_number = line_number;
-    entries.push_back(std::move(*entry));
+    if (auto read = read_one_line(line_number, line, now, names, entries); !read)
+      return read.error();
   }
   if (in.bad()) return Error(ErrorKind::kIO, "read error");
+  return entries;
+}
+
+Result<std::vector<ImportEntry>> read_import_lines(const std::vector<NumberedLine>& lines,
+                                                   Epoch now) {
+  std::vector<ImportEntry> entries;
+  std::set<std::string> names;
+  for (const auto& line : lines) {
+    if (auto read = read_one_line(line.number, line.text, now, names, entries); !read)
+      return read.error();
+  }
   return entries;
 }
 

@@ -186,6 +186,17 @@ struct ImportEntry {
 /// A line without a state and no fire time left is read, marked `unless_finished`.
 Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now);
 
+/// One line of import text and the number it is known by (its line in the file it came from).
+struct NumberedLine {
+  std::size_t number = 0;
+  std::string text;
+};
+
+/// read_import() for lines already split (a converted crontab: each numbered by its crontab
+/// line): the same checks, "line N: ..." naming each line's own number.
+Result<std::vector<ImportEntry>> read_import_lines(const std::vector<NumberedLine>& lines,
+                                                   Epoch now);
+
 /// What an import does to the triggers the file names no more (`trigger import --prune`).
 struct ImportPrune {
   enum class Mode { kNone, kCancel, kDelete };
