@@ -52,6 +52,8 @@ void add_clock_options(Options& options) {
   }
   add("from", po::value<std::string>()->value_name("TIME"),
       "with --every: fire at TIME + k x DURATION");
+  add("delay", po::value<std::string>()->value_name("DURATION"),
+      "with --on-boot: fire DURATION after the boot");
   for (const auto& kind : clock_kinds()) {
     if (kind.value_name == nullptr) add(kind.name, kind.help);
   }
@@ -77,7 +79,8 @@ void add_policy_options(Options& options) {
 }
 
 bool clock_given(const Context& ctx) {
-  return !clocks_given(ctx).empty() || ctx.get("from").has_value();
+  return !clocks_given(ctx).empty() || ctx.get("from").has_value() ||
+         ctx.get("delay").has_value();
 }
 
 Result<ClockSpec> clock_from(const Context& ctx) {
@@ -89,6 +92,11 @@ Result<ClockSpec> clock_from(const Context& ctx) {
       return usage_error("--from '" + *from + "': only " + clock_options(true) + " takes --from");
     }
     given.front().from = from;
+  }
+  if (auto delay = ctx.get("delay")) {
+    if (!clock_kind(given.front().kind)->takes_delay)
+      return usage_error("--delay '" + *delay + "': only --on-boot takes --delay");
+    given.front().delay = delay;
   }
   return given.front();
 }

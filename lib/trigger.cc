@@ -114,7 +114,8 @@ Status check_fire_times(const Policy& policy, const Clock& clock, State state,
     return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, zone)) +
                        ": is not after now (the trigger would be done before it starts)");
   }
-  if (live && clock.kind() != ClockKind::kNever) {
+  // --never has no fire times, and --on-boot none known ahead: both may wait.
+  if (live && clock.kind() != ClockKind::kNever && clock.kind() != ClockKind::kBoot) {
     auto first = clock.first_after(now);
     if (!first && spec.kind == ClockKind::kAt) {
       return usage_error("--at " + in_quotes(spec.value) +

@@ -909,7 +909,7 @@ class BadInputTest(TriggerTestCase):
         (64, "TZ names unknown time zone 'Nowhere/Land'", ['create', '--every', '1h', '--log', 'x'], {'TZ': 'Nowhere/Land'}),
         (64, "invalid name '42': all digits (it would read as an id)", ['create', '--name', '42', '--every', '1h', '--log', 'x']),
         (64, "invalid name 'a b': use only letters, digits, '.', '_' and '-'", ['create', '--name', 'a b', '--every', '1h', '--log', 'x']),
-        (64, "no clock given: use one of --at, --every, --cron, --daily, --monthly, --never", ['create', '--log', 'x']),
+        (64, "no clock given: use one of --at, --every, --cron, --daily, --monthly, --on-boot, --never", ['create', '--log', 'x']),
         (64, "more than one clock given: use only one", ['create', '--every', '1h', '--never', '--log', 'x']),
         (64, "no action given: use one of --log, --sh, -- PROGRAM", ['create', '--every', '1h']),
         (64, "more than one action given: use only one of --log, --sh, -- PROGRAM", ['create', '--every', '1h', '--log', 'x', '--sh', 'y']),
@@ -1182,6 +1182,59 @@ class CronTextTest(TriggerTestCase):
         self.create('--name', 'c', '--cron', '  0  9 * *\tMON-fri ', '--log', 'x')
         self.assertIn("--cron '0 9 * * MON-fri'", self.ok('show', 'c'))
         self.assertIn('"clock":"--cron \'0 9 * * MON-fri\'"', self.ok('export'))
+
+
+class BootClockTest(TriggerTestCase):
+    """--on-boot: once per boot id, its delay after the boot; TRIGGER_BOOT stands in."""
+
+    def boot(self, boot_id, at):
+        return {'TRIGGER_BOOT': f'{boot_id},{at}'}
+
+    def history_events(self, name):
+        rows = json.loads(self.ok('history', name, '--format', 'json'))
+        return [r['event_id'] for r in rows if r['outcome'] == 'succeeded']
+
+    def test_fires_once_after_a_changed_boot_id(self):
+        b1 = self.boot('b1', '2026-12-01T07:00:00Z')
+        self.assertEqual(self.ok('create', '--name', 'warm', '--on-boot', '--delay', '5m',
+                                 '--log', 'warm', env=b1), '1\n')
+        self.ok('run-once', env=b1)  # made during boot b1: as @reboot, not in this boot
+        self.ok('--now', '2026-12-01T08:10:00Z', 'run-once', env=b1)
+        self.assertEqual(self.history_events('warm'), [])
+        b2 = self.boot('b2', '2026-12-01T09:00:00Z')
+        self.ok('--now', '2026-12-01T09:01:00Z', 'run-once', env=b2)
+        self.assertEqual(self.history_events('warm'), [])  # the delay: due at 09:05
+        shown = json.loads(self.ok('--now', '2026-12-01T09:01:00Z', 'show', 'warm', '--format',
+                                   'json'))
+        self.assertEqual(shown['next'], '2026-12-01T09:05:00Z')
+        self.assertEqual(shown['clock'], '--on-boot --delay 5m')
+        self.ok('--now', '2026-12-01T09:05:00Z', 'run-once', env=b2)
+        self.ok('--now', '2026-12-01T09:30:00Z', 'run-once', env=b2)
+        event = f'1-{NOW + 3600 + 300}'
+        self.assertEqual(self.history_events('warm'), [event])
+        b3 = self.boot('b3', '2026-12-01T10:00:00Z')
+        self.ok('--now', '2026-12-01T10:20:00Z', 'run-once', env=b3)  # late: on the first pass
+        self.ok('--now', '2026-12-01T10:21:00Z', 'run-once', env=b3)
+        self.assertEqual(self.history_events('warm'), [f'1-{NOW + 7200 + 300}', event])
+        self.assertEqual(self.listed()[0]['state'], 'active')
+
+    def test_clock_text_round_trips_through_export_and_import(self):
+        self.create('--name', 'a', '--on-boot', '--log', 'x')
+        self.create('--name', 'b', '--on-boot', '--delay', '90s', '--log', 'x')
+        lines = [json.loads(line) for line in self.ok('export').splitlines()]
+        self.assertEqual([line['clock'] for line in lines], ['--on-boot', '--on-boot --delay 1m30s'])
+        self.assertEqual(lines[1]['description'], '1m30s after each boot')
+        self.ok('delete', 'a', 'b')
+        self.ok('import', '-', stdin=''.join(json.dumps(line) + '\n' for line in lines))
+        self.assertEqual([t['clock'] for t in self.listed()], ['--on-boot', '--on-boot --delay 1m30s'])
+
+    def test_bad_delays_are_usage_errors_writing_nothing(self):
+        self.fails(64, "--delay: invalid duration 'soon': expected a number",
+                   'create', '--on-boot', '--delay', 'soon', '--log', 'x')
+        self.fails(64, "--delay '5m': only --on-boot takes --delay",
+                   'create', '--every', '1h', '--delay', '5m', '--log', 'x')
+        self.fails(64, "TRIGGER_BOOT 'b1': expected ID,TIME", 'list', env={'TRIGGER_BOOT': 'b1'})
+        self.assertFalse(os.path.exists(self.db))
 
 
 if __name__ == '__main__':

@@ -1826,3 +1826,68 @@ TEST_CASE("a hanging on-failure hook is stopped at its timeout, on fake time", "
   CHECK(*records[1].finished_epoch - *records[1].started_epoch >= trigger::kHookTimeoutSeconds);
   CHECK(*records[1].finished_epoch - *records[1].started_epoch < trigger::kHookTimeoutSeconds + 15);
 }
+
+namespace {
+
+trigger::ClockSpec on_boot(std::optional<std::string> delay = std::nullopt) {
+  trigger::ClockSpec spec{ClockKind::kBoot, "", std::nullopt};
+  spec.delay = std::move(delay);
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a boot clock fires once per boot, its delay after it, not in the boot it was made in",
+          "[pass][boot]") {
+  Fixture f;
+  f.env().set_boot({"boot-a", kStart - kHour});
+  auto id = f.create("warm", on_boot("5m"), log_action("warm"));
+  CHECK(f.pass_at(kStart + kMinute).fired == 0);  // made during boot-a: as cron's @reboot
+  CHECK(f.find(id).next_event_epoch == std::nullopt);
+  CHECK(f.find(id).state == State::kActive);
+
+  Epoch boot_b = kStart + kHour;
+  f.env().set_boot({"boot-b", boot_b});
+  CHECK(f.pass_at(boot_b + kMinute).fired == 0);  // the delay: due at boot + 5m
+  CHECK(f.find(id).next_event_epoch == boot_b + 5 * kMinute);
+  CHECK(f.pass_at(boot_b + 5 * kMinute).fired == 1);
+  CHECK(f.pass_at(boot_b + 6 * kMinute).fired == 0);  // the same boot: not again
+  // The boot's time moves with a clock step (btime follows the wall clock): the same boot id.
+  f.env().set_boot({"boot-b", boot_b + 40});
+  CHECK(f.pass_at(boot_b + 7 * kMinute).fired == 0);
+  CHECK(f.find(id).state == State::kActive);
+
+  Epoch boot_c = kStart + 2 * kHour;
+  f.env().set_boot({"boot-c", boot_c});
+  CHECK(f.pass_at(boot_c + 9 * kMinute).fired == 1);  // a first pass late: fires on it
+  CHECK(f.pass_at(boot_c + 10 * kMinute).fired == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].event_id == std::to_string(id) + "-" + std::to_string(boot_b + 5 * kMinute));
+  CHECK(records[1].event_id == std::to_string(id) + "-" + std::to_string(boot_c + 5 * kMinute));
+  CHECK(records[1].outcome == Outcome::kSucceeded);
+}
+
+TEST_CASE("a boot clock's occurrence is late by its policy; a new clock set waits a boot",
+          "[pass][boot]") {
+  Fixture f;
+  f.env().set_boot({"boot-a", kStart - kHour});
+  auto id = f.create("late", on_boot(), log_action("x"), {{"misfire", "skip"}, {"grace", "1m"}});
+  f.pass_at(kStart);
+  Epoch boot_b = kStart + kHour;
+  f.env().set_boot({"boot-b", boot_b});
+  auto late = f.pass_at(boot_b + 10 * kMinute);  // the first pass 10 minutes after the boot
+  CHECK(late.fired == 0);
+  CHECK(late.skipped == 1);
+  // The clock set again during boot-b: not this boot's, the next one's.
+  trigger::ScheduleChange change;
+  change.clock = on_boot("1m");
+  f.reschedule(id, change);
+  Epoch boot_c = kStart + 3 * kHour;
+  CHECK(f.pass_at(boot_b + 20 * kMinute).fired == 0);
+  f.env().set_boot({"boot-c", boot_c});
+  CHECK(f.pass_at(boot_c + kMinute).fired == 1);
+  // An unreadable boot id: a boot clock never fires.
+  f.env().set_boot({"", kStart + 5 * kHour});
+  CHECK(f.pass_at(kStart + 6 * kHour).fired == 0);
+}

@@ -9,13 +9,21 @@ namespace trigger {
 namespace {
 
 constexpr const char* kSelectEventSql =
-    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error FROM trigger_event "
-    "WHERE trigger_id = ?";
+    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error, boot_id "
+    "FROM trigger_event WHERE trigger_id = ?";
 constexpr const char* kUpsertEventSql =
     "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, "
-    "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
-    "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
-    "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+    "runs_from_epoch, error, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO "
+    "UPDATE SET last_event_epoch = excluded.last_event_epoch, "
+    "next_event_epoch = excluded.next_event_epoch, runs = excluded.runs, "
+    "runs_from_epoch = excluded.runs_from_epoch, error = excluded.error, "
+    "boot_id = excluded.boot_id";
+// The boot-clock triggers through the partial index trigger_on_boot (its WHERE, word for word).
+constexpr const char* kBootTriggersSql =
+    "SELECT t.id FROM trigger t INDEXED BY trigger_on_boot"
+    " LEFT JOIN trigger_event e ON e.trigger_id = t.id"
+    " WHERE t.clock GLOB '--on-boot*' AND t.state = 'active'"
+    " AND (e.boot_id IS NULL OR e.boot_id != ?1) ORDER BY t.id LIMIT ?2";
 // Any state: the queued runs of a done or cancelled trigger run its action too.
 constexpr const char* kCommandActionsSql =
     "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log')";
@@ -155,6 +163,7 @@ Result<EventRow> SqliteStore::event(std::int64_t trigger_id) {
       row.runs = select->getColumn(2).getInt64();
       row.runs_from_epoch = sqlite::optional_int(select->getColumn(3));
       row.error = sqlite::optional_text(select->getColumn(4));
+      row.boot_id = sqlite::optional_text(select->getColumn(5));
     }
     return row;
   });
@@ -163,7 +172,7 @@ Result<EventRow> SqliteStore::event(std::int64_t trigger_id) {
 Status SqliteStore::write_event(const EventRow& row) {
   return guarded([&]() -> Status {
     prepare(kUpsertEventSql, row.trigger_id, row.last_event_epoch, row.next_event_epoch, row.runs,
-            row.runs_from_epoch, row.error)
+            row.runs_from_epoch, row.error, row.boot_id)
         ->exec();
     return Ok{};
   });
@@ -183,6 +192,19 @@ Result<bool> SqliteStore::has_command_actions() {
 Result<std::vector<std::int64_t>> SqliteStore::due_triggers(Epoch now, std::size_t limit) {
   return guarded([&]() -> Result<std::vector<std::int64_t>> {
     auto select = prepare(kDueTriggersSql, now, limit);
+    std::vector<std::int64_t> ids;
+    while (select->executeStep()) {
+      ++rows_read_;
+      ids.push_back(select->getColumn(0).getInt64());
+    }
+    return ids;
+  });
+}
+
+Result<std::vector<std::int64_t>> SqliteStore::boot_triggers_to_schedule(
+    const std::string& boot_id, std::size_t limit) {
+  return guarded([&]() -> Result<std::vector<std::int64_t>> {
+    auto select = prepare(kBootTriggersSql, boot_id, limit);
     std::vector<std::int64_t> ids;
     while (select->executeStep()) {
       ++rows_read_;

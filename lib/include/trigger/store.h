@@ -42,6 +42,9 @@ struct EventRow {
   std::int64_t runs = 0;                 ///< occurrences fired since runs_from_epoch
   std::optional<Epoch> runs_from_epoch;  ///< the clock setting the runs are counted from
   std::optional<std::string> error;
+  /// For a boot clock (--on-boot): the boot (Env::boot() id) the row is scheduled for; the
+  /// pass schedules the trigger again at the next boot. nullopt for other clocks.
+  std::optional<std::string> boot_id;
 };
 
 /// A trigger changed since the pass's cursor: its id and version, and its definition or the
@@ -413,6 +416,12 @@ class Store {
 
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
   virtual Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit) = 0;
+
+  /// Up to `limit` ids of active triggers with a boot clock (--on-boot) whose event row is
+  /// not scheduled for boot `boot_id` (or that have none), by id: those the pass schedules for
+  /// the boot it runs in. Costs the boot-clock triggers only, however many others there are.
+  virtual Result<std::vector<std::int64_t>> boot_triggers_to_schedule(const std::string& boot_id,
+                                                                      std::size_t limit) = 0;
 
   /// A trigger as the pass needs it: its definition only, without its labels, last outcome or
   /// event times (scheduled reads false).
