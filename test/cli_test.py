@@ -115,7 +115,7 @@ class CreateTest(TriggerTestCase):
                     '--misfire', 'all', '--grace', '10m', '--overlap', 'queue', '--timeout', '30m',
                     '--retries', '3', '--backoff', '1m', '--jitter', '20s', '--dst', 'once',
                     '--until', '2027-01-01', '--max-runs', '100', '--history-keep', '52w',
-                    '--history-runs', '3', '--tz', 'Europe/Berlin',
+                    '--history-runs', '3', '--lock', 'db', '--lock', 'b', '--tz', 'Europe/Berlin',
                     '--on-failure-sh', 'mail -s "$TRIGGER_NAME failed" ops@example.com',
                     '--label', 'team=ops', '--label', 'tier=1', '--env', 'A=1', '--cwd', '/tmp',
                     '--paused', '--', '/usr/bin/env', 'x y')
@@ -131,7 +131,7 @@ class CreateTest(TriggerTestCase):
             'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
             'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
             'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com',
-            'history-keep': '364d', 'history-runs': '3'})
+            'history-keep': '364d', 'history-runs': '3', 'lock': 'b,db'})
         self.assertIsNone(t['next_epoch'])  # paused
 
     def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):
@@ -1234,6 +1234,50 @@ class BootClockTest(TriggerTestCase):
         self.fails(64, "--delay '5m': only --on-boot takes --delay",
                    'create', '--every', '1h', '--delay', '5m', '--log', 'x')
         self.fails(64, "TRIGGER_BOOT 'b1': expected ID,TIME", 'list', env={'TRIGGER_BOOT': 'b1'})
+        self.assertFalse(os.path.exists(self.db))
+
+
+class LockTest(TriggerTestCase):
+    """--lock NAME: runs of triggers sharing a name never run at once; the wait is recorded."""
+
+    def test_two_runs_sharing_a_lock_run_one_after_the_other(self):
+        real = {'TRIGGER_NOW': None}  # the real clock: the wait is in real seconds
+        # crontab: 0 2 * * * flock /var/lock/db.lock backup; 30 2 * * * flock /var/lock/db.lock vacuum
+        script = 'date +%s.%N; sleep 2; date +%s.%N'
+        self.ok('create', '--name', 'backup', '--cron', '0 2 * * *', '--sh', script, '--lock', 'db',
+                env=real)
+        self.ok('create', '--name', 'vacuum', '--cron', '30 2 * * *', '--sh', script, '--lock', 'db',
+                env=real)
+        self.ok('fire', 'backup', env=real)
+        self.ok('fire', 'vacuum', env=real)
+        self.ok('run-once', env=real)
+        runs = {r['trigger_name']: r for r in json.loads(self.ok('history', '--format', 'json'))
+                if r['outcome'] == 'succeeded'}
+        self.assertEqual(set(runs), {'backup', 'vacuum'})  # nothing dropped
+        first, second = sorted(runs.values(), key=lambda r: float(r['output'].split()[0]))
+        self.assertLessEqual(float(first['output'].split()[1]), float(second['output'].split()[0]))
+        self.assertEqual(first['reason'], '')
+        self.assertRegex(second['reason'], r'^waited [123]s for --lock db$')
+        self.assertIn('waited', self.ok('history', second['trigger_name']))
+
+    def test_lock_is_shown_exported_imported_and_cleared(self):
+        self.create('--name', 'a', '--every', '1h', '--log', 'x', '--lock', 'b,a', '--lock', 'a')
+        self.assertIn('lock:          a,b\n', self.ok('show', 'a'))
+        line = json.loads(self.ok('export'))
+        self.assertEqual(line['policy']['lock'], 'a,b')
+        self.ok('delete', 'a')
+        self.ok('import', '-', stdin=json.dumps(line) + '\n')
+        self.assertEqual(self.listed()[0]['policy']['lock'], 'a,b')
+        self.ok('schedule', 'a', '--lock', '')
+        self.assertIsNone(self.listed()[0]['policy']['lock'])
+        self.ok('schedule', 'a', '--lock', 'c')
+        self.assertEqual(self.listed()[0]['policy']['lock'], 'c')
+
+    def test_bad_lock_names_are_usage_errors_writing_nothing(self):
+        self.fails(64, "--lock 'a,,b': invalid lock name '': expected 1-64 letters, digits, '.', '_' "
+                   "or '-'", 'create', '--every', '1h', '--log', 'x', '--lock', 'a,,b')
+        self.fails(64, "--lock 'a b': invalid lock name 'a b': expected 1-64 letters, digits, '.', "
+                   "'_' or '-'", 'create', '--every', '1h', '--log', 'x', '--lock', 'a b')
         self.assertFalse(os.path.exists(self.db))
 
 

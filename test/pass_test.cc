@@ -1891,3 +1891,34 @@ TEST_CASE("a boot clock's occurrence is late by its policy; a new clock set wait
   f.env().set_boot({"", kStart + 5 * kHour});
   CHECK(f.pass_at(kStart + 6 * kHour).fired == 0);
 }
+
+TEST_CASE("runs of triggers sharing a lock run one after the other in a pass, none dropped",
+          "[pass][lock]") {
+  Fixture f;
+  const std::string script = "date +%s%N; sleep 0.3; date +%s%N";
+  auto a = f.create("a", every("1m"), shell_action(script), {{"lock", "db"}});
+  auto b = f.create("b", every("1m"), shell_action(script), {{"lock", "db"}, {"lock", "x"}});
+  auto c = f.create("c", every("1m"), shell_action(script));
+  f.pass_at(kStart);
+  auto report = f.pass_at(kStart + kMinute);
+  CHECK(report.fired == 3);
+  CHECK(report.ran == 3);
+  auto span = [&](std::int64_t id) {
+    auto records = f.history(id);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].outcome == Outcome::kSucceeded);
+    std::istringstream out(records[0].output);
+    long long start = 0, end = 0;
+    out >> start >> end;
+    return std::make_pair(start, end);
+  };
+  auto [a_start, a_end] = span(a);
+  auto [b_start, b_end] = span(b);
+  auto [c_start, c_end] = span(c);
+  CHECK((a_end <= b_start || b_end <= a_start));  // never at once
+  CHECK(c_start < std::max(a_end, b_end));        // c, without the lock, ran alongside
+  // The one that waited says so (the fixed wall clock of the fixture: 0s).
+  std::string a_reason = f.history(a)[0].reason, b_reason = f.history(b)[0].reason;
+  CHECK((a_reason == "waited 0s for --lock db" || b_reason == "waited 0s for --lock db,x"));
+  CHECK(f.find(b).policy.locks == std::vector<std::string>{"db", "x"});
+}

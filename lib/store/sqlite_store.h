@@ -144,6 +144,7 @@ class SqliteStore final : public Store {
   Result<bool> requeue_recorded(const Task& task, Epoch due, Requeue how,
                                 const HistoryRecord& record);
   std::vector<Task> read_tasks(sqlite::Prepared& select);
+  bool take_locks(Task& task, Epoch now);
   /// cancel_tasks() with the cancelled records' reason.
   Result<std::int64_t> cancel_idle_tasks(std::int64_t trigger_id, Epoch now,
                                          const std::string& reason);

@@ -80,6 +80,12 @@ struct Task {
   std::int64_t lease_pid_start = 0;
   std::optional<std::int64_t> lease_pgid;  ///< the command's process group, once started
   Epoch created_epoch = 0;
+  /// When a lease was first refused it for a lock (--lock) that a running task held.
+  std::optional<Epoch> lock_wait_since;
+  /// Set by lease_tasks for a task that waited for a lock: how long, and its trigger's
+  /// locks ("a,b"). The run's history record says so (HistoryRecord::of_run).
+  std::optional<std::int64_t> lock_waited_seconds;
+  std::string locks;
 };
 
 /// What Store::delete_trigger() removed besides the trigger.
@@ -449,6 +455,12 @@ class Store {
   /// whose lease expired or whose holder died is not runnable until reclaimed
   /// (interrupt_task): leases are cleared only by their holder or by a reclaim. At once: no
   /// two owners ever lease the same task; concurrent callers split the runnable tasks.
+  /// Lock groups: a task whose trigger shares a lock name (Policy::locks) with the trigger of
+  /// any leased task, or of a task leased earlier in the same call, is not leased; it stays
+  /// queued, its lock_wait_since set when first so refused, and is leased once the lock is
+  /// free (its lock_waited_seconds then set). At once: no two tasks whose triggers share a
+  /// lock are ever leased at the same time, whoever leases them; a dead holder's lease holds
+  /// its locks until reclaimed (interrupt_task).
   virtual Result<std::vector<Task>> lease_tasks(const LeaseHolder& holder, Epoch now,
                                                 std::int64_t ttl_seconds, std::size_t limit) = 0;
 
