@@ -1922,3 +1922,27 @@ TEST_CASE("runs of triggers sharing a lock run one after the other in a pass, no
   CHECK((a_reason == "waited 0s for --lock db" || b_reason == "waited 0s for --lock db,x"));
   CHECK(f.find(b).policy.locks == std::vector<std::string>{"db", "x"});
 }
+
+TEST_CASE("a dead pass's run frees its lock when reclaimed; the run waiting for it then runs",
+          "[pass][lock][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto first = f.create("first", every("1h"), shell_action("echo first >> " + ran),
+                        {{"lock", "db"}});
+  auto second = f.create("second", every("1h"), shell_action("echo second >> " + ran),
+                         {{"lock", "db"}});
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
+  auto leased = lease_due(f, kStart + kHour, dead, 120, 1);  // the lock: only one of the two
+  std::int64_t holder = leased[0].trigger_id;
+  auto report = f.pass_at(kStart + kHour + 1);
+  CHECK(report.interrupted == 1);
+  CHECK(report.ran == 2);  // both, one after the other: the lock was freed by the reclaim
+  CHECK(lines_of(ran) == std::vector<std::string>{holder == first ? "first" : "second",
+                                                  holder == first ? "second" : "first"});
+  auto waiting = f.history(holder == first ? second : first);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].outcome == Outcome::kSucceeded);
+  CHECK(waiting[0].reason.rfind("waited ", 0) == 0);
+}
