@@ -189,6 +189,22 @@ Result<std::optional<Epoch>> fixed_now(const Context& ctx) {
   return std::optional<Epoch>(*fixed);
 }
 
+// The boot TRIGGER_BOOT gives, "ID,TIME" (for tests of the boot clock: the kernel's boot id
+// and the boot's time, read as --now reads TIME), else nullopt; kUsage naming it if invalid.
+Result<std::optional<BootInfo>> fixed_boot() {
+  const char* text = std::getenv("TRIGGER_BOOT");
+  if (text == nullptr || text[0] == '\0') return std::optional<BootInfo>();
+  std::string value = text;
+  auto comma = value.find(',');
+  auto bad = [&](const std::string& why) {
+    return usage("TRIGGER_BOOT '" + value + "': " + why);
+  };
+  if (comma == 0 || comma == std::string::npos) return bad("expected ID,TIME");
+  auto epoch = parse_time(value.substr(comma + 1), Env::system().now(), Zone::utc());
+  if (!epoch) return bad(epoch.error().message());
+  return std::optional<BootInfo>(BootInfo{value.substr(0, comma), *epoch});
+}
+
 // Take the words after "--" (a program and its arguments) out of `tokens` into ctx.
 void take_program(std::vector<std::string>& tokens, Context& ctx) {
   auto dashes = std::find(tokens.begin(), tokens.end(), "--");
@@ -286,6 +302,9 @@ Status settle_context(const Command& command, const Options& options, Context& c
     ctx.fixed_env = std::make_unique<FixedEnv>(**fixed);
     ctx.env = ctx.fixed_env.get();
   }
+  auto boot = fixed_boot();
+  if (!boot) return boot.error();
+  if (*boot) ctx.env->set_boot(**boot);
   ctx.now = ctx.env->now();
   return Ok{};
 }

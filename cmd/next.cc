@@ -53,6 +53,14 @@ Document times_document(const std::vector<Epoch>& times, const std::string& tz,
   return document;
 }
 
+// A boot clock's times after this boot are not known ahead: a note says so (trigger-next(1)).
+void note_boot_clock(Context& ctx, const std::string& clock_text) {
+  const ClockKindInfo* kind = clock_kind_of_text(clock_text);
+  if (kind == nullptr || kind->kind != ClockKind::kBoot) return;
+  ctx.output.note("fires once at each boot of the machine (" + clock_text +
+                  "): a later boot's time is not known ahead");
+}
+
 // The times of an existing trigger, in its own zone and policy.
 Result<int> next_of_trigger(Context& ctx, std::size_t count) {
   if (auto opened = open_store(ctx, Store::Mode::kReadOnly); !opened) return opened.error();
@@ -67,6 +75,7 @@ Result<int> next_of_trigger(Context& ctx, std::size_t count) {
     reasons = explanations(**clock, *times, &*trigger);
   }
   ctx.output = times_document(*times, trigger->tz, reasons, ctx.flag("explain"));
+  note_boot_clock(ctx, trigger->clock);
   return 0;
 }
 
@@ -110,6 +119,7 @@ Result<int> next_times(Context& ctx) {
   auto times = upcoming_fire_times(**made, ctx.now, *count, trigger->policy);
   std::vector<std::string> reasons = explanations(**made, times, nullptr);
   ctx.output = times_document(times, trigger->tz, reasons, ctx.flag("explain"));
+  note_boot_clock(ctx, trigger->clock);
   return 0;
 }
 

@@ -40,7 +40,11 @@ const char* kPolicyHelp[][3] = {
     {"on-failure-sh", "TEXT", "run /bin/sh -c TEXT when a run has failed for good ('' for none)"},
     {"history-keep", "DURATION", "keep history younger than DURATION (default 30d)"},
     {"history-runs", "N", "keep the last N run outcomes whatever their age (default 10)"},
+    {"lock", "NAME", "never run while a trigger sharing NAME runs (repeatable; '' for none)"},
 };
+
+// The policy options given more than once, each value in turn (--lock a --lock b).
+bool repeatable(std::string_view option) { return option == "lock"; }
 
 }  // namespace
 
@@ -52,6 +56,8 @@ void add_clock_options(Options& options) {
   }
   add("from", po::value<std::string>()->value_name("TIME"),
       "with --every: fire at TIME + k x DURATION");
+  add("delay", po::value<std::string>()->value_name("DURATION"),
+      "with --on-boot: fire DURATION after the boot");
   for (const auto& kind : clock_kinds()) {
     if (kind.value_name == nullptr) add(kind.name, kind.help);
   }
@@ -70,14 +76,19 @@ void add_action_options(Options& options) {
 void add_policy_options(Options& options) {
   auto add = options.named.add_options();
   for (const auto& policy : kPolicyHelp) {
-    add(policy[0], po::value<std::string>()->value_name(policy[1]), policy[2]);
+    if (repeatable(policy[0])) {
+      add(policy[0], po::value<std::vector<std::string>>()->value_name(policy[1]), policy[2]);
+    } else {
+      add(policy[0], po::value<std::string>()->value_name(policy[1]), policy[2]);
+    }
   }
   add("tz", po::value<std::string>()->value_name("ZONE"),
       "IANA time zone (default: TZ, else the system zone)");
 }
 
 bool clock_given(const Context& ctx) {
-  return !clocks_given(ctx).empty() || ctx.get("from").has_value();
+  return !clocks_given(ctx).empty() || ctx.get("from").has_value() ||
+         ctx.get("delay").has_value();
 }
 
 Result<ClockSpec> clock_from(const Context& ctx) {
@@ -89,6 +100,11 @@ Result<ClockSpec> clock_from(const Context& ctx) {
       return usage_error("--from '" + *from + "': only " + clock_options(true) + " takes --from");
     }
     given.front().from = from;
+  }
+  if (auto delay = ctx.get("delay")) {
+    if (!clock_kind(given.front().kind)->takes_delay)
+      return usage_error("--delay '" + *delay + "': only --on-boot takes --delay");
+    given.front().delay = delay;
   }
   return given.front();
 }
@@ -127,7 +143,11 @@ Result<ScheduleChange> schedule_from(const Context& ctx) {
 std::vector<std::pair<std::string, std::string>> policy_from(const Context& ctx) {
   std::vector<std::pair<std::string, std::string>> policy;
   for (auto option : policy_option_names()) {
-    if (auto value = ctx.get(std::string(option))) policy.emplace_back(option, *value);
+    if (repeatable(option)) {
+      for (const auto& value : ctx.get_all(std::string(option))) policy.emplace_back(option, value);
+    } else if (auto value = ctx.get(std::string(option))) {
+      policy.emplace_back(option, *value);
+    }
   }
   return policy;
 }

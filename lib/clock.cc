@@ -61,6 +61,25 @@ class NeverClock final : public Clock {
   std::string describe() const override { return "never"; }
 };
 
+// --on-boot [--delay D]: once per boot of the machine, D after the boot. Its fire times are
+// not known ahead: the pass gives it the one of the boot it runs in (trigger-clock(7)).
+class BootClock final : public Clock {
+ public:
+  explicit BootClock(std::int64_t delay) : delay_(delay) {}
+  ClockKind kind() const override { return ClockKind::kBoot; }
+  std::optional<Epoch> first_after(Epoch) const override { return std::nullopt; }
+  std::string text() const override {
+    return delay_ == 0 ? "--on-boot" : "--on-boot --delay " + format_duration(delay_);
+  }
+  std::string describe() const override {
+    return delay_ == 0 ? "at each boot" : format_duration(delay_) + " after each boot";
+  }
+  std::optional<std::int64_t> boot_delay() const override { return delay_; }
+
+ private:
+  std::int64_t delay_;
+};
+
 // "--every: invalid duration '0': must be more than zero"
 Error option_error(ClockKind kind, const Error& cause) {
   return Error(cause.kind(), clock_kind(kind)->option() + ": " + cause.message());
@@ -89,6 +108,17 @@ Result<std::unique_ptr<const Clock>> make_every_clock(const ClockSpec& spec, Epo
   return std::unique_ptr<const Clock>(new EveryClock(*period, anchor, zone));
 }
 
+// --delay 0s is no delay; a delay must be a duration (parse_duration: more than zero).
+Result<std::unique_ptr<const Clock>> make_boot_clock(const ClockSpec& spec, Epoch, const Zone&) {
+  std::int64_t delay = 0;
+  if (spec.delay && *spec.delay != "0" && *spec.delay != "0s") {
+    auto parsed = parse_duration(*spec.delay);
+    if (!parsed) return Error(ErrorKind::kUsage, "--delay: " + parsed.error().message());
+    delay = *parsed;
+  }
+  return std::unique_ptr<const Clock>(new BootClock(delay));
+}
+
 Result<std::unique_ptr<const Clock>> make_never_clock(const ClockSpec&, Epoch, const Zone&) {
   return std::unique_ptr<const Clock>(new NeverClock());
 }
@@ -98,20 +128,22 @@ Result<std::unique_ptr<const Clock>> make_never_clock(const ClockSpec&, Epoch, c
 // clang-format off
 const ClockKindInfo kClockKinds[] = {
     // {kind,             option name, value name, help,
-    //                    takes --from, reads set_epoch, keeps wall clock in a new zone,
-    //                    factory}
+    //                    takes --from, takes --delay, reads set_epoch,
+    //                    keeps wall clock in a new zone, factory}
     {ClockKind::kAt,      "at",      "TIME",     "fire once at TIME",
-                        false, true,  false, make_at_clock},
+                        false, false, true,  false, make_at_clock},
     {ClockKind::kEvery,   "every",   "DURATION", "fire every DURATION",
-                        true,  true,  false, make_every_clock},
+                        true,  false, true,  false, make_every_clock},
     {ClockKind::kCron,    "cron",    "EXPR",     "fire at the minutes matching a cron expression",
-                        false, false, false, make_cron_clock},
+                        false, false, false, false, make_cron_clock},
     {ClockKind::kDaily,   "daily",   "HH:MM",    "fire at this local time every day",
-                        false, false, false, make_daily_clock},
+                        false, false, false, false, make_daily_clock},
     {ClockKind::kMonthly, "monthly", "TIME",     "fire monthly on TIME's day and time of day",
-                        false, false, true,  make_monthly_clock},
+                        false, false, false, true,  make_monthly_clock},
+    {ClockKind::kBoot,    "on-boot", nullptr,    "fire once at each boot of the machine",
+                        false, true,  false, false, make_boot_clock},
     {ClockKind::kNever,   "never",   nullptr,    "no fire times (a parked trigger)",
-                        false, false, false, make_never_clock},
+                        false, false, false, false, make_never_clock},
 };
 // clang-format on
 
@@ -144,7 +176,7 @@ Result<std::unique_ptr<const Clock>> make_clock(const ClockSpec& spec, Epoch set
   return row->make(spec, set_epoch, zone);
 }
 
-// option VALUE [--from TIME], or a lone option for a kind that takes no value.
+// option VALUE [--from TIME], or a lone option for a kind that takes no value [--delay D].
 Result<ClockSpec> parse_clock_text(std::string_view text) {
   auto words = shell_split(text);
   auto bad = [&] { return usage_error("not a clock: " + in_quotes(text)); };
@@ -155,6 +187,10 @@ Result<ClockSpec> parse_clock_text(std::string_view text) {
     ClockSpec spec;
     spec.kind = row.kind;
     if (row.value_name == nullptr) {
+      if (row.takes_delay && w.size() == 3 && w[1] == "--delay") {
+        spec.delay = w[2];
+        return spec;
+      }
       if (w.size() != 1) return bad();
       return spec;
     }

@@ -4,7 +4,9 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <thread>
 
 namespace trigger {
@@ -28,6 +30,20 @@ class SystemEnv final : public Env {
 Env& Env::system() {
   static SystemEnv env;
   return env;
+}
+
+// The kernel's boot id and /proc/stat's btime (the boot on the wall clock, in seconds).
+BootInfo Env::read_boot() {
+  BootInfo boot;
+  std::ifstream id_file("/proc/sys/kernel/random/boot_id");
+  std::getline(id_file, boot.id);
+  std::ifstream stat_file("/proc/stat");
+  for (std::string line; std::getline(stat_file, line);) {
+    if (line.rfind("btime ", 0) != 0) continue;
+    std::istringstream(line.substr(6)) >> boot.epoch;
+    break;
+  }
+  return boot;
 }
 
 int Env::poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout) {

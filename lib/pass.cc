@@ -158,6 +158,21 @@ Status finish_if_done(Store& store, const Trigger& trigger, Finish finish,
   return Ok{};
 }
 
+// The next time of a boot clock `delay` after each boot, in boot `boot`, which the event row
+// is then scheduled for: none when its clock was set during this boot (as cron's @reboot, a
+// trigger made after the boot waits for the next one) or the boot id cannot be read; the row's
+// own when it is scheduled for this boot already (fired: none; or pending); else the boot's
+// time plus the delay.
+std::optional<Epoch> boot_next(const Trigger& trigger, std::int64_t delay, EventRow& event,
+                               const BootInfo& boot) {
+  if (boot.id.empty()) return std::nullopt;
+  bool same_boot = event.boot_id == boot.id;
+  event.boot_id = boot.id;
+  if (trigger.clock_set_epoch >= boot.epoch) return std::nullopt;
+  if (same_boot) return event.next_event_epoch;
+  return boot.epoch + delay;
+}
+
 // Give one changed trigger its next time.
 Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport& report,
                     const PassOptions& options) {
@@ -170,11 +185,16 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     auto clock = trigger_clock(trigger);
     if (!clock)
       return set_aside(store, trigger, *event, clock.error().message(), now, report, options);
-    auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
-    if (!computed)
-      return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
-    next = next_after_edit(event->next_event_epoch, event->last_event_epoch, trigger.updated_epoch,
-                           *computed, now);
+    if (auto delay = (*clock)->boot_delay()) {
+      next = boot_next(trigger, *delay, *event, options.env->boot());
+    } else {
+      auto computed =
+          next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
+      if (!computed)
+        return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
+      next = next_after_edit(event->next_event_epoch, event->last_event_epoch,
+                             trigger.updated_epoch, *computed, now);
+    }
     // --max-runs counts the runs since the clock was last set.
     if (event->runs_from_epoch != trigger.clock_set_epoch) {
       event->runs = 0;
@@ -1068,8 +1088,36 @@ std::int64_t jitter_offset(std::int64_t trigger_id, Epoch scheduled_epoch, std::
   return static_cast<std::int64_t>(x % static_cast<std::uint64_t>(jitter));
 }
 
-Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
-                                    PassReport& report) {
+namespace {
+
+// The boot clocks not yet scheduled for the boot the pass runs in (after a reboot, all of
+// them), one batch in one transaction: each is given this boot's occurrence. Those past the
+// batch are scheduled by the next pass.
+Result<std::int64_t> schedule_boot_triggers(Store& store, Epoch now, const PassOptions& options,
+                                            PassReport& report) {
+  BootInfo boot = options.env->boot();
+  if (boot.id.empty()) return std::int64_t{0};
+  std::int64_t count = 0;
+  auto status = store.transaction(
+      [&]() -> Status {
+        auto ids = store.boot_triggers_to_schedule(boot.id, options.batch);
+        if (!ids) return ids.error();
+        for (std::int64_t id : *ids) {
+          ChangedTrigger changed{id, 0, store.trigger_for_pass(id)};
+          if (auto scheduled = schedule_changed(store, changed, now, report, options); !scheduled)
+            return scheduled;
+          ++count;
+        }
+        return Ok{};
+      },
+      Store::Sync::kBatched);
+  if (!status) return status.error();
+  return count;
+}
+
+// The triggers changed since the cursor, batch after batch.
+Result<std::int64_t> schedule_changed_triggers(Store& store, Epoch now, const PassOptions& options,
+                                               PassReport& report) {
   std::int64_t total = 0;
   // A batch per transaction, each bounded by rows, time and the deadline (each does one
   // trigger at least); none is begun past the deadline (the cursor keeps the place for the
@@ -1104,6 +1152,18 @@ Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& 
     if (!more) return total;
     budget.yield_to_writers();
   }
+}
+
+}  // namespace
+
+Result<std::int64_t> schedule_phase(Store& store, Epoch now, const PassOptions& options,
+                                    PassReport& report) {
+  auto changed = schedule_changed_triggers(store, now, options, report);
+  if (!changed) return changed.error();
+  // After the changed ones, which are scheduled for this boot already.
+  auto booted = schedule_boot_triggers(store, now, options, report);
+  if (!booted) return booted.error();
+  return *changed + *booted;
 }
 
 Status fire_phase(Store& store, Epoch now, const PassOptions& options, PassReport& report) {

@@ -114,7 +114,11 @@ void Miss::add(Epoch epoch) {
 Finish finished_because(ClockKind kind, const Policy& policy, std::int64_t runs,
                         std::optional<Epoch> next) {
   if (policy.max_runs && runs >= *policy.max_runs) return Finish::kMaxRuns;
-  if (!next) return kind == ClockKind::kNever ? Finish::kNotFinished : Finish::kNoMoreTimes;
+  // A boot clock's next time is given at the next boot: none until then is no end.
+  if (!next) {
+    bool waits = kind == ClockKind::kNever || kind == ClockKind::kBoot;
+    return waits ? Finish::kNotFinished : Finish::kNoMoreTimes;
+  }
   if (policy.until_epoch && *next > *policy.until_epoch) return Finish::kPastUntil;
   return Finish::kNotFinished;
 }

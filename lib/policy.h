@@ -45,13 +45,14 @@ struct Occurrence {
 enum class Finish {
   kNotFinished,
   kMaxRuns,      ///< --max-runs runs made since its clock was set
-  kNoMoreTimes,  ///< its clock has no next time (and is not --never)
+  kNoMoreTimes,  ///< its clock has no next time (and is not --never or --on-boot)
   kPastUntil,    ///< its next time is past --until
 };
 
 /// Whether a trigger with this clock kind and policy, `runs` runs made since its clock was set
 /// and this next time has finished, and why. A --never clock has no next time without being
-/// finished. The one rule the schedule and the fire phase share.
+/// finished, nor has a --on-boot clock between boots. The one rule the schedule and the fire
+/// phase share.
 Finish finished_because(ClockKind kind, const Policy& policy, std::int64_t runs,
                         std::optional<Epoch> next);
 

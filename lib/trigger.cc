@@ -1,6 +1,8 @@
 #include "trigger/trigger.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "text.h"
 #include "trigger/names.h"
@@ -86,7 +88,8 @@ Status set_hook(std::optional<std::string>& field, std::string_view value) {
 
 const std::vector<std::string_view> kPolicyOptions = {
     "misfire", "grace", "overlap",  "timeout",       "retries",      "backoff",     "jitter",
-    "dst",     "until", "max-runs", "on-failure-sh", "history-keep", "history-runs"};
+    "dst",     "until", "max-runs", "on-failure-sh", "history-keep", "history-runs",
+    "lock"};
 
 // A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
 // else as format_duration() spells it.
@@ -114,7 +117,8 @@ Status check_fire_times(const Policy& policy, const Clock& clock, State state,
     return usage_error("--until " + in_quotes(format_rfc3339(*policy.until_epoch, zone)) +
                        ": is not after now (the trigger would be done before it starts)");
   }
-  if (live && clock.kind() != ClockKind::kNever) {
+  // --never has no fire times, and --on-boot none known ahead: both may wait.
+  if (live && clock.kind() != ClockKind::kNever && clock.kind() != ClockKind::kBoot) {
     auto first = clock.first_after(now);
     if (!first && spec.kind == ClockKind::kAt) {
       return usage_error("--at " + in_quotes(spec.value) +
@@ -146,6 +150,32 @@ Result<State> parse_state(std::string_view text) {
 }
 
 const std::vector<std::string_view>& policy_option_names() { return kPolicyOptions; }
+
+// --lock NAME[,NAME...]: each name added once, in order; "" clears them all.
+Status add_locks(std::vector<std::string>& locks, std::string_view value) {
+  if (value.empty()) {
+    locks.clear();
+    return Ok{};
+  }
+  std::vector<std::string> names = locks;
+  for (std::size_t begin = 0; begin <= value.size();) {
+    std::size_t end = std::min(value.find(',', begin), value.size());
+    std::string name(value.substr(begin, end - begin));
+    bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                    c == '_' || c == '-');
+    if (!ok) {
+      return usage_error("--lock " + in_quotes(value) + ": invalid lock name " + in_quotes(name) +
+                         ": expected 1-64 letters, digits, '.', '_' or '-'");
+    }
+    names.push_back(std::move(name));
+    begin = end + 1;
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  locks = std::move(names);
+  return Ok{};
+}
 
 Status set_policy_option(Policy& policy, std::string_view option, std::string_view value, Epoch now,
                          const Zone& zone) {
@@ -191,6 +221,7 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
     return set_duration(policy.history_keep_seconds, option, value, false);
   if (option == "history-runs")
     return set_count(policy.history_runs, option, value, 1, kMaxHistoryRuns);
+  if (option == "lock") return add_locks(policy.locks, value);
   return usage_error("unknown policy option " + in_quotes(option));
 }
 
@@ -213,6 +244,11 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
   if (option == "on-failure-sh") return policy.on_failure_sh;
   if (option == "history-keep") return format_keep(policy.history_keep_seconds);
   if (option == "history-runs") return std::to_string(policy.history_runs);
+  if (option == "lock" && !policy.locks.empty()) {
+    std::string names;
+    for (const auto& name : policy.locks) names += (names.empty() ? "" : ",") + name;
+    return names;
+  }
   return std::nullopt;
 }
 

@@ -119,7 +119,7 @@ class CreateTest(TriggerTestCase):
                     '--misfire', 'all', '--grace', '10m', '--overlap', 'queue', '--timeout', '30m',
                     '--retries', '3', '--backoff', '1m', '--jitter', '20s', '--dst', 'once',
                     '--until', '2027-01-01', '--max-runs', '100', '--history-keep', '52w',
-                    '--history-runs', '3', '--tz', 'Europe/Berlin',
+                    '--history-runs', '3', '--lock', 'db', '--lock', 'b', '--tz', 'Europe/Berlin',
                     '--on-failure-sh', 'mail -s "$TRIGGER_NAME failed" ops@example.com',
                     '--label', 'team=ops', '--label', 'tier=1', '--env', 'A=1', '--cwd', '/tmp',
                     '--paused', '--', '/usr/bin/env', 'x y')
@@ -135,7 +135,7 @@ class CreateTest(TriggerTestCase):
             'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
             'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
             'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com',
-            'history-keep': '364d', 'history-runs': '3'})
+            'history-keep': '364d', 'history-runs': '3', 'lock': 'b,db'})
         self.assertIsNone(t['next_epoch'])  # paused
 
     def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):
@@ -1225,7 +1225,7 @@ class BadInputTest(TriggerTestCase):
         (64, "TZ names unknown time zone 'Nowhere/Land'", ['create', '--every', '1h', '--log', 'x'], {'TZ': 'Nowhere/Land'}),
         (64, "invalid name '42': all digits (it would read as an id)", ['create', '--name', '42', '--every', '1h', '--log', 'x']),
         (64, "invalid name 'a b': use only letters, digits, '.', '_' and '-'", ['create', '--name', 'a b', '--every', '1h', '--log', 'x']),
-        (64, "no clock given: use one of --at, --every, --cron, --daily, --monthly, --never", ['create', '--log', 'x']),
+        (64, "no clock given: use one of --at, --every, --cron, --daily, --monthly, --on-boot, --never", ['create', '--log', 'x']),
         (64, "more than one clock given: use only one", ['create', '--every', '1h', '--never', '--log', 'x']),
         (64, "no action given: use one of --log, --sh, -- PROGRAM", ['create', '--every', '1h']),
         (64, "more than one action given: use only one of --log, --sh, -- PROGRAM", ['create', '--every', '1h', '--log', 'x', '--sh', 'y']),
@@ -1498,6 +1498,103 @@ class CronTextTest(TriggerTestCase):
         self.create('--name', 'c', '--cron', '  0  9 * *\tMON-fri ', '--log', 'x')
         self.assertIn("--cron '0 9 * * MON-fri'", self.ok('show', 'c'))
         self.assertIn('"clock":"--cron \'0 9 * * MON-fri\'"', self.ok('export'))
+
+
+class BootClockTest(TriggerTestCase):
+    """--on-boot: once per boot id, its delay after the boot; TRIGGER_BOOT stands in."""
+
+    def boot(self, boot_id, at):
+        return {'TRIGGER_BOOT': f'{boot_id},{at}'}
+
+    def history_events(self, name):
+        rows = json.loads(self.ok('history', name, '--format', 'json'))
+        return [r['event_id'] for r in rows if r['outcome'] == 'succeeded']
+
+    def test_fires_once_after_a_changed_boot_id(self):
+        b1 = self.boot('b1', '2026-12-01T07:00:00Z')
+        self.assertEqual(self.ok('create', '--name', 'warm', '--on-boot', '--delay', '5m',
+                                 '--log', 'warm', env=b1), '1\n')
+        self.ok('run-once', env=b1)  # made during boot b1: as @reboot, not in this boot
+        self.ok('--now', '2026-12-01T08:10:00Z', 'run-once', env=b1)
+        self.assertEqual(self.history_events('warm'), [])
+        b2 = self.boot('b2', '2026-12-01T09:00:00Z')
+        self.ok('--now', '2026-12-01T09:01:00Z', 'run-once', env=b2)
+        self.assertEqual(self.history_events('warm'), [])  # the delay: due at 09:05
+        shown = json.loads(self.ok('--now', '2026-12-01T09:01:00Z', 'show', 'warm', '--format',
+                                   'json'))
+        self.assertEqual(shown['next'], '2026-12-01T09:05:00Z')
+        self.assertEqual(shown['clock'], '--on-boot --delay 5m')
+        self.ok('--now', '2026-12-01T09:05:00Z', 'run-once', env=b2)
+        self.ok('--now', '2026-12-01T09:30:00Z', 'run-once', env=b2)
+        event = f'1-{NOW + 3600 + 300}'
+        self.assertEqual(self.history_events('warm'), [event])
+        b3 = self.boot('b3', '2026-12-01T10:00:00Z')
+        self.ok('--now', '2026-12-01T10:20:00Z', 'run-once', env=b3)  # late: on the first pass
+        self.ok('--now', '2026-12-01T10:21:00Z', 'run-once', env=b3)
+        self.assertEqual(self.history_events('warm'), [f'1-{NOW + 7200 + 300}', event])
+        self.assertEqual(self.listed()[0]['state'], 'active')
+
+    def test_clock_text_round_trips_through_export_and_import(self):
+        self.create('--name', 'a', '--on-boot', '--log', 'x')
+        self.create('--name', 'b', '--on-boot', '--delay', '90s', '--log', 'x')
+        lines = [json.loads(line) for line in self.ok('export').splitlines()]
+        self.assertEqual([line['clock'] for line in lines], ['--on-boot', '--on-boot --delay 1m30s'])
+        self.assertEqual(lines[1]['description'], '1m30s after each boot')
+        self.ok('delete', 'a', 'b')
+        self.ok('import', '-', stdin=''.join(json.dumps(line) + '\n' for line in lines))
+        self.assertEqual([t['clock'] for t in self.listed()], ['--on-boot', '--on-boot --delay 1m30s'])
+
+    def test_bad_delays_are_usage_errors_writing_nothing(self):
+        self.fails(64, "--delay: invalid duration 'soon': expected a number",
+                   'create', '--on-boot', '--delay', 'soon', '--log', 'x')
+        self.fails(64, "--delay '5m': only --on-boot takes --delay",
+                   'create', '--every', '1h', '--delay', '5m', '--log', 'x')
+        self.fails(64, "TRIGGER_BOOT 'b1': expected ID,TIME", 'list', env={'TRIGGER_BOOT': 'b1'})
+        self.assertFalse(os.path.exists(self.db))
+
+
+class LockTest(TriggerTestCase):
+    """--lock NAME: runs of triggers sharing a name never run at once; the wait is recorded."""
+
+    def test_two_runs_sharing_a_lock_run_one_after_the_other(self):
+        real = {'TRIGGER_NOW': None}  # the real clock: the wait is in real seconds
+        # crontab: 0 2 * * * flock /var/lock/db.lock backup; 30 2 * * * flock /var/lock/db.lock vacuum
+        script = 'date +%s.%N; sleep 2; date +%s.%N'
+        self.ok('create', '--name', 'backup', '--cron', '0 2 * * *', '--sh', script, '--lock', 'db',
+                env=real)
+        self.ok('create', '--name', 'vacuum', '--cron', '30 2 * * *', '--sh', script, '--lock', 'db',
+                env=real)
+        self.ok('fire', 'backup', env=real)
+        self.ok('fire', 'vacuum', env=real)
+        self.ok('run-once', env=real)
+        runs = {r['trigger_name']: r for r in json.loads(self.ok('history', '--format', 'json'))
+                if r['outcome'] == 'succeeded'}
+        self.assertEqual(set(runs), {'backup', 'vacuum'})  # nothing dropped
+        first, second = sorted(runs.values(), key=lambda r: float(r['output'].split()[0]))
+        self.assertLessEqual(float(first['output'].split()[1]), float(second['output'].split()[0]))
+        self.assertEqual(first['reason'], '')
+        self.assertRegex(second['reason'], r'^waited [123]s for --lock db$')
+        self.assertIn('waited', self.ok('history', second['trigger_name']))
+
+    def test_lock_is_shown_exported_imported_and_cleared(self):
+        self.create('--name', 'a', '--every', '1h', '--log', 'x', '--lock', 'b,a', '--lock', 'a')
+        self.assertIn('lock:          a,b\n', self.ok('show', 'a'))
+        line = json.loads(self.ok('export'))
+        self.assertEqual(line['policy']['lock'], 'a,b')
+        self.ok('delete', 'a')
+        self.ok('import', '-', stdin=json.dumps(line) + '\n')
+        self.assertEqual(self.listed()[0]['policy']['lock'], 'a,b')
+        self.ok('schedule', 'a', '--lock', '')
+        self.assertIsNone(self.listed()[0]['policy']['lock'])
+        self.ok('schedule', 'a', '--lock', 'c')
+        self.assertEqual(self.listed()[0]['policy']['lock'], 'c')
+
+    def test_bad_lock_names_are_usage_errors_writing_nothing(self):
+        self.fails(64, "--lock 'a,,b': invalid lock name '': expected 1-64 letters, digits, '.', '_' "
+                   "or '-'", 'create', '--every', '1h', '--log', 'x', '--lock', 'a,,b')
+        self.fails(64, "--lock 'a b': invalid lock name 'a b': expected 1-64 letters, digits, '.', "
+                   "'_' or '-'", 'create', '--every', '1h', '--log', 'x', '--lock', 'a b')
+        self.assertFalse(os.path.exists(self.db))
 
 
 if __name__ == '__main__':

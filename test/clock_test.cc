@@ -123,7 +123,8 @@ TEST_CASE("every kind of clock has one row, naming the option its clock text sta
   const Case cases[] = {
       {ClockKind::kAt, "2026-12-01T09:00"}, {ClockKind::kEvery, "1h"},
       {ClockKind::kCron, "0 9 * * 1-5"},    {ClockKind::kDaily, "09:00"},
-      {ClockKind::kMonthly, "2026-12-31"},  {ClockKind::kNever, ""},
+      {ClockKind::kMonthly, "2026-12-31"},  {ClockKind::kBoot, ""},
+      {ClockKind::kNever, ""},
   };
   REQUIRE(trigger::clock_kinds().size() == std::size(cases));
   for (const auto& c : cases) {
@@ -146,9 +147,42 @@ TEST_CASE("every kind of clock has one row, naming the option its clock text sta
     auto with_from =
         trigger::parse_clock_text(row->option() + " '" + c.value + "' --from 2026-12-01");
     CHECK(with_from.ok() == row->takes_from);
+    // Only a kind that takes --delay reads it back.
+    auto with_delay = trigger::parse_clock_text(row->option() + " --delay 5m");
+    CHECK(with_delay.ok() == row->takes_delay);
   }
   CHECK(trigger::clock_kind_of_text("--bogus 1") == nullptr);
   CHECK(trigger::clock_kind_of_text("--everyday 1h") == nullptr);
+}
+
+TEST_CASE("a boot clock: its text with and without --delay, no fire time known ahead",
+          "[clock][boot]") {
+  ClockSpec spec{ClockKind::kBoot, "", std::nullopt};
+  auto plain = clock(spec, 1795852800);
+  CHECK(plain->text() == "--on-boot");
+  CHECK(plain->describe() == "at each boot");
+  CHECK(plain->boot_delay() == 0);
+  CHECK(plain->first_after(0) == std::nullopt);
+  spec.delay = "90s";
+  auto delayed = clock(spec, 1795852800);
+  CHECK(delayed->text() == "--on-boot --delay 1m30s");
+  CHECK(delayed->describe() == "1m30s after each boot");
+  CHECK(delayed->boot_delay() == 90);
+  auto parsed = trigger::parse_clock_text(delayed->text());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->kind == ClockKind::kBoot);
+  CHECK(parsed->delay == std::optional<std::string>("1m30s"));
+  CHECK(clock(*parsed, 0)->text() == delayed->text());
+  spec.delay = "0s";  // no delay at all
+  CHECK(clock(spec, 0)->text() == "--on-boot");
+  spec.delay = "soon";
+  auto bad = trigger::make_clock(spec, 0, trigger::Zone::utc());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message() ==
+        "--delay: invalid duration 'soon': expected a number");
+  CHECK_FALSE(trigger::parse_clock_text("--on-boot --delay").ok());
+  CHECK_FALSE(trigger::parse_clock_text("--on-boot 5m").ok());
+  CHECK_FALSE(trigger::parse_clock_text("--every 1h --delay 5m").ok());
 }
 
 TEST_CASE("clock text that is not a clock is a usage error", "[clock]") {

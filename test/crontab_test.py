@@ -156,9 +156,6 @@ def has_create_option(option):
     return re.search(rf'(^|\s){re.escape(option)}\b', out) is not None
 
 
-def has_boot_clock():
-    return has_create_option('--on-boot')
-
 
 class CrontabTestCase(TriggerTestCase):
     def import_crontab(self, text, *args, now=None):
@@ -172,15 +169,16 @@ class CrontabTestCase(TriggerTestCase):
 
 
 class FireTimesTest(CrontabTestCase):
-    def compare(self, crontab, skip_lines=()):
-        jobs = [job for job in job_lines(crontab) if job[0] not in skip_lines]
+    def compare(self, crontab, boot_lines=()):
+        """Each job line's trigger fires when Debian cron would (@reboot lines: see below)."""
+        jobs = [job for job in job_lines(crontab) if job[0] not in boot_lines]
         for now in NOWS:
             start = int(datetime.datetime.fromisoformat(now).timestamp())
             if os.path.exists(self.db):
                 os.remove(self.db)
             code, out, err = self.import_crontab(crontab, now=now)
             self.assertEqual(code, 0, err)
-            triggers = {t['name']: t for t in self.listed('--all')}
+            triggers = {t['name']: t for t in self.listed('--all') if t['clock'] != '--on-boot'}
             self.assertEqual(len(triggers), len(jobs))
             by_command = {}
             for name, trigger in triggers.items():
@@ -193,16 +191,31 @@ class FireTimesTest(CrontabTestCase):
                     self.assertEqual(epochs, cron_runs(CronEntry(schedule), start, 20))
 
     def test_the_issue_crontab_fires_when_debian_cron_would(self):
-        if has_boot_clock():
-            self.compare(ISSUE_CRONTAB, skip_lines=(7,))
-            return
-        # Without the boot clock @reboot is refused, with its line, and nothing is written.
+        self.compare(ISSUE_CRONTAB, boot_lines=(7,))
+
+    def test_the_issue_crontabs_reboot_line_fires_once_after_a_changed_boot_id(self):
         code, out, err = self.import_crontab(ISSUE_CRONTAB)
-        self.assertEqual((code, out), (65, ''))
-        self.assertEqual(err, 'trigger: standard input, line 7: @reboot needs the boot clock '
-                              '(--on-boot), which this trigger lacks\n')
-        self.assertFalse(os.path.exists(self.db))
-        self.compare(ISSUE_CRONTAB.replace('@reboot       /usr/local/bin/warm-cache', '# @reboot'))
+        self.assertEqual(code, 0, err)
+        [boot] = [t for t in self.listed('--all') if t['clock'] == '--on-boot']
+        self.assertEqual(boot['action'], '--sh /usr/local/bin/warm-cache')
+
+        def pass_in(boot, now):  # boot: "ID,TIME" (TRIGGER_BOOT)
+            env = {'TRIGGER_NOW': now, 'TRIGGER_BOOT': boot}
+            code, _, err = self.run_trigger('run-once', '--no-syslog', env=env)
+            self.assertIn(code, (0, 1), err)  # 1: warm-cache is not installed here
+
+        def runs():
+            return [r for r in json.loads(self.ok('history', boot['name'], '--format', 'json',
+                                                  '--limit', '100'))
+                    if r['outcome'] not in ('edit', 'retried')]
+        # Imported at 08:00, in the boot of 07:00: like cron's @reboot, it waits for the next.
+        pass_in('boot-a,2026-12-01T07:00:00Z', '2026-12-01T08:05:00Z')
+        pass_in('boot-a,2026-12-01T07:00:00Z', '2026-12-01T08:06:00Z')
+        self.assertEqual(runs(), [])
+        pass_in('boot-b,2026-12-01T08:30:00Z', '2026-12-01T09:00:00Z')  # a new boot id: once
+        pass_in('boot-b,2026-12-01T08:30:00Z', '2026-12-01T09:01:00Z')
+        pass_in('boot-b,2026-12-01T08:30:00Z', '2026-12-01T09:02:00Z')
+        self.assertEqual(len(runs()), 1, runs())
 
     def test_lines_around_the_daylight_saving_changes_fire_when_debian_cron_would(self):
         self.compare(DST_CRONTAB)

@@ -1826,3 +1826,123 @@ TEST_CASE("a hanging on-failure hook is stopped at its timeout, on fake time", "
   CHECK(*records[1].finished_epoch - *records[1].started_epoch >= trigger::kHookTimeoutSeconds);
   CHECK(*records[1].finished_epoch - *records[1].started_epoch < trigger::kHookTimeoutSeconds + 15);
 }
+
+namespace {
+
+trigger::ClockSpec on_boot(std::optional<std::string> delay = std::nullopt) {
+  trigger::ClockSpec spec{ClockKind::kBoot, "", std::nullopt};
+  spec.delay = std::move(delay);
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a boot clock fires once per boot, its delay after it, not in the boot it was made in",
+          "[pass][boot]") {
+  Fixture f;
+  f.env().set_boot({"boot-a", kStart - kHour});
+  auto id = f.create("warm", on_boot("5m"), log_action("warm"));
+  CHECK(f.pass_at(kStart + kMinute).fired == 0);  // made during boot-a: as cron's @reboot
+  CHECK(f.find(id).next_event_epoch == std::nullopt);
+  CHECK(f.find(id).state == State::kActive);
+
+  Epoch boot_b = kStart + kHour;
+  f.env().set_boot({"boot-b", boot_b});
+  CHECK(f.pass_at(boot_b + kMinute).fired == 0);  // the delay: due at boot + 5m
+  CHECK(f.find(id).next_event_epoch == boot_b + 5 * kMinute);
+  CHECK(f.pass_at(boot_b + 5 * kMinute).fired == 1);
+  CHECK(f.pass_at(boot_b + 6 * kMinute).fired == 0);  // the same boot: not again
+  // The boot's time moves with a clock step (btime follows the wall clock): the same boot id.
+  f.env().set_boot({"boot-b", boot_b + 40});
+  CHECK(f.pass_at(boot_b + 7 * kMinute).fired == 0);
+  CHECK(f.find(id).state == State::kActive);
+
+  Epoch boot_c = kStart + 2 * kHour;
+  f.env().set_boot({"boot-c", boot_c});
+  CHECK(f.pass_at(boot_c + 9 * kMinute).fired == 1);  // a first pass late: fires on it
+  CHECK(f.pass_at(boot_c + 10 * kMinute).fired == 0);
+  auto records = f.history(id);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].event_id == std::to_string(id) + "-" + std::to_string(boot_b + 5 * kMinute));
+  CHECK(records[1].event_id == std::to_string(id) + "-" + std::to_string(boot_c + 5 * kMinute));
+  CHECK(records[1].outcome == Outcome::kSucceeded);
+}
+
+TEST_CASE("a boot clock's occurrence is late by its policy; a new clock set waits a boot",
+          "[pass][boot]") {
+  Fixture f;
+  f.env().set_boot({"boot-a", kStart - kHour});
+  auto id = f.create("late", on_boot(), log_action("x"), {{"misfire", "skip"}, {"grace", "1m"}});
+  f.pass_at(kStart);
+  Epoch boot_b = kStart + kHour;
+  f.env().set_boot({"boot-b", boot_b});
+  auto late = f.pass_at(boot_b + 10 * kMinute);  // the first pass 10 minutes after the boot
+  CHECK(late.fired == 0);
+  CHECK(late.skipped == 1);
+  // The clock set again during boot-b: not this boot's, the next one's.
+  trigger::ScheduleChange change;
+  change.clock = on_boot("1m");
+  f.reschedule(id, change);
+  Epoch boot_c = kStart + 3 * kHour;
+  CHECK(f.pass_at(boot_b + 20 * kMinute).fired == 0);
+  f.env().set_boot({"boot-c", boot_c});
+  CHECK(f.pass_at(boot_c + kMinute).fired == 1);
+  // An unreadable boot id: a boot clock never fires.
+  f.env().set_boot({"", kStart + 5 * kHour});
+  CHECK(f.pass_at(kStart + 6 * kHour).fired == 0);
+}
+
+TEST_CASE("runs of triggers sharing a lock run one after the other in a pass, none dropped",
+          "[pass][lock]") {
+  Fixture f;
+  const std::string script = "date +%s%N; sleep 0.3; date +%s%N";
+  auto a = f.create("a", every("1m"), shell_action(script), {{"lock", "db"}});
+  auto b = f.create("b", every("1m"), shell_action(script), {{"lock", "db"}, {"lock", "x"}});
+  auto c = f.create("c", every("1m"), shell_action(script));
+  f.pass_at(kStart);
+  auto report = f.pass_at(kStart + kMinute);
+  CHECK(report.fired == 3);
+  CHECK(report.ran == 3);
+  auto span = [&](std::int64_t id) {
+    auto records = f.history(id);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].outcome == Outcome::kSucceeded);
+    std::istringstream out(records[0].output);
+    long long start = 0, end = 0;
+    out >> start >> end;
+    return std::make_pair(start, end);
+  };
+  auto [a_start, a_end] = span(a);
+  auto [b_start, b_end] = span(b);
+  auto [c_start, c_end] = span(c);
+  CHECK((a_end <= b_start || b_end <= a_start));  // never at once
+  CHECK(c_start < std::max(a_end, b_end));        // c, without the lock, ran alongside
+  // The one that waited says so (the fixed wall clock of the fixture: 0s).
+  std::string a_reason = f.history(a)[0].reason, b_reason = f.history(b)[0].reason;
+  CHECK((a_reason == "waited 0s for --lock db" || b_reason == "waited 0s for --lock db,x"));
+  CHECK(f.find(b).policy.locks == std::vector<std::string>{"db", "x"});
+}
+
+TEST_CASE("a dead pass's run frees its lock when reclaimed; the run waiting for it then runs",
+          "[pass][lock][lease]") {
+  Fixture f;
+  std::string ran = f.file("ran");
+  auto first = f.create("first", every("1h"), shell_action("echo first >> " + ran),
+                        {{"lock", "db"}});
+  auto second = f.create("second", every("1h"), shell_action("echo second >> " + ran),
+                         {{"lock", "db"}});
+  f.pass_at(kStart);
+  const trigger::ProcessIdentity& self = trigger::this_process();
+  trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};
+  auto leased = lease_due(f, kStart + kHour, dead, 120, 1);  // the lock: only one of the two
+  std::int64_t holder = leased[0].trigger_id;
+  auto report = f.pass_at(kStart + kHour + 1);
+  CHECK(report.interrupted == 1);
+  CHECK(report.ran == 2);  // both, one after the other: the lock was freed by the reclaim
+  CHECK(lines_of(ran) == std::vector<std::string>{holder == first ? "first" : "second",
+                                                  holder == first ? "second" : "first"});
+  auto waiting = f.history(holder == first ? second : first);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].outcome == Outcome::kSucceeded);
+  CHECK(waiting[0].reason.rfind("waited ", 0) == 0);
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -832,5 +833,131 @@ TEST_CASE("contract: an edit record reads back with who made it", "[contract]") 
     CHECK(!(*records)[0].editor);  // newest first: the record of no edit names no one
     CHECK((*records)[1].editor == std::optional<trigger::Identity>(trigger::Identity{"", 1234, std::nullopt}));
     CHECK((*records)[2].editor == std::optional<trigger::Identity>(trigger::Identity{"alice", 1000, std::string("bob")}));
+  });
+}
+
+namespace {
+
+Trigger locked_trigger(const std::string& name, const std::string& locks) {
+  Trigger trigger = make_trigger(name);
+  if (!locks.empty()) REQUIRE(trigger::set_policy_option(trigger.policy, "lock", locks, kNow,
+                                                         trigger::Zone::utc()).ok());
+  return trigger;
+}
+
+std::set<std::int64_t> trigger_ids(const std::vector<Task>& tasks) {
+  std::set<std::int64_t> ids;
+  for (const auto& task : tasks) ids.insert(task.trigger_id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("contract: a task whose trigger shares a lock with a leased one waits, and says how long",
+          "[contract][lock]") {
+  for_each_backend([](Database& db) {
+    auto& store = *db.store;
+    auto a = insert(store, locked_trigger("a", "nightly"));
+    auto b = insert(store, locked_trigger("b", "nightly,other"));
+    auto c = insert(store, locked_trigger("c", ""));
+    REQUIRE(store.find_trigger(std::to_string(b))->policy.locks ==
+            std::vector<std::string>{"nightly", "other"});
+    for (auto id : {a, b, c}) REQUIRE(status_of(store.insert_task(make_task(id, kNow))).ok());
+    std::vector<Task> first;
+    REQUIRE(store.transaction([&]() -> Status {
+      first = *store.lease_tasks(holder("one"), kNow, 60, 10);  // a and c: b waits for a
+      return trigger::Ok{};
+    }).ok());
+    CHECK(trigger_ids(first) == std::set<std::int64_t>{a, c});
+    std::vector<Task> second;
+    REQUIRE(store.transaction([&]() -> Status {
+      second = *store.lease_tasks(holder("two"), kNow + 5, 60, 10);  // another pass: nothing
+      return trigger::Ok{};
+    }).ok());
+    CHECK(second.empty());
+    for (const auto& task : first) {
+      REQUIRE(store.transaction([&]() -> Status {
+        auto done = store.complete_task(task, HistoryRecord::of_run(task, Outcome::kSucceeded, "",
+                                                                    kNow + 9));
+        return status_of(done);
+      }).ok());
+    }
+    std::vector<Task> third;
+    REQUIRE(store.transaction([&]() -> Status {
+      third = *store.lease_tasks(holder("two"), kNow + 9, 60, 10);
+      return trigger::Ok{};
+    }).ok());
+    REQUIRE(third.size() == 1);
+    CHECK(third[0].trigger_id == b);
+    CHECK(third[0].lock_wait_since == kNow);  // held back from the first lease on
+    CHECK(third[0].lock_waited_seconds == 9);
+    auto record = HistoryRecord::of_run(third[0], Outcome::kSucceeded, "", kNow + 10);
+    CHECK(record.reason == "waited 9s for --lock nightly,other");
+    CHECK(first[0].lock_waited_seconds == std::nullopt);
+  });
+}
+
+TEST_CASE("contract, at once: runs of triggers sharing a lock never overlap, across passes",
+          "[contract][processes][lock]") {
+  for_each_backend([](Database& db) {
+    constexpr int kEach = 15;
+    Store& store = *db.store;
+    const std::int64_t a = insert(store, locked_trigger("a", "shared"));
+    const std::int64_t b = insert(store, locked_trigger("b", "shared"));
+    REQUIRE(store.transaction([&]() -> Status {
+      for (int i = 0; i < kEach; ++i) {
+        for (auto id : {a, b}) {
+          if (auto queued = store.insert_task(make_task(id, kNow + i)); !queued)
+            return queued.error();
+        }
+      }
+      return trigger::Ok{};
+    }).ok());
+    auto micros = [] {
+      return std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    // Two passes: each leases, holds its runs 2 ms (the "command"), then completes them; each
+    // run's interval is [after its lease commits, before its completion commits].
+    auto intervals = in_processes(2, db.location, db.scratch, [&](Store& mine, int i) {
+      std::vector<std::int64_t> out;
+      std::string owner = "pass-" + std::to_string(i);
+      for (int idle = 0; idle < 200;) {
+        std::vector<Task> got;
+        commit_or_exit(mine, [&]() -> Status {
+          auto leased = mine.lease_tasks(holder(owner), kNow + kEach, 60, 2);
+          if (!leased) return leased.error();
+          got = *leased;
+          return trigger::Ok{};
+        });
+        if (got.empty()) {
+          ++idle;
+          usleep(1000);
+          continue;
+        }
+        if (got.size() != 1) _exit(5);  // two runs sharing the lock leased at once
+        std::int64_t start = micros();
+        usleep(2000);
+        std::int64_t end = micros();
+        commit_or_exit(mine, [&]() -> Status {
+          return status_of(mine.complete_task(
+              got[0], HistoryRecord::of_run(got[0], Outcome::kSucceeded, "", kNow + kEach)));
+        });
+        out.push_back(start);
+        out.push_back(end);
+      }
+      return out;
+    });
+    std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+    for (const auto& values : intervals) {
+      for (std::size_t i = 0; i + 1 < values.size(); i += 2) runs.emplace_back(values[i], values[i + 1]);
+    }
+    CHECK(runs.size() == 2 * kEach);  // nothing dropped
+    std::sort(runs.begin(), runs.end());
+    for (std::size_t i = 1; i < runs.size(); ++i) {
+      INFO("run " << i);
+      CHECK(runs[i].first >= runs[i - 1].second);  // never two at once
+    }
   });
 }

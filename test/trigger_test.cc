@@ -73,6 +73,7 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
       {"history-keep", "400d", "400d"},  {"history-keep", "1w", "7d"},
       {"history-keep", "1d1s", "1d1s"},  {"history-keep", "1s", "1s"},
       {"history-runs", "1", "1"},        {"history-runs", "10000", "10000"},
+      {"lock", "db", "db"},              {"lock", "x,db,x", "db,x"},
   };
   for (const auto& c : cases) {
     INFO(c.option << " " << c.value);
@@ -95,7 +96,26 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset", "unset", "30d", "10"});
+                                          "unset", "unset", "unset", "30d", "10", "unset"});
+}
+
+TEST_CASE("--lock adds names, sorted and each once; '' clears; a bad name is refused",
+          "[trigger][lock]") {
+  trigger::Policy policy;
+  REQUIRE(trigger::set_policy_option(policy, "lock", "b", kNow, Zone::utc()).ok());
+  REQUIRE(trigger::set_policy_option(policy, "lock", "a,b", kNow, Zone::utc()).ok());
+  CHECK(policy.locks == std::vector<std::string>{"a", "b"});
+  REQUIRE(trigger::set_policy_option(policy, "lock", "", kNow, Zone::utc()).ok());
+  CHECK(policy.locks.empty());
+  for (const char* bad : {",", "a,", "-a", "a b", "a/b"}) {
+    INFO(bad);
+    auto refused = trigger::set_policy_option(policy, "lock", bad, kNow, Zone::utc());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind() == trigger::ErrorKind::kUsage);
+  }
+  CHECK(trigger::set_policy_option(policy, "lock", std::string(65, 'a'), kNow, Zone::utc())
+            .error().message().find("invalid lock name") != std::string::npos);
+  CHECK(policy.locks.empty());  // a refused value changes nothing
 }
 
 TEST_CASE("bad policy values are usage errors naming the option and value", "[trigger]") {

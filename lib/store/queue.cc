@@ -9,13 +9,21 @@ namespace trigger {
 namespace {
 
 constexpr const char* kSelectEventSql =
-    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error FROM trigger_event "
-    "WHERE trigger_id = ?";
+    "SELECT last_event_epoch, next_event_epoch, runs, runs_from_epoch, error, boot_id "
+    "FROM trigger_event WHERE trigger_id = ?";
 constexpr const char* kUpsertEventSql =
     "INSERT INTO trigger_event (trigger_id, last_event_epoch, next_event_epoch, runs, "
-    "runs_from_epoch, error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO UPDATE SET "
-    "last_event_epoch = excluded.last_event_epoch, next_event_epoch = excluded.next_event_epoch, "
-    "runs = excluded.runs, runs_from_epoch = excluded.runs_from_epoch, error = excluded.error";
+    "runs_from_epoch, error, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trigger_id) DO "
+    "UPDATE SET last_event_epoch = excluded.last_event_epoch, "
+    "next_event_epoch = excluded.next_event_epoch, runs = excluded.runs, "
+    "runs_from_epoch = excluded.runs_from_epoch, error = excluded.error, "
+    "boot_id = excluded.boot_id";
+// The boot-clock triggers through the partial index trigger_on_boot (its WHERE, word for word).
+constexpr const char* kBootTriggersSql =
+    "SELECT t.id FROM trigger t INDEXED BY trigger_on_boot"
+    " LEFT JOIN trigger_event e ON e.trigger_id = t.id"
+    " WHERE t.clock GLOB '--on-boot*' AND t.state = 'active'"
+    " AND (e.boot_id IS NULL OR e.boot_id != ?1) ORDER BY t.id LIMIT ?2";
 // Any state: the queued runs of a done or cancelled trigger run its action too.
 constexpr const char* kCommandActionsSql =
     "SELECT EXISTS (SELECT 1 FROM trigger WHERE action_kind != 'log')";
@@ -41,8 +49,17 @@ constexpr const char* kUnblockFirstTaskSql =
 #define TASK_COLUMNS                                                                       \
   "t.id, t.trigger_id, t.scheduled_epoch, t.manual, t.serial, t.last_epoch, t.due_epoch, " \
   "t.attempt, t.interrupted, t.lease_owner, t.lease_expires_epoch, t.lease_host, "         \
-  "t.lease_boot_id, t.lease_pid, t.lease_pid_start, t.lease_pgid, t.created_epoch"
-constexpr int kTaskColumnCount = 17;
+  "t.lease_boot_id, t.lease_pid, t.lease_pid_start, t.lease_pgid, t.created_epoch, "       \
+  "t.lock_wait_since"
+constexpr int kTaskColumnCount = 18;
+// Lock groups: the lock names held, those of the triggers of leased tasks (few rows: the
+// partial index task_leased), and whether trigger `g` holds none of them.
+#define LOCKS_HELD                                                                   \
+  "(SELECT hl.value FROM task h CROSS JOIN trigger hg ON hg.id = h.trigger_id, "     \
+  "json_each(hg.locks) hl WHERE h.lease_owner IS NOT NULL)"
+#define LOCK_FREE(g)                                                                 \
+  "(" g ".locks = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(" g ".locks) l "      \
+  "WHERE l.value IN " LOCKS_HELD "))"
 // Runnable: due (?1 is now), not blocked (a serial task behind an earlier task of its trigger)
 // and not leased; the first `limit` (?2) rows of task_ready, whatever the length of the queue.
 // An expired lease or a dead holder's is cleared first by the pass's reclaim step
@@ -52,18 +69,36 @@ constexpr int kTaskColumnCount = 17;
   " t.blocked = 0 AND t.due_epoch <= ?1 AND t.lease_owner IS NULL" \
   " ORDER BY t.due_epoch, t.id LIMIT ?2"
 
+// The queue first (in task_ready order), then each task's trigger, whose locks must be free.
 constexpr const char* kRunnableTasksSql =
-    "SELECT " TASK_COLUMNS " FROM task t INDEXED BY task_ready WHERE" RUNNABLE_TASKS;
-// The queue first (in task_ready order), then each task's trigger.
+    "SELECT " TASK_COLUMNS ", g.locks FROM task t INDEXED BY task_ready"
+    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE " LOCK_FREE("g") " AND" RUNNABLE_TASKS;
 constexpr const char* kRunnableLogTasksSql =
     "SELECT " TASK_COLUMNS
     ", g.action_argv FROM task t INDEXED BY task_ready"
-    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND" RUNNABLE_TASKS;
+    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND "
+    LOCK_FREE("g") " AND" RUNNABLE_TASKS;
+// Whether the locks of trigger ?1 are free (leases taken earlier in this transaction count).
+constexpr const char* kLocksFreeSql = "SELECT " LOCK_FREE("g") " FROM trigger g WHERE g.id = ?1";
+// Whether any leased task holds a lock: only then can a task wait for one.
+constexpr const char* kAnyLockHeldSql =
+    "SELECT EXISTS (SELECT 1 FROM task h CROSS JOIN trigger hg ON hg.id = h.trigger_id"
+    " WHERE h.lease_owner IS NOT NULL AND hg.locks != '[]')";
+// The runnable tasks held back by a lock start their wait at ?1 (those already waiting keep
+// theirs): the triggers with locks through trigger_locked, then their tasks.
+constexpr const char* kMarkLockWaitersSql =
+    "UPDATE task SET lock_wait_since = ?1 WHERE lock_wait_since IS NULL AND lease_owner IS NULL"
+    " AND blocked = 0 AND due_epoch <= ?1 AND trigger_id IN (SELECT g.id FROM trigger g"
+    " INDEXED BY trigger_locked WHERE g.locks != '[]' AND NOT " LOCK_FREE("g") ")";
+constexpr const char* kMarkLockWaitSql =
+    "UPDATE task SET lock_wait_since = ?2 WHERE id = ?1 AND lock_wait_since IS NULL";
 constexpr const char* kLeasedTasksSql =  // the partial index task_leased, in its order
     "SELECT " TASK_COLUMNS
     " FROM task t WHERE t.lease_owner IS NOT NULL"
     " ORDER BY t.lease_owner, t.id";
 #undef RUNNABLE_TASKS
+#undef LOCK_FREE
+#undef LOCKS_HELD
 #undef TASK_COLUMNS
 
 constexpr const char* kLeaseTaskSql =
@@ -81,8 +116,8 @@ constexpr const char* kDeleteLeasedTaskSql =
 constexpr const char* kRequeueTaskSql =
     "UPDATE task SET due_epoch = ?, attempt = attempt - ?, interrupted = interrupted + ?, "
     "lease_owner = NULL, lease_host = NULL, lease_boot_id = NULL, lease_pid = NULL, "
-    "lease_pid_start = NULL, lease_pgid = NULL, lease_expires_epoch = NULL "
-    "WHERE id = ? AND lease_owner = ? AND attempt = ?";
+    "lease_pid_start = NULL, lease_pgid = NULL, lease_expires_epoch = NULL, "
+    "lock_wait_since = NULL WHERE id = ? AND lease_owner = ? AND attempt = ?";
 constexpr const char* kIdleTasksOfTriggerSql =
     "SELECT t.id, t.scheduled_epoch, t.manual, t.attempt FROM task t WHERE t.trigger_id = ? "
     "AND t.lease_owner IS NULL ORDER BY t.id";
@@ -125,6 +160,7 @@ Task read_task(SQLite::Statement& s) {
   t.lease_pid_start = s.getColumn(i++).getInt64();
   t.lease_pgid = sqlite::optional_int(s.getColumn(i++));
   t.created_epoch = s.getColumn(i++).getInt64();
+  t.lock_wait_since = sqlite::optional_int(s.getColumn(i++));
   return t;
 }
 
@@ -155,6 +191,7 @@ Result<EventRow> SqliteStore::event(std::int64_t trigger_id) {
       row.runs = select->getColumn(2).getInt64();
       row.runs_from_epoch = sqlite::optional_int(select->getColumn(3));
       row.error = sqlite::optional_text(select->getColumn(4));
+      row.boot_id = sqlite::optional_text(select->getColumn(5));
     }
     return row;
   });
@@ -163,7 +200,7 @@ Result<EventRow> SqliteStore::event(std::int64_t trigger_id) {
 Status SqliteStore::write_event(const EventRow& row) {
   return guarded([&]() -> Status {
     prepare(kUpsertEventSql, row.trigger_id, row.last_event_epoch, row.next_event_epoch, row.runs,
-            row.runs_from_epoch, row.error)
+            row.runs_from_epoch, row.error, row.boot_id)
         ->exec();
     return Ok{};
   });
@@ -183,6 +220,19 @@ Result<bool> SqliteStore::has_command_actions() {
 Result<std::vector<std::int64_t>> SqliteStore::due_triggers(Epoch now, std::size_t limit) {
   return guarded([&]() -> Result<std::vector<std::int64_t>> {
     auto select = prepare(kDueTriggersSql, now, limit);
+    std::vector<std::int64_t> ids;
+    while (select->executeStep()) {
+      ++rows_read_;
+      ids.push_back(select->getColumn(0).getInt64());
+    }
+    return ids;
+  });
+}
+
+Result<std::vector<std::int64_t>> SqliteStore::boot_triggers_to_schedule(
+    const std::string& boot_id, std::size_t limit) {
+  return guarded([&]() -> Result<std::vector<std::int64_t>> {
+    auto select = prepare(kBootTriggersSql, boot_id, limit);
     std::vector<std::int64_t> ids;
     while (select->executeStep()) {
       ++rows_read_;
@@ -226,18 +276,44 @@ std::vector<Task> SqliteStore::read_tasks(sqlite::Prepared& select) {
   return tasks;
 }
 
+// Whether `task`'s locks (its trigger's, as JSON) are free, a lease taken earlier in this
+// transaction included: if so its wait, if any, is noted on it and its locks named as words;
+// if not, it starts waiting now (unless it already was).
+bool SqliteStore::take_locks(Task& task, Epoch now) {
+  if (count(kLocksFreeSql, task.trigger_id) == 0) {
+    prepare(kMarkLockWaitSql, task.id, now)->exec();
+    return false;
+  }
+  std::string names;
+  for (const auto& name : nlohmann::json::parse(task.locks)) {
+    names += (names.empty() ? "" : ",") + name.get<std::string>();
+  }
+  task.locks = names;
+  if (task.lock_wait_since) task.lock_waited_seconds = std::max<Epoch>(0, now - *task.lock_wait_since);
+  return true;
+}
+
 Result<std::vector<Task>> SqliteStore::lease_tasks(const LeaseHolder& holder, Epoch now,
                                                    std::int64_t ttl_seconds, std::size_t limit) {
   return guarded([&]() -> Result<std::vector<Task>> {
+    if (count(kAnyLockHeldSql) != 0) prepare(kMarkLockWaitersSql, now)->exec();
     auto select = prepare(kRunnableTasksSql, now, limit);
-    std::vector<Task> tasks = read_tasks(select);
+    std::vector<Task> candidates;
+    while (select->executeStep()) {
+      ++rows_read_;
+      candidates.push_back(read_task(*select));
+      candidates.back().locks = select->getColumn(kTaskColumnCount).getString();
+    }
     auto lease = statement(kLeaseTaskSql);
     Epoch expires = now + ttl_seconds;
-    for (auto& task : tasks) {
+    std::vector<Task> tasks;
+    for (auto& task : candidates) {
+      if (task.locks != "[]" && !take_locks(task, now)) continue;
       lease.rebind(holder.owner, holder.host, holder.boot_id, holder.pid, holder.pid_start, expires,
                    task.id);
       if (lease->exec() != 1) return Error(ErrorKind::kInternal, "task vanished while leased");
       take_lease(task, holder, expires);
+      tasks.push_back(std::move(task));
     }
     return tasks;
   });

@@ -54,6 +54,8 @@ class SqliteStore final : public Store {
   Status finish_trigger(std::int64_t id, Epoch now) override;
   Result<bool> has_command_actions() override;
   Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit) override;
+  Result<std::vector<std::int64_t>> boot_triggers_to_schedule(const std::string& boot_id,
+                                                              std::size_t limit) override;
   Result<Trigger> trigger_for_pass(std::int64_t id) override;
 
   Result<std::int64_t> open_tasks(std::int64_t trigger_id) override;
@@ -142,6 +144,7 @@ class SqliteStore final : public Store {
   Result<bool> requeue_recorded(const Task& task, Epoch due, Requeue how,
                                 const HistoryRecord& record);
   std::vector<Task> read_tasks(sqlite::Prepared& select);
+  bool take_locks(Task& task, Epoch now);
   /// cancel_tasks() with the cancelled records' reason.
   Result<std::int64_t> cancel_idle_tasks(std::int64_t trigger_id, Epoch now,
                                          const std::string& reason);

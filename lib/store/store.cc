@@ -67,6 +67,10 @@ HistoryRecord HistoryRecord::of_run(const Task& task, Outcome outcome, std::stri
   record.scheduled_epoch = task.scheduled_epoch;
   record.outcome = outcome;
   if (outcome != Outcome::kSucceeded) record.reason = std::move(reason);
+  if (task.lock_waited_seconds) {
+    record.reason += std::string(record.reason.empty() ? "" : "; ") + "waited " +
+                     format_duration(*task.lock_waited_seconds) + " for --lock " + task.locks;
+  }
   record.manual = task.manual;
   record.attempts = task.attempt;
   record.finished_epoch = at;

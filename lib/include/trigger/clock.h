@@ -3,6 +3,7 @@
 // ClockKind, its row in clock_kinds() (lib/clock.cc), its tests (lib/README.md has the list).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +15,7 @@
 
 namespace trigger {
 
-enum class ClockKind { kAt, kEvery, kCron, kDaily, kMonthly, kNever };
+enum class ClockKind { kAt, kEvery, kCron, kDaily, kMonthly, kBoot, kNever };
 
 /// How calendar clocks treat daylight-saving changes (--dst, trigger-clock(7)):
 /// kAuto is cronie's rule (an expression whose hour field allows every hour fires at every real
@@ -24,12 +25,14 @@ enum class ClockKind { kAt, kEvery, kCron, kDaily, kMonthly, kNever };
 enum class DstRule { kAuto, kOnce, kLiteral };
 
 /// A clock as the user wrote it, before validation: the kind, its option value and, for
-/// --every, the optional --from value; and the DST rule for calendar clocks.
+/// --every, the optional --from value, for --on-boot the optional --delay value; and the DST
+/// rule for calendar clocks.
 struct ClockSpec {
   ClockKind kind = ClockKind::kNever;
   std::string value;
   std::optional<std::string> from;
   DstRule dst = DstRule::kAuto;
+  std::optional<std::string> delay = std::nullopt;
 };
 
 /// A validated clock, immutable.
@@ -50,6 +53,9 @@ class Clock {
     (void)epoch;
     return "";
   }
+  /// For the boot clock (--on-boot), whose one fire time per boot of the machine is not known
+  /// ahead (first_after() has none): how long after the boot it falls. nullopt for the others.
+  virtual std::optional<std::int64_t> boot_delay() const { return std::nullopt; }
 };
 
 /// Builds the clock of one kind, as make_clock() does.
@@ -65,6 +71,7 @@ struct ClockKindInfo {
   const char* value_name;  ///< what the option takes, in --help ("DURATION"); nullptr: no value
   const char* help;        ///< the option's line in --help
   bool takes_from;         ///< an optional "--from TIME" may follow the value (--every)
+  bool takes_delay;        ///< an optional "--delay DURATION" may follow (--on-boot)
   /// Whether clocks of this kind with the same text can differ by the moment they were set
   /// (make_clock()'s `set_epoch`: relative --at times, --every's phase without --from), so that
   /// ClockCache must tell them apart by clock_set_epoch. A calendar clock's text says it all.

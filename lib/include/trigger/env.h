@@ -6,12 +6,22 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "trigger/time.h"
 
 struct pollfd;
 
 namespace trigger {
+
+/// The boot of the machine a process runs in (the boot clock, --on-boot, reads it): the
+/// kernel's boot id (/proc/sys/kernel/random/boot_id), new at every boot, and when the boot
+/// began on the wall clock (/proc/stat btime). An id "" and epoch 0 when they cannot be read.
+struct BootInfo {
+  std::string id;
+  Epoch epoch = 0;
+};
 
 class Env {
  public:
@@ -36,9 +46,22 @@ class Env {
   /// waits for its commands here. Unless overridden: poll(2) itself.
   virtual int poll(pollfd* fds, std::size_t count, std::chrono::milliseconds timeout);
 
+  /// The boot this process runs in: what set_boot() gave, else read_boot(). Nothing else in
+  /// trigger reads the boot id or the boot time for the boot clock.
+  BootInfo boot() { return boot_ ? *boot_ : read_boot(); }
+  /// Take `boot` as the boot from now on (tests; TRIGGER_BOOT).
+  void set_boot(BootInfo boot) { boot_ = std::move(boot); }
+
   /// The machine's clocks: std::chrono's system and steady clocks and a real sleep. Shared;
   /// lives for the whole program.
   static Env& system();
+
+ protected:
+  /// The boot as the machine tells it. Unless overridden: the system's, read from /proc.
+  virtual BootInfo read_boot();
+
+ private:
+  std::optional<BootInfo> boot_;
 };
 
 /// The wall clock of `--now` (and TRIGGER_NOW): fixed at an instant, and moved on only by
@@ -63,6 +86,9 @@ class FixedEnv final : public Env {
   /// Fix the wall clock at `instant` again (tests stepping from one pass's time to the next).
   void set(Epoch instant) { wall_ms_ = instant * 1000; }
 
+ protected:
+  BootInfo read_boot() override { return base_.boot(); }  ///< `base`'s boot
+
  private:
   std::int64_t wall_ms_;
   Env& base_;
@@ -73,6 +99,7 @@ class FixedEnv final : public Env {
 /// that a loop waiting for time to pass ends). Wall time moves in milliseconds and reads in
 /// whole seconds. poll() waits for real, `real_wait` at most (real commands run meanwhile);
 /// when nothing is ready by then the clocks move on by the whole timeout, as if waited.
+/// Its boot is {"fake-boot", 0} until set_boot() gives another.
 class FakeEnv final : public Env {
  public:
   explicit FakeEnv(Epoch wall, std::chrono::milliseconds tick = std::chrono::milliseconds(0),
@@ -99,6 +126,9 @@ class FakeEnv final : public Env {
   void step_wall(std::int64_t seconds) { wall_ms_ += seconds * 1000; }
   /// The total asked of sleep_for() and pause().
   std::chrono::milliseconds slept() const { return slept_; }
+
+ protected:
+  BootInfo read_boot() override { return BootInfo{"fake-boot", 0}; }
 
  private:
   std::int64_t wall_ms_;

@@ -43,6 +43,9 @@ struct EventRow {
   std::int64_t runs = 0;                 ///< occurrences fired since runs_from_epoch
   std::optional<Epoch> runs_from_epoch;  ///< the clock setting the runs are counted from
   std::optional<std::string> error;
+  /// For a boot clock (--on-boot): the boot (Env::boot() id) the row is scheduled for; the
+  /// pass schedules the trigger again at the next boot. nullopt for other clocks.
+  std::optional<std::string> boot_id;
 };
 
 /// A trigger changed since the pass's cursor: its id and version, and its definition or the
@@ -78,6 +81,12 @@ struct Task {
   std::int64_t lease_pid_start = 0;
   std::optional<std::int64_t> lease_pgid;  ///< the command's process group, once started
   Epoch created_epoch = 0;
+  /// When a lease was first refused it for a lock (--lock) that a running task held.
+  std::optional<Epoch> lock_wait_since;
+  /// Set by lease_tasks for a task that waited for a lock: how long, and its trigger's
+  /// locks ("a,b"). The run's history record says so (HistoryRecord::of_run).
+  std::optional<std::int64_t> lock_waited_seconds;
+  std::string locks;
 };
 
 /// What Store::delete_trigger() removed besides the trigger.
@@ -418,6 +427,12 @@ class Store {
   /// Up to `limit` trigger ids whose next event is at or before `now`, oldest first.
   virtual Result<std::vector<std::int64_t>> due_triggers(Epoch now, std::size_t limit) = 0;
 
+  /// Up to `limit` ids of active triggers with a boot clock (--on-boot) whose event row is
+  /// not scheduled for boot `boot_id` (or that have none), by id: those the pass schedules for
+  /// the boot it runs in. Costs the boot-clock triggers only, however many others there are.
+  virtual Result<std::vector<std::int64_t>> boot_triggers_to_schedule(const std::string& boot_id,
+                                                                      std::size_t limit) = 0;
+
   /// A trigger as the pass needs it: its definition only, without its labels, last outcome or
   /// event times (scheduled reads false).
   virtual Result<Trigger> trigger_for_pass(std::int64_t id) = 0;
@@ -444,6 +459,12 @@ class Store {
   /// whose lease expired or whose holder died is not runnable until reclaimed
   /// (interrupt_task): leases are cleared only by their holder or by a reclaim. At once: no
   /// two owners ever lease the same task; concurrent callers split the runnable tasks.
+  /// Lock groups: a task whose trigger shares a lock name (Policy::locks) with the trigger of
+  /// any leased task, or of a task leased earlier in the same call, is not leased; it stays
+  /// queued, its lock_wait_since set when first so refused, and is leased once the lock is
+  /// free (its lock_waited_seconds then set). At once: no two tasks whose triggers share a
+  /// lock are ever leased at the same time, whoever leases them; a dead holder's lease holds
+  /// its locks until reclaimed (interrupt_task).
   virtual Result<std::vector<Task>> lease_tasks(const LeaseHolder& holder, Epoch now,
                                                 std::int64_t ttl_seconds, std::size_t limit) = 0;
 

@@ -65,19 +65,25 @@ struct Policy {
   std::optional<std::string> on_failure_sh;
   std::int64_t history_keep_seconds = kDefaultHistoryKeepSeconds;  ///< --history-keep
   std::int64_t history_runs = kDefaultHistoryRuns;                 ///< --history-runs
+  /// Lock groups (--lock): runs of triggers that share a name never run at the same time.
+  /// Sorted, each once; empty: none.
+  std::vector<std::string> locks;
 };
 
 /// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
 /// misfire grace overlap timeout retries backoff jitter dst until max-runs on-failure-sh
-/// history-keep history-runs.
+/// history-keep history-runs lock.
 const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
-/// are read against `now` in `zone`. kUsage naming the option and the bad value.
+/// are read against `now` in `zone`. "lock" adds its names (NAME[,NAME...]: 1-64 letters,
+/// digits, '.', '_', '-', starting with a letter or digit) to the locks, and "" clears them.
+/// kUsage naming the option and the bad value.
 Status set_policy_option(Policy& policy, std::string_view option, std::string_view value, Epoch now,
                          const Zone& zone);
 
-/// One policy option as text that set_policy_option() reads back, or nullopt when unset.
+/// One policy option as text that set_policy_option() reads back, or nullopt when unset
+/// ("lock": the names joined by ',', nullopt when there are none).
 std::optional<std::string> policy_option_text(const Policy& policy, std::string_view option,
                                               const Zone& zone);
 
