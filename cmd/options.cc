@@ -40,6 +40,7 @@ const char* kPolicyHelp[][3] = {
     {"on-failure-sh", "TEXT", "run /bin/sh -c TEXT when a run has failed for good ('' for none)"},
     {"history-keep", "DURATION", "keep history younger than DURATION (default 30d)"},
     {"history-runs", "N", "keep the last N run outcomes whatever their age (default 10)"},
+    {"user", "NAME", "run the command as user NAME (root only; '' for none)"},
 };
 
 }  // namespace

@@ -35,6 +35,14 @@ Status record_edit(Store& store, const Trigger* before, const Trigger& after,
   return Ok{};
 }
 
+Status check_user_store(const Store& store, const std::optional<std::string>& user) {
+  if (!user) return Ok{};
+  auto root_only = store.check_root_only();
+  if (root_only) return Ok{};
+  return Error(root_only.error().kind(), "--user " + in_quotes(*user) + ": " +
+                                             root_only.error().message());
+}
+
 Error refused(const Trigger& trigger, std::string_view verb) {
   return data_error("trigger '" + trigger.name.value_or(std::to_string(trigger.id)) + "' is " +
                     std::string(to_string(trigger.state)) + "; it cannot be " + std::string(verb));
@@ -48,6 +56,8 @@ namespace trigger {
 Result<Trigger> create_trigger(Store& store, const TriggerSpec& spec, Epoch now) {
   auto built = build_trigger(spec, now);
   if (!built) return built.error();
+  if (auto allowed = catalog::check_user_store(store, built->policy.user); !allowed)
+    return allowed.error();
   return catalog::in_transaction<Trigger>(store, [&]() -> Result<Trigger> {
     auto id = store.insert_trigger(*built);
     if (!id) return id.error();
@@ -81,6 +91,10 @@ Result<Trigger> reschedule(Store& store, std::string_view ref, const ScheduleCha
     if (!current) return current.error();
     auto rescheduled = reschedule_trigger(*current, change, now);
     if (!rescheduled) return rescheduled.error();
+    if (rescheduled->policy.user != current->policy.user) {
+      auto allowed = catalog::check_user_store(store, rescheduled->policy.user);
+      if (!allowed) return allowed.error();
+    }
     if (auto updated = store.update_trigger(*rescheduled); !updated) return updated.error();
     auto after = store.find_trigger(std::to_string(current->id));
     if (!after) return after.error();

@@ -22,6 +22,10 @@ Status record_edit(Store& store, const Trigger* before, const Trigger& after,
 /// kData: the trigger's state forbids `verb` ("trigger 'x' is cancelled; it cannot be fired").
 Error refused(const Trigger& trigger, std::string_view verb);
 
+/// Whether `store` may hold a trigger that runs as `user` (--user, when set): only a database
+/// that root alone can change (Store::check_root_only()). kUnsafe "--user 'NAME': WHY".
+Status check_user_store(const Store& store, const std::optional<std::string>& user);
+
 /// `body` (returning Result<T>) run in one transaction of `store`: its value once committed,
 /// else its error or the commit's.
 template <class T, class Body>

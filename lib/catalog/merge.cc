@@ -16,8 +16,9 @@ Result<std::vector<ImportEntry>> read_import(std::istream& in, Epoch now) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto fail = [&](const Error& error) {
-      return data_error("line " + std::to_string(line_number) + ": " + error.message());
+    auto fail = [&](const Error& error) {  // a --user refused for safety stays so (exit 77)
+      ErrorKind kind = error.kind() == ErrorKind::kUnsafe ? ErrorKind::kUnsafe : ErrorKind::kData;
+      return Error(kind, "line " + std::to_string(line_number) + ": " + error.message());
     };
     auto parsed = parse_import_line(line);
     if (!parsed) return fail(parsed.error());
@@ -93,6 +94,9 @@ Result<ImportCounts> import_triggers(Store& store, const std::vector<ImportEntry
   return catalog::in_transaction<ImportCounts>(store, [&]() -> Result<ImportCounts> {
     ImportCounts counts;
     for (const auto& entry : entries) {
+      if (auto allowed = catalog::check_user_store(store, entry.trigger.policy.user); !allowed)
+        return Error(ErrorKind::kUnsafe, "line " + std::to_string(entry.line_number) + ": " +
+                                             allowed.error().message());
       if (auto merged = merge_entry(store, entry, now, counts); !merged) return merged.error();
     }
     return counts;

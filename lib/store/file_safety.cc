@@ -92,6 +92,17 @@ Status check_database_files(const std::string& real, const std::string& given) {
   return Ok{};
 }
 
+Status check_database_owned_by_root(const std::string& real, const std::string& given) {
+  if (real.empty()) return Ok{};
+  struct stat info;
+  std::string subject = "database " + in_quotes(given);
+  if (lstat(real.c_str(), &info) != 0)
+    return Error(ErrorKind::kUnsafe, "cannot tell who owns " + subject);
+  if (info.st_uid == 0) return Ok{};
+  return Error(ErrorKind::kUnsafe, subject + " is owned by uid " + std::to_string(info.st_uid) +
+                                       ", not by root");
+}
+
 Status check_database_safety(const std::string& path) {
   if (path.empty()) return Ok{};
   char* resolved = realpath(path.c_str(), nullptr);

@@ -355,6 +355,12 @@ class Store {
   /// check_database_safety in lib/store/file_safety.h). Checked anew at each call.
   virtual Status check_writers() const = 0;
 
+  /// Whether commands may run as other users from this store (--user): check_writers(), and
+  /// what it holds is root's (for a file: the database is owned by root), so that nobody but
+  /// root can have a command run as another user. kUnsafe naming what is not. It does not ask
+  /// who this process is (check_run_by_root() does). Checked anew at each call.
+  virtual Status check_root_only() const = 0;
+
   // --- definitions --------------------------------------------------------------------------
 
   /// Insert a new trigger; assigns and returns its id, above every id in use or ever deleted
