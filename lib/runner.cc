@@ -81,8 +81,9 @@ Program find_program(const RunRequest& request) {
 
 // In the child (forked: never borrowed memory, see start()): take `account`'s groups, group
 // and user, in that order (the groups and the group only root may set), each step checked;
-// a step that fails ends the child before anything runs as root. Then the parent-death
-// signal, which a change of credentials clears, is armed again.
+// a step that fails ends the child with kCannotBecomeUser: the command never runs, as root
+// least of all. Then the parent-death signal, which a change of credentials clears, is armed
+// again.
 void become_user(const Account& account, pid_t parent) {
   const char* name = account.name.c_str();
   if (setgroups(account.groups.size(), account.groups.data()) != 0)
