@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common.h"
 #include "trigger/catalog.h"
 
 namespace trigger::cmd {
@@ -51,6 +52,13 @@ Result<Step> cmd_import(Context& ctx) {
   if (!incoming) {
     return Error(incoming.error().kind(), (path == "-" ? "standard input" : "'" + path + "'") +
                                               ", " + incoming.error().message());
+  }
+  for (const auto& entry : *incoming) {
+    if (auto allowed = check_user_database(ctx, entry.trigger.policy.user); !allowed) {
+      return Error(allowed.error().kind(), (path == "-" ? "standard input" : "'" + path + "'") +
+                                               ", line " + std::to_string(entry.line_number) +
+                                               ": " + allowed.error().message());
+    }
   }
   return Step([entries = std::move(*incoming)](Context& ctx) { return import(ctx, entries); });
 }

@@ -970,9 +970,18 @@ class RunAsUserTest(PassTestCase):
                "not by you or root")
         self.fails(77, why, 'create', '--every', '1m', '--user', 'nobody', '--sh', 'id')
         self.fails(77, why, 'schedule', 'a', '--user', 'nobody')
-        self.fails(77, f'line 1: {why}', 'import', '-', stdin=json.dumps(entry) + '\n')
+        self.fails(77, f'standard input, line 1: {why}', 'import', '-', stdin=json.dumps(entry) + '\n')
         self.assertEqual(self.snapshot(), before)
         self.ok('schedule', 'a', '--user', '')  # clearing it needs nothing
+        # A new database where a user could change it is refused before it is created.
+        theirs = os.path.join(self.dir, 'theirs')
+        os.mkdir(theirs, 0o700)
+        os.chown(theirs, 65534, 65534)
+        fresh = os.path.join(theirs, 'sub', 'new.db')
+        self.fails(77, f"--user 'nobody': refusing to run commands from directory '{theirs}' above database "
+                       f"'{fresh}': owned by uid 65534, not by you or root",
+                   '--db', fresh, 'create', '--every', '1m', '--user', 'nobody', '--sh', 'id')
+        self.assertEqual(os.listdir(theirs), [])
 
     def test_user_is_changed_and_cleared_by_schedule_and_kept_by_export_and_import(self):
         self.create('--name', 'a', '--every', '1m', '--sh', 'true')

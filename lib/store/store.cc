@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "store/file_safety.h"
 #include "store/sqlite_store.h"
 #include "text.h"
 
@@ -49,6 +50,11 @@ std::string Store::default_path() {
     return std::string(state) + "/trigger/trigger.db";
   }
   return home_directory() + "/.local/state/trigger/trigger.db";
+}
+
+Status Store::check_root_only_at(const std::string& location) {
+  if (location.empty() || !scheme_of(location).empty()) return Ok{};
+  return check_root_database_location(location);
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& location, Mode mode) {

@@ -360,6 +360,12 @@ class Store {
   /// root can have a command run as another user. kUnsafe naming what is not. It does not ask
   /// who this process is (check_run_by_root() does). Checked anew at each call.
   virtual Status check_root_only() const = 0;
+  /// check_root_only() of the store at `location`, asked before it is opened (which may
+  /// create it), so that a command refused for it creates nothing: what is there must pass it,
+  /// and a database not there yet must be one that root alone could change once created (for
+  /// a file: its directories that exist, links resolved, as check_writers() checks them).
+  /// kUnsafe as check_root_only(); ok for a location no backend takes (open() refuses it).
+  static Status check_root_only_at(const std::string& location);
 
   // --- definitions --------------------------------------------------------------------------
 
