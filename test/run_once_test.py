@@ -924,6 +924,33 @@ class RunAsUserTest(PassTestCase):
         [hook] = [r for r in self.history('slow') if r['outcome'] == 'hook']
         self.assertEqual(hook['output'], '65534\n')
 
+    def test_a_user_command_dies_with_a_pass_killed_while_it_runs(self):
+        def sleepers():
+            found = []
+            for pid in filter(str.isdigit, os.listdir('/proc')):
+                try:
+                    with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                        if f.read() == b'sleep\x003007\x00':
+                            found.append(pid)
+                except OSError:
+                    pass
+            return found
+        self.create('--name', 'long', '--every', '1m', '--user', 'nobody', '--sh', 'exec sleep 3007')
+        self.ok('fire', 'long')
+        env = dict(self.env)
+        env.pop('TRIGGER_NOW')
+        pass_ = subprocess.Popen([BIN, 'run-once'], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not sleepers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(sleepers(), 'the command never started')
+        pass_.kill()  # SIGKILL: the parent-death signal, armed again after setuid, ends the command
+        pass_.wait()
+        deadline = time.monotonic() + 5
+        while sleepers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(sleepers(), [])
+
     def test_a_user_deleted_later_fails_the_run_naming_it(self):
         self.create('--name', 'gone', '--every', '1m', '--user', 'nobody', '--sh', 'echo ran')
         with sqlite3.connect(self.db) as db:
