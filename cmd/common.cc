@@ -37,8 +37,7 @@ Status check_user_database(const Context& ctx, const std::optional<std::string>&
   if (!user) return Ok{};
   auto root_only = Store::check_root_only_at(database_path(ctx));
   if (root_only) return Ok{};
-  return Error(root_only.error().kind(),
-               "--user '" + *user + "': " + root_only.error().message());
+  return Error(root_only.error().kind(), "--user '" + *user + "': " + root_only.error().message());
 }
 
 std::optional<std::string> user_given(

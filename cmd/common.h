@@ -22,6 +22,7 @@ Result<int> move_named(Context& ctx, State target, bool skip_missed = false);
 Status check_user_database(const Context& ctx, const std::optional<std::string>& user);
 
 /// The last --user value among `policy` options that sets one ('' clears), if any.
-std::optional<std::string> user_given(const std::vector<std::pair<std::string, std::string>>& policy);
+std::optional<std::string> user_given(
+    const std::vector<std::pair<std::string, std::string>>& policy);
 
 }  // namespace trigger::cmd

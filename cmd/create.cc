@@ -35,8 +35,7 @@ Result<Step> cmd_create(Context& ctx) {
   // Every value is checked as create_trigger() will check it, before the database is opened.
   auto built = build_trigger(spec, ctx.now);
   if (!built) return built.error();
-  if (auto allowed = check_user_database(ctx, built->policy.user); !allowed)
-    return allowed.error();
+  if (auto allowed = check_user_database(ctx, built->policy.user); !allowed) return allowed.error();
   return Step([spec](Context& ctx) -> Result<int> {
     auto created = create_trigger(*ctx.store, spec, ctx.now);
     if (!created) return created.error();

@@ -40,11 +40,10 @@ Result<Account> look_up_account(const std::string& name) {
     buffer.resize(buffer.size() * 2);
   }
   // ENOENT, ESRCH, EBADF and EPERM also say "no such user" for some NSS modules.
-  bool missing = error == 0 || error == ENOENT || error == ESRCH || error == EBADF ||
-                 error == EPERM;
+  bool missing =
+      error == 0 || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM;
   if (found == nullptr && missing)
-    return Error(ErrorKind::kNotFound,
-                 "no user " + in_quotes(name) + " in the password database");
+    return Error(ErrorKind::kNotFound, "no user " + in_quotes(name) + " in the password database");
   if (found == nullptr)
     return Error(ErrorKind::kInternal,
                  "cannot look up user " + in_quotes(name) + ": " + std::strerror(error));

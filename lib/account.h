@@ -16,10 +16,10 @@ namespace trigger {
 struct Account {
   std::string name;
   uid_t uid = 0;
-  gid_t gid = 0;                ///< the primary group
-  std::vector<gid_t> groups;    ///< every group, the primary one included (getgrouplist)
-  std::string home;             ///< pw_dir
-  std::string shell;            ///< pw_shell, "/bin/sh" when empty (as login(1) reads it)
+  gid_t gid = 0;              ///< the primary group
+  std::vector<gid_t> groups;  ///< every group, the primary one included (getgrouplist)
+  std::string home;           ///< pw_dir
+  std::string shell;          ///< pw_shell, "/bin/sh" when empty (as login(1) reads it)
 };
 
 /// The account named `name` (getpwnam_r, getgrouplist). kNotFound "no user 'NAME' in the

@@ -493,11 +493,12 @@ Result<std::optional<Account>> account_of(const Store& store, const Trigger& tri
   const std::string& name = *trigger.policy.user;
   if (auto root = check_run_by_root(name); !root) return root.error();
   if (auto root_only = store.check_root_only(); !root_only)
-    return Error(ErrorKind::kUnsafe, "--user " + in_quotes(name) + ": " +
-                                         root_only.error().message());
+    return Error(ErrorKind::kUnsafe,
+                 "--user " + in_quotes(name) + ": " + root_only.error().message());
   auto account = look_up_account(name);
-  if (!account) return Error(account.error().kind(), "--user " + in_quotes(name) + ": " +
-                                                         account.error().message());
+  if (!account)
+    return Error(account.error().kind(),
+                 "--user " + in_quotes(name) + ": " + account.error().message());
   return std::optional<Account>(std::move(*account));
 }
 
@@ -508,8 +509,8 @@ void run_as(RunRequest& request, const Trigger& trigger, const std::optional<Acc
   request.cwd = trigger.action.cwd;
   if (!account || request.cwd) return;
   struct stat info;
-  bool home = !account->home.empty() && stat(account->home.c_str(), &info) == 0 &&
-              S_ISDIR(info.st_mode);
+  bool home =
+      !account->home.empty() && stat(account->home.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
   request.cwd = home ? account->home : "/";
 }
 
@@ -940,9 +941,9 @@ class Executor {
                event_id_of(run.task) + ", attempt " + std::to_string(run.task.attempt) + ")";
       });
       auto account = account_of(store_, run.trigger);
-      auto started =
-          account ? pool_.start(command_request(run.trigger, run.task, *account))
-                  : Result<ProcessPool::Started>(pool_.refuse(account.error().message()));
+      auto started = account
+                         ? pool_.start(command_request(run.trigger, run.task, *account))
+                         : Result<ProcessPool::Started>(pool_.refuse(account.error().message()));
       if (!started) {
         // The pass's trouble (no descriptors or processes), not the command's: this run and
         // the rest go back unstarted, and nothing more is leased this round.

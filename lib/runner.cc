@@ -90,8 +90,8 @@ void become_user(const Account& account, pid_t parent) {
     fail_start(kCannotBecomeUser, "take the groups of user", name);
   if (setgid(account.gid) != 0) fail_start(kCannotBecomeUser, "take the group of user", name);
   if (setuid(account.uid) != 0) fail_start(kCannotBecomeUser, "become user", name);
-  bool became = getuid() == account.uid && geteuid() == account.uid &&
-                getgid() == account.gid && getegid() == account.gid;
+  bool became = getuid() == account.uid && geteuid() == account.uid && getgid() == account.gid &&
+                getegid() == account.gid;
   // A user other than root must not be able to take root back (a saved set-user-ID kept).
   if (became && account.uid != 0) became = setuid(0) != 0;
   if (!became) {

@@ -92,8 +92,8 @@ Status set_user(std::optional<std::string>& field, std::string_view value) {
     field.reset();
     return Ok{};
   }
-  bool bad = value.size() > 256 || value.front() == '-' ||
-             value.find(':') != std::string_view::npos;
+  bool bad =
+      value.size() > 256 || value.front() == '-' || value.find(':') != std::string_view::npos;
   for (char c : value) bad = bad || static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
   if (bad) return option_error("user", value, "expected a user name ('' for none)");
   field = std::string(value);

@@ -160,7 +160,8 @@ TEST_CASE("a command that cannot take its account's groups never runs: exit stat
   auto results = run_all({request});
   CHECK(results[0].exit_status == trigger::kCannotBecomeUser);
   CHECK(results[0].start_error == "cannot take the groups of user 'nobody': Invalid argument");
-  CHECK(results[0].output == "trigger: cannot take the groups of user 'nobody': Invalid argument\n");
+  CHECK(results[0].output ==
+        "trigger: cannot take the groups of user 'nobody': Invalid argument\n");
   CHECK_FALSE(std::filesystem::exists(marker));
   std::filesystem::remove_all(pattern);
 }

@@ -39,8 +39,8 @@ Status check_user_store(const Store& store, const std::optional<std::string>& us
   if (!user) return Ok{};
   auto root_only = store.check_root_only();
   if (root_only) return Ok{};
-  return Error(root_only.error().kind(), "--user " + in_quotes(*user) + ": " +
-                                             root_only.error().message());
+  return Error(root_only.error().kind(),
+               "--user " + in_quotes(*user) + ": " + root_only.error().message());
 }
 
 Error refused(const Trigger& trigger, std::string_view verb) {

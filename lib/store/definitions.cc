@@ -16,7 +16,7 @@ namespace {
   "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, " \
   "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "  \
   "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "      \
-  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.run_as_user, t.version, "      \
+  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.run_as_user, t.version, "     \
   "t.created_epoch, t.updated_epoch"
 // Scheduled: the pass has an event row for the trigger's latest version.
 #define TRIGGER_SCHEDULE_COLUMNS                                                          \

@@ -99,8 +99,8 @@ Status check_database_owned_by_root(const std::string& real, const std::string& 
   if (lstat(real.c_str(), &info) != 0)
     return Error(ErrorKind::kUnsafe, "cannot tell who owns " + subject);
   if (info.st_uid == 0) return Ok{};
-  return Error(ErrorKind::kUnsafe, subject + " is owned by uid " + std::to_string(info.st_uid) +
-                                       ", not by root");
+  return Error(ErrorKind::kUnsafe,
+               subject + " is owned by uid " + std::to_string(info.st_uid) + ", not by root");
 }
 
 Status check_root_database_location(const std::string& path) {
