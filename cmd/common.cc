@@ -33,4 +33,21 @@ Result<int> move_named(Context& ctx, State target, bool skip_missed) {
   return 0;
 }
 
+Status check_user_database(const Context& ctx, const std::optional<std::string>& user) {
+  if (!user) return Ok{};
+  auto root_only = Store::check_root_only_at(database_path(ctx));
+  if (root_only) return Ok{};
+  return Error(root_only.error().kind(), "--user '" + *user + "': " + root_only.error().message());
+}
+
+std::optional<std::string> user_given(
+    const std::vector<std::pair<std::string, std::string>>& policy) {
+  std::optional<std::string> user;
+  for (const auto& [option, value] : policy) {
+    if (option == "user") user = value;
+  }
+  if (user && user->empty()) user.reset();
+  return user;
+}
+
 }  // namespace trigger::cmd

@@ -16,4 +16,13 @@ Result<Step> change_state(Context& ctx, State target, bool skip_missed = false);
 /// move; nothing moves then.
 Result<int> move_named(Context& ctx, State target, bool skip_missed = false);
 
+/// Whether a trigger that runs as `user` (--user; ok when unset) may be written to the
+/// database of ctx, asked before the dispatcher opens (or creates) it:
+/// Store::check_root_only_at(). kUnsafe "--user 'NAME': WHY".
+Status check_user_database(const Context& ctx, const std::optional<std::string>& user);
+
+/// The last --user value among `policy` options that sets one ('' clears), if any.
+std::optional<std::string> user_given(
+    const std::vector<std::pair<std::string, std::string>>& policy);
+
 }  // namespace trigger::cmd

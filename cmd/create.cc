@@ -1,5 +1,6 @@
 // trigger create: define a new trigger and print its id.
 #include "commands.h"
+#include "common.h"
 #include "options.h"
 #include "output.h"
 #include "trigger/catalog.h"
@@ -32,7 +33,9 @@ Result<Step> cmd_create(Context& ctx) {
   spec.labels = ctx.get_all("label");
   spec.state = ctx.flag("paused") ? State::kPaused : State::kActive;
   // Every value is checked as create_trigger() will check it, before the database is opened.
-  if (auto built = build_trigger(spec, ctx.now); !built) return built.error();
+  auto built = build_trigger(spec, ctx.now);
+  if (!built) return built.error();
+  if (auto allowed = check_user_database(ctx, built->policy.user); !allowed) return allowed.error();
   return Step([spec](Context& ctx) -> Result<int> {
     auto created = create_trigger(*ctx.store, spec, ctx.now);
     if (!created) return created.error();

@@ -3,7 +3,6 @@
 // delete those of a scope that the file no longer names. The whole file is read and validated
 // before the database is opened; then one transaction, or with --dry-run the same import
 // rehearsed on a private copy and reported (--crontab --dry-run: the JSON Lines it would import).
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,9 +15,11 @@
 #include <sstream>
 
 #include "commands.h"
+#include "common.h"
 #include "trigger/catalog.h"
 #include "trigger/clock.h"
 #include "trigger/crontab.h"
+#include "trigger/identity.h"
 #include "trigger/trigger.h"
 
 namespace trigger::cmd {
@@ -201,13 +202,9 @@ Result<std::string> read_crontab_text(const Context& ctx, std::string& where) {
 Result<CrontabOptions> crontab_options(const Context& ctx) {
   CrontabOptions options;
   options.system = ctx.flag("system");
-  const passwd* me = ::getpwuid(::geteuid());
-  options.importing_user = me != nullptr ? me->pw_name : std::to_string(::geteuid());
-  options.home_of = [](const std::string& user) -> std::optional<std::string> {
-    const passwd* entry = ::getpwnam(user.c_str());
-    if (entry == nullptr) return std::nullopt;
-    return std::string(entry->pw_dir);
-  };
+  Identity me = current_identity();
+  options.importing_user = !me.user.empty() ? me.user : std::to_string(me.uid);
+  options.home_of = [](const std::string& user) { return home_of_user(user); };
   for (const char* mailer : {"/usr/bin/mail", "/usr/sbin/sendmail"}) {
     if (options.mailer.empty() && ::access(mailer, X_OK) == 0) options.mailer = mailer;
   }
@@ -248,6 +245,19 @@ Result<std::vector<ImportEntry>> read_crontab(Context& ctx, std::vector<std::str
   return entries;
 }
 
+// Whether the lines that run as another user (--user) may be imported into this database, by
+// this user, before it is opened. kUnsafe (exit 77) naming the line.
+Status check_users(const Context& ctx, const ImportRequest& request) {
+  for (const auto& entry : request.entries) {
+    if (auto allowed = check_user_database(ctx, entry.trigger.policy.user); !allowed) {
+      return Error(allowed.error().kind(), request.source + ", line " +
+                                               std::to_string(entry.line_number) + ": " +
+                                               allowed.error().message());
+    }
+  }
+  return Ok{};
+}
+
 // import --crontab: the crontab converted, then imported as a file of those lines would be
 // (--prune too); --dry-run prints the lines and opens no database.
 Result<Step> cmd_import_crontab(Context& ctx, ImportRequest request) {
@@ -262,6 +272,7 @@ Result<Step> cmd_import_crontab(Context& ctx, ImportRequest request) {
     });
   }
   request.entries = std::move(*entries);
+  if (auto allowed = check_users(ctx, request); !allowed) return allowed.error();
   return Step([request = std::move(request)](Context& ctx) { return import_step(ctx, request); });
 }
 
@@ -280,6 +291,7 @@ Result<Step> cmd_import(Context& ctx) {
   auto entries = read_entries(ctx.positional[0], ctx.now);
   if (!entries) return entries.error();
   request.entries = std::move(*entries);
+  if (auto allowed = check_users(ctx, request); !allowed) return allowed.error();
   return Step([request = std::move(request)](Context& ctx) { return import_step(ctx, request); });
 }
 

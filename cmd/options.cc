@@ -41,6 +41,7 @@ const char* kPolicyHelp[][3] = {
     {"history-keep", "DURATION", "keep history younger than DURATION (default 30d)"},
     {"history-runs", "N", "keep the last N run outcomes whatever their age (default 10)"},
     {"lock", "NAME", "never run while a trigger sharing NAME runs (repeatable; '' for none)"},
+    {"user", "NAME", "run the command as user NAME (root only; '' for none)"},
 };
 
 // The policy options given more than once, each value in turn (--lock a --lock b).

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 
+#include "account.h"
 #include "hook.h"
 #include "policy.h"
 #include "process.h"
@@ -475,18 +476,21 @@ Status fire_batch(Store& store, Epoch now, const PassOptions& options, const Bud
   }
 }
 
-// The environment of a command: run-once's, plus the trigger's and TRIGGER_*.
-std::vector<std::string> command_environment(const Trigger& trigger, const Task& task) {
+// The environment of a command: run-once's; then, run as an account (--user), its HOME,
+// LOGNAME, SHELL and USER; the trigger's --env; and TRIGGER_*.
+std::vector<std::string> command_environment(const Trigger& trigger, const Task& task,
+                                             const std::optional<Account>& account) {
   std::map<std::string, std::string> variables;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string text(*entry);
-    auto equals = text.find('=');
-    if (equals != std::string::npos) variables[text.substr(0, equals)] = text.substr(equals + 1);
-  }
-  for (const auto& assignment : trigger.action.env) {
+  auto assign = [&](const std::string& assignment) {
     auto equals = assignment.find('=');
-    variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+    if (equals != std::string::npos)
+      variables[assignment.substr(0, equals)] = assignment.substr(equals + 1);
+  };
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) assign(*entry);
+  if (account) {
+    for (const auto& assignment : account_environment(*account)) assign(assignment);
   }
+  for (const auto& assignment : trigger.action.env) assign(assignment);
   variables["TRIGGER_ID"] = std::to_string(trigger.id);
   variables["TRIGGER_NAME"] = trigger.name.value_or("");
   variables["TRIGGER_EVENT_ID"] = event_id(trigger.id, task.scheduled_epoch, task.manual);
@@ -499,15 +503,47 @@ std::vector<std::string> command_environment(const Trigger& trigger, const Task&
   return env;
 }
 
-RunRequest command_request(const Trigger& trigger, const Task& task) {
+// Whom a trigger's command and hook run as: nullopt without --user; with it, its account,
+// only when this pass may run commands as another user: it is run by root, from a store that
+// root alone can change (Store::check_root_only(), after the file-safety checks), and the
+// password database knows the user. Else why the run may not start (it is then recorded
+// failed): a database that anyone but root can write never gets a command run as another user.
+Result<std::optional<Account>> account_of(const Store& store, const Trigger& trigger) {
+  if (!trigger.policy.user) return std::optional<Account>();
+  const std::string& name = *trigger.policy.user;
+  if (auto root = check_run_by_root(name); !root) return root.error();
+  if (auto root_only = store.check_root_only(); !root_only)
+    return Error(ErrorKind::kUnsafe,
+                 "--user " + in_quotes(name) + ": " + root_only.error().message());
+  auto account = look_up_account(name);
+  if (!account)
+    return Error(account.error().kind(),
+                 "--user " + in_quotes(name) + ": " + account.error().message());
+  return std::optional<Account>(std::move(*account));
+}
+
+// `request` run as `account` when there is one: in the trigger's --cwd, else the account's
+// home, else / (a home that is not a directory, as nobody's /nonexistent; login(1) does so).
+void run_as(RunRequest& request, const Trigger& trigger, const std::optional<Account>& account) {
+  request.account = account;
+  request.cwd = trigger.action.cwd;
+  if (!account || request.cwd) return;
+  struct stat info;
+  bool home =
+      !account->home.empty() && stat(account->home.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+  request.cwd = home ? account->home : "/";
+}
+
+RunRequest command_request(const Trigger& trigger, const Task& task,
+                           const std::optional<Account>& account) {
   RunRequest request;
   if (trigger.action.kind == ActionKind::kShell) {
     request.argv = {"/bin/sh", "-c", trigger.action.argv.front()};
   } else {
     request.argv = trigger.action.argv;
   }
-  request.env = command_environment(trigger, task);
-  request.cwd = trigger.action.cwd;
+  request.env = command_environment(trigger, task, account);
+  run_as(request, trigger, account);
   request.timeout_seconds = trigger.policy.timeout_seconds;
   request.kill_grace_seconds = kKillGraceSeconds;
   return request;
@@ -924,7 +960,10 @@ class Executor {
         return describe(run.trigger) + ": run " + run.trigger.action.text() + " (event " +
                event_id_of(run.task) + ", attempt " + std::to_string(run.task.attempt) + ")";
       });
-      auto started = pool_.start(command_request(run.trigger, run.task));
+      auto account = account_of(store_, run.trigger);
+      auto started = account
+                         ? pool_.start(command_request(run.trigger, run.task, *account))
+                         : Result<ProcessPool::Started>(pool_.refuse(account.error().message()));
       if (!started) {
         // The pass's trouble (no descriptors or processes), not the command's: this run and
         // the rest go back unstarted, and nothing more is leased this round.
@@ -1005,8 +1044,11 @@ class Executor {
     Outcome outcome = result.timed_out ? Outcome::kTimedOut : Outcome::kFailed;
     Running hook{run.task, run.trigger, env_.now(), env_.steady_now()};
     if (auto safe = store_.check_writers(); !safe) return finish_hook(hook, not_run(safe.error()));
-    auto request =
-        hook_request(run.trigger, outcome, result, command_environment(run.trigger, run.task));
+    auto account = account_of(store_, run.trigger);
+    if (!account) return finish_hook(hook, not_run(account.error()));
+    auto request = hook_request(run.trigger, outcome, result,
+                                command_environment(run.trigger, run.task, *account));
+    run_as(request, run.trigger, *account);
     auto started = pool_.start(request);
     if (!started) return finish_hook(hook, not_run(started.error()));
     say(options_, [&] {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -64,7 +65,45 @@ Program find_program(const RunRequest& request) {
   return found;
 }
 
-// In the child, after vfork: only system calls until exec or _exit.
+// In the child: why it cannot start, to its output (for the history) and, without
+// "trigger: " and the newline, to the parent (for the outcome); then it ends with `status`.
+[[noreturn]] void fail_start(int status, const char* what, const char* subject) {
+  const char* reason = strerror(errno);
+  const char* parts[] = {"trigger: ", "cannot ", what, " '", subject, "': ", reason, "\n"};
+  for (std::size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
+    ssize_t ignored = write(2, parts[i], strlen(parts[i]));
+    if (i > 0 && i + 1 < sizeof parts / sizeof parts[0])
+      ignored = write(kStartErrorFd, parts[i], strlen(parts[i]));
+    (void)ignored;
+  }
+  _exit(status);
+}
+
+// In the child (forked: never borrowed memory, see start()): take `account`'s groups, group
+// and user, in that order (the groups and the group only root may set), each step checked;
+// a step that fails ends the child with kCannotBecomeUser: the command never runs, as root
+// least of all. Then the parent-death signal, which a change of credentials clears, is armed
+// again.
+void become_user(const Account& account, pid_t parent) {
+  const char* name = account.name.c_str();
+  if (setgroups(account.groups.size(), account.groups.data()) != 0)
+    fail_start(kCannotBecomeUser, "take the groups of user", name);
+  if (setgid(account.gid) != 0) fail_start(kCannotBecomeUser, "take the group of user", name);
+  if (setuid(account.uid) != 0) fail_start(kCannotBecomeUser, "become user", name);
+  bool became = getuid() == account.uid && geteuid() == account.uid && getgid() == account.gid &&
+                getegid() == account.gid;
+  // A user other than root must not be able to take root back (a saved set-user-ID kept).
+  if (became && account.uid != 0) became = setuid(0) != 0;
+  if (!became) {
+    errno = EPERM;
+    fail_start(kCannotBecomeUser, "become user", name);
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+}
+
+// In the child, after vfork (or fork, for a command with an account): only system calls until
+// exec or _exit.
 [[noreturn]] void exec_child(const RunRequest& request, const Program& program, int input_fd,
                              int output_fd, int start_error_fd, char* const* argv,
                              char* const* envp, pid_t parent) {
@@ -87,28 +126,15 @@ Program find_program(const RunRequest& request) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
-  // The reason goes to the output (for the history) and, without "trigger: " and the newline,
-  // to the parent (for the outcome).
-  auto fail = [](const char* what, const char* subject) {
-    const char* reason = strerror(errno);
-    const char* parts[] = {"trigger: ", "cannot ", what, " '", subject, "': ", reason, "\n"};
-    for (std::size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
-      ssize_t ignored = write(2, parts[i], strlen(parts[i]));
-      if (i > 0 && i + 1 < sizeof parts / sizeof parts[0])
-        ignored = write(kStartErrorFd, parts[i], strlen(parts[i]));
-      (void)ignored;
-    }
-    _exit(127);
-  };
+  if (request.account) become_user(*request.account, parent);
   if (request.cwd && chdir(request.cwd->c_str()) != 0)
-    fail("change to directory", request.cwd->c_str());
+    fail_start(127, "change to directory", request.cwd->c_str());
   if (program.path.empty()) {
     errno = program.error;
   } else {
     execvpe(program.path.c_str(), argv, envp);  // a path: no search; a script without #! runs in sh
   }
-  fail("run", argv[0]);
-  _exit(127);
+  fail_start(127, "run", argv[0]);
 }
 
 }  // namespace
@@ -203,6 +229,18 @@ std::vector<char*> exec_vector(const std::vector<std::string>& words) {
   return pointers;
 }
 
+ProcessPool::Started ProcessPool::ended_at_once(int handle, Child child, const std::string& why) {
+  child.result.exit_status = 127;
+  child.result.start_error = why;
+  child.result.output = "trigger: " + why + "\n";
+  children_[handle] = std::move(child);
+  return Started{handle, -1};
+}
+
+ProcessPool::Started ProcessPool::refuse(const std::string& why) {
+  return ended_at_once(next_handle_++, Child{}, "not run: " + why);
+}
+
 Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // Everything the child needs is built before fork.
   std::vector<char*> argv = exec_vector(request.argv);
@@ -220,11 +258,7 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
       std::min(request.timeout_seconds.value_or(kLongestTimeout), kLongestTimeout);
   child.deadline = env_.steady_now() + std::chrono::seconds(timeout);
   auto not_started = [&](const std::string& why) -> Result<Started> {
-    child.result.exit_status = 127;
-    child.result.start_error = why;
-    child.result.output = "trigger: " + why + "\n";
-    children_[handle] = child;
-    return Started{handle, -1};
+    return ended_at_once(handle, std::move(child), why);
   };
   InputFile input(request.input);
   if (input.error != 0) {
@@ -247,8 +281,10 @@ Result<ProcessPool::Started> ProcessPool::start(const RunRequest& request) {
   // vfork: the child borrows this process's memory until it execs, instead of a copy of its
   // page tables (fork cost milliseconds per command here, most of a short command's overhead).
   // exec_child makes only system calls and writes nothing but its own stack; run-once has no
-  // signal handlers that could run in it.
-  pid_t pid = vfork();
+  // signal handlers that could run in it. A command with an account is forked: once its
+  // child has become the user, that user's processes could stop it (the pass would wait in
+  // vfork) until it execs.
+  pid_t pid = request.account ? fork() : vfork();
   if (pid == 0)
     exec_child(request, program, input.fd, fds[1], start_error_fds[1], argv.data(), envp.data(),
                parent);

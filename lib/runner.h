@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "account.h"
 #include "trigger/env.h"
 #include "trigger/error.h"
 
@@ -30,7 +31,16 @@ struct RunRequest {
   /// What its standard input reads (from an unlinked memory file, so that a large input never
   /// blocks the pass); none: /dev/null.
   std::optional<std::string> input;
+  /// Whom it runs as (--user): set, the child takes the account's groups (setgroups), group
+  /// (setgid) and user (setuid), in that order, each checked, before it changes to `cwd` and
+  /// execs; a step that fails ends it with kCannotBecomeUser before anything runs. Requires a
+  /// process run by root. None: it runs as this process.
+  std::optional<Account> account;
 };
+
+/// The exit status of a command that could not be given its account's credentials (--user):
+/// it never ran (as env(1) and chroot(1) use 125 for their own failure).
+inline constexpr int kCannotBecomeUser = 125;
 
 struct RunResult {
   bool timed_out = false;
@@ -38,7 +48,8 @@ struct RunResult {
   std::optional<int> signal;       ///< set when a signal ended it
   std::string output;              ///< stdout and stderr, interleaved, the last bytes kept
   /// Why the program could not be started ("cannot run '/no/such': No such file or
-  /// directory"); it then ends with exit status 127.
+  /// directory"); it then ends with exit status 127 (kCannotBecomeUser when it could not
+  /// become its user).
   std::string start_error;
   bool succeeded() const { return !timed_out && exit_status == 0; }
   /// The start error, or "exit status 3", "killed by signal 9", "timed out after 1h".
@@ -66,6 +77,9 @@ class ProcessPool {
   /// is out of descriptors or processes (EMFILE, ENFILE, EAGAIN, ENOMEM from pipe2 or vfork):
   /// that is the caller's trouble, not the command's; try again later.
   Result<Started> start(const RunRequest& request);
+  /// A command that may not start: its handle ends at once, with exit status 127 and "not
+  /// run: WHY" (its start_error, and its output with "trigger: " before it).
+  Started refuse(const std::string& why);
   /// Wait until at least one process ends or `max_wait` passes; returns those that ended.
   std::vector<std::pair<int, RunResult>> wait(std::chrono::milliseconds max_wait);
 
@@ -82,6 +96,8 @@ class ProcessPool {
     RunResult result;
   };
   void read_output(Child& child);
+  /// `child` (under `handle`) ending at once with exit status 127 and `why`.
+  Started ended_at_once(int handle, Child child, const std::string& why);
   void keep_tail(std::string& output) const;
 
   Env& env_;

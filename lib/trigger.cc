@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "account.h"
 #include "text.h"
 #include "trigger/names.h"
 
@@ -86,10 +87,25 @@ Status set_hook(std::optional<std::string>& field, std::string_view value) {
   return Ok{};
 }
 
+// --user NAME: an empty NAME removes it. A name as the password database could hold it: not
+// empty, no ':' (its field separator), no blank or control character, not starting with '-'.
+Status set_user(std::optional<std::string>& field, std::string_view value) {
+  if (value.empty()) {
+    field.reset();
+    return Ok{};
+  }
+  bool bad =
+      value.size() > 256 || value.front() == '-' || value.find(':') != std::string_view::npos;
+  for (char c : value) bad = bad || static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
+  if (bad) return option_error("user", value, "expected a user name ('' for none)");
+  field = std::string(value);
+  return Ok{};
+}
+
 const std::vector<std::string_view> kPolicyOptions = {
     "misfire", "grace", "overlap",  "timeout",       "retries",      "backoff",     "jitter",
     "dst",     "until", "max-runs", "on-failure-sh", "history-keep", "history-runs",
-    "lock"};
+    "lock",    "user"};
 
 // A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
 // else as format_duration() spells it.
@@ -222,6 +238,7 @@ Status set_policy_option(Policy& policy, std::string_view option, std::string_vi
   if (option == "history-runs")
     return set_count(policy.history_runs, option, value, 1, kMaxHistoryRuns);
   if (option == "lock") return add_locks(policy.locks, value);
+  if (option == "user") return set_user(policy.user, value);
   return usage_error("unknown policy option " + in_quotes(option));
 }
 
@@ -249,6 +266,7 @@ std::optional<std::string> policy_option_text(const Policy& policy, std::string_
     for (const auto& name : policy.locks) names += (names.empty() ? "" : ",") + name;
     return names;
   }
+  if (option == "user") return policy.user;
   return std::nullopt;
 }
 
@@ -289,6 +307,19 @@ Status check_name(std::string_view name) {
   return Ok{};
 }
 
+namespace {
+
+// Each --user NAME among `options` (set, not cleared): may this process give it?
+Status check_users_given(const std::vector<std::pair<std::string, std::string>>& options) {
+  for (const auto& [option, value] : options) {
+    if (option != "user" || value.empty()) continue;
+    if (auto allowed = check_user_option(value); !allowed) return allowed;
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
   Trigger trigger;
   if (spec.name) {
@@ -305,6 +336,7 @@ Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now) {
       return status.error();
     }
   }
+  if (auto users = check_users_given(spec.policy); !users) return users.error();
   ClockSpec clock_spec = spec.clock;
   clock_spec.dst = trigger.policy.dst;
   auto clock = make_clock(clock_spec, now, *zone);
@@ -379,6 +411,7 @@ Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange&
       return status.error();
     }
   }
+  if (auto users = check_users_given(change.policy); !users) return users.error();
   ClockSpec spec;
   std::unique_ptr<const Clock> clock;
   if (change.clock) {
@@ -433,6 +466,7 @@ Status check_schedule_change(const ScheduleChange& change, Epoch now) {
       return status.error();
     }
   }
+  if (auto users = check_users_given(change.policy); !users) return users.error();
   if (!change.clock) return Ok{};
   ClockSpec spec = *change.clock;
   spec.dst = policy.dst;

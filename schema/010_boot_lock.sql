@@ -1,5 +1,4 @@
--- trigger schema, level 10 (issue 12.5 and 12.6):
--- the boot clock and lock groups.
+-- trigger schema, level 10: the boot clock (--on-boot) and lock groups (--lock).
 --
 -- A trigger with a boot clock (--on-boot [--delay D]) fires once per boot of the machine. Its
 -- event row remembers the boot (the kernel's boot id) the pass scheduled it for: a pass in a

@@ -135,7 +135,8 @@ class CreateTest(TriggerTestCase):
             'misfire': 'all', 'grace': '10m', 'overlap': 'queue', 'timeout': '30m', 'retries': '3',
             'backoff': '1m', 'jitter': '20s', 'dst': 'once', 'until': '2027-01-01T00:00:00+01:00',
             'max-runs': '100', 'on-failure-sh': 'mail -s "$TRIGGER_NAME failed" ops@example.com',
-            'history-keep': '364d', 'history-runs': '3', 'lock': 'b,db'})
+            'history-keep': '364d', 'history-runs': '3', 'lock': 'b,db',
+            'user': None})  # --user needs root: run_once_test.RunAsUserTest stores it
         self.assertIsNone(t['next_epoch'])  # paused
 
     def test_no_timeout_is_the_default_and_none_sets_it_everywhere(self):

@@ -416,6 +416,43 @@ class StubbornCommandTest(HostileTestCase):
             self.fail(f'the sleep it started (pid {pid}) survived')
 
 
+class UserOptionByUnprivilegedTest(UnprivilegedTestCase):
+    """--user from anyone but root (as root: the commands run as nobody, on nobody's database):
+    refused with exit 77, nothing written; a --user trigger written into such a database by hand
+    is never run, by its own pass or by root's."""
+
+    def test_create_schedule_and_import_are_refused_77_and_write_nothing(self):
+        why = "--user 'nobody': only root can run commands as another user"
+        entry = {'name': 'u', 'clock': '--every 1h', 'action': "--sh 'id'", 'policy': {'user': 'nobody'}}
+        with open(self.import_file, 'w') as f:
+            f.write(json.dumps(entry) + '\n')
+        self.fails_unchanged(77, why, [['create', '--every', '1m', '--user', 'nobody', '--sh', 'id'],
+                                       ['schedule', 'a', '--user', 'nobody']])
+        self.fails_unchanged(77, f"'{self.import_file}', line 1: {why}", [['import', self.import_file]])
+        fresh = os.path.join(self.dir, 'fresh.db')
+        self.fails(77, why, '--db', fresh, 'create', '--every', '1m', '--user', 'nobody', '--sh', 'id')
+        self.assertFalse(os.path.exists(fresh))
+
+    def test_a_user_trigger_written_by_hand_is_never_run(self):
+        evidence = os.path.join(self.dir, 'ran')
+        with sqlite3.connect(self.db) as connection:
+            connection.execute("UPDATE trigger SET run_as_user = 'root', action_argv = ? WHERE name = 'a'",
+                               (json.dumps([f'touch {evidence}']),))
+        connection.close()
+        code, _, err = self.run_trigger('--now', at(5 * MINUTE), 'run-once')
+        why = "not run: --user 'root': only root can run commands as another user"
+        self.assertEqual(code, 1)
+        self.assertIn(why, err)
+        failed = [r for r in self.history('a', '--failed')]
+        self.assertEqual([(r['exit_status'], r['reason']) for r in failed], [(127, why)])
+        self.assertFalse(os.path.exists(evidence))
+        if IS_ROOT:  # root's pass refuses nobody's database whole
+            self.unprivileged = False
+            code, _, err = self.run_trigger('--now', at(6 * MINUTE), 'run-once')
+            self.assertEqual(code, 77)
+            self.assertFalse(os.path.exists(evidence))
+
+
 class SecondUser:
     """The attacker: a second local user, created when missing. Only root can create it and run
     commands as it; otherwise the escalation tests are skipped, saying so."""

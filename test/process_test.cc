@@ -131,3 +131,68 @@ TEST_CASE("a program is looked up in the PATH of its own environment, not the pa
   CHECK(results[3].start_error == "cannot run 'not-runnable': Permission denied");
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+trigger::Account nobody_account() {
+  trigger::Account account;
+  account.name = "nobody";
+  account.uid = 65534;
+  account.gid = 65534;
+  account.groups = {65534};
+  account.home = "/";
+  account.shell = "/bin/sh";
+  return account;
+}
+
+}  // namespace
+
+TEST_CASE("a command that cannot take its account's groups never runs: exit status 125",
+          "[process][runner]") {
+  char pattern[] = "/tmp/trigger-account-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::string marker = std::string(pattern) + "/ran";
+  trigger::RunRequest request;
+  request.argv = {"/bin/sh", "-c", "touch " + marker};
+  request.account = nobody_account();
+  // More groups than the kernel takes (NGROUPS_MAX): setgroups fails, for root too.
+  request.account->groups.assign(70000, 65534);
+  auto results = run_all({request});
+  CHECK(results[0].exit_status == trigger::kCannotBecomeUser);
+  CHECK(results[0].start_error == "cannot take the groups of user 'nobody': Invalid argument");
+  CHECK(results[0].output ==
+        "trigger: cannot take the groups of user 'nobody': Invalid argument\n");
+  CHECK_FALSE(std::filesystem::exists(marker));
+  std::filesystem::remove_all(pattern);
+}
+
+TEST_CASE("a command run as an account has its ids and groups, and its timeout still ends it",
+          "[process][runner]") {
+  if (geteuid() != 0) {
+    WARN("skipped: only root can run a command as another user");
+    return;
+  }
+  trigger::RunRequest request;
+  request.argv = {"/bin/sh", "-c", "id -u; id -g; id -G; pwd; exec sleep 30"};
+  request.account = nobody_account();
+  request.cwd = "/";
+  request.timeout_seconds = 1;
+  request.kill_grace_seconds = 1;
+  auto started = std::chrono::steady_clock::now();
+  auto results = run_all({request});
+  CHECK(results[0].output == "65534\n65534\n65534\n/\n");
+  CHECK(results[0].timed_out);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
+TEST_CASE("a refused command ends at once with exit status 127 and why", "[process][runner]") {
+  trigger::ProcessPool pool(trigger::Env::system());
+  auto refused = pool.refuse("--user 'x': only root can run commands as another user");
+  CHECK(refused.pgid == -1);
+  auto ended = pool.wait(std::chrono::milliseconds(100));
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].first == refused.handle);
+  CHECK(ended[0].second.exit_status == 127);
+  CHECK(ended[0].second.start_error ==
+        "not run: --user 'x': only root can run commands as another user");
+}

@@ -877,5 +877,158 @@ class GcTest(PassTestCase):
         self.assertEqual([o for o, _ in outcomes('short')], ['succeeded', 'edit'])
 
 
+
+IS_ROOT = os.geteuid() == 0
+
+
+def nobody_home():
+    """nobody's HOME, and where its commands run without --cwd: HOME, else / when it is no
+    directory (Debian's /nonexistent)."""
+    import pwd
+    entry = pwd.getpwnam('nobody')
+    return entry.pw_dir, entry.pw_shell, (entry.pw_dir if os.path.isdir(entry.pw_dir) else '/')
+
+
+class RunAsUserTest(PassTestCase):
+    """--user NAME in root's database, run by root's pass (skipped unless the tests run as root)."""
+
+    def setUp(self):
+        super().setUp()
+        if not IS_ROOT:
+            self.skipTest('--user needs root: only root runs commands as another user')
+
+    def runs(self, name):
+        return [r for r in self.history(name) if r['outcome'] not in ('edit', 'hook')]
+
+    def test_a_user_trigger_runs_as_nobody_with_its_home_groups_and_environment(self):
+        home, shell, cwd = nobody_home()
+        self.create('--name', 'who', '--every', '1m', '--user', 'nobody', '--env', 'FOO=bar',
+                    '--sh', 'id -u; id -g; id -G; echo "$HOME $USER $LOGNAME $SHELL"; pwd; '
+                            'echo "$TRIGGER_NAME $TRIGGER_EVENT_ID $FOO"')
+        self.create('--name', 'there', '--every', '1m', '--user', 'nobody', '--cwd', '/tmp',
+                    '--env', 'HOME=/tmp', '--sh', 'echo "$HOME $(id -un)"; pwd')
+        self.ok('--now', at(MINUTE), 'run-once')
+        [run] = self.runs('who')
+        self.assertEqual((run['outcome'], run['output']),
+                         ('succeeded', f'65534\n65534\n65534\n{home} nobody nobody {shell}\n{cwd}\n'
+                                       f'who 1-{NOW + MINUTE} bar\n'))
+        [there] = self.runs('there')
+        self.assertEqual(there['output'], '/tmp nobody\n/tmp\n')  # --env over the user's, --cwd over HOME
+        [shown] = self.listed('--name', 'who')
+        self.assertEqual(shown['policy']['user'], 'nobody')
+
+    def test_its_hook_runs_as_the_user_and_its_timeout_ends_it(self):
+        self.create('--name', 'slow', '--every', '1m', '--user', 'nobody', '--timeout', '1s',
+                    '--sh', 'exec sleep 30', '--on-failure-sh', 'id -u')
+        started = time.monotonic()
+        code, _, _ = self.run_trigger('--now', at(MINUTE), 'run-once')
+        self.assertEqual(code, 1)
+        self.assertLess(time.monotonic() - started, 20)
+        [run] = self.runs('slow')
+        self.assertEqual(run['outcome'], 'timed_out')
+        [hook] = [r for r in self.history('slow') if r['outcome'] == 'hook']
+        self.assertEqual(hook['output'], '65534\n')
+
+    def test_a_user_command_dies_with_a_pass_killed_while_it_runs(self):
+        def sleepers():
+            found = []
+            for pid in filter(str.isdigit, os.listdir('/proc')):
+                try:
+                    with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                        if f.read() == b'sleep\x003007\x00':
+                            found.append(pid)
+                except OSError:
+                    pass
+            return found
+        self.create('--name', 'long', '--every', '1m', '--user', 'nobody', '--sh', 'exec sleep 3007')
+        self.ok('fire', 'long')
+        env = dict(self.env)
+        env.pop('TRIGGER_NOW')
+        pass_ = subprocess.Popen([BIN, 'run-once'], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not sleepers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(sleepers(), 'the command never started')
+        pass_.kill()  # SIGKILL: the parent-death signal, armed again after setuid, ends the command
+        pass_.wait()
+        deadline = time.monotonic() + 5
+        while sleepers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(sleepers(), [])
+
+    def test_a_user_deleted_later_fails_the_run_naming_it(self):
+        self.create('--name', 'gone', '--every', '1m', '--user', 'nobody', '--sh', 'echo ran')
+        with sqlite3.connect(self.db) as db:
+            db.execute("UPDATE trigger SET run_as_user = 'no-such-user-trigger'")
+        db.close()
+        code, _, err = self.run_trigger('--now', at(MINUTE), 'run-once')
+        why = "not run: --user 'no-such-user-trigger': no user 'no-such-user-trigger' in the password database"
+        self.assertEqual(code, 1)
+        self.assertIn(why, err)
+        [run] = self.runs('gone')
+        self.assertEqual((run['outcome'], run['exit_status'], run['reason'], run['output']),
+                         ('failed', 127, why, f'trigger: {why}\n'))
+
+    def test_a_step_of_becoming_the_user_that_fails_runs_nothing_exit_status_125(self):
+        if not shutil.which('setpriv'):
+            self.skipTest('setpriv is missing: cannot take CAP_SETGID from the pass')
+        evidence = os.path.join(self.dir, 'ran')
+        self.create('--name', 'who', '--every', '1m', '--user', 'nobody', '--sh', f'touch {evidence}')
+        # root without CAP_SETGID and CAP_SETUID: setgroups fails, and the child ends there.
+        process = subprocess.run(['setpriv', '--bounding-set=-setgid,-setuid', BIN, '--now', at(MINUTE),
+                                  'run-once'], env=self.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(process.returncode, 1)
+        [run] = self.runs('who')
+        self.assertEqual((run['outcome'], run['exit_status'], run['reason']),
+                         ('failed', 125, "cannot take the groups of user 'nobody': Operation not permitted"))
+        self.assertFalse(os.path.exists(evidence))
+
+    def test_an_unknown_user_is_a_usage_error_naming_it_and_creates_nothing(self):
+        self.fails(64, "--user 'no-such-user-trigger': no user 'no-such-user-trigger' in the password database",
+                   'create', '--every', '1m', '--user', 'no-such-user-trigger', '--sh', 'true')
+        self.assertFalse(os.path.exists(self.db))
+        self.create('--name', 'a', '--every', '1m', '--sh', 'true')
+        before = self.snapshot()
+        self.fails(64, "--user 'no-such-user-trigger': no user 'no-such-user-trigger' in the password database",
+                   'schedule', 'a', '--user', 'no-such-user-trigger')
+        self.assertEqual(self.snapshot(), before)
+
+    def test_a_database_not_owned_by_root_is_refused_77_and_unchanged(self):
+        self.create('--name', 'a', '--every', '1m', '--sh', 'true')
+        entry = {'name': 'b', 'clock': '--every 1h', 'action': "--sh 'id'", 'policy': {'user': 'nobody'}}
+        os.chown(self.db, 65534, 65534)  # a user's database, which root may still open
+        before = self.snapshot()
+        why = (f"--user 'nobody': refusing to run commands from database '{self.db}': owned by uid 65534, "
+               "not by you or root")
+        self.fails(77, why, 'create', '--every', '1m', '--user', 'nobody', '--sh', 'id')
+        self.fails(77, why, 'schedule', 'a', '--user', 'nobody')
+        self.fails(77, f'standard input, line 1: {why}', 'import', '-', stdin=json.dumps(entry) + '\n')
+        self.assertEqual(self.snapshot(), before)
+        self.ok('schedule', 'a', '--user', '')  # clearing it needs nothing
+        # A new database where a user could change it is refused before it is created.
+        theirs = os.path.join(self.dir, 'theirs')
+        os.mkdir(theirs, 0o700)
+        os.chown(theirs, 65534, 65534)
+        fresh = os.path.join(theirs, 'sub', 'new.db')
+        self.fails(77, f"--user 'nobody': refusing to run commands from directory '{theirs}' above database "
+                       f"'{fresh}': owned by uid 65534, not by you or root",
+                   '--db', fresh, 'create', '--every', '1m', '--user', 'nobody', '--sh', 'id')
+        self.assertEqual(os.listdir(theirs), [])
+
+    def test_user_is_changed_and_cleared_by_schedule_and_kept_by_export_and_import(self):
+        self.create('--name', 'a', '--every', '1m', '--sh', 'true')
+        self.ok('schedule', 'a', '--user', 'nobody')
+        exported = self.ok('export')
+        self.assertEqual(json.loads(exported)['policy']['user'], 'nobody')
+        self.ok('schedule', 'a', '--user', '')
+        self.assertIsNone(self.listed()[0]['policy']['user'])
+        self.ok('import', '-', stdin=exported)
+        self.assertEqual(self.listed()[0]['policy']['user'], 'nobody')
+        self.assertIn('user:          nobody\n', self.ok('show', 'a'))
+        reasons = [r['reason'] for r in self.history('a') if r['outcome'] == 'edit']
+        self.assertTrue(reasons[1].startswith('scheduled; user: nobody -> -;'), reasons)
+        self.assertTrue(reasons[0].startswith('updated by import; user: - -> nobody;'), reasons)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=1)

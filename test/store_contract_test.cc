@@ -191,6 +191,7 @@ TEST_CASE("contract: a trigger reads back as written, by id and by name", "[cont
     written.policy.max_runs = 3;
     written.policy.history_keep_seconds = 7 * 86400;
     written.policy.history_runs = 0;
+    written.policy.user = "nobody";
     auto id = insert(*store, written);
     for (std::string ref : {std::string("backup"), std::to_string(id)}) {
       auto found = store->find_trigger(ref);
@@ -202,6 +203,7 @@ TEST_CASE("contract: a trigger reads back as written, by id and by name", "[cont
       CHECK(found->policy.max_runs == 3);
       CHECK(found->policy.history_keep_seconds == 7 * 86400);
       CHECK(found->policy.history_runs == 0);
+      CHECK(found->policy.user == "nobody");
       CHECK(found->labels == written.labels);
       CHECK(found->version == 1);
     }

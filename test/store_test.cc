@@ -257,7 +257,8 @@ TEST_CASE("a level-2 database migrates to level 3 with its rows, references and 
   sqlite3_close(db);
 }
 
-TEST_CASE("a level-6 database migrates to the current level with the default retention", "[store]") {
+TEST_CASE("a level-6 database migrates to the current level with the default retention, no --user",
+          "[store]") {
   TempDir dir;
   auto path = dir.file("six.db");
   std::string sql;
@@ -279,6 +280,7 @@ TEST_CASE("a level-6 database migrates to the current level with the default ret
     REQUIRE(six.ok());
     CHECK(six->policy.history_keep_seconds == trigger::kDefaultHistoryKeepSeconds);
     CHECK(six->policy.history_runs == trigger::kDefaultHistoryRuns);
+    CHECK_FALSE(six->policy.user.has_value());
   }
   // Each record may be pruned from when it was written plus the default keep.
   CHECK(query_text(path, "SELECT expires_epoch FROM history WHERE id = 41") ==
@@ -293,6 +295,8 @@ TEST_CASE("a level-6 database migrates to the current level with the default ret
   CHECK_FALSE(accepted("UPDATE trigger SET history_keep_seconds = 0 WHERE id = 7"));
   CHECK_FALSE(accepted("UPDATE trigger SET history_runs = -1 WHERE id = 7"));
   CHECK(accepted("UPDATE trigger SET history_runs = 0 WHERE id = 7"));
+  CHECK_FALSE(accepted("UPDATE trigger SET run_as_user = '' WHERE id = 7"));  // NULL is none
+  CHECK(accepted("UPDATE trigger SET run_as_user = 'nobody' WHERE id = 7"));
 }
 
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {

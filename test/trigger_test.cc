@@ -1,5 +1,7 @@
 #include "trigger/trigger.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 using trigger::ClockKind;
@@ -74,6 +76,7 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
       {"history-keep", "1d1s", "1d1s"},  {"history-keep", "1s", "1s"},
       {"history-runs", "1", "1"},        {"history-runs", "10000", "10000"},
       {"lock", "db", "db"},              {"lock", "x,db,x", "db,x"},
+      {"user", "nobody", "nobody"},      {"user", "www-data", "www-data"},
   };
   for (const auto& c : cases) {
     INFO(c.option << " " << c.value);
@@ -96,7 +99,7 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset", "unset", "30d", "10", "unset"});
+                                          "unset", "unset", "unset", "30d", "10", "unset", "unset"});
 }
 
 TEST_CASE("--lock adds names, sorted and each once; '' clears; a bad name is refused",
@@ -143,6 +146,9 @@ TEST_CASE("bad policy values are usage errors naming the option and value", "[tr
       {"history-keep", "forever", "--history-keep: invalid duration 'forever': expected a number"},
       {"history-runs", "-1", "--history-runs '-1': expected a whole number from 1 to 10000"},
       {"history-runs", "10001", "--history-runs '10001': expected a whole number from 1 to 10000"},
+      {"user", "a:b", "--user 'a:b': expected a user name ('' for none)"},
+      {"user", "-r", "--user '-r': expected a user name ('' for none)"},
+      {"user", "two words", "--user 'two words': expected a user name ('' for none)"},
       {"colour", "red", "unknown policy option 'colour'"},
   };
   for (const auto& c : cases) {
@@ -173,6 +179,31 @@ TEST_CASE("build_trigger resolves the zone and sets the clock at now", "[trigger
   auto next = trigger::next_fire_time(*built);
   REQUIRE(next.ok());
   CHECK(*next == kNow + 3600);
+}
+
+TEST_CASE("--user is set by root alone, to a user the password database knows", "[trigger]") {
+  auto spec = every_hour();
+  spec.policy = {{"user", "nobody"}};
+  auto built = trigger::build_trigger(spec, kNow);
+  if (getuid() != 0 || geteuid() != 0) {
+    REQUIRE_FALSE(built.ok());
+    CHECK(built.error().kind() == trigger::ErrorKind::kUnsafe);
+    CHECK(built.error().message() ==
+          "--user 'nobody': only root can run commands as another user");
+    return;
+  }
+  REQUIRE(built.ok());
+  CHECK(built->policy.user == "nobody");
+  spec.policy = {{"user", "no-such-user-here"}};
+  built = trigger::build_trigger(spec, kNow);
+  REQUIRE_FALSE(built.ok());
+  CHECK(built.error().kind() == trigger::ErrorKind::kUsage);
+  CHECK(built.error().message() == "--user 'no-such-user-here': no user 'no-such-user-here' in "
+                                   "the password database");
+  spec.policy = {{"user", "nobody"}, {"user", ""}};  // '' clears it, and needs nothing
+  built = trigger::build_trigger(spec, kNow);
+  REQUIRE(built.ok());
+  CHECK_FALSE(built->policy.user.has_value());
 }
 
 TEST_CASE("build_trigger refuses what could never fire or is malformed", "[trigger]") {

@@ -44,6 +44,14 @@ Status record_edit(Store& store, const Trigger* before, const Trigger& after,
   return Ok{};
 }
 
+Status check_user_store(const Store& store, const std::optional<std::string>& user) {
+  if (!user) return Ok{};
+  auto root_only = store.check_root_only();
+  if (root_only) return Ok{};
+  return Error(root_only.error().kind(),
+               "--user " + in_quotes(*user) + ": " + root_only.error().message());
+}
+
 Error refused(const Trigger& trigger, std::string_view verb) {
   return data_error("trigger '" + trigger.name.value_or(std::to_string(trigger.id)) + "' is " +
                     std::string(to_string(trigger.state)) + "; it cannot be " + std::string(verb));
@@ -57,6 +65,8 @@ namespace trigger {
 Result<Trigger> create_trigger(Store& store, const TriggerSpec& spec, Epoch now) {
   auto built = build_trigger(spec, now);
   if (!built) return built.error();
+  if (auto allowed = catalog::check_user_store(store, built->policy.user); !allowed)
+    return allowed.error();
   return catalog::in_transaction<Trigger>(store, [&]() -> Result<Trigger> {
     auto id = store.insert_trigger(*built);
     if (!id) return id.error();
@@ -80,6 +90,10 @@ Result<UpdatedTrigger> change_trigger(Store& store, std::string_view ref, Rule r
   if (!current) return current.error();
   Result<Trigger> changed = rule(*current);
   if (!changed) return changed.error();
+  if (changed->policy.user != current->policy.user) {  // --user: only in a root-only database
+    if (auto allowed = catalog::check_user_store(store, changed->policy.user); !allowed)
+      return allowed.error();
+  }
   std::string changes = edit_diff(*current, *changed);
   if (changes.empty() && !record_unchanged) return UpdatedTrigger{std::move(*current), ""};
   if (auto updated = store.update_trigger(*changed); !updated) return updated.error();

@@ -33,6 +33,9 @@ Error refused(const Trigger& trigger, std::string_view verb);
 /// Returns it as stored. Call inside a transaction.
 Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why,
                            Epoch now);
+/// Whether `store` may hold a trigger that runs as `user` (--user, when set): only a database
+/// that root alone can change (Store::check_root_only()). kUnsafe "--user 'NAME': WHY".
+Status check_user_store(const Store& store, const std::optional<std::string>& user);
 
 /// `body` (returning Result<T>) run in one transaction of `store`: its value once committed,
 /// else its error or the commit's.

@@ -32,8 +32,9 @@ Result<ImportEntry> entry_of(const ImportLine& line, Epoch now) {
 // Read and check one import line into `entries`; `names` holds the names read so far.
 Status read_one_line(std::size_t line_number, std::string_view line, Epoch now,
                      std::set<std::string>& names, std::vector<ImportEntry>& entries) {
-  auto fail = [&](const Error& error) {
-    return data_error("line " + std::to_string(line_number) + ": " + error.message());
+  auto fail = [&](const Error& error) {  // a --user refused for safety stays so (exit 77)
+    ErrorKind kind = error.kind() == ErrorKind::kUnsafe ? ErrorKind::kUnsafe : ErrorKind::kData;
+    return Error(kind, "line " + std::to_string(line_number) + ": " + error.message());
   };
   auto parsed = parse_import_line(line);
   if (!parsed) return fail(parsed.error());
@@ -287,6 +288,9 @@ Result<ImportReport> import_triggers(Store& store, const std::vector<ImportEntry
   return catalog::in_transaction<ImportReport>(store, [&]() -> Result<ImportReport> {
     ImportReport report;
     for (const auto& entry : entries) {
+      if (auto allowed = catalog::check_user_store(store, entry.trigger.policy.user); !allowed)
+        return Error(ErrorKind::kUnsafe, "line " + std::to_string(entry.line_number) + ": " +
+                                             allowed.error().message());
       if (auto merged = merge_entry(store, entry, now, report); !merged) return merged.error();
     }
     if (prune.mode == ImportPrune::Mode::kNone) return report;

@@ -332,6 +332,11 @@ Store::Stats SqliteStore::stats() const {
 
 Status SqliteStore::check_writers() const { return check_database_files(real_path_, path_); }
 
+Status SqliteStore::check_root_only() const {
+  if (auto writers = check_writers(); !writers) return writers;
+  return check_database_owned_by_root(real_path_, path_);
+}
+
 // A batched commit skips the fsync (PRAGMA synchronous = NORMAL: in WAL mode a commit then
 // survives a crash of the process, and a power cut takes back whole commits only).
 void SqliteStore::choose_sync(bool durable) {

@@ -16,8 +16,8 @@ namespace {
   "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, " \
   "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "  \
   "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "      \
-  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.locks, t.version, "            \
-  "t.created_epoch, t.updated_epoch"
+  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.locks, t.run_as_user, "     \
+  "t.version, t.created_epoch, t.updated_epoch"
 // Scheduled: the pass has an event row for the trigger's latest version.
 #define TRIGGER_SCHEDULE_COLUMNS                                                          \
   "e.id IS NOT NULL AND t.version <= (SELECT value FROM counter WHERE name = 'cursor'), " \
@@ -32,7 +32,7 @@ namespace {
   ", " TRIGGER_LAST_OUTCOME_COLUMN                                   \
   " FROM trigger t LEFT JOIN trigger_event e ON e.trigger_id = t.id"
 
-constexpr int kVersionColumn = 24;  // t.version in TRIGGER_DEFINITION_COLUMNS (0-based)
+constexpr int kVersionColumn = 25;  // t.version in TRIGGER_DEFINITION_COLUMNS (0-based)
 
 constexpr const char* kTriggerByIdSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.id = ?1";
 constexpr const char* kTriggerByNameSql = SELECT_TRIGGERS_FOR_DISPLAY " WHERE t.name = ?1";
@@ -58,8 +58,9 @@ constexpr const char* kInsertTriggerSql =
     "INSERT INTO trigger (name, state, clock, clock_set_epoch, tz, action_kind, action_argv, "
     "action_env, action_cwd, misfire, grace_seconds, overlap, timeout_seconds, retries, "
     "backoff_seconds, jitter_seconds, dst, until_epoch, max_runs, on_failure_sh, "
-    "history_keep_seconds, history_runs, locks, version, created_epoch, updated_epoch, id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "history_keep_seconds, history_runs, locks, run_as_user, version, created_epoch, "
+    "updated_epoch, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, "
     // above every id in use and every id deleted (delete_trigger): none is ever given twice
     "MAX(COALESCE((SELECT MAX(id) FROM trigger), 0), "
     "COALESCE((SELECT value FROM counter WHERE name = 'highest_deleted_id'), 0)) + 1)";
@@ -68,8 +69,8 @@ constexpr const char* kUpdateTriggerSql =
     "action_kind = ?, action_argv = ?, action_env = ?, action_cwd = ?, misfire = ?, "
     "grace_seconds = ?, overlap = ?, timeout_seconds = ?, retries = ?, backoff_seconds = ?, "
     "jitter_seconds = ?, dst = ?, until_epoch = ?, max_runs = ?, on_failure_sh = ?, "
-    "history_keep_seconds = ?, history_runs = ?, locks = ?, version = ?, created_epoch = ?, "
-    "updated_epoch = ? WHERE id = ?27";
+    "history_keep_seconds = ?, history_runs = ?, locks = ?, run_as_user = ?, version = ?, "
+    "created_epoch = ?, updated_epoch = ? WHERE id = ?28";
 constexpr const char* kRetentionSql =
     "SELECT history_keep_seconds, history_runs FROM trigger WHERE id = ?";
 // A trigger's retention changed: every record of it may be pruned again once recorded_epoch
@@ -106,7 +107,7 @@ void bind_definition(SQLite::Statement& s, const Trigger& t, std::int64_t versio
                    p.grace_seconds, to_string(p.overlap), p.timeout_seconds, p.retries,
                    p.backoff_seconds, p.jitter_seconds, to_string(p.dst), p.until_epoch, p.max_runs,
                    p.on_failure_sh, p.history_keep_seconds, p.history_runs,
-                   nlohmann::json(p.locks).dump(), version,
+                   nlohmann::json(p.locks).dump(), p.user, version,
                    t.created_epoch, t.updated_epoch);
 }
 
@@ -149,6 +150,7 @@ void decode_policy(SQLite::Statement& s, int& i, Policy& policy) {
   policy.history_runs = s.getColumn(i++).getInt64();
   policy.locks =
       nlohmann::json::parse(s.getColumn(i++).getString()).get<std::vector<std::string>>();
+  policy.user = sqlite::optional_text(s.getColumn(i++));
 }
 
 // One row of the trigger selects: the definition, the schedule, and the last outcome if the
@@ -308,7 +310,7 @@ Status SqliteStore::update_trigger(const Trigger& trigger) {
     }
     auto update = statement(kUpdateTriggerSql);
     bind_definition(*update, trigger, *version);
-    sqlite::bind_one(*update, 27, trigger.id);  // ?27 in kUpdateTriggerSql
+    sqlite::bind_one(*update, 28, trigger.id);  // ?28 in kUpdateTriggerSql
     update->exec();
     write_labels(trigger, true);
     if (retention_changed)

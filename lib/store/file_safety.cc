@@ -92,6 +92,27 @@ Status check_database_files(const std::string& real, const std::string& given) {
   return Ok{};
 }
 
+Status check_database_owned_by_root(const std::string& real, const std::string& given) {
+  if (real.empty()) return Ok{};
+  struct stat info;
+  std::string subject = "database " + in_quotes(given);
+  if (lstat(real.c_str(), &info) != 0)
+    return Error(ErrorKind::kUnsafe, "cannot tell who owns " + subject);
+  if (info.st_uid == 0) return Ok{};
+  return Error(ErrorKind::kUnsafe,
+               subject + " is owned by uid " + std::to_string(info.st_uid) + ", not by root");
+}
+
+Status check_root_database_location(const std::string& path) {
+  std::error_code error;
+  auto real = std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  if (error) return Ok{};  // nothing to resolve it against: opening it says why
+  if (auto files = check_database_files(real.string(), path); !files) return files;
+  struct stat info;
+  if (lstat(real.c_str(), &info) != 0) return Ok{};  // root creates it, 0600 in 0700 directories
+  return check_database_owned_by_root(real.string(), path);
+}
+
 Status check_database_safety(const std::string& path) {
   if (path.empty()) return Ok{};
   char* resolved = realpath(path.c_str(), nullptr);

@@ -20,6 +20,17 @@ namespace trigger {
 /// unless it has the sticky bit, as /tmp does). Each call stats the files again.
 Status check_database_files(const std::string& real, const std::string& given);
 
+/// Whether the database whose file is `real` (as for check_database_files(), which is to be
+/// checked first) is owned by root, as a database must be whose commands may run as other
+/// users (--user): kUnsafe "database 'GIVEN' is owned by uid N, not by root" when it is not,
+/// or when it cannot be read; ok for a database in memory ("").
+Status check_database_owned_by_root(const std::string& real, const std::string& given);
+
+/// check_database_files() and check_database_owned_by_root() of the database at `path`, which
+/// need not exist: then the directories on its way that do are checked, so that one created
+/// there by root could be changed by root alone. Links in what exists are resolved.
+Status check_root_database_location(const std::string& path);
+
 /// check_database_files() of the database at `path`, resolved through any symbolic links as
 /// Store::open resolves it: ok when nothing is there.
 Status check_database_safety(const std::string& path);

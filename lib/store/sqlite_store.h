@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   void set_env(Env& env) override { env_ = &env; }
   Stats stats() const override;
   Status check_writers() const override;
+  Status check_root_only() const override;
 
   Result<std::int64_t> insert_trigger(const Trigger& trigger) override;
   Status update_trigger(const Trigger& trigger) override;

@@ -6,8 +6,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "store/file_safety.h"
 #include "store/sqlite_store.h"
-#include "trigger/identity.h"
+#include "account.h"
 #include "text.h"
 
 namespace trigger {
@@ -17,7 +18,7 @@ namespace {
 // commands without HOME), else the current directory.
 std::string home_directory() {
   if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') return home;
-  auto account = account_of(static_cast<std::int64_t>(geteuid()));
+  auto account = account_by_uid(geteuid());
   if (account && !account->home.empty() && account->home[0] == '/') return account->home;
   return ".";
 }
@@ -44,6 +45,11 @@ std::string Store::default_path() {
     return std::string(state) + "/trigger/trigger.db";
   }
   return home_directory() + "/.local/state/trigger/trigger.db";
+}
+
+Status Store::check_root_only_at(const std::string& location) {
+  if (location.empty() || !scheme_of(location).empty()) return Ok{};
+  return check_root_database_location(location);
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& location, Mode mode) {

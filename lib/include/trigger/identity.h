@@ -1,6 +1,5 @@
-// Who runs trigger, from the password database: the one place that reads it. Edit records name
-// the user who made each edit (current_identity()); the default database lives under the
-// user's home directory (account_of()).
+// Who runs trigger, from the password database (read in lib/account.cc alone): edit records
+// name the user who made each edit (current_identity()).
 #pragma once
 
 #include <cstdint>
@@ -8,15 +7,6 @@
 #include <string>
 
 namespace trigger {
-
-/// An account of the password database.
-struct Account {
-  std::string name;  ///< the login name
-  std::string home;  ///< the home directory, as given (may be empty)
-};
-
-/// The account of user id `uid` (getpwuid_r), or nullopt when the database has none.
-std::optional<Account> account_of(std::int64_t uid);
 
 /// Who made an edit: the real user of the process and, through sudo, who ran sudo.
 struct Identity {
@@ -31,7 +21,11 @@ struct Identity {
   }
 };
 
-/// Who runs this process now: getuid(), its name from account_of(), and $SUDO_USER.
+/// Who runs this process now: getuid(), its name in the password database, and $SUDO_USER.
 Identity current_identity();
+
+/// The home directory of user `name` in the password database; nullopt when it has no such
+/// user (or cannot be read).
+std::optional<std::string> home_of_user(const std::string& name);
 
 }  // namespace trigger

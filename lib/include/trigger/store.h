@@ -368,6 +368,18 @@ class Store {
   /// check_database_safety in lib/store/file_safety.h). Checked anew at each call.
   virtual Status check_writers() const = 0;
 
+  /// Whether commands may run as other users from this store (--user): check_writers(), and
+  /// what it holds is root's (for a file: the database is owned by root), so that nobody but
+  /// root can have a command run as another user. kUnsafe naming what is not. It does not ask
+  /// who this process is (check_run_by_root() does). Checked anew at each call.
+  virtual Status check_root_only() const = 0;
+  /// check_root_only() of the store at `location`, asked before it is opened (which may
+  /// create it), so that a command refused for it creates nothing: what is there must pass it,
+  /// and a database not there yet must be one that root alone could change once created (for
+  /// a file: its directories that exist, links resolved, as check_writers() checks them).
+  /// kUnsafe as check_root_only(); ok for a location no backend takes (open() refuses it).
+  static Status check_root_only_at(const std::string& location);
+
   // --- definitions --------------------------------------------------------------------------
 
   /// Insert a new trigger; assigns and returns its id, above every id in use or ever deleted

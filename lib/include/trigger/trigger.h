@@ -68,17 +68,21 @@ struct Policy {
   /// Lock groups (--lock): runs of triggers that share a name never run at the same time.
   /// Sorted, each once; empty: none.
   std::vector<std::string> locks;
+  /// The user its command and hook run as (--user, from a database of root's run by root,
+  /// trigger-create(1)); none: the user of the pass.
+  std::optional<std::string> user;
 };
 
 /// The policy options by name, without dashes, in the order `trigger-create(1)` lists them:
 /// misfire grace overlap timeout retries backoff jitter dst until max-runs on-failure-sh
-/// history-keep history-runs lock.
+/// history-keep history-runs lock user.
 const std::vector<std::string_view>& policy_option_names();
 
 /// Set one policy option from its command-line text ("misfire", "latest"). Times (--until)
 /// are read against `now` in `zone`. "lock" adds its names (NAME[,NAME...]: 1-64 letters,
 /// digits, '.', '_', '-', starting with a letter or digit) to the locks, and "" clears them.
-/// kUsage naming the option and the bad value.
+/// kUsage naming the option and the bad value. Only the text is checked: whether --user may
+/// be set, and names a user, build_trigger() and reschedule_trigger() check.
 Status set_policy_option(Policy& policy, std::string_view option, std::string_view value, Epoch now,
                          const Zone& zone);
 
@@ -132,7 +136,8 @@ Status check_label_key(std::string_view key);
 
 /// Validate `spec` at time `now` into a trigger ready to insert (id and version unset).
 /// An active or paused trigger whose clock has no fire time after `now` is refused (it could
-/// never fire). kUsage naming the first bad value.
+/// never fire). kUsage naming the first bad value; a --user by check_user_option() (kUnsafe
+/// unless this process is root, kUsage for a user the password database does not know).
 Result<Trigger> build_trigger(const TriggerSpec& spec, Epoch now);
 
 /// What `trigger schedule` changes: any of the clock, the zone and policy options.
@@ -148,12 +153,14 @@ struct ScheduleChange {
 /// build_trigger() validates. kUsage naming the bad value, or saying that nothing was given to
 /// change; kData for a cancelled trigger. A change of --history-keep or --history-runs alone
 /// leaves everything else as it is, whatever the state: a done or cancelled trigger stays so.
+/// A --user NAME it sets is checked as build_trigger() checks it.
 Result<Trigger> reschedule_trigger(const Trigger& current, const ScheduleChange& change, Epoch now);
 
 /// Check `change` on its own, before any trigger is at hand (trigger schedule does, so that a
 /// usage error opens no database): something to change, the zone, each policy value and the
 /// clock's own syntax (in the new zone, else UTC). What depends on the trigger (its state, a
-/// fire time left in its zone) reschedule_trigger() checks. kUsage naming the bad value.
+/// fire time left in its zone) reschedule_trigger() checks. kUsage naming the bad value; a
+/// --user NAME as build_trigger() checks it.
 Status check_schedule_change(const ScheduleChange& change, Epoch now);
 
 /// What `trigger update` changes: anything `trigger create` sets. Every field left empty keeps
