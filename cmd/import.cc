@@ -211,12 +211,6 @@ Result<CrontabOptions> crontab_options(const Context& ctx) {
   auto zone = Zone::system_default();
   if (!zone) return zone.error();
   options.default_zone = *zone;
-  for (const auto& kind : clock_kinds()) {
-    options.has_boot_clock = options.has_boot_clock || std::string(kind.name) == "on-boot";
-  }
-  for (auto name : policy_option_names()) {
-    options.has_user_option = options.has_user_option || name == "user";
-  }
   options.now = ctx.now;
   return options;
 }

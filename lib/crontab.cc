@@ -567,14 +567,6 @@ Result<Job> parse_job(std::string_view line, const CrontabOptions& options) {
   if (rest.empty()) return data_error("no command");
   if (rest[0] == '*') return data_error("the command starts with '*' (a sixth time field?)");
   job.command = std::string(rest);
-  if (job.schedule.reboot && !options.has_boot_clock) {
-    return data_error("@reboot needs the boot clock (--on-boot), which this trigger lacks");
-  }
-  if (job.user != options.importing_user && !options.has_user_option) {
-    return data_error("the job runs as " + in_quotes(job.user) + ", not as " +
-                      in_quotes(options.importing_user) +
-                      ", and running as another user needs --user, which this trigger lacks");
-  }
   return job;
 }
 

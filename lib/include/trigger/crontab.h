@@ -30,10 +30,6 @@ struct CrontabOptions {
   std::string mailer;
   /// The zone of a crontab without CRON_TZ or TZ (the trigger's default zone).
   Zone default_zone = Zone::utc();
-  /// Whether the boot clock (--on-boot, for @reboot) and the run-as policy option (--user, for
-  /// the user field) exist in this trigger: without them such lines are refused.
-  bool has_boot_clock = false;
-  bool has_user_option = false;
   /// The time of the import: a fixed-time job's daylight-saving gaps are checked from here.
   Epoch now = 0;
 };
