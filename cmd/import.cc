@@ -253,13 +253,14 @@ Status check_users(const Context& ctx, const ImportRequest& request) {
 }
 
 // import --crontab: the crontab converted, then imported as a file of those lines would be
-// (--prune too); --dry-run prints the lines and opens no database.
+// (--prune too); --dry-run prints the lines and opens no database, but with --prune it reports
+// what the import would do, as for a file (the lines alone cannot say what would be pruned).
 Result<Step> cmd_import_crontab(Context& ctx, ImportRequest request) {
   if (auto status = expect_operands(ctx, 0, 1, "FILE|-"); !status) return status.error();
   std::vector<std::string> json;
   auto entries = read_crontab(ctx, json, request.source);
   if (!entries) return entries.error();
-  if (request.dry_run) {
+  if (request.dry_run && request.prune.mode == ImportPrune::Mode::kNone) {
     return Step([json = std::move(json)](Context& ctx) -> Result<int> {
       for (const auto& line : json) ctx.output.line({line});
       return 0;

@@ -246,6 +246,24 @@ class ConversionTest(CrontabTestCase):
         # What it prints imports as it is.
         self.ok('import', '-', stdin=json.dumps(lines[0]) + '\n')
 
+    def test_prune_keeps_a_database_in_step_with_the_crontab_and_its_dry_run_says_how(self):
+        crontab = '0 1 * * * /usr/bin/backup\n0 2 * * * /usr/bin/rotate\n'
+        self.assertEqual(self.import_crontab(crontab)[0], 0)
+        self.create('--name', 'mine', '--every', '1h', '--log', 'not from a crontab')
+        names = {t['name'] for t in self.listed()}
+        smaller = '0 1 * * * /usr/bin/backup\n'
+        before = self.snapshot()
+        code, out, err = self.import_crontab(smaller, '--prune', '--label', 'source=crontab',
+                                             '--dry-run', '--format', 'json')
+        self.assertEqual((code, err), (0, ''))
+        plan = json.loads(out)
+        self.assertEqual((plan['unchanged'], plan['pruned']), (1, 1))
+        [pruned] = [t for t in plan['triggers'] if t['outcome'] == 'cancelled']
+        self.assertTrue(pruned['name'].startswith('rotate-'), plan)
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.import_crontab(smaller, '--prune', '--label', 'source=crontab')[0], 0)
+        self.assertEqual({t['name'] for t in self.listed()}, names - {pruned['name']})
+
     def test_names_are_unique_and_stable_on_reimport(self):
         crontab = '0 1 * * * /usr/bin/backup\n0 2 * * * /usr/bin/backup\n0 3 * * * /usr/bin/backup --full\n'
         names = [line['name'] for line in self.dry_run(crontab)]
