@@ -11,7 +11,8 @@ constexpr std::size_t kDefaultLimit = 20;
 // Who made an edit, for people: "alice", "root (SUDO_USER bob)", "uid 1234"; "" for others.
 std::string editor_text(const HistoryRecord& r) {
   if (!r.editor) return "";
-  std::string who = r.editor->user.empty() ? "uid " + std::to_string(r.editor->uid) : r.editor->user;
+  std::string who =
+      r.editor->user.empty() ? "uid " + std::to_string(r.editor->uid) : r.editor->user;
   if (r.editor->sudo_user) who += " (SUDO_USER " + *r.editor->sudo_user + ")";
   return who;
 }
@@ -52,8 +53,7 @@ Document history_document(const std::vector<HistoryRecord>& records, bool with_o
                   Cell::maybe(r.scheduled_epoch), r.manual ? outcome + " (manual)" : outcome,
                   outcome, r.count, r.attempts ? Cell(r.attempts) : Cell(), r.attempts,
                   Cell::maybe(r.exit_status), r.manual ? "manual" : "", editor_text(r), r.reason,
-                  r.editor ? Cell(r.editor->uid) : Cell(),
-                  r.editor ? Cell(r.editor->user) : Cell(),
+                  r.editor ? Cell(r.editor->uid) : Cell(), r.editor ? Cell(r.editor->user) : Cell(),
                   r.editor ? Cell::maybe(r.editor->sudo_user) : Cell()});
     if (with_output) document.below_last_row(r.output);
   }

@@ -196,9 +196,7 @@ Result<std::optional<BootInfo>> fixed_boot() {
   if (text == nullptr || text[0] == '\0') return std::optional<BootInfo>();
   std::string value = text;
   auto comma = value.find(',');
-  auto bad = [&](const std::string& why) {
-    return usage("TRIGGER_BOOT '" + value + "': " + why);
-  };
+  auto bad = [&](const std::string& why) { return usage("TRIGGER_BOOT '" + value + "': " + why); };
   if (comma == 0 || comma == std::string::npos) return bad("expected ID,TIME");
   auto epoch = parse_time(value.substr(comma + 1), Env::system().now(), Zone::utc());
   if (!epoch) return bad(epoch.error().message());

@@ -88,8 +88,7 @@ void add_policy_options(Options& options) {
 }
 
 bool clock_given(const Context& ctx) {
-  return !clocks_given(ctx).empty() || ctx.get("from").has_value() ||
-         ctx.get("delay").has_value();
+  return !clocks_given(ctx).empty() || ctx.get("from").has_value() || ctx.get("delay").has_value();
 }
 
 Result<ClockSpec> clock_from(const Context& ctx) {
@@ -115,7 +114,7 @@ Result<std::optional<Action>> command_from(const Context& ctx) {
   if (count == 0) return std::optional<Action>();
   if (count > 1)
     return usage_error("more than one action given: use only one of --log, --sh, -- PROGRAM");
-  Result<Action> made = ctx.get("log") ? make_action(ActionKind::kLog, {*ctx.get("log")})
+  Result<Action> made = ctx.get("log")  ? make_action(ActionKind::kLog, {*ctx.get("log")})
                         : ctx.get("sh") ? make_action(ActionKind::kShell, {*ctx.get("sh")})
                                         : make_action(ActionKind::kProgram, ctx.program);
   if (!made) return made.error();

@@ -189,8 +189,7 @@ Status schedule_one(Store& store, const Trigger& trigger, Epoch now, PassReport&
     if (auto delay = (*clock)->boot_delay()) {
       next = boot_next(trigger, *delay, *event, options.env->boot());
     } else {
-      auto computed =
-          next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
+      auto computed = next_event(**clock, event->last_event_epoch, trigger.clock_set_epoch, false);
       if (!computed)
         return set_aside(store, trigger, *event, computed.error().message(), now, report, options);
       next = next_after_edit(event->next_event_epoch, event->last_event_epoch,

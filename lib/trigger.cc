@@ -103,9 +103,9 @@ Status set_user(std::optional<std::string>& field, std::string_view value) {
 }
 
 const std::vector<std::string_view> kPolicyOptions = {
-    "misfire", "grace", "overlap",  "timeout",       "retries",      "backoff",     "jitter",
-    "dst",     "until", "max-runs", "on-failure-sh", "history-keep", "history-runs",
-    "lock",    "user"};
+    "misfire",       "grace",        "overlap",      "timeout", "retries",
+    "backoff",       "jitter",       "dst",          "until",   "max-runs",
+    "on-failure-sh", "history-keep", "history-runs", "lock",    "user"};
 
 // A retention as people count it: whole days as days ("30d", "400d", not "4w2d"), anything
 // else as format_duration() spells it.
@@ -177,9 +177,10 @@ Status add_locks(std::vector<std::string>& locks, std::string_view value) {
   for (std::size_t begin = 0; begin <= value.size();) {
     std::size_t end = std::min(value.find(',', begin), value.size());
     std::string name(value.substr(begin, end - begin));
-    bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
-    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                                    c == '_' || c == '-');
+    bool ok =
+        !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
+    for (char c : name)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
     if (!ok) {
       return usage_error("--lock " + in_quotes(value) + ": invalid lock name " + in_quotes(name) +
                          ": expected 1-64 letters, digits, '.', '_' or '-'");

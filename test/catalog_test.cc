@@ -1,8 +1,8 @@
 #include "trigger/catalog.h"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
@@ -219,7 +219,9 @@ TEST_CASE("cancel cancels the queued runs and records how many", "[catalog]") {
   REQUIRE(records.size() == 3);
   CHECK(records[1].outcome == Outcome::kCancelled);
   CHECK(records[1].event_id == fired->event_id);
-  CHECK(records[2].reason == "cancelled (1 queued run cancelled); state: active -> cancelled; next 2026-12-01T09:00:00Z -> -");
+  CHECK(records[2].reason ==
+        "cancelled (1 queued run cancelled); state: active -> cancelled; next 2026-12-01T09:00:00Z "
+        "-> -");
 }
 
 TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it", "[catalog]") {
@@ -255,7 +257,9 @@ TEST_CASE("reset-failed, pause and cancel acknowledge a failed run, recording it
         trigger::ErrorKind::kNotFound);
   CHECK(failing(triggers[1]));
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kPaused, kNow).ok());
-  CHECK(c.reasons().back().rfind("paused (failure of event 3-100 acknowledged); state: active -> paused; next ", 0) == 0);
+  CHECK(c.reasons().back().rfind(
+            "paused (failure of event 3-100 acknowledged); state: active -> paused; next ", 0) ==
+        0);
   REQUIRE(trigger::move_triggers(c.store(), {"p"}, State::kActive, kNow).ok());
   CHECK_FALSE(failing(triggers[2]));
   // No name: every failing trigger.
@@ -456,9 +460,8 @@ TEST_CASE("an import reports the fields a line changes, and changes only those l
       "\n";
   auto report = trigger::import_triggers(c.store(), import_lines(changed, kNow + 60), kNow + 60);
   REQUIRE(report.ok());
-  CHECK(outcomes(*report) == std::vector<std::string>{
-                                 "updated hourly state clock",
-                                 "updated daily env policy.retries labels"});
+  CHECK(outcomes(*report) == std::vector<std::string>{"updated hourly state clock",
+                                                      "updated daily env policy.retries labels"});
   CHECK(report->updated == 2);
   CHECK(c.version() > version);
   CHECK(c.find("daily").policy.retries == 3);
@@ -484,8 +487,8 @@ TEST_CASE("import --prune cancels what its label scope holds and the file does n
   auto report =
       trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 60), kNow + 60, prune);
   REQUIRE(report.ok());
-  CHECK(outcomes(*report) == std::vector<std::string>{"updated hourly action", "created daily",
-                                                      "cancelled stale"});
+  CHECK(outcomes(*report) ==
+        std::vector<std::string>{"updated hourly action", "created daily", "cancelled stale"});
   CHECK(report->pruned == 1);
   CHECK(c.find("stale").state == State::kCancelled);
   CHECK(*c.store().open_tasks(c.find("stale").id) == 0);
@@ -493,16 +496,15 @@ TEST_CASE("import --prune cancels what its label scope holds and the file does n
   CHECK(c.find("unlabelled").state == State::kActive);
   CHECK(c.reasons().back() ==
         "cancelled: pruned, not in the imported file (1 queued run cancelled); state: active -> "
-                                 "cancelled; next "
+        "cancelled; next "
         "2026-12-01T09:00:00Z -> -");
   SECTION("without a label every trigger is in scope") {
     prune.labels.clear();
-    auto all = trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 90),
-                                        kNow + 90, prune);
+    auto all =
+        trigger::import_triggers(c.store(), import_lines(kSyncFile, kNow + 90), kNow + 90, prune);
     REQUIRE(all.ok());
     CHECK(outcomes(*all) == std::vector<std::string>{"unchanged hourly", "unchanged daily",
-                                                     "cancelled by-hand",
-                                                     "cancelled unlabelled"});
+                                                     "cancelled by-hand", "cancelled unlabelled"});
   }
 }
 
@@ -566,12 +568,14 @@ TEST_CASE("import --prune refuses a line without a name, writing nothing", "[cat
   Catalog c;
   c.create("kept");
   std::string lines = std::string(kSyncFile) +
-                      R"({"clock": "--every 1h", "tz": "UTC", "action": "--log anonymous"})" "\n";
+                      R"({"clock": "--every 1h", "tz": "UTC", "action": "--log anonymous"})"
+                      "\n";
   trigger::ImportPrune prune{trigger::ImportPrune::Mode::kCancel, {}};
   auto refused = trigger::import_triggers(c.store(), import_lines(lines, kNow), kNow, prune);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().kind() == ErrorKind::kData);
-  CHECK(refused.error().message() == "line 3: a line without a name cannot be kept in sync (--prune)");
+  CHECK(refused.error().message() ==
+        "line 3: a line without a name cannot be kept in sync (--prune)");
   CHECK(c.find("kept").state == State::kActive);
   CHECK_FALSE(c.store().id_of("hourly")->has_value());
 }
@@ -661,7 +665,10 @@ TEST_CASE("update changes each kind of field and records it field by field", "[c
     const char* changes;
   };
   const std::vector<Case> cases = {
-      {"clock", [](auto& u) { u.schedule.clock = {ClockKind::kCron, "*/10 * * * *", std::nullopt}; },
+      {"clock",
+       [](auto& u) {
+         u.schedule.clock = {ClockKind::kCron, "*/10 * * * *", std::nullopt};
+       },
        [](const Trigger& t) { CHECK(t.clock == "--cron '*/10 * * * *'"); },
        "clock: --every 1h --from 2026-12-01T08:00:00Z -> --cron '*/10 * * * *'"},
       {"zone", [](auto& u) { u.schedule.tz = "Europe/Berlin"; },
@@ -669,7 +676,10 @@ TEST_CASE("update changes each kind of field and records it field by field", "[c
        // --every keeps its instants; its --from is written in the new zone
        "clock: --every 1h --from 2026-12-01T08:00:00Z -> --every 1h --from "
        "2026-12-01T09:00:00+01:00; zone: UTC -> Europe/Berlin"},
-      {"policy", [](auto& u) { u.schedule.policy = {{"retries", "3"}, {"timeout", "10m"}}; },
+      {"policy",
+       [](auto& u) {
+         u.schedule.policy = {{"retries", "3"}, {"timeout", "10m"}};
+       },
        [](const Trigger& t) { CHECK(t.policy.retries == 3); },
        "timeout: none -> 10m; retries: 0 -> 3"},
       {"action", [](auto& u) { u.command = shell("backup --all"); },
@@ -744,8 +754,9 @@ TEST_CASE("an update that changes nothing writes and records nothing", "[catalog
   CHECK(c.history().size() == records);
 }
 
-TEST_CASE("update refuses bad values, a missing trigger and a cancelled one's clock, writing nothing",
-          "[catalog][update]") {
+TEST_CASE(
+    "update refuses bad values, a missing trigger and a cancelled one's clock, writing nothing",
+    "[catalog][update]") {
   Catalog c;
   c.create("x");
   c.create("taken");
@@ -759,7 +770,8 @@ TEST_CASE("update refuses bad values, a missing trigger and a cancelled one's cl
   CHECK(refused("x", nothing).kind() == ErrorKind::kUsage);
   trigger::TriggerUpdate retries;
   retries.schedule.policy = {{"retries", "lots"}};
-  CHECK(refused("x", retries).message() == "--retries 'lots': expected a whole number from 0 to 100");
+  CHECK(refused("x", retries).message() ==
+        "--retries 'lots': expected a whole number from 0 to 100");
   CHECK(refused("nope", retries).kind() == ErrorKind::kUsage);  // values first
   trigger::TriggerUpdate good;
   good.schedule.policy = {{"retries", "1"}};

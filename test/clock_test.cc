@@ -121,9 +121,12 @@ TEST_CASE("every kind of clock has one row, naming the option its clock text sta
     const char* value;  // a valid value, "" for a kind that takes none
   };
   const Case cases[] = {
-      {ClockKind::kAt, "2026-12-01T09:00"}, {ClockKind::kEvery, "1h"},
-      {ClockKind::kCron, "0 9 * * 1-5"},    {ClockKind::kDaily, "09:00"},
-      {ClockKind::kMonthly, "2026-12-31"},  {ClockKind::kBoot, ""},
+      {ClockKind::kAt, "2026-12-01T09:00"},
+      {ClockKind::kEvery, "1h"},
+      {ClockKind::kCron, "0 9 * * 1-5"},
+      {ClockKind::kDaily, "09:00"},
+      {ClockKind::kMonthly, "2026-12-31"},
+      {ClockKind::kBoot, ""},
       {ClockKind::kNever, ""},
   };
   REQUIRE(trigger::clock_kinds().size() == std::size(cases));
@@ -178,8 +181,7 @@ TEST_CASE("a boot clock: its text with and without --delay, no fire time known a
   spec.delay = "soon";
   auto bad = trigger::make_clock(spec, 0, trigger::Zone::utc());
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.error().message() ==
-        "--delay: invalid duration 'soon': expected a number");
+  CHECK(bad.error().message() == "--delay: invalid duration 'soon': expected a number");
   CHECK_FALSE(trigger::parse_clock_text("--on-boot --delay").ok());
   CHECK_FALSE(trigger::parse_clock_text("--on-boot 5m").ok());
   CHECK_FALSE(trigger::parse_clock_text("--every 1h --delay 5m").ok());

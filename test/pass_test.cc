@@ -1927,10 +1927,10 @@ TEST_CASE("a dead pass's run frees its lock when reclaimed; the run waiting for 
           "[pass][lock][lease]") {
   Fixture f;
   std::string ran = f.file("ran");
-  auto first = f.create("first", every("1h"), shell_action("echo first >> " + ran),
-                        {{"lock", "db"}});
-  auto second = f.create("second", every("1h"), shell_action("echo second >> " + ran),
-                         {{"lock", "db"}});
+  auto first =
+      f.create("first", every("1h"), shell_action("echo first >> " + ran), {{"lock", "db"}});
+  auto second =
+      f.create("second", every("1h"), shell_action("echo second >> " + ran), {{"lock", "db"}});
   f.pass_at(kStart);
   const trigger::ProcessIdentity& self = trigger::this_process();
   trigger::LeaseHolder dead{"dead-pass", self.host, self.boot_id, dead_pid(), 1};

@@ -822,19 +822,25 @@ TEST_CASE("contract: an edit record reads back with who made it", "[contract]") 
   for_each_backend([](Database& db) {
     auto& store = db.store;
     auto id = insert(*store, make_trigger("edited", {}));
-    HistoryRecord edit = HistoryRecord::of_trigger(id, Outcome::kEdit, "updated; retries: 0 -> 1", kNow);
+    HistoryRecord edit =
+        HistoryRecord::of_trigger(id, Outcome::kEdit, "updated; retries: 0 -> 1", kNow);
     edit.editor = trigger::Identity{"alice", 1000, std::string("bob")};
     REQUIRE(store->append_history(edit).ok());
     HistoryRecord nameless = HistoryRecord::of_trigger(id, Outcome::kEdit, "paused", kNow + 1);
     nameless.editor = trigger::Identity{"", 1234, std::nullopt};
     REQUIRE(store->append_history(nameless).ok());
-    REQUIRE(store->append_history(HistoryRecord::of_trigger(id, Outcome::kFailed, "set aside", kNow + 2)).ok());
+    REQUIRE(
+        store
+            ->append_history(HistoryRecord::of_trigger(id, Outcome::kFailed, "set aside", kNow + 2))
+            .ok());
     auto records = store->history({});
     REQUIRE(records.ok());
     REQUIRE(records->size() == 3);
     CHECK(!(*records)[0].editor);  // newest first: the record of no edit names no one
-    CHECK((*records)[1].editor == std::optional<trigger::Identity>(trigger::Identity{"", 1234, std::nullopt}));
-    CHECK((*records)[2].editor == std::optional<trigger::Identity>(trigger::Identity{"alice", 1000, std::string("bob")}));
+    CHECK((*records)[1].editor ==
+          std::optional<trigger::Identity>(trigger::Identity{"", 1234, std::nullopt}));
+    CHECK((*records)[2].editor ==
+          std::optional<trigger::Identity>(trigger::Identity{"alice", 1000, std::string("bob")}));
   });
 }
 
@@ -842,8 +848,9 @@ namespace {
 
 Trigger locked_trigger(const std::string& name, const std::string& locks) {
   Trigger trigger = make_trigger(name);
-  if (!locks.empty()) REQUIRE(trigger::set_policy_option(trigger.policy, "lock", locks, kNow,
-                                                         trigger::Zone::utc()).ok());
+  if (!locks.empty())
+    REQUIRE(
+        trigger::set_policy_option(trigger.policy, "lock", locks, kNow, trigger::Zone::utc()).ok());
   return trigger;
 }
 
@@ -866,29 +873,39 @@ TEST_CASE("contract: a task whose trigger shares a lock with a leased one waits,
             std::vector<std::string>{"nightly", "other"});
     for (auto id : {a, b, c}) REQUIRE(status_of(store.insert_task(make_task(id, kNow))).ok());
     std::vector<Task> first;
-    REQUIRE(store.transaction([&]() -> Status {
-      first = *store.lease_tasks(holder("one"), kNow, 60, 10);  // a and c: b waits for a
-      return trigger::Ok{};
-    }).ok());
+    REQUIRE(store
+                .transaction([&]() -> Status {
+                  first =
+                      *store.lease_tasks(holder("one"), kNow, 60, 10);  // a and c: b waits for a
+                  return trigger::Ok{};
+                })
+                .ok());
     CHECK(trigger_ids(first) == std::set<std::int64_t>{a, c});
     std::vector<Task> second;
-    REQUIRE(store.transaction([&]() -> Status {
-      second = *store.lease_tasks(holder("two"), kNow + 5, 60, 10);  // another pass: nothing
-      return trigger::Ok{};
-    }).ok());
+    REQUIRE(store
+                .transaction([&]() -> Status {
+                  second =
+                      *store.lease_tasks(holder("two"), kNow + 5, 60, 10);  // another pass: nothing
+                  return trigger::Ok{};
+                })
+                .ok());
     CHECK(second.empty());
     for (const auto& task : first) {
-      REQUIRE(store.transaction([&]() -> Status {
-        auto done = store.complete_task(task, HistoryRecord::of_run(task, Outcome::kSucceeded, "",
-                                                                    kNow + 9));
-        return status_of(done);
-      }).ok());
+      REQUIRE(store
+                  .transaction([&]() -> Status {
+                    auto done = store.complete_task(
+                        task, HistoryRecord::of_run(task, Outcome::kSucceeded, "", kNow + 9));
+                    return status_of(done);
+                  })
+                  .ok());
     }
     std::vector<Task> third;
-    REQUIRE(store.transaction([&]() -> Status {
-      third = *store.lease_tasks(holder("two"), kNow + 9, 60, 10);
-      return trigger::Ok{};
-    }).ok());
+    REQUIRE(store
+                .transaction([&]() -> Status {
+                  third = *store.lease_tasks(holder("two"), kNow + 9, 60, 10);
+                  return trigger::Ok{};
+                })
+                .ok());
     REQUIRE(third.size() == 1);
     CHECK(third[0].trigger_id == b);
     CHECK(third[0].lock_wait_since == kNow);  // held back from the first lease on
@@ -906,15 +923,17 @@ TEST_CASE("contract, at once: runs of triggers sharing a lock never overlap, acr
     Store& store = *db.store;
     const std::int64_t a = insert(store, locked_trigger("a", "shared"));
     const std::int64_t b = insert(store, locked_trigger("b", "shared"));
-    REQUIRE(store.transaction([&]() -> Status {
-      for (int i = 0; i < kEach; ++i) {
-        for (auto id : {a, b}) {
-          if (auto queued = store.insert_task(make_task(id, kNow + i)); !queued)
-            return queued.error();
-        }
-      }
-      return trigger::Ok{};
-    }).ok());
+    REQUIRE(store
+                .transaction([&]() -> Status {
+                  for (int i = 0; i < kEach; ++i) {
+                    for (auto id : {a, b}) {
+                      if (auto queued = store.insert_task(make_task(id, kNow + i)); !queued)
+                        return queued.error();
+                    }
+                  }
+                  return trigger::Ok{};
+                })
+                .ok());
     auto micros = [] {
       return std::chrono::duration_cast<std::chrono::microseconds>(
                  std::chrono::steady_clock::now().time_since_epoch())
@@ -953,7 +972,8 @@ TEST_CASE("contract, at once: runs of triggers sharing a lock never overlap, acr
     });
     std::vector<std::pair<std::int64_t, std::int64_t>> runs;
     for (const auto& values : intervals) {
-      for (std::size_t i = 0; i + 1 < values.size(); i += 2) runs.emplace_back(values[i], values[i + 1]);
+      for (std::size_t i = 0; i + 1 < values.size(); i += 2)
+        runs.emplace_back(values[i], values[i + 1]);
     }
     CHECK(runs.size() == 2 * kEach);  // nothing dropped
     std::sort(runs.begin(), runs.end());

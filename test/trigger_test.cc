@@ -63,20 +63,32 @@ TEST_CASE("policy options parse, and print back to the same text", "[trigger]") 
     const char* text;  // as policy_option_text prints it
   };
   const Case cases[] = {
-      {"misfire", "all", "all"},     {"misfire", "skip", "skip"},
-      {"grace", "90", "1m30s"},      {"overlap", "queue", "queue"},
-      {"overlap", "allow", "allow"}, {"timeout", "2h", "2h"},
+      {"misfire", "all", "all"},
+      {"misfire", "skip", "skip"},
+      {"grace", "90", "1m30s"},
+      {"overlap", "queue", "queue"},
+      {"overlap", "allow", "allow"},
+      {"timeout", "2h", "2h"},
       {"timeout", "none", "none"},
-      {"retries", "3", "3"},         {"retries", "0", "0"},
-      {"backoff", "1m", "1m"},       {"jitter", "0", "0"},
-      {"jitter", "5m", "5m"},        {"dst", "once", "once"},
-      {"dst", "literal", "literal"}, {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
+      {"retries", "3", "3"},
+      {"retries", "0", "0"},
+      {"backoff", "1m", "1m"},
+      {"jitter", "0", "0"},
+      {"jitter", "5m", "5m"},
+      {"dst", "once", "once"},
+      {"dst", "literal", "literal"},
+      {"until", "2027-02-01T00:00:00Z", "2027-02-01T00:00:00Z"},
       {"max-runs", "10", "10"},
-      {"history-keep", "400d", "400d"},  {"history-keep", "1w", "7d"},
-      {"history-keep", "1d1s", "1d1s"},  {"history-keep", "1s", "1s"},
-      {"history-runs", "1", "1"},        {"history-runs", "10000", "10000"},
-      {"lock", "db", "db"},              {"lock", "x,db,x", "db,x"},
-      {"user", "nobody", "nobody"},      {"user", "www-data", "www-data"},
+      {"history-keep", "400d", "400d"},
+      {"history-keep", "1w", "7d"},
+      {"history-keep", "1d1s", "1d1s"},
+      {"history-keep", "1s", "1s"},
+      {"history-runs", "1", "1"},
+      {"history-runs", "10000", "10000"},
+      {"lock", "db", "db"},
+      {"lock", "x,db,x", "db,x"},
+      {"user", "nobody", "nobody"},
+      {"user", "www-data", "www-data"},
   };
   for (const auto& c : cases) {
     INFO(c.option << " " << c.value);
@@ -99,7 +111,8 @@ TEST_CASE("the default policy is SPEC §6's", "[trigger]") {
   }
   // No timeout (issue 11), as cron, systemd's oneshot services and Kubernetes jobs.
   CHECK(texts == std::vector<std::string>{"latest", "5m", "skip", "none", "0", "30s", "0", "auto",
-                                          "unset", "unset", "unset", "30d", "10", "unset", "unset"});
+                                          "unset", "unset", "unset", "30d", "10", "unset",
+                                          "unset"});
 }
 
 TEST_CASE("--lock adds names, sorted and each once; '' clears; a bad name is refused",
@@ -117,7 +130,9 @@ TEST_CASE("--lock adds names, sorted and each once; '' clears; a bad name is ref
     CHECK(refused.error().kind() == trigger::ErrorKind::kUsage);
   }
   CHECK(trigger::set_policy_option(policy, "lock", std::string(65, 'a'), kNow, Zone::utc())
-            .error().message().find("invalid lock name") != std::string::npos);
+            .error()
+            .message()
+            .find("invalid lock name") != std::string::npos);
   CHECK(policy.locks.empty());  // a refused value changes nothing
 }
 
@@ -188,8 +203,7 @@ TEST_CASE("--user is set by root alone, to a user the password database knows", 
   if (getuid() != 0 || geteuid() != 0) {
     REQUIRE_FALSE(built.ok());
     CHECK(built.error().kind() == trigger::ErrorKind::kUnsafe);
-    CHECK(built.error().message() ==
-          "--user 'nobody': only root can run commands as another user");
+    CHECK(built.error().message() == "--user 'nobody': only root can run commands as another user");
     return;
   }
   REQUIRE(built.ok());
@@ -198,8 +212,9 @@ TEST_CASE("--user is set by root alone, to a user the password database knows", 
   built = trigger::build_trigger(spec, kNow);
   REQUIRE_FALSE(built.ok());
   CHECK(built.error().kind() == trigger::ErrorKind::kUsage);
-  CHECK(built.error().message() == "--user 'no-such-user-here': no user 'no-such-user-here' in "
-                                   "the password database");
+  CHECK(built.error().message() ==
+        "--user 'no-such-user-here': no user 'no-such-user-here' in "
+        "the password database");
   spec.policy = {{"user", "nobody"}, {"user", ""}};  // '' clears it, and needs nothing
   built = trigger::build_trigger(spec, kNow);
   REQUIRE(built.ok());

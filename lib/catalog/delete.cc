@@ -49,8 +49,7 @@ std::string deleted_reason(const Trigger& trigger, const DeletedTrigger& deleted
 
 }  // namespace
 
-Result<std::vector<DeletedOne>> delete_triggers(Store& store,
-                                                const std::vector<std::string>& refs,
+Result<std::vector<DeletedOne>> delete_triggers(Store& store, const std::vector<std::string>& refs,
                                                 bool keep_history, Epoch now) {
   using Deleted = std::vector<DeletedOne>;
   return catalog::in_transaction<Deleted>(store, [&]() -> Result<Deleted> {
@@ -62,8 +61,8 @@ Result<std::vector<DeletedOne>> delete_triggers(Store& store,
       if (!deleted) return deleted.error();
       if (keep_history) {
         Identity who = current_identity();
-        auto appended = store.append_history(
-            catalog::edit_record(trigger.id, deleted_reason(trigger, *deleted, who.text()), who, now));
+        auto appended = store.append_history(catalog::edit_record(
+            trigger.id, deleted_reason(trigger, *deleted, who.text()), who, now));
         if (!appended) return appended.error();
       }
       done.push_back({std::move(trigger), *deleted});

@@ -31,8 +31,7 @@ Error refused(const Trigger& trigger, std::string_view verb);
 /// Cancel `trigger` (active or paused) as move_triggers() does: its failure acknowledged, its
 /// queued runs cancelled, its edit record "cancelled" followed by `why` (": pruned, ...").
 /// Returns it as stored. Call inside a transaction.
-Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why,
-                           Epoch now);
+Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why, Epoch now);
 /// Whether `store` may hold a trigger that runs as `user` (--user, when set): only a database
 /// that root alone can change (Store::check_root_only()). kUnsafe "--user 'NAME': WHY".
 Status check_user_store(const Store& store, const std::optional<std::string>& user);

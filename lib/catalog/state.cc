@@ -67,8 +67,8 @@ Status skip_missed(Store& store, Trigger trigger, Epoch now) {
 // Move one trigger and record it ("cancelled" and `why`); cancelling cancels its queued runs,
 // pausing and cancelling acknowledge its failure, resuming with `skip` skips what fell due
 // while paused. Returns it as stored.
-Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epoch now,
-                         bool skip, std::string_view why = "") {
+Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epoch now, bool skip,
+                         std::string_view why = "") {
   std::string what = std::string(moved_word(target)) + std::string(why);
   if (target == State::kPaused || target == State::kCancelled) {
     auto acknowledged = acknowledge_failure(store, trigger.id);
@@ -102,8 +102,7 @@ Result<Trigger> move_one(Store& store, const Trigger& trigger, State target, Epo
 
 namespace catalog {
 
-Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why,
-                           Epoch now) {
+Result<Trigger> cancel_one(Store& store, const Trigger& trigger, std::string_view why, Epoch now) {
   return move_one(store, trigger, State::kCancelled, now, false, why);
 }
 

@@ -16,7 +16,7 @@ namespace {
   "t.id, t.name, t.state, t.clock, t.clock_set_epoch, t.tz, t.action_kind, t.action_argv, " \
   "t.action_env, t.action_cwd, t.misfire, t.grace_seconds, t.overlap, t.timeout_seconds, "  \
   "t.retries, t.backoff_seconds, t.jitter_seconds, t.dst, t.until_epoch, t.max_runs, "      \
-  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.locks, t.run_as_user, "     \
+  "t.on_failure_sh, t.history_keep_seconds, t.history_runs, t.locks, t.run_as_user, "       \
   "t.version, t.created_epoch, t.updated_epoch"
 // Scheduled: the pass has an event row for the trigger's latest version.
 #define TRIGGER_SCHEDULE_COLUMNS                                                          \
@@ -107,8 +107,8 @@ void bind_definition(SQLite::Statement& s, const Trigger& t, std::int64_t versio
                    p.grace_seconds, to_string(p.overlap), p.timeout_seconds, p.retries,
                    p.backoff_seconds, p.jitter_seconds, to_string(p.dst), p.until_epoch, p.max_runs,
                    p.on_failure_sh, p.history_keep_seconds, p.history_runs,
-                   nlohmann::json(p.locks).dump(), p.user, version,
-                   t.created_epoch, t.updated_epoch);
+                   nlohmann::json(p.locks).dump(), p.user, version, t.created_epoch,
+                   t.updated_epoch);
 }
 
 template <class Enum>

@@ -60,7 +60,7 @@ constexpr const char* kLastHistoryIdSql = "SELECT COALESCE(MAX(id), 0) FROM hist
 #define SELECT_HISTORY                                                                     \
   "SELECT h.id, h.trigger_id, t.name, h.event_id, h.scheduled_epoch, h.count, h.outcome, " \
   "h.reason, h.manual, h.attempts, h.exit_status, h.started_epoch, h.finished_epoch, "     \
-  "h.output, h.recorded_epoch, t.tz, h.editor_uid, h.editor_user, h.editor_sudo_user "   \
+  "h.output, h.recorded_epoch, t.tz, h.editor_uid, h.editor_user, h.editor_sudo_user "     \
   "FROM history h LEFT JOIN trigger t ON t.id = h.trigger_id "
 #define HISTORY_FILTERS                                                                   \
   "(?2 IS NULL OR h.event_id = ?2) AND (NOT ?3 OR h.outcome IN ('failed', 'timed_out')) " \

@@ -54,11 +54,12 @@ constexpr const char* kUnblockFirstTaskSql =
 constexpr int kTaskColumnCount = 18;
 // Lock groups: the lock names held, those of the triggers of leased tasks (few rows: the
 // partial index task_leased), and whether trigger `g` holds none of them.
-#define LOCKS_HELD                                                                   \
-  "(SELECT hl.value FROM task h CROSS JOIN trigger hg ON hg.id = h.trigger_id, "     \
+#define LOCKS_HELD                                                               \
+  "(SELECT hl.value FROM task h CROSS JOIN trigger hg ON hg.id = h.trigger_id, " \
   "json_each(hg.locks) hl WHERE h.lease_owner IS NOT NULL)"
-#define LOCK_FREE(g)                                                                 \
-  "(" g ".locks = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(" g ".locks) l "      \
+#define LOCK_FREE(g)                                              \
+  "(" g ".locks = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(" g \
+  ".locks) l "                                                    \
   "WHERE l.value IN " LOCKS_HELD "))"
 // Runnable: due (?1 is now), not blocked (a serial task behind an earlier task of its trigger)
 // and not leased; the first `limit` (?2) rows of task_ready, whatever the length of the queue.
@@ -71,13 +72,14 @@ constexpr int kTaskColumnCount = 18;
 
 // The queue first (in task_ready order), then each task's trigger, whose locks must be free.
 constexpr const char* kRunnableTasksSql =
-    "SELECT " TASK_COLUMNS ", g.locks FROM task t INDEXED BY task_ready"
+    "SELECT " TASK_COLUMNS
+    ", g.locks FROM task t INDEXED BY task_ready"
     " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE " LOCK_FREE("g") " AND" RUNNABLE_TASKS;
 constexpr const char* kRunnableLogTasksSql =
     "SELECT " TASK_COLUMNS
     ", g.action_argv FROM task t INDEXED BY task_ready"
-    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND "
-    LOCK_FREE("g") " AND" RUNNABLE_TASKS;
+    " CROSS JOIN trigger g ON g.id = t.trigger_id WHERE g.action_kind = 'log' AND " LOCK_FREE(
+        "g") " AND" RUNNABLE_TASKS;
 // Whether the locks of trigger ?1 are free (leases taken earlier in this transaction count).
 constexpr const char* kLocksFreeSql = "SELECT " LOCK_FREE("g") " FROM trigger g WHERE g.id = ?1";
 // Whether any leased task holds a lock: only then can a task wait for one.
@@ -229,8 +231,8 @@ Result<std::vector<std::int64_t>> SqliteStore::due_triggers(Epoch now, std::size
   });
 }
 
-Result<std::vector<std::int64_t>> SqliteStore::boot_triggers_to_schedule(
-    const std::string& boot_id, std::size_t limit) {
+Result<std::vector<std::int64_t>> SqliteStore::boot_triggers_to_schedule(const std::string& boot_id,
+                                                                         std::size_t limit) {
   return guarded([&]() -> Result<std::vector<std::int64_t>> {
     auto select = prepare(kBootTriggersSql, boot_id, limit);
     std::vector<std::int64_t> ids;
@@ -289,7 +291,8 @@ bool SqliteStore::take_locks(Task& task, Epoch now) {
     names += (names.empty() ? "" : ",") + name.get<std::string>();
   }
   task.locks = names;
-  if (task.lock_wait_since) task.lock_waited_seconds = std::max<Epoch>(0, now - *task.lock_wait_since);
+  if (task.lock_wait_since)
+    task.lock_waited_seconds = std::max<Epoch>(0, now - *task.lock_wait_since);
   return true;
 }
 

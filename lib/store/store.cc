@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "account.h"
 #include "store/file_safety.h"
 #include "store/sqlite_store.h"
-#include "account.h"
 #include "text.h"
 
 namespace trigger {

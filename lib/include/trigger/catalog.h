@@ -153,14 +153,13 @@ struct DeletedOne {
 /// recorded cancelled ("the trigger was deleted before this run started"), then its
 /// definition, labels, event row, queue and history go (Store::delete_trigger). With
 /// `keep_history` its history stays and ends with an edit record "deleted 'NAME' by WHO (N
-/// queued runs cancelled)" (WHO: current_identity().text(), also the record's editor); such records, of a
-/// trigger that is gone, are pruned after kDefaultHistoryKeepSeconds. Returns the triggers
-/// deleted, each once however often named, in the order first named. kNotFound for the first
-/// missing name; kBusy for the first trigger with a run in progress ("trigger 'x' has a run in
-/// progress (event ID); it cannot be deleted until the run ends"), so that no outcome is ever
+/// queued runs cancelled)" (WHO: current_identity().text(), also the record's editor); such
+/// records, of a trigger that is gone, are pruned after kDefaultHistoryKeepSeconds. Returns the
+/// triggers deleted, each once however often named, in the order first named. kNotFound for the
+/// first missing name; kBusy for the first trigger with a run in progress ("trigger 'x' has a run
+/// in progress (event ID); it cannot be deleted until the run ends"), so that no outcome is ever
 /// recorded against a trigger that is gone. Nothing is deleted then.
-Result<std::vector<DeletedOne>> delete_triggers(Store& store,
-                                                const std::vector<std::string>& refs,
+Result<std::vector<DeletedOne>> delete_triggers(Store& store, const std::vector<std::string>& refs,
                                                 bool keep_history, Epoch now);
 
 /// One trigger of an import file, validated.
@@ -242,7 +241,8 @@ struct ImportReport {
 /// cancelled and done ones are left alone) or deleted (delete_triggers(), their history too).
 /// All or nothing: kData or kUsage "line N: ..." for the first entry the store refuses (a name
 /// taken), kData "line N: ..." for a line without a name under `prune` (it could never be
-/// matched) and for an `unless_finished` entry that names no done or cancelled trigger, kBusy for a trigger to delete with a run in progress (delete_triggers()).
+/// matched) and for an `unless_finished` entry that names no done or cancelled trigger, kBusy for a
+/// trigger to delete with a run in progress (delete_triggers()).
 Result<ImportReport> import_triggers(Store& store, const std::vector<ImportEntry>& entries,
                                      Epoch now, const ImportPrune& prune = {});
 

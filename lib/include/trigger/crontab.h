@@ -48,9 +48,9 @@ struct CrontabConversion {
 
 /// Convert crontab `text` (Debian cron's crontab(5); with options.system the user field).
 /// Every job becomes a trigger named from its command (a slug of the program and a hash of the
-/// command, and of the user with options.system, so that re-importing the file updates the same triggers), labelled
-/// source=crontab, with the variables set above it as its environment, SHELL as its
-/// interpreter, HOME (else its user's home) as its directory, CRON_TZ (else TZ) as its zone,
+/// command, and of the user with options.system, so that re-importing the file updates the same
+/// triggers), labelled source=crontab, with the variables set above it as its environment, SHELL as
+/// its interpreter, HOME (else its user's home) as its directory, CRON_TZ (else TZ) as its zone,
 /// MAILTO as an on-failure hook that mails, and the --dst rule that gives Debian cron's fire
 /// times. kData "line N: WHY" for the first line that cannot be expressed exactly; then
 /// nothing is returned.
