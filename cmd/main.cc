@@ -365,6 +365,11 @@ Status open_store(Context& ctx, Store::Mode mode) {
   auto store = Store::open(ctx.db_path, mode);
   if (!store) return store.error();
   ctx.store = std::move(*store);
+  if (auto upgrade = ctx.store->upgrade()) {
+    std::cerr << "trigger: database " << ctx.db_path << " upgraded from schema "
+              << upgrade->from_level << " to " << upgrade->to_level << "; the old one is kept as "
+              << upgrade->copy << "\n";
+  }
   return Ok{};
 }
 

@@ -1030,5 +1030,57 @@ class RunAsUserTest(PassTestCase):
         self.assertTrue(reasons[0].startswith('updated by import; user: - -> nobody;'), reasons)
 
 
+
+class UpgradeTest(PassTestCase):
+    """A database from an older trigger is copied beside it before it is migrated."""
+
+    def make_level1(self, pad=0):
+        root = os.environ.get('TRIGGER_SOURCE_ROOT', os.path.join(os.path.dirname(__file__), '..'))
+        with open(os.path.join(root, 'test', 'data', 'schema-1.sql')) as f:
+            dump = f.read()
+        connection = sqlite3.connect(self.db)
+        connection.executescript(dump)
+        connection.execute('PRAGMA journal_mode = WAL')
+        if pad:
+            connection.execute("UPDATE trigger_label SET value = printf('%.*c', ?, 'v')", (pad,))
+            connection.commit()
+        connection.close()
+
+    def test_the_first_command_says_so_once_and_keeps_the_old_file(self):
+        self.make_level1()
+        code, out, err = self.run_trigger('--now', at(0), 'run-once')
+        version = int(re.search(r'schema (\d+)', self.ok('--version')).group(1))
+        self.assertEqual((code, out, err), (0, '', f"trigger: database {self.db} upgraded from schema 1 to {version}; "
+                                                   f"the old one is kept as {self.db}.schema1.bak\n"))
+        copy = self.db + '.schema1.bak'
+        self.assertEqual(stat.S_IMODE(os.stat(copy).st_mode), 0o600)
+        with sqlite3.connect(f'file:{copy}?mode=ro', uri=True) as connection:
+            self.assertEqual(connection.execute('PRAGMA user_version').fetchone(), (1,))
+            self.assertEqual(connection.execute('SELECT name FROM trigger ORDER BY id').fetchall(),
+                             [('level1',), ('paused1',)])
+        connection.close()
+        self.assertEqual([t['name'] for t in self.listed('--all')], ['level1', 'paused1'])  # silent now
+        self.assertEqual(self.run_trigger('--now', at(MINUTE), 'run-once')[2], '')
+
+    def test_no_room_for_the_copy_refuses_the_upgrade_and_changes_nothing(self):
+        self.make_level1(pad=200000)
+        before = self.snapshot()
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+            resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))
+
+        process = subprocess.run([BIN, 'list'], env=self.env, capture_output=True, text=True, timeout=60,
+                                 preexec_fn=small_files)
+        copy = self.db + '.schema1.bak'
+        self.assertEqual(process.returncode, 74)
+        self.assertRegex(process.stderr, f"^trigger: cannot upgrade database '{re.escape(self.db)}' from schema 1: "
+                                         f"cannot keep a copy of it as '{re.escape(copy)}': .*; nothing was changed\n$")
+        self.assertEqual(self.snapshot(), before)
+        self.assertFalse(os.path.exists(copy) or os.path.exists(copy + '.tmp'))
+        with sqlite3.connect(f'file:{self.db}?mode=ro', uri=True) as connection:
+            self.assertEqual(connection.execute('PRAGMA user_version').fetchone(), (1,))
+        connection.close()
+
 if __name__ == '__main__':
     unittest.main(verbosity=1)

@@ -299,6 +299,81 @@ TEST_CASE("a level-6 database migrates to the current level with the default ret
   CHECK(accepted("UPDATE trigger SET run_as_user = 'nobody' WHERE id = 7"));
 }
 
+// A level-1 database, as trigger 0.1 left it (WAL mode, two triggers), at `path`.
+void make_level1_database(const std::string& path) {
+  std::ifstream dump(std::string(TRIGGER_TEST_DATA) + "/schema-1.sql");
+  REQUIRE(dump.good());
+  std::stringstream sql;
+  sql << dump.rdbuf() << "PRAGMA journal_mode = WAL;";
+  exec_sql(path, sql.str().c_str());
+}
+
+TEST_CASE("an older database is copied beside it, once, before it is migrated",
+          "[store][upgrade]") {
+  TempDir dir;
+  auto path = dir.file("old.db");
+  make_level1_database(path);
+  auto copy = path + ".schema1.bak";
+  {
+    auto store = open_store(path, Store::Mode::kReadOnly);  // a reader migrates it too
+    auto upgrade = store->upgrade();
+    REQUIRE(upgrade.has_value());
+    CHECK(upgrade->from_level == 1);
+    CHECK(upgrade->to_level == Store::schema_version());
+    CHECK(upgrade->copy == copy);
+  }
+  // The copy is the file as it was: level 1, its rows, private.
+  CHECK(mode_of(copy) == 0600);
+  CHECK(query_text(copy, "PRAGMA user_version") == "1");
+  CHECK(query_text(copy, "SELECT group_concat(name) FROM (SELECT name FROM trigger ORDER BY id)") ==
+        "level1,paused1");
+  CHECK(query_text(path, "PRAGMA user_version") == std::to_string(Store::schema_version()));
+  CHECK(query_text(copy, "SELECT value FROM trigger_label WHERE key = 'k'") == "v");
+  CHECK_FALSE(std::ifstream(copy + ".tmp").good());
+  // The next open finds nothing to migrate and keeps the copy as it is.
+  std::string kept = read_bytes(copy);
+  CHECK_FALSE(open_store(path)->upgrade().has_value());
+  CHECK(read_bytes(copy) == kept);
+}
+
+TEST_CASE("a new database, or a private copy, makes no copy", "[store][upgrade]") {
+  TempDir dir;
+  auto path = dir.file("new.db");
+  CHECK_FALSE(open_store(path, Store::Mode::kCreate)->upgrade().has_value());
+  CHECK_FALSE(std::ifstream(path + ".schema0.bak").good());
+  auto old = dir.file("old.db");
+  make_level1_database(old);
+  CHECK_FALSE(open_store(old, Store::Mode::kPrivateCopy)->upgrade().has_value());
+  CHECK_FALSE(std::ifstream(old + ".schema1.bak").good());
+  CHECK(query_text(old, "PRAGMA user_version") == "1");
+}
+
+TEST_CASE("a copy that cannot be kept refuses the migration and leaves the database as it was",
+          "[store][upgrade]") {
+  TempDir dir;
+  auto path = dir.file("old.db");
+  make_level1_database(path);
+  std::string before = read_bytes(path);
+  // Something that is not a file where the copy goes: the rename over it fails.
+  auto copy = path + ".schema1.bak";
+  REQUIRE(mkdir(copy.c_str(), 0700) == 0);
+  REQUIRE(mkdir((copy + "/keep").c_str(), 0700) == 0);
+  auto store = Store::open(path, Store::Mode::kReadWrite);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().kind() == ErrorKind::kIO);
+  CHECK_THAT(store.error().message(), Catch::StartsWith("cannot upgrade database '" + path +
+                                                        "' from schema 1: cannot keep "
+                                                        "a copy of it as '" +
+                                                        copy + "': ") &&
+                                          Catch::EndsWith("; nothing was changed"));
+  CHECK(read_bytes(path) == before);
+  CHECK(query_text(path, "PRAGMA user_version") == "1");
+  CHECK_FALSE(std::ifstream(copy + ".tmp").good());
+  // Once the copy can be kept, the migration goes ahead.
+  REQUIRE(std::system(("rm -r '" + copy + "'").c_str()) == 0);
+  CHECK(open_store(path)->upgrade().has_value());
+}
+
 TEST_CASE("a database from a newer trigger is refused and left untouched", "[store]") {
   TempDir dir;
   auto path = dir.file("trigger.db");

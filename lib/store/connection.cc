@@ -35,6 +35,7 @@ constexpr const char* kForeignKeyCheckSql = "PRAGMA foreign_key_check";
 constexpr const char* kForeignKeysOnSql = "PRAGMA foreign_keys = ON";
 constexpr const char* kForeignKeysOffSql = "PRAGMA foreign_keys = OFF";
 constexpr const char* kWalModeSql = "PRAGMA journal_mode = WAL";
+constexpr const char* kNoJournalSql = "PRAGMA journal_mode = OFF";
 // An idle pass leaves its WAL for the next opener to read back: keep it short (SQLite
 // checkpoints past this many pages).
 constexpr const char* kShortWalSql = "PRAGMA wal_autocheckpoint = 100";
@@ -163,23 +164,108 @@ void check_foreign_keys(SQLite::Database& db) {
   }
 }
 
-// Apply the migrations after the database's level, in one transaction.
-// Foreign keys are off while it runs (a migration may rebuild a table others reference, as
-// SQLite documents) and checked before it commits; they are on again afterwards.
-void migrate(SQLite::Database& db, const std::string& path) {
-  db.exec(kForeignKeysOffSql);
-  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
-  int version = db.execAndGet(kUserVersionSql).getInt();
-  if (version > Store::schema_version())
-    throw SQLite::Exception(too_new(path, version).message(), SQLITE_CANTOPEN);
+// Apply the migrations after level `version`, in the transaction of the caller.
+void apply_migrations(SQLite::Database& db, int version) {
   for (int level = version; level < Store::schema_version(); ++level) {
     db.exec(kSchemaFiles[level].text);
   }
   check_foreign_keys(db);
   // The level written is this build's: a number, not text from outside.
   db.exec("PRAGMA user_version = " + std::to_string(Store::schema_version()));
+}
+
+// The level read again under the migration's transaction (the lock a migration is made
+// under): another process may have migrated the file since it was first read.
+int level_under_lock(SQLite::Database& db, const std::string& path) {
+  int version = db.execAndGet(kUserVersionSql).getInt();
+  if (version > Store::schema_version())
+    throw SQLite::Exception(too_new(path, version).message(), SQLITE_CANTOPEN);
+  return version;
+}
+
+// Apply the migrations after the database's level, in one transaction (a database in memory).
+// Foreign keys are off while it runs (a migration may rebuild a table others reference, as
+// SQLite documents) and checked before it commits; they are on again afterwards.
+void migrate(SQLite::Database& db, const std::string& path) {
+  db.exec(kForeignKeysOffSql);
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  apply_migrations(db, level_under_lock(db, path));
   transaction.commit();
   db.exec(kForeignKeysOnSql);
+}
+
+Error copy_refused(const std::string& path, int level, const std::string& copy,
+                   const std::string& why) {
+  return {ErrorKind::kIO, "cannot upgrade database " + in_quotes(path) + " from schema " +
+                              std::to_string(level) + ": cannot keep a copy of it as " +
+                              in_quotes(copy) + ": " + why + "; nothing was changed"};
+}
+
+// Make sure a rename in `file`'s directory is on disk.
+void sync_directory_of(const std::string& file) {
+  int fd = ::open(directory_of(file).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// Copy the file `real` to `copy` while the caller holds the migration's lock (so nothing
+// writes it meanwhile), through COPY.tmp (mode 0600, synced, then renamed over any older copy):
+// the copy is whole or not there. It is read by a connection of its own: SQLite's backup does
+// not read from a connection in a write transaction. Returns why it could not be made.
+std::optional<std::string> keep_copy(const std::string& real, const std::string& copy) {
+  std::string partial = copy + ".tmp";
+  ::unlink(partial.c_str());  // what a crash left half written
+  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return std::string(std::strerror(errno));
+  ::close(fd);
+  std::string why;
+  try {
+    SQLite::Database source(real, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, kBusyTimeoutMs);
+    SQLite::Database target(partial, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW);
+    target.exec(kNoJournalSql);  // a file renamed only once it is whole
+    SQLite::Backup backup(target, source);
+    if (int step = backup.executeStep(); step != SQLITE_DONE) why = sqlite3_errstr(step);
+  } catch (const SQLite::Exception& e) {
+    why = e.getErrorStr();
+  }
+  if (why.empty() && ::rename(partial.c_str(), copy.c_str()) != 0) why = std::strerror(errno);
+  if (!why.empty()) {
+    ::unlink(partial.c_str());
+    return why;
+  }
+  sync_directory_of(copy);
+  return std::nullopt;
+}
+
+// The name the copy of `path` (resolved to `real`) at `level` is given in messages: through
+// the location, unless the location is itself a symbolic link.
+std::string copy_name(const std::string& path, const std::string& real, int level) {
+  std::string suffix = ".schema" + std::to_string(level) + ".bak";
+  struct stat info;
+  bool link = lstat(path.c_str(), &info) == 0 && S_ISLNK(info.st_mode);
+  return (link ? real : path) + suffix;
+}
+
+// migrate() for a file (SQLite opened `real`): a file at level > 0 is first copied beside
+// it, under the same lock (keep_copy). What was done, or the copy's error, nothing changed.
+Result<std::optional<Store::Upgrade>> migrate_file(SQLite::Database& db, const std::string& path,
+                                                   const std::string& real) {
+  db.exec(kForeignKeysOffSql);
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  int version = level_under_lock(db, path);
+  std::optional<Store::Upgrade> upgrade;
+  if (version > 0 && version < Store::schema_version()) {
+    std::string name = copy_name(path, real, version);
+    if (auto why = keep_copy(real, real + ".schema" + std::to_string(version) + ".bak")) {
+      return copy_refused(path, version, name, *why);
+    }
+    upgrade = Store::Upgrade{version, Store::schema_version(), name};
+  }
+  if (version < Store::schema_version()) apply_migrations(db, version);
+  transaction.commit();
+  db.exec(kForeignKeysOnSql);
+  return upgrade;
 }
 
 }  // namespace
@@ -259,8 +345,16 @@ Result<std::unique_ptr<Store>> SqliteStore::open_file(const std::string& path, M
     }
     db->exec(kWalModeSql);
     db->exec(kForeignKeysOnSql);
-    if (*version < schema_version()) migrate(*db, path);
-    return std::unique_ptr<Store>(new SqliteStore(std::move(db), path, mode != Mode::kReadOnly));
+    std::optional<Upgrade> upgrade;
+    if (*version < schema_version()) {
+      auto migrated = migrate_file(*db, path, *real);
+      if (!migrated) return migrated.error();
+      upgrade = *migrated;
+    }
+    auto store =
+        std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), path, mode != Mode::kReadOnly));
+    store->upgrade_ = std::move(upgrade);
+    return std::unique_ptr<Store>(std::move(store));
   });
   if (!opened && opened.error().kind() == ErrorKind::kIO && mode != Mode::kReadOnly && !exists) {
     return Error(ErrorKind::kCannotCreate, opened.error().message());

@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
 
   const std::string& location() const override { return path_; }
   bool exists() const override { return !missing_; }
+  std::optional<Upgrade> upgrade() const override { return upgrade_; }
   /// The file SQLite has open: the location made absolute, every symbolic link resolved (""
   /// for an in-memory database). Its -wal and -shm files are this name with the suffix.
   const std::string& real_path() const { return real_path_; }
@@ -161,6 +162,7 @@ class SqliteStore final : public Store {
   std::string real_path_;
   bool writable_;
   bool missing_ = false;  ///< opened by open_missing: no file was there
+  std::optional<Upgrade> upgrade_;  ///< set by open_file when it migrated a file
   std::map<const char*, sqlite::CachedStatement> statements_;
   bool synchronous_full_ = true;         ///< PRAGMA synchronous as last set (SQLite's default)
   std::int64_t unsynced_since_ms_ = -1;  ///< steady ms of the oldest commit not yet fsynced

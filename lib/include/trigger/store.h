@@ -290,6 +290,11 @@ class Store {
   ///
   /// For a file: the path is resolved through any symbolic links. kReadWrite creates it (mode
   /// 0600, its missing directories 0700) and applies pending migrations in one transaction.
+  /// Before it migrates a file at level N > 0, it keeps a copy of it beside the resolved file,
+  /// FILE.schemaN.bak (mode 0600, replacing an older copy of that level), made under the
+  /// migration's lock (so at once: one process migrates and copies, the others find the file
+  /// migrated); if the copy cannot be made (a full disk, an unwritable directory) the
+  /// migration is refused with kIO and the file is left as it was. upgrade() tells.
   /// kReadOnly never creates or writes: a missing file reads as an empty database, and one
   /// that needs migrating is migrated only if it can be opened for writing. Before anything is
   /// written, the file must be trigger's: its application_id, or for a file from before level 4
@@ -309,6 +314,17 @@ class Store {
   /// Whether a database was there: false only for a kReadOnly open of a location that holds
   /// none (which reads as an empty database).
   virtual bool exists() const = 0;
+
+  /// What open() did to an older database: the level it was at, the level it is at now and
+  /// the copy kept of it (its path, named through the location unless the location is a
+  /// symbolic link). Empty when open() migrated nothing, made a new database (level 0) or
+  /// migrated only a private copy.
+  struct Upgrade {
+    int from_level = 0;
+    int to_level = 0;
+    std::string copy;
+  };
+  virtual std::optional<Upgrade> upgrade() const { return std::nullopt; }
 
   // --- transactions -------------------------------------------------------------------------
 
