@@ -4,8 +4,12 @@
 #   tools/setup.sh demo   install the dependencies, build, install, and run a short demo
 #                         on a database of its own (TRIGGER_DEMO_DB, default ~/trigger-demo.db)
 #   tools/setup.sh test   install the dependencies, build, and run the whole test suite, then
-#                         again under ASan and UBSan, then each fuzzer for FUZZ_SECONDS
+#                         again under ASan and UBSan, then each fuzzer for FUZZ_SECONDS; then
+#                         build the Debian package and check it installed (deb, deb-check)
 #   tools/setup.sh bench  install the dependencies and APScheduler, build, and run the benchmarks
+#   tools/setup.sh deb    install the dependencies and Debian's packaging tools, build
+#                         trigger_VERSION_ARCH.deb at the repository's top, and lintian it
+#   tools/setup.sh deb-check  install the built package here, check it, remove and purge it
 #   tools/setup.sh deps   install the dependencies only
 #
 # BUILD_DIR (default: build) is the meson build directory; BUILD_DIR-fuzz is the second one,
@@ -30,6 +34,10 @@ TEST_PACKAGES="clang libclang-rt-14-dev prometheus"
 # Seconds of fuzzing per target (seven targets); the sanitizer build's test timeouts are the
 # suites' own times this multiplier.
 FUZZ_SECONDS=${FUZZ_SECONDS:-35}
+# What building the Debian package needs besides PACKAGES (debian/control's Build-Depends).
+DEB_PACKAGES="debhelper dpkg-dev fakeroot lintian"
+# What the installed package's check needs: man -w, and systemd-analyze verify.
+DEB_TEST_PACKAGES="man-db systemd"
 SANITIZER_TIMEOUT_MULTIPLIER=${SANITIZER_TIMEOUT_MULTIPLIER:-8}
 
 as_root() {
@@ -163,6 +171,101 @@ JSONL
   echo "   * * * * * TRIGGER_DB=$TRIGGER_DB $(command -v trigger) run-once"
 }
 
+# The Debian package, built in a copy of the tree (the user's build directories, and
+# dpkg-buildpackage's files in debian/ and beside the tree, stay out of the repository), then
+# moved to the repository's top and checked by lintian: any error or warning fails.
+deb_file_name() {
+  echo "trigger_$(dpkg-parsechangelog -S Version)_$(dpkg-architecture -qDEB_HOST_ARCH).deb"
+}
+
+deb() {
+  version=$(dpkg-parsechangelog -S Version)
+  deb_file=$(deb_file_name)
+  meson_version=$(sed -n "s/^ *version : '\(.*\)',$/\1/p" meson.build)
+  if [ "$version" != "$meson_version" ]; then
+    echo "debian/changelog's version $version is not meson.build's $meson_version" >&2
+    return 1
+  fi
+  work=$(mktemp -d)
+  mkdir "$work/trigger-$version"
+  tar -cf - --exclude=./.git --exclude='./build*' --exclude='./obj-*' --exclude='./*.deb' \
+    --exclude='./debian/.debhelper' --exclude='./debian/trigger' . |
+    tar -C "$work/trigger-$version" -xf -
+  # No debug-symbols package (nothing uploads it); nocheck says what debian/rules does anyway.
+  (cd "$work/trigger-$version" &&
+    DEB_BUILD_OPTIONS="nocheck noddebs ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b -Jauto) > "$work/build.log" 2>&1 || {
+    tail -n 60 "$work/build.log"; rm -rf "$work"; return 1; }
+  mv "$work/$deb_file" .
+  rm -rf "$work"
+  echo "built $(pwd)/$deb_file"
+  lintian --fail-on error,warning "$deb_file"
+}
+
+# The built package on this machine: dpkg -i, the tool, its pages, completion and units, then
+# dpkg -r leaving nothing but the conffile and root's database directory, and dpkg -P removing
+# those. A root database already in /var/lib/trigger is kept aside and put back after the purge.
+deb_check() {
+  deb_file=$(deb_file_name)
+  if dpkg-query -W -f='${Status}\n' trigger 2>/dev/null | grep -q 'installed'; then
+    echo "deb check skipped: the trigger package is installed here already" >&2
+    return 1
+  fi
+  saved=$(mktemp -d)
+  if [ -d /var/lib/trigger ]; then as_root tar -C /var/lib -cf "$saved/var-lib-trigger.tar" trigger; fi
+  # Out of the way, so that the check sees postinst create it.
+  as_root rm -rf /var/lib/trigger
+  deb_status=0
+  deb_installed_checks "$deb_file" "$saved" || deb_status=$?
+  if [ -e "$saved/var-lib-trigger.tar" ]; then
+    as_root rm -rf /var/lib/trigger
+    as_root tar -C /var/lib -xpf "$saved/var-lib-trigger.tar"
+  fi
+  rm -rf "$saved"
+  [ "$deb_status" -eq 0 ] && echo "deb check: OK" || echo "deb check: FAIL"
+  return $deb_status
+}
+
+deb_installed_checks() {
+  as_root dpkg -i "$1" > /dev/null || { echo "dpkg -i $1 failed"; return 1; }
+  check_status=0
+  deb_installed_tools || check_status=1
+  dpkg -L trigger | sort > "$2/files"
+  as_root dpkg -r trigger > /dev/null
+  # What remove leaves: the conffile and root's database directory.
+  left=$(while read -r f; do [ ! -d "$f" ] && [ -e "$f" ] && echo "$f"; done < "$2/files" |
+    grep -v -x -e /etc/cron.d/trigger) || true
+  [ -z "$left" ] || { echo "dpkg -r left behind: $left"; check_status=1; }
+  [ -f /etc/cron.d/trigger ] || { echo "dpkg -r removed the conffile /etc/cron.d/trigger"; check_status=1; }
+  as_root dpkg -P trigger > /dev/null
+  for f in /var/lib/trigger /etc/cron.d/trigger; do
+    [ ! -e "$f" ] || { echo "dpkg -P left $f"; check_status=1; }
+  done
+  return $check_status
+}
+
+# The installed package's commands, pages, completion and units; any failure is named.
+deb_installed_tools() {
+  ok=0
+  /usr/bin/trigger --version || { echo "trigger --version failed"; ok=1; }
+  man -w trigger trigger-clock > /dev/null || { echo "man -w trigger trigger-clock failed"; ok=1; }
+  [ "$(stat -c %a /var/lib/trigger)" = 700 ] || { echo "/var/lib/trigger is not 0700"; ok=1; }
+  completion=/usr/share/bash-completion/completions/trigger
+  if [ -e "$completion" ]; then
+    bash -c ". $completion && complete -p trigger" || { echo "$completion does not load"; ok=1; }
+  else
+    echo "no $completion in the package (yet): its check skipped"
+  fi
+  # verify exits 0 on an unknown key or section, printing a warning: any output fails too.
+  out=$(systemd-analyze verify /lib/systemd/system/trigger.service /lib/systemd/system/trigger.timer 2>&1) ||
+    ok=1
+  runtime=$(mktemp -d)
+  out="$out$(XDG_RUNTIME_DIR=$runtime systemd-analyze --user verify /usr/lib/systemd/user/trigger.service \
+    /usr/lib/systemd/user/trigger.timer 2>&1)" || ok=1
+  rm -rf "$runtime"
+  [ -z "$out" ] || { echo "systemd-analyze verify: $out"; ok=1; }
+  return $ok
+}
+
 # The benchmarks (README, Performance): the pass at scale, next-time computation, and APScheduler
 # (Debian's python3-apscheduler) doing the same work for comparison.
 bench() {
@@ -172,7 +275,14 @@ bench() {
 case "${1:-}" in
   deps) deps ;;
   demo) deps; build; demo ;;
-  test) deps "$TEST_PACKAGES"; build; run_tests ;;
+  test)
+    deps "$TEST_PACKAGES $DEB_PACKAGES $DEB_TEST_PACKAGES"; build
+    test_status=0
+    run_tests || test_status=$?
+    { deb && deb_check; } || test_status=$?
+    exit $test_status ;;
+  deb) deps "$DEB_PACKAGES"; deb ;;
+  deb-check) deps "$DEB_TEST_PACKAGES"; deb_check ;;
   bench) deps "python3-apscheduler python3-sqlalchemy"; build; bench ;;
-  *) echo "usage: tools/setup.sh demo|test|bench|deps" >&2; exit 64 ;;
+  *) echo "usage: tools/setup.sh demo|test|deb|deb-check|bench|deps" >&2; exit 64 ;;
 esac
