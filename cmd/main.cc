@@ -424,7 +424,8 @@ std::string command_help(const Command& command) {
   }
   out << "usage: " << synopsis << "\n\n" << command.summary << "\n\n";
   if (!options.named.options().empty()) out << options.named << "\n";
-  out << global_options(command.formats) << "\nSee 'trigger help " << command.name << "' for the manual page.\n";
+  out << global_options(command.formats) << "\nSee 'trigger help " << command.name
+      << "' for the manual page.\n";
   return out.str();
 }
 
