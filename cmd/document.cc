@@ -326,11 +326,14 @@ std::optional<Format> format_named(std::string_view name) {
   return std::nullopt;
 }
 
-std::string format_names() {
+std::string format_names(unsigned formats) {
+  std::vector<std::string_view> chosen;
+  for (const auto& row : kFormats) {
+    if ((formats >> static_cast<unsigned>(row.format) & 1u) != 0) chosen.push_back(row.name);
+  }
   std::string names;
-  std::size_t count = std::size(kFormats);
-  for (std::size_t i = 0; i < count; ++i) {
-    names += (i == 0 ? "" : i + 1 == count ? " or " : ", ") + std::string(kFormats[i].name);
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    names += (i == 0 ? "" : i + 1 == chosen.size() ? " or " : ", ") + std::string(chosen[i]);
   }
   return names;
 }

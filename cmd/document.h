@@ -175,8 +175,9 @@ void render_openmetrics(const Document& document, std::ostream& out);
 
 /// The format named `name` ("table", "json", "tsv", "openmetrics"), if any.
 std::optional<Format> format_named(std::string_view name);
-/// The names of the formats for messages: "table, json or tsv".
-std::string format_names();
+/// The names of the formats in `formats` (bit 1 << Format, as format_bit() in cmd/commands.h
+/// sets them; all by default) for messages and --help: "table, json or tsv".
+std::string format_names(unsigned formats = ~0u);
 /// The renderer of `format`.
 Renderer renderer_of(Format format);
 

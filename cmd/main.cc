@@ -80,10 +80,11 @@ const std::vector<Command> kCommands = {
 };
 // clang-format on
 
-// Options every command accepts, before or after its name.
-po::options_description global_options() {
+// Options every command accepts, before or after its name; --help names the `formats` (a
+// command's) that --format accepts.
+po::options_description global_options(unsigned formats = ~0u) {
   po::options_description global("global options");
-  std::string format_help = "output as " + format_names();
+  std::string format_help = "output as " + format_names(formats);
   global.add_options()("db", po::value<std::string>()->value_name("PATH"),
                        "the database (default: $TRIGGER_DB, else the per-user default)")(
       "now", po::value<std::string>()->value_name("TIME"),
@@ -428,7 +429,8 @@ std::string command_help(const Command& command) {
   }
   out << "usage: " << synopsis << "\n\n" << command.summary << "\n\n";
   if (!options.named.options().empty()) out << options.named << "\n";
-  out << global_options() << "\nSee 'trigger help " << command.name << "' for the manual page.\n";
+  out << global_options(command.formats) << "\nSee 'trigger help " << command.name
+      << "' for the manual page.\n";
   return out.str();
 }
 

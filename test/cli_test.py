@@ -1319,6 +1319,15 @@ class FormatTest(TriggerTestCase):
                            command, *operands.get(command, []), '--format', fmt, stdin='')
         self.assertEqual(self.snapshot(), before)
 
+    def test_a_commands_help_names_the_formats_it_accepts(self):
+        # What shell completion offers after --format (completion/trigger.bash).
+        for command, names in [('pause', 'table or json'), ('export', 'json'),
+                               ('list', 'table, json or tsv'),
+                               ('status', 'table, json, tsv or openmetrics')]:
+            with self.subTest(command=command):
+                self.assertIn(f'--format FORMAT       output as {names}\n',
+                              self.ok(command, '--help'))
+
     def test_export_still_prints_json_lines_for_format_json(self):
         self.create('--name', 'x', '--every', '1h', '--log', 'a')
         self.assertEqual(self.ok('export', '--format', 'json'), self.ok('export'))
